@@ -1,0 +1,158 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { HelmComponent } from './components/helm';
+import { KubernetesComponent } from './components/kubernetes';
+import { PostgresComponent } from './components/postgres';
+import { RegistryComponent } from './components/registry';
+import { TemporalComponent } from './components/temporal';
+import { Component, ComponentError, Health, Log } from './components/types';
+import { LOCAL_DIR, LOGS_DIR, STACK_ENV_FILE, TOOLS_BIN_DIR } from './paths';
+import { isAlive, sleep } from './proc';
+import { ensureTools, printToolSummary, table, ToolResult } from './tools';
+
+export { ComponentError } from './components/types';
+export { STACK_ENV_FILE } from './paths';
+
+export type StackEnv = Record<string, string>;
+
+export interface EnsureStackOptions {
+  /** Progress output; defaults to console.log. Pass () => {} for silence. */
+  log?: Log;
+  /** Print the tool summary and endpoint table (the CLI does). */
+  verbose?: boolean;
+}
+
+function components(): Component[] {
+  const previous = loadStackEnv();
+  return [
+    new PostgresComponent(previous.DATABASE_URL),
+    new TemporalComponent(),
+    new KubernetesComponent(),
+    new HelmComponent(),
+    new RegistryComponent(),
+  ];
+}
+
+/**
+ * Brings every component up (building missing tools first), waits for each to be
+ * healthy, writes .local/stack.env and returns its contents. Idempotent: with everything
+ * already running it only checks health. Throws ComponentError naming the failed
+ * component and its log.
+ */
+export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackEnv> {
+  const log = opts.log ?? console.log;
+  const release = await acquireLock(log);
+  try {
+    fs.mkdirSync(LOGS_DIR, { recursive: true });
+    const tools = await ensureTools(log);
+    const all = components();
+    const env: StackEnv = { CAELUS_TOOLS_BIN: TOOLS_BIN_DIR };
+    for (const c of all) {
+      const started = Date.now();
+      await c.up(log);
+      const h = await c.health();
+      if (!h.ok) throw new ComponentError(c.name, c.logFile, `started but unhealthy: ${h.detail}`);
+      const secs = (Date.now() - started) / 1000;
+      if (secs > 2) log(`${c.name}: ready (${secs.toFixed(1)}s)`);
+      Object.assign(env, c.env());
+    }
+    writeStackEnv(env);
+    if (opts.verbose) printSummary(tools, all, log);
+    return env;
+  } finally {
+    release();
+  }
+}
+
+/** Stops what the stack started, in reverse order. State under .local/ is kept. */
+export async function stopStack(log: Log = console.log): Promise<void> {
+  const release = await acquireLock(log);
+  try {
+    for (const c of components().reverse()) log(`${c.name}: ${await c.down()}`);
+  } finally {
+    release();
+  }
+}
+
+export interface ComponentStatus extends Health {
+  name: string;
+}
+
+export async function stackStatus(): Promise<ComponentStatus[]> {
+  return Promise.all(
+    components().map(async (c) => ({ name: c.name, ...(await c.health().catch((e: Error) => ({ ok: false, detail: e.message }))) })),
+  );
+}
+
+/** Reads .local/stack.env (KEY=value lines) into an object; empty when absent. */
+export function loadStackEnv(file: string = STACK_ENV_FILE): StackEnv {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return {};
+  }
+  const env: StackEnv = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    let value = line.slice(eq + 1);
+    if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1).replace(/'\\''/g, "'");
+    env[line.slice(0, eq)] = value;
+  }
+  return env;
+}
+
+function writeStackEnv(env: StackEnv): void {
+  const lines = [
+    '# Written by `npm run stack:up`; load with: set -a; . .local/stack.env; set +a',
+    ...Object.keys(env)
+      .sort()
+      .map((k) => `${k}=${/^[\w@%+=:,./-]*$/.test(env[k]) ? env[k] : `'${env[k].replace(/'/g, "'\\''")}'`}`),
+    '',
+  ];
+  const text = lines.join('\n');
+  // Rewrite only on change, so a warm `up` leaves the file (and its mtime) alone.
+  if (fs.existsSync(STACK_ENV_FILE) && fs.readFileSync(STACK_ENV_FILE, 'utf8') === text) return;
+  fs.mkdirSync(path.dirname(STACK_ENV_FILE), { recursive: true });
+  fs.writeFileSync(STACK_ENV_FILE, text);
+}
+
+function printSummary(tools: ToolResult[], all: Component[], log: Log): void {
+  if (tools.some((t) => t.status === 'built')) {
+    log('');
+    printToolSummary(tools, log);
+  }
+  log('');
+  log(table(['endpoint', 'address'], all.flatMap((c) => c.endpoints())));
+  log('');
+  log(`env:  ${path.relative(process.cwd(), STACK_ENV_FILE) || STACK_ENV_FILE}   logs: ${path.relative(process.cwd(), LOGS_DIR) || LOGS_DIR}`);
+}
+
+/**
+ * One stack operation at a time per checkout (jest projects and people share it). A lock
+ * left by a dead process is taken over.
+ */
+async function acquireLock(log: Log): Promise<() => void> {
+  const lock = path.join(LOCAL_DIR, 'stack.lock');
+  fs.mkdirSync(LOCAL_DIR, { recursive: true });
+  let announced = false;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(fs.readFileSync(lock, 'utf8').trim());
+    if (!holder || !isAlive(holder)) {
+      fs.rmSync(lock, { force: true });
+      continue;
+    }
+    if (!announced) log(`stack: waiting for another stack command (pid ${holder}) to finish`);
+    announced = true;
+    await sleep(1000);
+  }
+}

@@ -1,0 +1,244 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TOOLS_BIN_DIR, toolsCacheDir } from './paths';
+import { run, runOk, tail } from './proc';
+import { KUBERNETES_STAGING_VERSION, TOOLS, ToolSpec } from './versions';
+
+const MARKER = '.caelus-tool.json';
+const PROGRESS_EVERY_MS = 20_000;
+
+export interface ToolResult {
+  name: string;
+  version: string;
+  status: 'cached' | 'built';
+  seconds: number;
+  dir: string;
+}
+
+export function toolDir(tool: ToolSpec): string {
+  return path.join(toolsCacheDir(), `${tool.name}-${tool.version}`);
+}
+
+/** Absolute path of a tool binary in the cache, e.g. toolBinary('kubectl'). */
+export function toolBinary(binary: string): string {
+  const tool = TOOLS.find((t) => t.binaries.includes(binary));
+  if (!tool) throw new Error(`no pinned tool provides ${binary}`);
+  return path.join(toolDir(tool), 'bin', binary);
+}
+
+function isInstalled(tool: ToolSpec): boolean {
+  const dir = toolDir(tool);
+  return fs.existsSync(path.join(dir, MARKER)) && tool.binaries.every((b) => fs.existsSync(path.join(dir, 'bin', b)));
+}
+
+type Log = (line: string) => void;
+
+/**
+ * Makes sure every pinned tool is in the cache, building the missing ones from the Go
+ * module proxy one at a time (the builds already use every core), and links them all
+ * into .local/bin.
+ */
+export async function ensureTools(log: Log = console.log): Promise<ToolResult[]> {
+  const results: ToolResult[] = [];
+  const missing = TOOLS.filter((t) => !isInstalled(t));
+  if (missing.length > 0) {
+    log(`tools: building ${missing.map((t) => `${t.name} ${t.version}`).join(', ')} into ${toolsCacheDir()}`);
+    log('tools: a cold build takes many minutes (kubernetes alone is the bulk); later runs reuse the cache');
+  }
+  for (const tool of TOOLS) {
+    if (isInstalled(tool)) {
+      results.push({ name: tool.name, version: tool.version, status: 'cached', seconds: 0, dir: toolDir(tool) });
+      continue;
+    }
+    const started = Date.now();
+    await buildTool(tool, log);
+    const seconds = Math.round((Date.now() - started) / 1000);
+    log(`tools: ${tool.name} ${tool.version} built in ${seconds}s`);
+    results.push({ name: tool.name, version: tool.version, status: 'built', seconds, dir: toolDir(tool) });
+  }
+  linkTools();
+  return results;
+}
+
+export function printToolSummary(results: ToolResult[], log: Log = console.log): void {
+  const rows = results.map((r) => [r.name, r.version, r.status, r.status === 'built' ? `${r.seconds}s` : '-', r.dir]);
+  log(table(['tool', 'version', 'status', 'build time', 'location'], rows));
+}
+
+/** Symlinks every cached binary into .local/bin (CAELUS_TOOLS_BIN). */
+export function linkTools(): void {
+  fs.mkdirSync(TOOLS_BIN_DIR, { recursive: true });
+  for (const tool of TOOLS) {
+    for (const binary of tool.binaries) {
+      const target = path.join(toolDir(tool), 'bin', binary);
+      const link = path.join(TOOLS_BIN_DIR, binary);
+      let current: string | undefined;
+      try {
+        current = fs.readlinkSync(link);
+      } catch {
+        current = undefined;
+      }
+      if (current === target) continue;
+      fs.rmSync(link, { force: true });
+      fs.symlinkSync(target, link);
+    }
+  }
+}
+
+export async function findGo(): Promise<string> {
+  for (const candidate of ['go', '/usr/local/go/bin/go']) {
+    const res = await run(candidate, ['version'], { timeoutMs: 20_000 });
+    if (res.code === 0) return candidate;
+  }
+  throw new Error('the Go toolchain (>= 1.26) is needed to build the stack tools; install it or put `go` on PATH');
+}
+
+async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
+  const go = await findGo();
+  const finalDir = toolDir(tool);
+  // Build into a scratch directory and rename at the end, so an interrupted build is
+  // never mistaken for a finished one.
+  const workDir = `${finalDir}.partial`;
+  fs.rmSync(workDir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(workDir, 'bin'), { recursive: true });
+  const buildLog = path.join(workDir, 'build.log');
+  const env: NodeJS.ProcessEnv = { ...process.env, CGO_ENABLED: '0' };
+  const binDir = path.join(workDir, 'bin');
+  const label = `${tool.name} ${tool.version}`;
+
+  switch (tool.build.kind) {
+    case 'go-install': {
+      const ldflags = ['-s', '-w', ...(tool.build.ldflags ?? [])].join(' ');
+      const pkgs = tool.build.packages.map((p) => `${p}@v${tool.version}`);
+      await goWithProgress(label, go, ['install', '-trimpath', '-ldflags', ldflags, ...pkgs], {
+        env: { ...env, GOBIN: binDir },
+        cwd: workDir,
+        buildLog,
+        log,
+      });
+      break;
+    }
+    case 'etcd': {
+      const src = path.join(workDir, 'src');
+      fs.mkdirSync(src, { recursive: true });
+      fs.writeFileSync(
+        path.join(src, 'go.mod'),
+        `module caelus.local/etcd\n\ngo 1.24.0\n\nrequire ${tool.module} v${tool.version}\n`,
+      );
+      // etcd's own main module carries replace directives, so `go install` refuses it;
+      // a two-line wrapper around etcdmain builds the same server.
+      fs.writeFileSync(
+        path.join(src, 'main.go'),
+        'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n',
+      );
+      await goWithProgress(`${label} (modules)`, go, ['mod', 'tidy'], { env, cwd: src, buildLog, log });
+      await goWithProgress(label, go, ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(binDir, 'etcd'), '.'], {
+        env,
+        cwd: src,
+        buildLog,
+        log,
+      });
+      break;
+    }
+    case 'kubernetes': {
+      const src = path.join(workDir, 'src');
+      fs.mkdirSync(src, { recursive: true });
+      const staging = await stagingModules(go, tool, env);
+      const available = await publishedModules(go, staging, env);
+      const replaces = available.map((m) => `replace ${m} => ${m} v${KUBERNETES_STAGING_VERSION}`).join('\n');
+      // k8s.io/kubernetes points its k8s.io/* requirements at ./staging, which only works
+      // inside its own repo; the wrapper points each at the published release instead.
+      fs.writeFileSync(
+        path.join(src, 'go.mod'),
+        `module caelus.local/kubernetes\n\ngo 1.26.0\n\nrequire ${tool.module} v${tool.version}\n\n${replaces}\n`,
+      );
+      const imports = tool.build.commands.map((c) => `\t_ "k8s.io/kubernetes/cmd/${c}"`).join('\n');
+      fs.writeFileSync(path.join(src, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport (\n${imports}\n)\n`);
+      await goWithProgress(`${label} (modules)`, go, ['mod', 'tidy'], { env, cwd: src, buildLog, log });
+      const [major, minor] = tool.version.split('.');
+      const stamp = (pkg: string) => [
+        `-X ${pkg}.gitVersion=v${tool.version}`,
+        `-X ${pkg}.gitMajor=${major}`,
+        `-X ${pkg}.gitMinor=${minor}`,
+        `-X ${pkg}.gitTreeState=clean`,
+        `-X ${pkg}.buildDate=${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
+      ];
+      // Unstamped, the binaries report v0.0.0 and kwokctl/helm misjudge the cluster.
+      const ldflags = ['-s', '-w', ...stamp('k8s.io/component-base/version'), ...stamp('k8s.io/client-go/pkg/version')].join(' ');
+      const pkgs = tool.build.commands.map((c) => `k8s.io/kubernetes/cmd/${c}`);
+      await goWithProgress(label, go, ['build', '-trimpath', '-ldflags', ldflags, '-o', binDir + path.sep, ...pkgs], {
+        env,
+        cwd: src,
+        buildLog,
+        log,
+      });
+      break;
+    }
+  }
+
+  for (const b of tool.binaries) {
+    if (!fs.existsSync(path.join(binDir, b))) throw new Error(`${label}: build finished but ${b} is missing (see ${buildLog})`);
+  }
+  fs.writeFileSync(
+    path.join(workDir, MARKER),
+    JSON.stringify({ name: tool.name, version: tool.version, builtAt: new Date().toISOString() }, null, 2) + '\n',
+  );
+  fs.rmSync(finalDir, { recursive: true, force: true });
+  fs.renameSync(workDir, finalDir);
+}
+
+/** The k8s.io/* modules k8s.io/kubernetes maps to ./staging in its go.mod. */
+async function stagingModules(go: string, tool: ToolSpec, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const out = await runOk(go, ['mod', 'download', '-json', `${tool.module}@v${tool.version}`], { env, timeoutMs: 600_000 });
+  const goMod = (JSON.parse(out) as { GoMod: string }).GoMod;
+  const text = fs.readFileSync(goMod, 'utf8');
+  return [...text.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\//gm)].map((m) => m[1]);
+}
+
+/** Drops staging modules that were never published at this version (e.g. sample plugins). */
+async function publishedModules(go: string, modules: string[], env: NodeJS.ProcessEnv): Promise<string[]> {
+  const res = await run(go, ['mod', 'download', '-json', ...modules.map((m) => `${m}@v${KUBERNETES_STAGING_VERSION}`)], {
+    env,
+    timeoutMs: 900_000,
+  });
+  const entries = res.stdout
+    .split(/\n}\n?/)
+    .filter((chunk) => chunk.trim())
+    .map((chunk) => JSON.parse(`${chunk}\n}`) as { Path: string; Error?: string });
+  return modules.filter((m) => entries.some((e) => e.Path === m && !e.Error));
+}
+
+async function goWithProgress(
+  label: string,
+  go: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; cwd: string; buildLog: string; log: Log },
+): Promise<void> {
+  const started = Date.now();
+  opts.log(`tools: ${label}: go ${args[0]} ...`);
+  const fd = fs.openSync(opts.buildLog, 'a');
+  fs.writeSync(fd, `\n$ ${go} ${args.join(' ')}\n`);
+  const child = spawn(go, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  const timer = setInterval(() => {
+    opts.log(`tools: ${label}: still building (${Math.round((Date.now() - started) / 1000)}s)`);
+  }, PROGRESS_EVERY_MS);
+  try {
+    const code = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (c) => resolve(c ?? 1));
+    });
+    if (code !== 0) {
+      throw new Error(`building ${label} failed (go ${args[0]} exited ${code}); log: ${opts.buildLog}\n${tail(opts.buildLog)}`);
+    }
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

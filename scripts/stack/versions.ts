@@ -1,0 +1,131 @@
+// Every version and port of the local stack, in one place. Bumping a version here makes
+// the next `stack:up` build that tool into a fresh cache directory; the old one stays
+// until the cache is cleared (docs/STACK.md).
+
+/** How a tool is produced from the Go module proxy. */
+export type ToolBuild =
+  | {
+      kind: 'go-install';
+      /** Package paths, each installed at `module@version`. */
+      packages: string[];
+      ldflags?: string[];
+    }
+  | {
+      kind: 'kubernetes';
+      /** Commands under k8s.io/kubernetes/cmd/ to build. */
+      commands: string[];
+    }
+  | { kind: 'etcd' };
+
+export interface ToolSpec {
+  name: string;
+  version: string;
+  /** Go module the version belongs to. */
+  module: string;
+  /** Binaries the build leaves in `<cache>/<name>-<version>/bin/`. */
+  binaries: string[];
+  build: ToolBuild;
+}
+
+export const KUBERNETES_VERSION = '1.36.3';
+/** k8s.io/* staging modules are published as v0.<minor>.<patch> of the same release. */
+export const KUBERNETES_STAGING_VERSION = '0.36.3';
+/** kwok v0.8.0 is built against k8s 1.36 (its supported_releases.txt starts at 1.36.1). */
+export const KWOK_VERSION = '0.8.0';
+/** The etcd release k8s.io/kubernetes v1.36.3 itself depends on. */
+export const ETCD_VERSION = '3.6.8';
+/** Last temporalio/cli tag `go install` accepts (later ones carry a replace directive). */
+export const TEMPORAL_CLI_VERSION = '1.5.1';
+export const HELM_VERSION = '3.22.0';
+export const REGISTRY_VERSION = '3.1.2';
+
+const [kubeMajor, kubeMinor] = KUBERNETES_VERSION.split('.');
+
+export const TOOLS: ToolSpec[] = [
+  {
+    name: 'kubernetes',
+    version: KUBERNETES_VERSION,
+    module: 'k8s.io/kubernetes',
+    binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'],
+    build: {
+      kind: 'kubernetes',
+      commands: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'],
+    },
+  },
+  {
+    name: 'etcd',
+    version: ETCD_VERSION,
+    module: 'go.etcd.io/etcd/server/v3',
+    binaries: ['etcd'],
+    build: { kind: 'etcd' },
+  },
+  {
+    name: 'kwok',
+    version: KWOK_VERSION,
+    module: 'sigs.k8s.io/kwok',
+    binaries: ['kwok', 'kwokctl'],
+    build: { kind: 'go-install', packages: ['sigs.k8s.io/kwok/cmd/kwok', 'sigs.k8s.io/kwok/cmd/kwokctl'] },
+  },
+  {
+    name: 'temporal',
+    version: TEMPORAL_CLI_VERSION,
+    module: 'github.com/temporalio/cli',
+    binaries: ['temporal'],
+    build: { kind: 'go-install', packages: ['github.com/temporalio/cli/cmd/temporal'] },
+  },
+  {
+    name: 'helm',
+    version: HELM_VERSION,
+    module: 'helm.sh/helm/v3',
+    binaries: ['helm'],
+    build: {
+      kind: 'go-install',
+      packages: ['helm.sh/helm/v3/cmd/helm'],
+      // Helm's Makefile stamps these; unstamped it reports "v3.22" and assumes k8s 1.20.
+      ldflags: [
+        `-X helm.sh/helm/v3/internal/version.version=v${HELM_VERSION}`,
+        '-X helm.sh/helm/v3/internal/version.gitTreeState=clean',
+        `-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=${kubeMajor}`,
+        `-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${kubeMinor}`,
+      ],
+    },
+  },
+  {
+    name: 'registry',
+    version: REGISTRY_VERSION,
+    module: 'github.com/distribution/distribution/v3',
+    binaries: ['registry'],
+    build: {
+      kind: 'go-install',
+      packages: ['github.com/distribution/distribution/v3/cmd/registry'],
+      ldflags: [`-X github.com/distribution/distribution/v3/version.version=v${REGISTRY_VERSION}`],
+    },
+  },
+];
+
+/** Everything binds to loopback. */
+export const HOST = '127.0.0.1';
+
+export const PORTS = {
+  temporalFrontend: 7233,
+  temporalUi: 8233,
+  /** Used only when the stack runs its own PostgreSQL (nothing answered on 5432). */
+  postgresLocal: 54329,
+  kubeApiserver: 6443,
+  registry: 5001,
+} as const;
+
+export const TEMPORAL_NAMESPACE = 'default';
+
+/** Keyword search attributes the control plane writes on its workflows. */
+export const TEMPORAL_SEARCH_ATTRIBUTES = [
+  'CaelusDeploymentId',
+  'CaelusUserId',
+  'CaelusProduct',
+  'CaelusTemplateVersion',
+  'CaelusPhase',
+] as const;
+
+export const DATABASES = { app: 'caelus', test: 'caelus_test' } as const;
+
+export const KWOK_CLUSTER_NAME = 'caelus';
