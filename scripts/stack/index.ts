@@ -47,15 +47,28 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
     const tools = await ensureTools(log);
     const all = components();
     const env: StackEnv = { CAELUS_TOOLS_BIN: TOOLS_BIN_DIR };
-    for (const c of all) {
-      const started = Date.now();
-      await c.up(log);
-      const h = await c.health();
-      if (!h.ok) throw new ComponentError(c.name, c.logFile, `started but unhealthy: ${h.detail}`);
-      const secs = (Date.now() - started) / 1000;
-      if (secs > 2) log(`${c.name}: ready (${secs.toFixed(1)}s)`);
-      Object.assign(env, c.env());
+    // The components are independent, so they start (or are checked) side by side.
+    const results = await Promise.allSettled(
+      all.map(async (c) => {
+        const started = Date.now();
+        await c.up(log);
+        const h = await c.health();
+        if (!h.ok) throw new ComponentError(c.name, c.logFile, `started but unhealthy: ${h.detail}`);
+        const secs = (Date.now() - started) / 1000;
+        if (secs > 5) log(`${c.name}: ready (${secs.toFixed(1)}s)`);
+      }),
+    );
+    const failures = results.flatMap((r, i) =>
+      r.status === 'rejected'
+        ? [r.reason instanceof ComponentError ? r.reason : new ComponentError(all[i].name, all[i].logFile, String((r.reason as Error)?.message ?? r.reason))]
+        : [],
+    );
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) {
+      const names = failures.map((f) => f.component).join(', ');
+      throw new ComponentError(names, failures.map((f) => f.logFile).join(', '), failures.map((f) => f.message).join('\n\n'));
     }
+    for (const c of all) Object.assign(env, c.env());
     writeStackEnv(env);
     if (opts.verbose) printSummary(tools, all, log);
     return env;
@@ -105,7 +118,8 @@ export function loadStackEnv(file: string = STACK_ENV_FILE): StackEnv {
   return env;
 }
 
-function writeStackEnv(env: StackEnv): void {
+/** KEY=value lines that both loadStackEnv() and `set -a; . file` read back unchanged. */
+export function formatStackEnv(env: StackEnv): string {
   const lines = [
     '# Written by `npm run stack:up`; load with: set -a; . .local/stack.env; set +a',
     ...Object.keys(env)
@@ -113,7 +127,12 @@ function writeStackEnv(env: StackEnv): void {
       .map((k) => `${k}=${/^[\w@%+=:,./-]*$/.test(env[k]) ? env[k] : `'${env[k].replace(/'/g, "'\\''")}'`}`),
     '',
   ];
-  const text = lines.join('\n');
+  return lines.join('\n');
+}
+
+
+function writeStackEnv(env: StackEnv): void {
+  const text = formatStackEnv(env);
   // Rewrite only on change, so a warm `up` leaves the file (and its mtime) alone.
   if (fs.existsSync(STACK_ENV_FILE) && fs.readFileSync(STACK_ENV_FILE, 'utf8') === text) return;
   fs.mkdirSync(path.dirname(STACK_ENV_FILE), { recursive: true });

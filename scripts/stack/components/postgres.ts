@@ -86,6 +86,7 @@ export class PostgresComponent implements Component {
     const wrap = (cmd: string, args: string[]): [string, string[]] =>
       asPostgres ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
     fs.mkdirSync(this.socketDir, { recursive: true });
+    fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
     if (!fs.existsSync(path.join(this.dataDir, 'PG_VERSION'))) {
       log(`postgres: nothing answers on 5432; initialising a cluster in ${this.dataDir}`);
       fs.mkdirSync(this.dataDir, { recursive: true });
