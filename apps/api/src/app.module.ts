@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { IncomingMessage } from 'node:http';
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
+import { CAELUS_CONFIG, CaelusConfig, loadConfig } from '../../../libs/config/src';
+import { CoreModule } from '../../../libs/core/src';
+import { AuthGuard } from './auth/auth.guard';
+import { DeploymentsController } from './deployments/deployments.controller';
+import { HealthController } from './health/health.controller';
+import { DomainExceptionFilter } from './http/domain-exception.filter';
+import { ProductsController } from './products/products.controller';
+import { TemplatesController } from './templates/templates.controller';
+import { UsersController } from './users/users.controller';
+
+/** Paths redacted from every log line: credentials and anything that may carry user values. */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.apiToken',
+  '*.values',
+  '*.password',
+  '*.adminToken',
+  '*.encryptionKey',
+];
+
+@Module({
+  imports: [
+    CoreModule,
+    LoggerModule.forRootAsync({
+      useFactory: () => {
+        const cfg = loadConfig();
+        return {
+          pinoHttp: {
+            level: cfg.logLevel,
+            redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+            genReqId: (req: IncomingMessage) => {
+              const incoming = req.headers['x-request-id'];
+              return typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+            },
+            autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
+            quietReqLogger: true,
+          },
+        };
+      },
+    }),
+    ThrottlerModule.forRootAsync({
+      inject: [CAELUS_CONFIG],
+      useFactory: (cfg: CaelusConfig) => [{ ttl: cfg.rateLimit.ttlSeconds * 1000, limit: cfg.rateLimit.limit }],
+    }),
+    TerminusModule,
+  ],
+  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController],
+  providers: [
+    { provide: APP_GUARD, useClass: ThrottlerGuard },
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_FILTER, useClass: DomainExceptionFilter },
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,33 @@
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
+import { AppModule } from './app.module';
+import { createValidationPipe } from './http/validation';
+
+export function buildOpenApi(app: NestExpressApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Caelus API')
+    .setDescription('Per-user instances of web applications on a shared Kubernetes cluster')
+    .setVersion('0.1.0')
+    .addBearerAuth()
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+/** Builds the configured HTTP app without listening, for main and for end-to-end tests. */
+export async function createApiApp(options: { logger?: boolean } = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true, bodyParser: false, abortOnError: false });
+  if (options.logger !== false) app.useLogger(app.get(Logger));
+  const cfg = app.get<CaelusConfig>(CAELUS_CONFIG);
+  app.useBodyParser('json', { limit: cfg.bodyLimitBytes, strict: true });
+  app.use(helmet());
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  SwaggerModule.setup('docs', app, () => buildOpenApi(app));
+  return app;
+}

@@ -1,0 +1,143 @@
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Client, Connection } from '@temporalio/client';
+import { DataSource } from 'typeorm';
+import { CAELUS_CONFIG, CaelusConfig, loadConfig } from '../../config/src';
+import {
+  DEPLOYMENT_WORKFLOW_PORT,
+  DeploymentStateService,
+  DeploymentsService,
+  DeploymentWorkflowPort,
+  DomainLogger,
+  ProductsService,
+  SecretBox,
+  TemplatesService,
+  UsersService,
+  ValuesValidator,
+} from '../../domain/src';
+import { TemporalDeploymentWorkflows } from '../../orchestration/src/client/temporal-deployment-workflows';
+import {
+  createDataSource,
+  DeploymentEventsRepository,
+  DeploymentsRepository,
+  ProductsRepository,
+  TemplatesRepository,
+  UsersRepository,
+} from '../../persistence/src';
+import { DOMAIN_LOGGER, TEMPORAL_CLIENT, TEMPORAL_CONNECTION } from './tokens';
+
+const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory: (db: DataSource) => new cls(db), inject: [DataSource] });
+
+/**
+ * The composition root shared by the API, the worker and the CLI: config, Postgres,
+ * repositories, the Temporal client and the domain services, wired once (STYLE.md #3).
+ */
+@Global()
+@Module({
+  providers: [
+    { provide: CAELUS_CONFIG, useFactory: () => loadConfig() },
+    {
+      provide: DataSource,
+      useFactory: async (cfg: CaelusConfig) => createDataSource(cfg.databaseUrl).initialize(),
+      inject: [CAELUS_CONFIG],
+    },
+    repo(UsersRepository),
+    repo(ProductsRepository),
+    repo(TemplatesRepository),
+    repo(DeploymentsRepository),
+    repo(DeploymentEventsRepository),
+    { provide: ValuesValidator, useFactory: () => new ValuesValidator() },
+    { provide: SecretBox, useFactory: (cfg: CaelusConfig) => new SecretBox(cfg.encryptionKey), inject: [CAELUS_CONFIG] },
+    {
+      // Lazy: the API boots and reports Temporal as down in /health instead of refusing to start.
+      provide: TEMPORAL_CONNECTION,
+      useFactory: (cfg: CaelusConfig) => Connection.lazy({ address: cfg.temporal.address }),
+      inject: [CAELUS_CONFIG],
+    },
+    {
+      provide: TEMPORAL_CLIENT,
+      useFactory: (connection: Connection, cfg: CaelusConfig) => new Client({ connection, namespace: cfg.temporal.namespace }),
+      inject: [TEMPORAL_CONNECTION, CAELUS_CONFIG],
+    },
+    {
+      provide: DEPLOYMENT_WORKFLOW_PORT,
+      useFactory: (client: Client, cfg: CaelusConfig) =>
+        new TemporalDeploymentWorkflows(client, { namespace: cfg.temporal.namespace, taskQueue: cfg.temporal.taskQueue, uiUrl: cfg.temporal.uiUrl, signalTimeoutMs: 5000 }),
+      inject: [TEMPORAL_CLIENT, CAELUS_CONFIG],
+    },
+    {
+      provide: DOMAIN_LOGGER,
+      useFactory: (): DomainLogger => {
+        const logger = new Logger('Domain');
+        return { warn: (obj, msg) => logger.warn({ ...obj, msg }) };
+      },
+    },
+    {
+      provide: UsersService,
+      useFactory: (db: DataSource, users: UsersRepository, deployments: DeploymentsRepository, cfg: CaelusConfig) => new UsersService(db, users, deployments, cfg.adminToken),
+      inject: [DataSource, UsersRepository, DeploymentsRepository, CAELUS_CONFIG],
+    },
+    {
+      provide: ProductsService,
+      useFactory: (db: DataSource, products: ProductsRepository, deployments: DeploymentsRepository) => new ProductsService(db, products, deployments),
+      inject: [DataSource, ProductsRepository, DeploymentsRepository],
+    },
+    {
+      provide: TemplatesService,
+      useFactory: (products: ProductsRepository, templates: TemplatesRepository, validator: ValuesValidator, cfg: CaelusConfig) =>
+        new TemplatesService(products, templates, validator, cfg.chartRoots),
+      inject: [ProductsRepository, TemplatesRepository, ValuesValidator, CAELUS_CONFIG],
+    },
+    {
+      provide: DeploymentsService,
+      useFactory: (
+        db: DataSource,
+        users: UsersRepository,
+        products: ProductsRepository,
+        templates: TemplatesRepository,
+        deployments: DeploymentsRepository,
+        events: DeploymentEventsRepository,
+        validator: ValuesValidator,
+        box: SecretBox,
+        workflows: DeploymentWorkflowPort,
+        logger: DomainLogger,
+      ) => new DeploymentsService({ db, users, products, templates, deployments, events, validator, box, workflows, logger }),
+      inject: [DataSource, UsersRepository, ProductsRepository, TemplatesRepository, DeploymentsRepository, DeploymentEventsRepository, ValuesValidator, SecretBox, DEPLOYMENT_WORKFLOW_PORT, DOMAIN_LOGGER],
+    },
+    {
+      provide: DeploymentStateService,
+      useFactory: (deployments: DeploymentsRepository, templates: TemplatesRepository, products: ProductsRepository, events: DeploymentEventsRepository, box: SecretBox) =>
+        new DeploymentStateService(deployments, templates, products, events, box),
+      inject: [DeploymentsRepository, TemplatesRepository, ProductsRepository, DeploymentEventsRepository, SecretBox],
+    },
+  ],
+  exports: [
+    CAELUS_CONFIG,
+    DataSource,
+    UsersRepository,
+    ProductsRepository,
+    TemplatesRepository,
+    DeploymentsRepository,
+    DeploymentEventsRepository,
+    ValuesValidator,
+    SecretBox,
+    TEMPORAL_CONNECTION,
+    TEMPORAL_CLIENT,
+    DEPLOYMENT_WORKFLOW_PORT,
+    UsersService,
+    ProductsService,
+    TemplatesService,
+    DeploymentsService,
+    DeploymentStateService,
+  ],
+})
+export class CoreModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(TEMPORAL_CONNECTION) private readonly temporal: Connection,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.temporal.close().catch(() => undefined);
+    if (this.db.isInitialized) await this.db.destroy();
+  }
+}

@@ -1,0 +1,3 @@
+export const TEMPORAL_CONNECTION = Symbol('TEMPORAL_CONNECTION');
+export const TEMPORAL_CLIENT = Symbol('TEMPORAL_CLIENT');
+export const DOMAIN_LOGGER = Symbol('DOMAIN_LOGGER');

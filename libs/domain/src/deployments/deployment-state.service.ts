@@ -1,0 +1,102 @@
+import {
+  DeploymentEventsRepository,
+  DeploymentsRepository,
+  DeploymentStatus,
+  DriftSummary,
+  NewDeploymentEvent,
+  ObservedState,
+  ProductsRepository,
+  TemplateCapabilities,
+  TemplatesRepository,
+} from '../../../persistence/src';
+import { notFound } from '../errors';
+import { JsonObject, openAllSealed, SecretBox } from '../values';
+import { mergeValues } from './deployment-values';
+
+/** What the workflow needs to drive the cluster: ids, generations and chart coordinates, no values. */
+export interface DesiredState {
+  deploymentId: string;
+  deploymentUid: string;
+  userId: string;
+  productId: string;
+  productName: string;
+  status: DeploymentStatus;
+  generation: number;
+  observedGeneration: number;
+  deleting: boolean;
+  template: {
+    id: string;
+    version: string;
+    chartRef: string;
+    chartVersion: string;
+    chartDigest: string | null;
+    capabilities: TemplateCapabilities;
+  };
+  appliedTemplateId: string | null;
+}
+
+/**
+ * The workflow side of the desired state: reads for activities and guarded write-backs.
+ * Rendered values (secrets decrypted) go only to the helm activity, never into workflow history.
+ */
+export class DeploymentStateService {
+  constructor(
+    private readonly deployments: DeploymentsRepository,
+    private readonly templates: TemplatesRepository,
+    private readonly products: ProductsRepository,
+    private readonly events: DeploymentEventsRepository,
+    private readonly box: SecretBox,
+  ) {}
+
+  async load(deploymentId: string): Promise<DesiredState> {
+    const d = await this.deployments.findById(deploymentId);
+    if (!d) throw notFound('deployment', deploymentId);
+    const t = await this.templates.findById(d.desiredTemplateId);
+    const p = await this.products.findById(d.productId);
+    if (!t || !p) throw notFound('template', d.desiredTemplateId);
+    return {
+      deploymentId: d.id,
+      deploymentUid: d.deploymentUid,
+      userId: d.userId,
+      productId: d.productId,
+      productName: p.name,
+      status: d.status,
+      generation: d.generation,
+      observedGeneration: d.observedGeneration,
+      deleting: d.status === 'deleting' || d.status === 'deleted',
+      template: { id: t.id, version: t.version, chartRef: t.chartRef, chartVersion: t.chartVersion, chartDigest: t.chartDigest, capabilities: t.capabilities ?? {} },
+      appliedTemplateId: d.appliedTemplateId,
+    };
+  }
+
+  /** Merged values for helm, secrets decrypted. Call only inside the activity that runs helm. */
+  async renderValues(deploymentId: string): Promise<{ generation: number; values: JsonObject }> {
+    const d = await this.deployments.findById(deploymentId);
+    if (!d) throw notFound('deployment', deploymentId);
+    const t = await this.templates.findById(d.desiredTemplateId);
+    if (!t) throw notFound('template', d.desiredTemplateId);
+    const plain = openAllSealed(d.userValues, this.box) as JsonObject;
+    return { generation: d.generation, values: mergeValues(t, plain, d) };
+  }
+
+  /** Guarded by generation: false when the desired state has moved on since `generation`. */
+  recordObserved(deploymentId: string, generation: number, observed: ObservedState): Promise<boolean> {
+    return this.deployments.writeObserved(deploymentId, generation, observed);
+  }
+
+  async recordDriftCheck(deploymentId: string, generation: number, summary: DriftSummary, status?: DeploymentStatus): Promise<boolean> {
+    return this.deployments.writeObserved(deploymentId, generation, {
+      ...(status ? { status } : {}),
+      lastDriftCheckAt: new Date(summary.checkedAt),
+      driftSummary: summary,
+    } as ObservedState);
+  }
+
+  async markDeleted(deploymentId: string): Promise<void> {
+    await this.deployments.update(deploymentId, { status: 'deleted', observedGeneration: () => 'generation' } as never);
+  }
+
+  async appendEvent(e: NewDeploymentEvent): Promise<void> {
+    await this.events.append(e);
+  }
+}

@@ -1,0 +1,257 @@
+import { gt as semverGt, satisfies as semverSatisfies } from 'semver';
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  DeploymentEntity,
+  DeploymentEventsRepository,
+  DeploymentsRepository,
+  DeploymentStatus,
+  Page,
+  PageRequest,
+  ProductsRepository,
+  TemplatesRepository,
+  TemplateVersionEntity,
+  uniqueViolation,
+  UsersRepository,
+} from '../../../persistence/src';
+import { Principal } from '../auth/principal';
+import { conflict, DomainError, invalidInput, notFound } from '../errors';
+import { isDomainName, makeDeploymentUid } from '../naming';
+import { DeploymentSignal, DeploymentWorkflowPort, DomainLogger } from '../ports';
+import { JsonObject, keepRedacted, SecretBox, sealSecrets, userSecretPaths, ValuesValidator } from '../values';
+import { assertValuesValid } from './deployment-values';
+import { DeploymentEventView, DeploymentView, toDeploymentView, toEventView } from './deployment.view';
+
+export interface CreateDeploymentInput {
+  templateId: string;
+  domainName: string;
+  values?: JsonObject;
+}
+
+export interface DeploymentsServiceDeps {
+  db: DataSource;
+  users: UsersRepository;
+  products: ProductsRepository;
+  templates: TemplatesRepository;
+  deployments: DeploymentsRepository;
+  events: DeploymentEventsRepository;
+  validator: ValuesValidator;
+  box: SecretBox;
+  workflows: DeploymentWorkflowPort;
+  logger: DomainLogger;
+}
+
+export type UpgradeOutcome =
+  | { outcome: 'accepted'; generation: number; templateVersion: string }
+  | { outcome: 'already-desired'; generation: number; templateVersion: string }
+  | { outcome: 'rejected'; reason: string };
+
+const FINISHING: DeploymentStatus[] = ['deleting', 'deleted'];
+
+/**
+ * Desired state of deployments. Every mutation writes the new desired state and its event in
+ * one transaction (holding the row lock, so concurrent writers queue and the generation only
+ * grows), then wakes the deployment's workflow.
+ */
+export class DeploymentsService {
+  constructor(private readonly deps: DeploymentsServiceDeps) {}
+
+  async create(principal: Principal, userId: string, input: CreateDeploymentInput): Promise<DeploymentView> {
+    const { users, templates, products, validator, box } = this.deps;
+    const domainName = typeof input.domainName === 'string' ? input.domainName.trim() : '';
+    if (!isDomainName(domainName)) {
+      throw invalidInput('domainName is not a valid host name', [{ field: 'domainName', message: 'must be a lower-case fully qualified host name such as app.example.com' }]);
+    }
+    const user = await users.findActiveById(userId);
+    if (!user) throw notFound('user', userId);
+    const template = await templates.findActiveById(input.templateId);
+    if (!template) throw notFound('template', input.templateId);
+    const product = await products.findActiveById(template.productId);
+    if (!product) throw conflict(`the product of template ${input.templateId} has been deleted`);
+
+    const deploymentUid = makeDeploymentUid(product.name, user.email);
+    const values = input.values ?? {};
+    assertValuesValid(validator, box, template, values, { deploymentUid, domainName });
+    const sealed = sealSecrets(values, userSecretPaths(template.valuesSchema), box);
+
+    const saved = await this.deps.db
+      .transaction(async (m) => {
+        const d = await this.deps.deployments.insert(
+          { userId, productId: product.id, deploymentUid, domainName, desiredTemplateId: template.id, userValues: sealed, generation: 1, observedGeneration: 0, status: 'provisioning' },
+          m,
+        );
+        await this.deps.events.append(
+          { deploymentId: d.id, generation: 1, type: 'created', actor: principal.actor, message: `deployment requested with ${product.name} ${template.version}`, data: { templateId: template.id, templateVersion: template.version } },
+          m,
+        );
+        return d;
+      })
+      .catch((err) => {
+        if (uniqueViolation(err)) throw conflict(`domain ${domainName} is already used by another deployment`, [{ field: 'domainName', message: 'is already taken' }]);
+        throw err;
+      });
+    await this.wake(saved, { name: 'reconcile', generation: saved.generation });
+    return this.view(saved);
+  }
+
+  async list(filter: { userId?: string; status?: DeploymentStatus }, page: PageRequest): Promise<Page<DeploymentView>> {
+    const res = await this.deps.deployments.list(filter, page);
+    return { items: res.items.map((d) => this.view(d)), nextCursor: res.nextCursor };
+  }
+
+  async get(userId: string, deploymentId: string): Promise<DeploymentView> {
+    return this.view(await this.find(userId, deploymentId));
+  }
+
+  async updateValues(principal: Principal, userId: string, deploymentId: string, values: JsonObject, expectedGeneration?: number): Promise<DeploymentView> {
+    const { validator, box } = this.deps;
+    const saved = await this.deps.db.transaction(async (m) => {
+      const d = await this.lock(userId, deploymentId, m);
+      this.assertMutable(d, expectedGeneration);
+      const template = await this.templateOf(d.desiredTemplateId, m);
+      const secretPaths = userSecretPaths(template.valuesSchema);
+      const incoming = keepRedacted(values, d.userValues, secretPaths);
+      assertValuesValid(validator, box, template, incoming, d);
+      const generation = d.generation + 1;
+      await this.deps.deployments.update(
+        d.id,
+        { userValues: sealSecrets(incoming, secretPaths, box), generation, status: d.appliedTemplateId ? 'upgrading' : 'provisioning', lastError: null },
+        m,
+      );
+      await this.deps.events.append(
+        { deploymentId: d.id, generation, type: 'values-updated', actor: principal.actor, message: 'values changed', data: { keys: Object.keys(values).sort() } },
+        m,
+      );
+      return (await this.deps.deployments.findById(d.id, m))!;
+    });
+    await this.wake(saved, { name: 'reconcile', generation: saved.generation });
+    return this.view(saved);
+  }
+
+  /** Admin upgrade through the API: validated and persisted here, then the workflow is signalled. */
+  async upgrade(principal: Principal, userId: string, deploymentId: string, templateId: string, expectedGeneration?: number): Promise<DeploymentView> {
+    const saved = await this.deps.db.transaction(async (m) => {
+      const d = await this.lock(userId, deploymentId, m);
+      this.assertMutable(d, expectedGeneration);
+      await this.applyUpgrade(d, templateId, principal.actor, m);
+      return (await this.deps.deployments.findById(d.id, m))!;
+    });
+    await this.wake(saved, { name: 'upgrade', templateId, requestedBy: principal.actor });
+    return this.view(saved);
+  }
+
+  /**
+   * The workflow's path for an `upgrade` signal (which may come straight from the Temporal CLI):
+   * the same rules as the API. A rejected signal is recorded as an event and changes nothing.
+   */
+  async acceptUpgradeSignal(deploymentId: string, templateId: string, requestedBy: string): Promise<UpgradeOutcome> {
+    try {
+      return await this.deps.db.transaction(async (m) => {
+        const d = await this.deps.deployments.findByIdForUpdate(deploymentId, m);
+        if (!d) throw notFound('deployment', deploymentId);
+        if (d.desiredTemplateId === templateId) {
+          const t = await this.templateOf(templateId, m);
+          return { outcome: 'already-desired' as const, generation: d.generation, templateVersion: t.version };
+        }
+        this.assertMutable(d);
+        const { generation, template } = await this.applyUpgrade(d, templateId, requestedBy, m);
+        return { outcome: 'accepted' as const, generation, templateVersion: template.version };
+      });
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      const reason = err.fields.length ? `${err.message}: ${err.fields.map((f) => `${f.field} ${f.message}`).join('; ')}` : err.message;
+      const d = await this.deps.deployments.findById(deploymentId);
+      if (d) {
+        await this.deps.events.append({ deploymentId, generation: d.generation, type: 'upgrade-rejected', actor: requestedBy, message: `upgrade to ${templateId} rejected: ${reason}`, data: { templateId, reason } });
+      }
+      return { outcome: 'rejected', reason };
+    }
+  }
+
+  /** Soft and idempotent: a second delete returns the deployment as it is. */
+  async delete(principal: Principal, userId: string, deploymentId: string): Promise<DeploymentView> {
+    const saved = await this.deps.db.transaction(async (m) => {
+      const d = await this.lock(userId, deploymentId, m);
+      if (FINISHING.includes(d.status)) return d;
+      const generation = d.generation + 1;
+      await this.deps.deployments.update(d.id, { status: 'deleting', deletedAt: new Date(), generation, lastError: null }, m);
+      await this.deps.events.append({ deploymentId: d.id, generation, type: 'delete-requested', actor: principal.actor, message: 'deletion requested' }, m);
+      return (await this.deps.deployments.findById(d.id, m))!;
+    });
+    if (saved.status !== 'deleted') await this.wake(saved, { name: 'delete', generation: saved.generation });
+    return this.view(saved);
+  }
+
+  async events(userId: string, deploymentId: string, limit: number, cursor?: string): Promise<{ items: DeploymentEventView[]; nextCursor: string | null }> {
+    await this.find(userId, deploymentId);
+    if (cursor !== undefined && !/^[0-9]{1,19}$/.test(cursor)) throw invalidInput('cursor is not valid', [{ field: 'cursor', message: 'must be a cursor returned by a previous page' }]);
+    const page = await this.deps.events.list(deploymentId, limit, cursor);
+    return { items: page.items.map(toEventView), nextCursor: page.nextCursor };
+  }
+
+  private async applyUpgrade(d: DeploymentEntity, templateId: string, actor: string, m: EntityManager): Promise<{ generation: number; template: TemplateVersionEntity }> {
+    const current = await this.templateOf(d.desiredTemplateId, m);
+    const target = await this.deps.templates.findActiveById(templateId, m);
+    if (!target) throw notFound('template', templateId);
+    if (target.productId !== current.productId) {
+      throw conflict('an upgrade must stay within the same product', [{ field: 'templateId', message: 'belongs to another product' }]);
+    }
+    if (!semverGt(target.version, current.version)) {
+      throw conflict(`upgrades only go forward: ${target.version} is not newer than ${current.version}`, [{ field: 'templateId', message: `version ${target.version} is not newer than ${current.version}` }]);
+    }
+    const allowFrom = target.capabilities?.upgradePolicy?.allowFrom;
+    if (allowFrom && !semverSatisfies(current.version, allowFrom)) {
+      throw conflict(`version ${target.version} can only be reached from ${allowFrom}`, [{ field: 'templateId', message: `requires the current version to satisfy ${allowFrom}` }]);
+    }
+    assertValuesValid(this.deps.validator, this.deps.box, target, d.userValues, d);
+    // Secret fields may differ between versions: re-seal under the target's schema.
+    const resealed = sealSecrets(d.userValues, userSecretPaths(target.valuesSchema), this.deps.box);
+    const generation = d.generation + 1;
+    await this.deps.deployments.update(d.id, { desiredTemplateId: target.id, userValues: resealed, generation, status: 'upgrading', lastError: null }, m);
+    await this.deps.events.append(
+      { deploymentId: d.id, generation, type: 'upgrade-requested', actor, message: `upgrade from ${current.version} to ${target.version}`, data: { fromTemplateId: current.id, fromVersion: current.version, templateId: target.id, templateVersion: target.version } },
+      m,
+    );
+    return { generation, template: target };
+  }
+
+  private assertMutable(d: DeploymentEntity, expectedGeneration?: number): void {
+    if (FINISHING.includes(d.status)) throw conflict(`deployment ${d.id} is ${d.status}`);
+    if (expectedGeneration !== undefined && expectedGeneration !== d.generation) {
+      throw conflict(`deployment ${d.id} changed: it is at generation ${d.generation}, not ${expectedGeneration}`, [{ field: 'If-Match', message: `current generation is ${d.generation}` }]);
+    }
+  }
+
+  private async find(userId: string, deploymentId: string): Promise<DeploymentEntity> {
+    const d = await this.deps.deployments.findById(deploymentId);
+    if (!d || d.userId !== userId) throw notFound('deployment', deploymentId);
+    return d;
+  }
+
+  private async lock(userId: string, deploymentId: string, m: EntityManager): Promise<DeploymentEntity> {
+    const d = await this.deps.deployments.findByIdForUpdate(deploymentId, m);
+    if (!d || d.userId !== userId) throw notFound('deployment', deploymentId);
+    return d;
+  }
+
+  private async templateOf(id: string, m?: EntityManager): Promise<TemplateVersionEntity> {
+    const t = await this.deps.templates.findById(id, m);
+    if (!t) throw new Error(`template ${id} referenced by a deployment is missing`);
+    return t;
+  }
+
+  /**
+   * The desired state is committed before this runs. If signalling fails (Temporal down, API
+   * killed), the worker's supervisor starts the workflow later, so nothing is lost.
+   */
+  private async wake(d: DeploymentEntity, signal: DeploymentSignal): Promise<void> {
+    try {
+      await this.deps.workflows.wake(d, signal);
+    } catch (err) {
+      this.deps.logger.warn({ deploymentId: d.id, signal: signal.name, err: (err as Error).message }, 'could not signal the deployment workflow; the supervisor will retry');
+    }
+  }
+
+  private view(d: DeploymentEntity): DeploymentView {
+    return toDeploymentView(d, this.deps.workflows.describe(d.deploymentUid));
+  }
+}

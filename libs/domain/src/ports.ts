@@ -1,0 +1,26 @@
+/** The signals a deployment's workflow understands (the orchestration contract mirrors these). */
+export type DeploymentSignal =
+  | { name: 'reconcile'; generation: number }
+  | { name: 'upgrade'; templateId: string; requestedBy: string }
+  | { name: 'delete'; generation: number };
+
+export interface WorkflowRef {
+  id: string;
+  uiUrl: string;
+}
+
+/**
+ * "Wake this deployment's workflow": the one thing the domain needs from the orchestrator.
+ * The orchestration layer implements it with signalWithStart; the domain never sees Temporal.
+ */
+export interface DeploymentWorkflowPort {
+  wake(deployment: { id: string; deploymentUid: string; userId: string }, signal: DeploymentSignal): Promise<void>;
+  describe(deploymentUid: string): WorkflowRef;
+}
+
+export const DEPLOYMENT_WORKFLOW_PORT = Symbol('DEPLOYMENT_WORKFLOW_PORT');
+
+/** Minimal logger the domain writes to (pino and Nest's logger both fit). */
+export interface DomainLogger {
+  warn(obj: Record<string, unknown>, msg: string): void;
+}

@@ -1,0 +1,4 @@
+export * from './json';
+export * from './secret-box';
+export * from './secret-paths';
+export * from './values-validator';

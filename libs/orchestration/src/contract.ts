@@ -1,0 +1,70 @@
+/**
+ * The one contract shared by the API, the worker and the workflow: task queue, workflow ids,
+ * signals, the query and search-attribute keys. Workflow code may import this file.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+export const DEFAULT_TASK_QUEUE = 'caelus-deployments';
+export const WORKFLOW_TYPE = 'deploymentWorkflow';
+export const WORKFLOW_ID_PREFIX = 'deployment-';
+
+export function workflowIdFor(deploymentUid: string): string {
+  return `${WORKFLOW_ID_PREFIX}${deploymentUid}`;
+}
+
+/** Workflow input: ids and counters only, so no user value or secret reaches the history. */
+export interface DeploymentWorkflowInput {
+  deploymentId: string;
+  deploymentUid: string;
+  /** Carried across continue-as-new. */
+  appliedGeneration?: number;
+  consecutiveFailures?: number;
+  pendingUpgrades?: UpgradeSignal[];
+  pendingDelete?: boolean;
+}
+
+export interface ReconcileSignal {
+  generation?: number;
+}
+/** Admins may send this straight from the Temporal CLI or Web UI: `{"templateId": "<uuid>"}`. */
+export interface UpgradeSignal {
+  templateId: string;
+  requestedBy?: string;
+}
+export interface DeleteSignal {
+  generation?: number;
+}
+
+export type WorkflowPhase = 'loading' | 'provisioning' | 'upgrading' | 'ready' | 'degraded' | 'error' | 'deleting' | 'deleted' | 'waiting';
+
+/** What the `state` query returns (ids, counters and phase; nothing secret). */
+export interface DeploymentWorkflowState {
+  deploymentId: string;
+  deploymentUid: string;
+  phase: WorkflowPhase;
+  appliedGeneration: number;
+  desiredGeneration: number;
+  templateVersion: string | null;
+  consecutiveFailures: number;
+  lastError: string | null;
+  waitingFor: string | null;
+  nextDriftCheckAt: string | null;
+  pendingUpgrades: number;
+  historyLength: number;
+}
+
+export const reconcileSignal = defineSignal<[ReconcileSignal?]>('reconcile');
+export const upgradeSignal = defineSignal<[UpgradeSignal]>('upgrade');
+export const deleteSignal = defineSignal<[DeleteSignal?]>('delete');
+export const stateQuery = defineQuery<DeploymentWorkflowState>('state');
+
+export const SEARCH_ATTRIBUTES = {
+  deploymentId: defineSearchAttributeKey('CaelusDeploymentId', SearchAttributeType.KEYWORD),
+  userId: defineSearchAttributeKey('CaelusUserId', SearchAttributeType.KEYWORD),
+  product: defineSearchAttributeKey('CaelusProduct', SearchAttributeType.KEYWORD),
+  templateVersion: defineSearchAttributeKey('CaelusTemplateVersion', SearchAttributeType.KEYWORD),
+  phase: defineSearchAttributeKey('CaelusPhase', SearchAttributeType.KEYWORD),
+} as const;
+
+export const SEARCH_ATTRIBUTE_NAMES = Object.values(SEARCH_ATTRIBUTES).map((k) => k.name);

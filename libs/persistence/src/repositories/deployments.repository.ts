@@ -1,0 +1,94 @@
+import { DataSource, EntityManager, Repository } from 'typeorm';
+
+type DeploymentPatch = Parameters<Repository<DeploymentEntity>['update']>[1];
+import { DeploymentEntity, DeploymentStatus, DriftSummary } from '../entities';
+import { decodeCursor, Page, PageRequest, toPage } from '../pagination';
+
+export interface DeploymentListFilter {
+  userId?: string;
+  status?: DeploymentStatus;
+}
+
+/** What the workflow observed, written back only if the desired state has not moved on. */
+export interface ObservedState {
+  status?: DeploymentStatus;
+  lastError?: string | null;
+  appliedTemplateId?: string | null;
+  observedGeneration?: number;
+  lastReconcileAt?: Date;
+  lastDriftCheckAt?: Date;
+  driftSummary?: DriftSummary | null;
+}
+
+export class DeploymentsRepository {
+  constructor(private readonly db: DataSource) {}
+
+  private repo(m?: EntityManager) {
+    return (m ?? this.db.manager).getRepository(DeploymentEntity);
+  }
+
+  insert(d: Partial<DeploymentEntity>, m?: EntityManager): Promise<DeploymentEntity> {
+    return this.repo(m).save(this.repo(m).create(d));
+  }
+
+  findById(id: string, m?: EntityManager): Promise<DeploymentEntity | null> {
+    return this.repo(m).findOne({ where: { id }, withDeleted: true });
+  }
+
+  findByUid(deploymentUid: string, m?: EntityManager): Promise<DeploymentEntity | null> {
+    return this.repo(m).findOne({ where: { deploymentUid }, withDeleted: true });
+  }
+
+  /** Row lock for the rest of the transaction: concurrent writers to one deployment queue up here. */
+  findByIdForUpdate(id: string, m: EntityManager): Promise<DeploymentEntity | null> {
+    return m.getRepository(DeploymentEntity).findOne({ where: { id }, withDeleted: true, lock: { mode: 'pessimistic_write' } });
+  }
+
+  async list(filter: DeploymentListFilter, page: PageRequest): Promise<Page<DeploymentEntity>> {
+    const qb = this.repo().createQueryBuilder('d').withDeleted();
+    if (filter.userId) qb.andWhere('d.user_id = :userId', { userId: filter.userId });
+    if (filter.status) qb.andWhere('d.status = :status', { status: filter.status });
+    else qb.andWhere(`d.status <> 'deleted'`);
+    if (page.cursor) qb.andWhere('(d.created_at, d.id) > (:createdAt, :id)', decodeCursor(page.cursor));
+    const rows = await qb.orderBy('d.created_at', 'ASC').addOrderBy('d.id', 'ASC').limit(page.limit + 1).getMany();
+    return toPage(rows, page.limit);
+  }
+
+  async update(id: string, patch: Partial<DeploymentEntity>, m?: EntityManager): Promise<void> {
+    await this.repo(m).update({ id }, patch as DeploymentPatch);
+  }
+
+  /**
+   * Writes an observation guarded by generation: it lands only while `generation` is still the
+   * desired generation, so a slow, older reconcile never overwrites the result of a newer one.
+   */
+  async writeObserved(id: string, generation: number, observed: ObservedState, m?: EntityManager): Promise<boolean> {
+    const res = await this.repo(m)
+      .createQueryBuilder()
+      .update(DeploymentEntity)
+      .set(observed as DeploymentPatch)
+      .where('id = :id AND generation = :generation', { id, generation })
+      .andWhere(`status <> 'deleted'`)
+      .execute();
+    return (res.affected ?? 0) > 0;
+  }
+
+  async countActiveByUser(userId: string, m?: EntityManager): Promise<number> {
+    return this.repo(m).createQueryBuilder('d').withDeleted().where('d.user_id = :userId', { userId }).andWhere(`d.status <> 'deleted'`).getCount();
+  }
+
+  async countActiveByProduct(productId: string, m?: EntityManager): Promise<number> {
+    return this.repo(m).createQueryBuilder('d').withDeleted().where('d.product_id = :productId', { productId }).andWhere(`d.status <> 'deleted'`).getCount();
+  }
+
+  /** For the supervisor: every deployment whose workflow must be running. */
+  async listUnfinished(): Promise<Pick<DeploymentEntity, 'id' | 'deploymentUid' | 'userId' | 'status' | 'generation'>[]> {
+    return this.repo()
+      .createQueryBuilder('d')
+      .withDeleted()
+      .select(['d.id', 'd.deploymentUid', 'd.userId', 'd.status', 'd.generation'])
+      .where(`d.status <> 'deleted'`)
+      .orderBy('d.created_at', 'ASC')
+      .getMany();
+  }
+}

@@ -1,0 +1,39 @@
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { TemplateVersionEntity } from '../entities';
+import { decodeCursor, Page, PageRequest, toPage } from '../pagination';
+
+export class TemplatesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  private repo(m?: EntityManager) {
+    return (m ?? this.db.manager).getRepository(TemplateVersionEntity);
+  }
+
+  insert(t: Omit<TemplateVersionEntity, 'id' | 'createdAt' | 'deletedAt'>, m?: EntityManager): Promise<TemplateVersionEntity> {
+    return this.repo(m).save(this.repo(m).create(t));
+  }
+
+  findActiveById(id: string, m?: EntityManager): Promise<TemplateVersionEntity | null> {
+    return this.repo(m).findOne({ where: { id, deletedAt: IsNull() } });
+  }
+
+  /** Includes soft-deleted templates: a running deployment may still be on one. */
+  findById(id: string, m?: EntityManager): Promise<TemplateVersionEntity | null> {
+    return this.repo(m).findOne({ where: { id }, withDeleted: true });
+  }
+
+  async listByProduct(productId: string, page: PageRequest): Promise<Page<TemplateVersionEntity>> {
+    const qb = this.repo().createQueryBuilder('t').where('t.deleted_at IS NULL').andWhere('t.product_id = :productId', { productId });
+    if (page.cursor) qb.andWhere('(t.created_at, t.id) > (:createdAt, :id)', decodeCursor(page.cursor));
+    const rows = await qb.orderBy('t.created_at', 'ASC').addOrderBy('t.id', 'ASC').limit(page.limit + 1).getMany();
+    return toPage(rows, page.limit);
+  }
+
+  async countActiveByProduct(productId: string, m?: EntityManager): Promise<number> {
+    return this.repo(m).count({ where: { productId, deletedAt: IsNull() } });
+  }
+
+  async softDelete(id: string, m?: EntityManager): Promise<void> {
+    await this.repo(m).softDelete({ id });
+  }
+}

@@ -1,0 +1,37 @@
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { UserEntity } from '../entities';
+import { decodeCursor, Page, PageRequest, toPage } from '../pagination';
+
+export class UsersRepository {
+  constructor(private readonly db: DataSource) {}
+
+  private repo(m?: EntityManager) {
+    return (m ?? this.db.manager).getRepository(UserEntity);
+  }
+
+  insert(user: Pick<UserEntity, 'email' | 'isAdmin' | 'apiTokenHash'>, m?: EntityManager): Promise<UserEntity> {
+    return this.repo(m).save(this.repo(m).create(user));
+  }
+
+  findActiveById(id: string, m?: EntityManager): Promise<UserEntity | null> {
+    return this.repo(m).findOne({ where: { id, deletedAt: IsNull() } });
+  }
+
+  findActiveByTokenHash(apiTokenHash: string): Promise<UserEntity | null> {
+    return this.repo().findOne({ where: { apiTokenHash, deletedAt: IsNull() } });
+  }
+
+  async list(page: PageRequest): Promise<Page<UserEntity>> {
+    const qb = this.repo().createQueryBuilder('u').where('u.deleted_at IS NULL');
+    if (page.cursor) {
+      const c = decodeCursor(page.cursor);
+      qb.andWhere('(u.created_at, u.id) > (:createdAt, :id)', c);
+    }
+    const rows = await qb.orderBy('u.created_at', 'ASC').addOrderBy('u.id', 'ASC').limit(page.limit + 1).getMany();
+    return toPage(rows, page.limit);
+  }
+
+  async softDelete(id: string, m?: EntityManager): Promise<void> {
+    await this.repo(m).softDelete({ id });
+  }
+}

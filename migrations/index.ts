@@ -1,0 +1,4 @@
+import { InitialSchema1763776800000 } from './1763776800000-InitialSchema';
+
+/** Every migration, in order. Listed explicitly so src (ts) and dist (js) runs agree. */
+export const MIGRATIONS = [InitialSchema1763776800000];
