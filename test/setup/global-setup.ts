@@ -1,5 +1,6 @@
 // Jest globalSetup for the integration and e2e projects: the same code as
 // `npm run stack:up`, so a fresh machine needs nothing else before `npm test`.
+import { migrate } from '../../scripts/migrate';
 import { ensureStack } from '../../scripts/stack';
 
 export default async function globalSetup(): Promise<void> {
@@ -9,5 +10,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.DATABASE_URL = env.TEST_DATABASE_URL;
   process.env.TEST_DATABASE_URL = env.TEST_DATABASE_URL;
 
-  // ---- LEAD: run migrations against process.env.DATABASE_URL (caelus_test) here. ----
+  // Migrations run once per test run, as in production: up to the latest, never synchronize.
+  await migrate('up', env.TEST_DATABASE_URL, (line) => process.stderr.write(`[migrate] ${line}\n`));
 }

@@ -1,0 +1,39 @@
+import { DomainError } from '../../../../libs/domain/src';
+import { DomainExceptionFilter, statusFor } from './domain-exception.filter';
+
+function host(req: Record<string, unknown> = { id: 'req-1' }) {
+  const res = { statusCode: 0, body: undefined as unknown, headers: {} as Record<string, string>, status(c: number) { this.statusCode = c; return this; }, json(b: unknown) { this.body = b; return this; }, setHeader(k: string, v: string) { this.headers[k] = v; } };
+  return { res, host: { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as never };
+}
+
+describe(DomainExceptionFilter.name, () => {
+  const sut = new DomainExceptionFilter();
+
+  it('maps every domain code', () => {
+    expect(['InvalidInput', 'InvalidValues', 'Unauthenticated', 'Forbidden', 'NotFound', 'Conflict', 'Unavailable'].map((c) => statusFor(c as never))).toEqual([400, 400, 401, 403, 404, 409, 503]);
+  });
+
+  it('keeps the failing fields and the request id', () => {
+    const { res, host: h } = host();
+    sut.catch(new DomainError('InvalidInput', 'bad', [{ field: 'name', message: 'is wrong' }]), h);
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'bad', fields: [{ field: 'name', message: 'is wrong' }], requestId: 'req-1' });
+  });
+
+  it('turns body-parser errors into 413 and 400, not 500', () => {
+    const a = host();
+    sut.catch(Object.assign(new Error('too large'), { type: 'entity.too.large', status: 413 }), a.host);
+    expect(a.res.statusCode).toBe(413);
+    const b = host();
+    sut.catch(Object.assign(new Error('bad json'), { type: 'entity.parse.failed', status: 400 }), b.host);
+    expect(b.res.statusCode).toBe(400);
+  });
+
+  it('hides the cause of unknown errors behind a 500 with the request id', () => {
+    const { res, host: h } = host();
+    jest.spyOn((sut as unknown as { logger: { error: () => void } }).logger, 'error').mockImplementation(() => undefined);
+    sut.catch(new Error('db password is hunter2'), h);
+    expect(res.statusCode).toBe(500);
+    expect(JSON.stringify(res.body)).not.toContain('hunter2');
+  });
+});
