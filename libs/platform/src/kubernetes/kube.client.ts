@@ -1,0 +1,281 @@
+import {
+  ApiException,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  ServerConfiguration,
+  VersionApi,
+  createConfiguration,
+} from '@kubernetes/client-node';
+import type { Configuration, KubernetesObject, ResponseContext } from '@kubernetes/client-node';
+
+import { KubeError, toKubeError } from './kube.errors';
+import { describeRef, refOf, type KubeObject, type ObjectRef } from './kube.types';
+
+/** Field manager for everything Caelus writes with server-side apply. */
+export const CAELUS_FIELD_MANAGER = 'caelus';
+
+export interface KubeClientOptions {
+  /** Path of the kubeconfig file; its current context is used unless `context` is set. */
+  kubeconfig: string;
+  context?: string;
+  /** Upper bound for one API request (default 30 s); a hung API server must not hang an activity. */
+  requestTimeoutMs?: number;
+}
+
+export interface ApplyOptions {
+  /** Server-side dry run (dryRun=All): nothing is persisted, the would-be result is returned. */
+  dryRun?: boolean;
+  /** Take over fields owned by other managers (default true: Caelus is the authority for what it applies). */
+  force?: boolean;
+  fieldManager?: string;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface WaitForNamespaceGoneOptions {
+  timeoutMs: number;
+  intervalMs?: number;
+  signal?: AbortSignal;
+  /** Called on every poll while the namespace still exists, with its current state. */
+  onProgress?: (namespace: KubeObject) => void;
+}
+
+/**
+ * The generic object API, changed in two ways: responses stay plain wire JSON (the stock
+ * client turns them into model classes with Date fields and drops unknown fields, which
+ * would distort drift comparison), and discovery is exposed to know if a kind is namespaced.
+ */
+class RawObjectApi extends KubernetesObjectApi {
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean> {
+    const resource = await this.resource(apiVersion, kind);
+    if (!resource) throw new Error(`Unrecognized API version and kind: ${apiVersion} ${kind}`);
+    return resource.namespaced;
+  }
+
+  protected override async processResponse<T extends KubernetesObject>(response: ResponseContext): Promise<T> {
+    const text = await response.body.text();
+    if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) {
+      return (text ? JSON.parse(text) : {}) as T;
+    }
+    throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', text, response.headers);
+  }
+}
+
+/**
+ * Thin adapter over @kubernetes/client-node 2.x. It speaks plain objects, never retries and
+ * turns every failure into a KubeError carrying `status` and `retryable`.
+ */
+export class KubeClient {
+  private readonly objects: RawObjectApi;
+  private readonly version: VersionApi;
+
+  constructor(options: KubeClientOptions) {
+    const kc = new KubeConfig();
+    kc.loadFromFile(options.kubeconfig);
+    if (options.context) kc.setCurrentContext(options.context);
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new KubeError(`kubeconfig ${options.kubeconfig} has no current cluster`, undefined, undefined, false);
+
+    const timeoutMs = options.requestTimeoutMs ?? 30_000;
+    const configuration: Configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: kc },
+      promiseMiddleware: [
+        {
+          pre: async (ctx) => {
+            ctx.setHeaderParam('User-Agent', 'caelus');
+            ctx.setSignal(AbortSignal.timeout(timeoutMs));
+            return ctx;
+          },
+          post: async (rsp) => rsp,
+        },
+      ],
+    });
+    this.objects = new RawObjectApi(configuration);
+    this.version = new VersionApi(configuration);
+  }
+
+  /** Cheap liveness check of the API server; returns its version. */
+  async ping(): Promise<{ gitVersion: string }> {
+    return this.call('get server version', async () => {
+      const info = await this.version.getCode();
+      return { gitVersion: info.gitVersion };
+    });
+  }
+
+  /** Whether a kind lives in namespaces (from discovery, cached per apiVersion). */
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean> {
+    return this.call(`discover ${apiVersion} ${kind}`, () => this.objects.isNamespaced(apiVersion, kind));
+  }
+
+  /** The live object, or undefined when it does not exist. */
+  async get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {
+    const header = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } };
+    try {
+      return await this.call(`read ${describeRef(ref)}`, async () => {
+        await this.requireNamespaceIfNamespaced(ref);
+        return (await this.objects.read(header)) as unknown as T;
+      });
+    } catch (err) {
+      if (err instanceof KubeError && err.notFound && err.reason !== 'UnknownKind') return undefined;
+      throw err;
+    }
+  }
+
+  async list<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, options: ListOptions = {}): Promise<T[]> {
+    const where = options.namespace ? ` in ${options.namespace}` : '';
+    return this.call(`list ${kind}${where}`, async () => {
+      const list = await this.objects.list(
+        apiVersion,
+        kind,
+        options.namespace,
+        undefined,
+        undefined,
+        undefined,
+        options.fieldSelector,
+        options.labelSelector,
+      );
+      // Items of a list response carry no apiVersion/kind of their own.
+      return list.items.map((item) => ({ apiVersion, kind, ...item }) as unknown as T);
+    });
+  }
+
+  /** Deletes an object; false when it was already gone. */
+  async delete(ref: ObjectRef, options: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' } = {}): Promise<boolean> {
+    const spec = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } };
+    try {
+      await this.call(`delete ${describeRef(ref)}`, async () => {
+        await this.requireNamespaceIfNamespaced(ref);
+        await this.objects.delete(spec, undefined, undefined, undefined, undefined, options.propagationPolicy ?? 'Background');
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof KubeError && err.notFound && err.reason !== 'UnknownKind') return false;
+      throw err;
+    }
+  }
+
+  /** Server-side apply (creates the object when missing). Returns the object as the server has it. */
+  async apply<T extends KubeObject = KubeObject>(obj: KubeObject, options: ApplyOptions = {}): Promise<T> {
+    const verb = options.dryRun ? 'dry-run apply' : 'apply';
+    return this.call(`${verb} ${describeRef(refOf(obj))}`, async () => {
+      await this.requireNamespaceIfNamespaced(refOf(obj));
+      // The client fills in missing namespace/apiVersion on the object it is given: hand it a copy.
+      const body = structuredClone(obj) as KubernetesObject;
+      return (await this.objects.patch(
+        body,
+        undefined,
+        options.dryRun ? 'All' : undefined,
+        options.fieldManager ?? CAELUS_FIELD_MANAGER,
+        options.force ?? true,
+        PatchStrategy.ServerSideApply,
+      )) as unknown as T;
+    });
+  }
+
+  /**
+   * JSON merge patch. Put `metadata.resourceVersion` in the patch to make it conditional:
+   * the server then answers 409 if the object changed since it was read.
+   */
+  async mergePatch<T extends KubeObject = KubeObject>(ref: ObjectRef, patch: Record<string, unknown>): Promise<T> {
+    return this.call(`patch ${describeRef(ref)}`, async () => {
+      await this.requireNamespaceIfNamespaced(ref);
+      const patchMeta = (patch.metadata ?? {}) as Record<string, unknown>;
+      const body = {
+        ...patch,
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { ...patchMeta, name: ref.name, namespace: ref.namespace },
+      } as KubernetesObject;
+      return (await this.objects.patch(body, undefined, undefined, CAELUS_FIELD_MANAGER, undefined, PatchStrategy.MergePatch)) as unknown as T;
+    });
+  }
+
+  // --- namespaces ---------------------------------------------------------------------
+
+  async getNamespace(name: string): Promise<KubeObject | undefined> {
+    return this.get({ apiVersion: 'v1', kind: 'Namespace', name });
+  }
+
+  /** True while the namespace exists, including while it is Terminating. */
+  async namespaceExists(name: string): Promise<boolean> {
+    return (await this.getNamespace(name)) !== undefined;
+  }
+
+  /** Starts deletion of a namespace; false when it was already gone. */
+  async deleteNamespace(name: string): Promise<boolean> {
+    return this.delete({ apiVersion: 'v1', kind: 'Namespace', name });
+  }
+
+  /** Polls until the namespace no longer exists; KubeError reason Timeout (retryable) when it takes too long. */
+  async waitForNamespaceGone(name: string, options: WaitForNamespaceGoneOptions): Promise<void> {
+    const deadline = Date.now() + options.timeoutMs;
+    const interval = options.intervalMs ?? 1_000;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const ns = await this.getNamespace(name);
+      if (!ns) return;
+      options.onProgress?.(ns);
+      if (Date.now() >= deadline) {
+        throw new KubeError(
+          `namespace ${name} still exists after ${Math.round(options.timeoutMs / 1000)}s`,
+          undefined,
+          'Timeout',
+          true,
+        );
+      }
+      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), options.signal);
+    }
+  }
+
+  // --- secrets (Helm's release storage) -------------------------------------------------
+
+  async readSecret(namespace: string, name: string): Promise<KubeObject | undefined> {
+    return this.get({ apiVersion: 'v1', kind: 'Secret', name, namespace });
+  }
+
+  async listSecrets(namespace: string, labelSelector?: string): Promise<KubeObject[]> {
+    return this.list('v1', 'Secret', { namespace, labelSelector });
+  }
+
+  async patchSecret(namespace: string, name: string, patch: Record<string, unknown>): Promise<KubeObject> {
+    return this.mergePatch({ apiVersion: 'v1', kind: 'Secret', name, namespace }, patch);
+  }
+
+  // --- internals ------------------------------------------------------------------------
+
+  /** Without this guard the client would silently use the kubeconfig's default namespace. */
+  private async requireNamespaceIfNamespaced(ref: ObjectRef): Promise<void> {
+    if (ref.namespace) return;
+    if (await this.objects.isNamespaced(ref.apiVersion, ref.kind)) {
+      throw new KubeError(`${describeRef(ref)}: a namespace is required for ${ref.kind}`, 400, 'BadRequest', false);
+    }
+  }
+
+  private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toKubeError(err, action);
+    }
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
