@@ -1,0 +1,136 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+import type { KubeObject } from '../kubernetes/kube.types';
+import {
+  HelmReleaseStorage,
+  RELEASE_SECRET_TYPE,
+  decodeReleaseData,
+  encodeReleaseData,
+  releaseSecretName,
+  type ReleasePayload,
+} from './helm-release.storage';
+
+function payload(version: number, status: ReleasePayload['info']['status'], manifest = `# rev ${version}`): ReleasePayload {
+  return {
+    name: 'web',
+    namespace: 'ns1',
+    version,
+    info: { status, description: 'Install complete', last_deployed: '2026-11-22T01:00:00Z' },
+    chart: { metadata: { name: 'webapp', version: '1.0.0', appVersion: '1.27' } },
+    config: { user: { adminPassword: 'hunter2-secret' } },
+    manifest,
+  };
+}
+
+/** A release Secret as the API returns it. */
+function secret(p: ReleasePayload, resourceVersion = '100'): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: RELEASE_SECRET_TYPE,
+    metadata: {
+      name: releaseSecretName(p.name, p.version),
+      namespace: p.namespace,
+      resourceVersion,
+      labels: { name: p.name, owner: 'helm', status: p.info.status, version: String(p.version) },
+    },
+    data: { release: encodeReleaseData(p) },
+  };
+}
+
+class FakeKube {
+  secrets: KubeObject[] = [];
+  patches: { namespace: string; name: string; patch: Record<string, unknown> }[] = [];
+  selectors: string[] = [];
+
+  async listSecrets(_namespace: string, labelSelector?: string): Promise<KubeObject[]> {
+    this.selectors.push(labelSelector ?? '');
+    return this.secrets;
+  }
+
+  async patchSecret(namespace: string, name: string, patch: Record<string, unknown>): Promise<KubeObject> {
+    this.patches.push({ namespace, name, patch });
+    return this.secrets[0];
+  }
+}
+
+describe('helm release encoding', () => {
+  it('round-trips a release through the Secret data format', () => {
+    const p = payload(3, 'deployed');
+    expect(decodeReleaseData(encodeReleaseData(p))).toEqual(p);
+  });
+
+  it('is base64 over Helm base64 over gzip, as helm writes it', () => {
+    const helmString = Buffer.from(encodeReleaseData(payload(1, 'deployed')), 'base64').toString('latin1');
+    expect(helmString).toMatch(/^[A-Za-z0-9+/=]+$/);
+    expect(Buffer.from(helmString, 'base64').subarray(0, 3)).toEqual(Buffer.from([0x1f, 0x8b, 0x08]));
+  });
+
+  it('reads releases stored before helm compressed them', () => {
+    const p = payload(1, 'deployed');
+    const legacy = Buffer.from(Buffer.from(JSON.stringify(p)).toString('base64')).toString('base64');
+    expect(decodeReleaseData(legacy)).toEqual(p);
+  });
+
+  it('keeps integers JavaScript cannot represent exactly when re-encoding', () => {
+    const json = '{"name":"web","namespace":"ns1","version":1,"info":{"status":"deployed"},"config":{"id":12345678901234567890,"f":1.50}}';
+    const data = Buffer.from(gzipSync(Buffer.from(json)).toString('base64')).toString('base64');
+
+    const reencoded = encodeReleaseData(decodeReleaseData(data));
+
+    const text = Buffer.from(Buffer.from(reencoded, 'base64').toString('latin1'), 'base64');
+    expect(gunzipSync(text).toString()).toContain('"id":12345678901234567890');
+  });
+});
+
+describe(HelmReleaseStorage.name, () => {
+  let kube: FakeKube;
+  let sut: HelmReleaseStorage;
+
+  beforeEach(() => {
+    kube = new FakeKube();
+    sut = new HelmReleaseStorage(kube);
+  });
+
+  it('reads the manifest of the deployed revision, not of a newer failed one', async () => {
+    kube.secrets = [secret(payload(2, 'deployed', 'kind: A')), secret(payload(1, 'superseded')), secret(payload(3, 'failed'))];
+
+    await expect(sut.readDeployedManifest('web', 'ns1')).resolves.toBe('kind: A');
+    expect(kube.selectors).toEqual(['owner=helm,name=web']);
+  });
+
+  it('orders revisions numerically', async () => {
+    kube.secrets = [secret(payload(10, 'deployed')), secret(payload(9, 'superseded'))];
+    await expect(sut.latest('web', 'ns1')).resolves.toMatchObject({ revision: 10, secretName: 'sh.helm.release.v1.web.v10' });
+  });
+
+  it('has nothing for an unknown release', async () => {
+    await expect(sut.deployed('web', 'ns1')).resolves.toBeUndefined();
+    await expect(sut.unlockPending('web', 'ns1')).resolves.toEqual({ unlocked: false });
+  });
+
+  it('leaves a release alone whose latest revision is not pending', async () => {
+    kube.secrets = [secret(payload(1, 'deployed'))];
+    await expect(sut.unlockPending('web', 'ns1')).resolves.toEqual({ unlocked: false, revision: 1, previousStatus: 'deployed' });
+    expect(kube.patches).toEqual([]);
+  });
+
+  it.each(['pending-install', 'pending-upgrade', 'pending-rollback'] as const)(
+    'marks a %s revision failed in its label and payload, conditionally on resourceVersion',
+    async (status) => {
+      kube.secrets = [secret(payload(1, 'superseded')), secret(payload(2, status), '4711')];
+
+      const result = await sut.unlockPending('web', 'ns1');
+
+      expect(result).toEqual({ unlocked: true, revision: 2, previousStatus: status });
+      expect(kube.patches).toHaveLength(1);
+      const { name, patch } = kube.patches[0];
+      expect(name).toBe('sh.helm.release.v1.web.v2');
+      expect(patch.metadata).toMatchObject({ resourceVersion: '4711', labels: { status: 'failed', modifiedAt: expect.stringMatching(/^\d+$/) } });
+      const written = decodeReleaseData((patch.data as { release: string }).release);
+      expect(written.info).toMatchObject({ status: 'failed', description: `Release unlocked from stale '${status}' state` });
+      // Everything else survives untouched, values included.
+      expect({ ...written, info: undefined }).toEqual({ ...payload(2, status), info: undefined });
+    },
+  );
+});

@@ -1,0 +1,79 @@
+import { HelmError, classifyHelmOutput, summarizeHelmError } from './helm.errors';
+
+describe(HelmError.name, () => {
+  it.each([
+    ['invalid-values', false],
+    ['chart-not-found', false],
+    ['forbidden', false],
+    ['pending', true],
+    ['timeout', true],
+    ['transient', true],
+  ] as const)('marks %s as retryable=%s', (kind, retryable) => {
+    const sut = new HelmError(kind, 'x');
+    expect(sut.retryable).toBe(retryable);
+    expect(sut.kind).toBe(kind);
+    expect(sut).toBeInstanceOf(Error);
+  });
+});
+
+describe(classifyHelmOutput.name, () => {
+  it.each([
+    [
+      'invalid-values',
+      "Error: INSTALLATION FAILED: values don't meet the specifications of the schema(s) in the following chart(s):\nwebapp:\n- replicas: Must be less than or equal to 5\n",
+    ],
+    ['invalid-values', 'Error: UPGRADE FAILED: execution error at (webapp/templates/x.yaml:3:4): title is required'],
+    [
+      'invalid-values',
+      'Error: UPGRADE FAILED: cannot patch "web" with kind Deployment: Deployment.apps "web" is invalid: spec.selector: Invalid value: ...: field is immutable',
+    ],
+    ['chart-not-found', 'Error: INSTALLATION FAILED: oci://127.0.0.1:5001/charts/webapp:9.9.9: not found'],
+    ['chart-not-found', 'Error: failed to perform "FetchReference" on source: GET http://127.0.0.1:5001/v2/charts/webapp/manifests/sha256:ab: MANIFEST_UNKNOWN: manifest unknown'],
+    ['chart-not-found', 'Error: path "/charts/missing" not found'],
+    ['chart-not-found', 'Error: stat /charts/missing: no such file or directory'],
+    ['forbidden', 'Error: UPGRADE FAILED: deployments.apps "web" is forbidden: User "caelus" cannot patch resource "deployments"'],
+    ['forbidden', 'Error: INSTALLATION FAILED: persistentvolumeclaims "data" is forbidden: exceeded quota: caelus-quota'],
+    ['pending', 'Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress'],
+    ['timeout', 'Error: UPGRADE FAILED: context deadline exceeded'],
+    ['timeout', 'Error: INSTALLATION FAILED: timed out waiting for the condition'],
+    ['transient', 'Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": dial tcp 127.0.0.1:6443: connect: connection refused'],
+    ['transient', 'Error: UPGRADE FAILED: the server is currently unable to handle the request (get deployments.apps web)'],
+    ['transient', 'Error: UPGRADE FAILED: Operation cannot be fulfilled on deployments.apps "web": the object has been modified'],
+    ['transient', 'Error: something nobody has seen before'],
+  ] as const)('classifies %s: %s', (kind, stderr) => {
+    expect(classifyHelmOutput(stderr)).toBe(kind);
+  });
+
+  it('does not mistake a missing namespace for a missing chart', () => {
+    expect(classifyHelmOutput('Error: INSTALLATION FAILED: create: failed to create: namespaces "d-1" not found')).toBe('transient');
+  });
+});
+
+describe(summarizeHelmError.name, () => {
+  it('keeps the reason and the schema violations, drops prefixes and --debug stack traces', () => {
+    const stderr = [
+      'install.go:225: [debug] Original chart version: ""',
+      "Error: INSTALLATION FAILED: values don't meet the specifications of the schema(s) in the following chart(s):",
+      'webapp:',
+      '- replicas: Must be less than or equal to 5',
+      '- user: Additional property colour is not allowed',
+      '',
+      "helm.go:92: [debug] values don't meet the specifications of the schema(s) in the following chart(s):",
+      'webapp:',
+      'helm.sh/helm/v3/pkg/action.(*Install).RunWithContext',
+      '\t/go/pkg/mod/helm.sh/helm/v3@v3.22.0/pkg/action/install.go:300',
+    ].join('\n');
+
+    expect(summarizeHelmError(stderr)).toBe(
+      "values don't meet the specifications of the schema(s) in the following chart(s): webapp: - replicas: Must be less than or equal to 5 - user: Additional property colour is not allowed",
+    );
+  });
+
+  it('uses the last line when helm printed no Error: line', () => {
+    expect(summarizeHelmError('upgrade.go:1: [debug] preparing upgrade\nsignal: killed\n')).toBe('signal: killed');
+  });
+
+  it('bounds the length', () => {
+    expect(summarizeHelmError(`Error: ${'x'.repeat(2000)}`).length).toBeLessThanOrEqual(500);
+  });
+});

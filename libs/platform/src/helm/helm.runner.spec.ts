@@ -1,0 +1,298 @@
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+import { resolveChart } from './helm.args';
+import { HelmError } from './helm.errors';
+import { HelmRunner, makeScrubber, parseKeptResources } from './helm.runner';
+
+const CHART_ROOT = resolve(__dirname, '../../../../charts/examples');
+const WEBAPP_1_0_0 = join(CHART_ROOT, 'webapp-1.0.0');
+
+/**
+ * A stand-in for the helm binary: records its argv (NUL-separated, so any character survives)
+ * and what the values file looked like while it ran, then behaves as FAKE_HELM_MODE says.
+ */
+const FAKE_HELM = `#!/bin/sh
+dir="$FAKE_HELM_DIR"
+: > "$dir/args"
+prev=""
+for a in "$@"; do
+  printf '%s\\0' "$a" >> "$dir/args"
+  if [ "$prev" = "--values" ]; then
+    stat -c '%a' "$a" > "$dir/values.mode"
+    cat "$a" > "$dir/values.copy"
+    printf '%s' "$a" > "$dir/values.path"
+  fi
+  prev="$a"
+done
+case "$FAKE_HELM_MODE" in
+  ok)
+    echo 'upgrade.go:150: [debug] preparing upgrade for web' >&2
+    echo 'client.go:486: [debug] creating 1 resource(s) for s3cret-title-value' >&2
+    echo '{"name":"web","namespace":"ns1","version":2,"info":{"status":"deployed","description":"Upgrade complete"},"chart":{"metadata":{"name":"webapp","version":"1.0.0","appVersion":"1.27"}},"config":{"user":{"adminPassword":"hunter2-secret"}}}'
+    ;;
+  schema)
+    printf "Error: INSTALLATION FAILED: values don't meet the specifications of the schema(s) in the following chart(s):\\nwebapp:\\n- at '/user/adminPassword': 'hunter2-secret' does not match pattern\\n" >&2
+    exit 1
+    ;;
+  notfound) echo 'Error: release: not found' >&2; exit 1 ;;
+  uninstall-kept) printf 'These resources were kept due to the resource policy:\\n[PersistentVolumeClaim] web-data\\n\\nrelease "web" uninstalled\\n' ;;
+  hang) echo 'started' >&2; exec sleep 30 ;;
+  ignore-term) trap '' TERM; echo 'started' >&2; while :; do sleep 0.1; done ;;
+esac
+`;
+
+describe(HelmRunner.name, () => {
+  let dir: string;
+  let helmBin: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fake-helm-'));
+    helmBin = join(dir, 'helm');
+    await writeFile(helmBin, FAKE_HELM);
+    await chmod(helmBin, 0o755);
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const runner = (mode: string, extra: Partial<ConstructorParameters<typeof HelmRunner>[0]> = {}) =>
+    new HelmRunner({
+      helmBin,
+      kubeconfig: '/etc/caelus/kubeconfig',
+      allowedChartRoots: [CHART_ROOT],
+      env: { FAKE_HELM_DIR: dir, FAKE_HELM_MODE: mode },
+      ...extra,
+    });
+
+  const recordedArgs = async () => (await readFile(join(dir, 'args'), 'utf8')).split('\0').slice(0, -1);
+
+  const values = { replicas: 1, user: { title: 's3cret-title-value', adminPassword: 'hunter2-secret' } };
+  const request = {
+    release: 'web',
+    namespace: 'ns1',
+    chart: { ref: WEBAPP_1_0_0, version: '1.0.0' },
+    values,
+    timeoutSeconds: 120,
+  };
+
+  describe('upgradeInstall', () => {
+    it('runs helm with an argument vector and no shell', async () => {
+      const sut = runner('ok');
+      // Shell syntax in an argument would run if a shell were involved.
+      const description = `$(touch ${dir}/pwned); echo "quoted" 'single' \`id\``;
+
+      await sut.upgradeInstall({ ...request, description });
+
+      const args = await recordedArgs();
+      expect(args.slice(0, 4)).toEqual(['upgrade', '--install', 'web', WEBAPP_1_0_0]);
+      expect(args).toEqual(
+        expect.arrayContaining(['--namespace', 'ns1', '--kubeconfig', '/etc/caelus/kubeconfig', '--wait', '--timeout', '120s']),
+      );
+      expect(args[args.indexOf('--description') + 1]).toBe(description);
+      expect(existsSync(join(dir, 'pwned'))).toBe(false);
+      // Local charts are checked against Chart.yaml instead: helm ignores --version for them.
+      expect(args).not.toContain('--version');
+    });
+
+    it('hands values over in a 0600 file that is gone afterwards', async () => {
+      const sut = runner('ok');
+
+      await sut.upgradeInstall(request);
+
+      expect((await readFile(join(dir, 'values.mode'), 'utf8')).trim()).toBe('600');
+      expect(JSON.parse(await readFile(join(dir, 'values.copy'), 'utf8'))).toEqual(values);
+      const valuesPath = await readFile(join(dir, 'values.path'), 'utf8');
+      expect(existsSync(valuesPath)).toBe(false);
+      expect(existsSync(dirname(valuesPath))).toBe(false);
+    });
+
+    it('returns the new revision without the values helm printed', async () => {
+      const sut = runner('ok');
+
+      const release = await sut.upgradeInstall(request);
+
+      expect(release).toEqual({
+        name: 'web',
+        namespace: 'ns1',
+        revision: 2,
+        status: 'deployed',
+        description: 'Upgrade complete',
+        chartName: 'webapp',
+        chartVersion: '1.0.0',
+        appVersion: '1.27',
+        lastDeployed: undefined,
+      });
+      expect(JSON.stringify(release)).not.toContain('hunter2');
+    });
+
+    it('streams progress lines without debug prefixes or values, and logs no values', async () => {
+      const logged: string[] = [];
+      const logger = { debug: (m: string, f?: object) => logged.push(m + JSON.stringify(f)), info: (m: string, f?: object) => logged.push(m + JSON.stringify(f)), warn: jest.fn() };
+      const sut = runner('ok', { logger });
+      const progress: string[] = [];
+
+      await sut.upgradeInstall({ ...request, onProgress: (line) => progress.push(line) });
+
+      expect(progress).toEqual(['preparing upgrade for web', 'creating 1 resource(s) for [redacted]']);
+      expect(logged.join('\n')).not.toMatch(/s3cret|hunter2/);
+    });
+
+    it('classifies a schema failure as invalid-values, without the values, and still removes the file', async () => {
+      const sut = runner('schema');
+
+      const error = await sut.upgradeInstall(request).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(HelmError);
+      expect(error).toMatchObject({ kind: 'invalid-values', retryable: false, details: { operation: 'upgrade', exitCode: 1 } });
+      expect((error as HelmError).message).toContain("values don't meet the specifications of the schema");
+      expect((error as HelmError).message).not.toContain('hunter2');
+      expect(existsSync(await readFile(join(dir, 'values.path'), 'utf8'))).toBe(false);
+    });
+
+    it('kills helm when the signal aborts', async () => {
+      const sut = runner('hang');
+      const controller = new AbortController();
+      const started = Date.now();
+
+      const result = sut.upgradeInstall({
+        ...request,
+        signal: controller.signal,
+        onProgress: (line) => line === 'started' && controller.abort(),
+      });
+
+      await expect(result).rejects.toMatchObject({ kind: 'transient', message: 'helm upgrade was cancelled' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(existsSync(await readFile(join(dir, 'values.path'), 'utf8'))).toBe(false);
+    });
+
+    it('follows SIGTERM with SIGKILL when helm ignores it', async () => {
+      const sut = runner('ignore-term', { killGraceMs: 200 });
+      const controller = new AbortController();
+      const started = Date.now();
+
+      const result = sut.upgradeInstall({
+        ...request,
+        signal: controller.signal,
+        onProgress: (line) => line === 'started' && controller.abort(),
+      });
+
+      await expect(result).rejects.toMatchObject({ kind: 'transient' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    });
+
+    it('does not start helm for an already aborted signal', async () => {
+      const sut = runner('ok');
+      await expect(sut.upgradeInstall({ ...request, signal: AbortSignal.abort() })).rejects.toMatchObject({ kind: 'transient' });
+    });
+
+    it('refuses release names helm would reject, before running anything', async () => {
+      const sut = runner('ok');
+      await expect(sut.upgradeInstall({ ...request, release: 'Web;rm -rf /' })).rejects.toMatchObject({
+        kind: 'invalid-values',
+        retryable: false,
+      });
+    });
+
+    it('reports a missing helm binary as a HelmError', async () => {
+      const sut = runner('ok', { helmBin: join(dir, 'no-such-helm') });
+      await expect(sut.upgradeInstall(request)).rejects.toMatchObject({ kind: 'transient', message: expect.stringContaining('ENOENT') });
+    });
+  });
+
+  describe('local charts', () => {
+    it('are refused when no chart roots are configured', async () => {
+      const sut = runner('ok', { allowedChartRoots: [] });
+      await expect(sut.upgradeInstall(request)).rejects.toMatchObject({ kind: 'forbidden', retryable: false });
+    });
+
+    it('are refused outside the allowed roots, also through ..', async () => {
+      const sut = runner('ok', { allowedChartRoots: [join(CHART_ROOT, 'webapp-1.1.0')] });
+      const sneaky = join(CHART_ROOT, 'webapp-1.1.0', '..', 'webapp-1.0.0');
+      await expect(sut.upgradeInstall({ ...request, chart: { ref: sneaky } })).rejects.toMatchObject({ kind: 'forbidden' });
+    });
+
+    it('must have the requested version', async () => {
+      const sut = runner('ok');
+      await expect(sut.upgradeInstall({ ...request, chart: { ref: WEBAPP_1_0_0, version: '1.1.0' } })).rejects.toMatchObject({
+        kind: 'chart-not-found',
+        message: expect.stringContaining('is version 1.0.0, not 1.1.0'),
+      });
+    });
+
+    it('must exist', async () => {
+      const sut = runner('ok');
+      await expect(sut.upgradeInstall({ ...request, chart: { ref: join(CHART_ROOT, 'nope') } })).rejects.toMatchObject({
+        kind: 'chart-not-found',
+      });
+    });
+  });
+
+  describe('status, uninstall', () => {
+    it('status of a missing release is undefined', async () => {
+      await expect(runner('notfound').status('web', 'ns1')).resolves.toBeUndefined();
+      expect(await recordedArgs()).toEqual(['status', 'web', '--namespace', 'ns1', '--kubeconfig', '/etc/caelus/kubeconfig', '--output', 'json']);
+    });
+
+    it('uninstall of a missing release succeeds (idempotent)', async () => {
+      await expect(runner('notfound').uninstall('web', 'ns1', { wait: true, timeoutSeconds: 60 })).resolves.toEqual({
+        uninstalled: false,
+        kept: [],
+      });
+      expect(await recordedArgs()).toEqual(expect.arrayContaining(['uninstall', 'web', '--wait', '--timeout', '60s']));
+    });
+
+    it('uninstall reports resources kept by their resource policy', async () => {
+      await expect(runner('uninstall-kept').uninstall('web', 'ns1', { timeoutSeconds: 60 })).resolves.toEqual({
+        uninstalled: true,
+        kept: ['[PersistentVolumeClaim] web-data'],
+      });
+    });
+  });
+});
+
+describe(resolveChart.name, () => {
+  const digest = `sha256:${'a'.repeat(64)}`;
+
+  it('pins OCI charts by digest and uses plain HTTP for loopback registries', async () => {
+    await expect(resolveChart({ ref: 'oci://127.0.0.1:5001/charts/webapp', version: '1.0.0', digest }, {})).resolves.toEqual({
+      chart: `oci://127.0.0.1:5001/charts/webapp@${digest}`,
+      flags: ['--version', '1.0.0', '--plain-http'],
+    });
+  });
+
+  it('uses TLS for other registries unless configured as plain HTTP', async () => {
+    await expect(resolveChart({ ref: 'oci://registry.example:5000/c/webapp', version: '1.0.0' }, {})).resolves.toEqual({
+      chart: 'oci://registry.example:5000/c/webapp',
+      flags: ['--version', '1.0.0'],
+    });
+    await expect(
+      resolveChart({ ref: 'oci://registry.example:5000/c/webapp' }, { plainHttpRegistries: ['registry.example:5000'] }),
+    ).resolves.toEqual({ chart: 'oci://registry.example:5000/c/webapp', flags: ['--plain-http'] });
+  });
+
+  it('rejects malformed digests and unsupported references', async () => {
+    await expect(resolveChart({ ref: 'oci://r/c/webapp', digest: 'sha256:xyz' }, {})).rejects.toMatchObject({ kind: 'chart-not-found' });
+    await expect(resolveChart({ ref: 'https://charts.example/webapp-1.0.0.tgz' }, {})).rejects.toMatchObject({
+      kind: 'chart-not-found',
+    });
+  });
+});
+
+describe(makeScrubber.name, () => {
+  it('removes string values of 4+ characters and the values file path, longest first', () => {
+    const sut = makeScrubber({ a: 'secret', b: ['secret-longer'], c: { d: 'abc', e: 42 } }, '/tmp/x/values.json');
+    expect(sut('read /tmp/x/values.json: secret-longer and secret and abc 42')).toBe(
+      'read <values file>: [redacted] and [redacted] and abc 42',
+    );
+  });
+});
+
+describe(parseKeptResources.name, () => {
+  it('is empty when helm kept nothing', () => {
+    expect(parseKeptResources('release "web" uninstalled\n')).toEqual([]);
+  });
+});

@@ -1,0 +1,437 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { KubeClient } from '../kubernetes/kube.client';
+import { silentLogger, type PlatformLogger } from '../logger';
+import {
+  assertNamespaceName,
+  assertReleaseName,
+  resolveChart,
+  templateArgs,
+  upgradeInstallArgs,
+} from './helm.args';
+import { HelmError, classifyHelmOutput, stripDebugPrefix, summarizeHelmError } from './helm.errors';
+import { HelmReleaseStorage } from './helm-release.storage';
+import type {
+  HelmCallOptions,
+  HelmHistoryEntry,
+  HelmRelease,
+  HelmReleaseStatus,
+  HelmRunnerOptions,
+  RollbackOptions,
+  TemplateRequest,
+  UninstallOptions,
+  UninstallResult,
+  UnlockResult,
+  UpgradeInstallRequest,
+} from './helm.types';
+
+/** Extra time we give helm beyond its own --timeout before we kill it (chart pull, hooks, storage writes). */
+const WATCHDOG_GRACE_SECONDS = 120;
+/** Timeout for quick read-only commands (status, history, get manifest). */
+const QUICK_TIMEOUT_SECONDS = 60;
+/** Strings shorter than this are not scrubbed from output: too likely to be ordinary words or numbers. */
+const MIN_SCRUB_LENGTH = 4;
+/** Stderr kept for classification; older output is dropped. */
+const MAX_STDERR_CHARS = 256 * 1024;
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  /** Scrubbed of values. */
+  stderr: string;
+}
+
+interface RunOptions extends HelmCallOptions {
+  operation: string;
+  timeoutSeconds: number;
+  /** Values whose strings must never appear in progress lines, logs or error messages. */
+  values?: object;
+  valuesFile?: string;
+}
+
+/**
+ * Runs the helm v3 binary for one release at a time. Every call is a spawned process with an
+ * argument vector (never a shell); values reach helm only through a 0600 file in a fresh
+ * temporary directory that is removed afterwards; failures become typed HelmErrors.
+ */
+export class HelmRunner {
+  private readonly logger: PlatformLogger;
+  private storageInstance?: HelmReleaseStorage;
+
+  constructor(private readonly options: HelmRunnerOptions) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** `helm upgrade --install … --wait`: installs or upgrades the release and returns the new revision. */
+  async upgradeInstall(req: UpgradeInstallRequest): Promise<HelmRelease> {
+    assertReleaseName(req.release);
+    assertNamespaceName(req.namespace);
+    assertTimeout(req.timeoutSeconds);
+    const chart = await resolveChart(req.chart, this.options);
+    return this.withValuesFile(req.values, async (valuesFile) => {
+      const args = upgradeInstallArgs({
+        release: req.release,
+        namespace: req.namespace,
+        kubeconfig: this.options.kubeconfig,
+        chart,
+        valuesFile,
+        timeoutSeconds: req.timeoutSeconds,
+        description: req.description,
+      });
+      this.logger.info('helm upgrade --install', {
+        release: req.release,
+        namespace: req.namespace,
+        chart: chart.chart,
+        version: req.chart.version,
+      });
+      const result = await this.run(args, {
+        operation: 'upgrade',
+        timeoutSeconds: req.timeoutSeconds + WATCHDOG_GRACE_SECONDS,
+        values: req.values,
+        valuesFile,
+        signal: req.signal,
+        onProgress: req.onProgress,
+      });
+      if (result.code !== 0) throw this.failure('upgrade', result);
+      return parseReleaseJson(result.stdout);
+    });
+  }
+
+  /** The latest revision of a release, or undefined when there is none. */
+  async status(release: string, namespace: string): Promise<HelmRelease | undefined> {
+    assertReleaseName(release);
+    assertNamespaceName(namespace);
+    const result = await this.run(['status', release, ...this.target(namespace), '--output', 'json'], {
+      operation: 'status',
+      timeoutSeconds: QUICK_TIMEOUT_SECONDS,
+    });
+    if (result.code !== 0) {
+      if (isReleaseNotFound(result.stderr)) return undefined;
+      throw this.failure('status', result);
+    }
+    return parseReleaseJson(result.stdout);
+  }
+
+  /** Revisions, oldest first (at most `max`); empty when the release does not exist. */
+  async history(release: string, namespace: string, max = 20): Promise<HelmHistoryEntry[]> {
+    assertReleaseName(release);
+    assertNamespaceName(namespace);
+    const result = await this.run(
+      ['history', release, ...this.target(namespace), '--output', 'json', '--max', String(max)],
+      { operation: 'history', timeoutSeconds: QUICK_TIMEOUT_SECONDS },
+    );
+    if (result.code !== 0) {
+      if (isReleaseNotFound(result.stderr)) return [];
+      throw this.failure('history', result);
+    }
+    const rows = JSON.parse(result.stdout) as {
+      revision: number;
+      status: HelmReleaseStatus;
+      chart: string;
+      app_version?: string;
+      description?: string;
+      updated?: string;
+    }[];
+    return rows.map((r) => ({
+      revision: r.revision,
+      status: r.status,
+      chart: r.chart,
+      appVersion: r.app_version || undefined,
+      description: r.description || undefined,
+      updated: r.updated,
+    }));
+  }
+
+  /** `helm get manifest` of the latest (or the given) revision; undefined when the release does not exist. */
+  async getManifest(release: string, namespace: string, revision?: number): Promise<string | undefined> {
+    assertReleaseName(release);
+    assertNamespaceName(namespace);
+    const result = await this.run(
+      ['get', 'manifest', release, ...this.target(namespace), ...(revision ? ['--revision', String(revision)] : [])],
+      { operation: 'get manifest', timeoutSeconds: QUICK_TIMEOUT_SECONDS },
+    );
+    if (result.code !== 0) {
+      if (isReleaseNotFound(result.stderr)) return undefined;
+      throw this.failure('get manifest', result);
+    }
+    return result.stdout;
+  }
+
+  /** Rolls back to `revision` (default: the one before the latest), waits, and returns the new revision. */
+  async rollback(release: string, namespace: string, revision?: number, options: RollbackOptions = {}): Promise<HelmRelease> {
+    assertReleaseName(release);
+    assertNamespaceName(namespace);
+    const timeoutSeconds = options.timeoutSeconds ?? 300;
+    assertTimeout(timeoutSeconds);
+    const args = [
+      'rollback',
+      release,
+      ...(revision ? [String(revision)] : []),
+      ...this.target(namespace),
+      '--wait',
+      '--timeout',
+      `${timeoutSeconds}s`,
+      '--history-max',
+      '10',
+      '--debug',
+    ];
+    this.logger.info('helm rollback', { release, namespace, revision });
+    const result = await this.run(args, {
+      operation: 'rollback',
+      timeoutSeconds: timeoutSeconds + WATCHDOG_GRACE_SECONDS,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
+    if (result.code !== 0) throw this.failure('rollback', result);
+    const after = await this.status(release, namespace);
+    if (!after) throw new HelmError('transient', `release ${release} vanished during rollback`, { operation: 'rollback' });
+    return after;
+  }
+
+  /** Uninstalls the release; a release that does not exist counts as uninstalled (idempotent). */
+  async uninstall(release: string, namespace: string, options: UninstallOptions): Promise<UninstallResult> {
+    assertReleaseName(release);
+    assertNamespaceName(namespace);
+    assertTimeout(options.timeoutSeconds);
+    const args = [
+      'uninstall',
+      release,
+      ...this.target(namespace),
+      ...(options.wait ? ['--wait'] : []),
+      '--timeout',
+      `${options.timeoutSeconds}s`,
+      '--debug',
+    ];
+    this.logger.info('helm uninstall', { release, namespace });
+    const result = await this.run(args, {
+      operation: 'uninstall',
+      timeoutSeconds: options.timeoutSeconds + WATCHDOG_GRACE_SECONDS,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
+    if (result.code !== 0) {
+      if (isReleaseNotFound(result.stderr)) return { uninstalled: false, kept: [] };
+      throw this.failure('uninstall', result);
+    }
+    return { uninstalled: true, kept: parseKeptResources(result.stdout) };
+  }
+
+  /** `helm template`: renders the chart with the values (for previews); nothing touches the cluster. */
+  async template(req: TemplateRequest): Promise<string> {
+    assertReleaseName(req.release);
+    assertNamespaceName(req.namespace);
+    const chart = await resolveChart(req.chart, this.options);
+    return this.withValuesFile(req.values, async (valuesFile) => {
+      const result = await this.run(templateArgs({ release: req.release, namespace: req.namespace, chart, valuesFile }), {
+        operation: 'template',
+        timeoutSeconds: req.timeoutSeconds ?? QUICK_TIMEOUT_SECONDS,
+        values: req.values,
+        valuesFile,
+        signal: req.signal,
+        onProgress: req.onProgress,
+      });
+      if (result.code !== 0) throw this.failure('template', result);
+      return result.stdout;
+    });
+  }
+
+  /**
+   * Clears a release stuck in pending-install/upgrade/rollback (a helm process died holding the
+   * lock) by marking that revision failed in Helm's storage, as Flux's helm-controller does.
+   * Call it before the next helm action; it is a no-op for releases that are not pending.
+   */
+  async unlockPending(release: string, namespace: string): Promise<UnlockResult> {
+    assertReleaseName(release);
+    assertNamespaceName(namespace);
+    const result = await this.storage.unlockPending(release, namespace);
+    if (result.unlocked) {
+      this.logger.warn('unlocked helm release stuck in a pending state', {
+        release,
+        namespace,
+        revision: result.revision,
+        previousStatus: result.previousStatus,
+      });
+    }
+    return result;
+  }
+
+  /** The deployed manifest straight from Helm's storage (no helm process), for drift checks. */
+  async readDeployedManifest(release: string, namespace: string): Promise<string | undefined> {
+    assertReleaseName(release);
+    assertNamespaceName(namespace);
+    return this.storage.readDeployedManifest(release, namespace);
+  }
+
+  // --- internals ------------------------------------------------------------------------
+
+  private get storage(): HelmReleaseStorage {
+    this.storageInstance ??= new HelmReleaseStorage(this.options.kube ?? new KubeClient({ kubeconfig: this.options.kubeconfig }));
+    return this.storageInstance;
+  }
+
+  private target(namespace: string): string[] {
+    return ['--namespace', namespace, '--kubeconfig', this.options.kubeconfig];
+  }
+
+  /** Values go to helm through a file only we can read, in a directory removed whatever happens. */
+  private async withValuesFile<T>(values: object, fn: (path: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(tmpdir(), 'caelus-helm-'));
+    try {
+      const path = join(dir, 'values.json');
+      // JSON is YAML, and it avoids YAML's surprises with strings like "yes" or "0755".
+      await writeFile(path, JSON.stringify(values), { mode: 0o600, flag: 'wx' });
+      return await fn(path);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private failure(operation: string, result: RunResult): HelmError {
+    return new HelmError(classifyHelmOutput(result.stderr), summarizeHelmError(result.stderr), {
+      operation,
+      exitCode: result.code,
+    });
+  }
+
+  private run(args: string[], opts: RunOptions): Promise<RunResult> {
+    const { signal, onProgress } = opts;
+    if (signal?.aborted) return Promise.reject(cancelled(opts.operation));
+    const scrub = makeScrubber(opts.values, opts.valuesFile);
+    const killGraceMs = this.options.killGraceMs ?? 5_000;
+
+    return new Promise<RunResult>((resolve, reject) => {
+      const child = spawn(this.options.helmBin, args, {
+        shell: false,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...this.options.env },
+      });
+
+      const stdout: Buffer[] = [];
+      let stderr = '';
+      let partial = '';
+      let stopReason: HelmError | undefined;
+      let killTimer: NodeJS.Timeout | undefined;
+
+      const emitLine = (raw: string) => {
+        const line = scrub(stripDebugPrefix(raw)).trimEnd();
+        if (!line || isStackFrame(line)) return;
+        this.logger.debug('helm', { operation: opts.operation, line });
+        onProgress?.(line);
+      };
+
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => {
+        stderr = (stderr + chunk).slice(-MAX_STDERR_CHARS);
+        const lines = (partial + chunk).split(/\r?\n/);
+        partial = lines.pop() ?? '';
+        lines.forEach(emitLine);
+      });
+
+      const stop = (reason: HelmError) => {
+        if (stopReason) return;
+        stopReason = reason;
+        child.kill('SIGTERM');
+        killTimer = setTimeout(() => child.kill('SIGKILL'), killGraceMs);
+      };
+      const onAbort = () => stop(cancelled(opts.operation));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const watchdog = setTimeout(
+        () => stop(new HelmError('timeout', `helm ${opts.operation} did not finish within ${opts.timeoutSeconds}s`, { operation: opts.operation })),
+        opts.timeoutSeconds * 1000,
+      );
+
+      const cleanup = () => {
+        clearTimeout(watchdog);
+        if (killTimer) clearTimeout(killTimer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+
+      child.on('error', (err: NodeJS.ErrnoException) => {
+        cleanup();
+        reject(new HelmError('transient', `cannot run helm (${err.code ?? err.message})`, { operation: opts.operation }));
+      });
+      child.on('close', (code) => {
+        cleanup();
+        if (partial) emitLine(partial);
+        if (stopReason) return reject(stopReason);
+        resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: scrub(stderr) });
+      });
+    });
+  }
+}
+
+function assertTimeout(seconds: number): void {
+  if (!Number.isInteger(seconds) || seconds <= 0) throw new RangeError(`timeoutSeconds must be a positive integer, got ${seconds}`);
+}
+
+function cancelled(operation: string): HelmError {
+  return new HelmError('transient', `helm ${operation} was cancelled`, { operation });
+}
+
+function isReleaseNotFound(stderr: string): boolean {
+  return /release: not found|Release not loaded/i.test(stderr);
+}
+
+/** Go stack frames printed by --debug on failure carry no progress information. */
+function isStackFrame(line: string): boolean {
+  return /^\t/.test(line) || /^(helm\.sh|github\.com|k8s\.io|sigs\.k8s\.io|runtime|main)[\w./()*-]*$/.test(line);
+}
+
+/**
+ * Removes every string value (and the values file's path) from helm output. Helm and the API
+ * server may quote values in errors ("Invalid value: …", schema patterns); none may reach logs.
+ */
+export function makeScrubber(values: object | undefined, valuesFile?: string): (text: string) => string {
+  const secrets = new Set<string>();
+  const collect = (v: unknown): void => {
+    if (typeof v === 'string' && v.length >= MIN_SCRUB_LENGTH) secrets.add(v);
+    else if (Array.isArray(v)) v.forEach(collect);
+    else if (v && typeof v === 'object') Object.values(v).forEach(collect);
+  };
+  collect(values);
+  // Longest first, so a value containing another is removed whole.
+  const needles = [...secrets].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text;
+    if (valuesFile) out = out.split(valuesFile).join('<values file>');
+    for (const needle of needles) if (out.includes(needle)) out = out.split(needle).join('[redacted]');
+    return out;
+  };
+}
+
+/** Reads a release printed with `-o json` without keeping its values (`config`) around. */
+function parseReleaseJson(stdout: string): HelmRelease {
+  const rel = JSON.parse(stdout) as {
+    name: string;
+    namespace: string;
+    version: number;
+    info: { status: HelmReleaseStatus; description?: string; last_deployed?: string };
+    chart?: { metadata?: { name?: string; version?: string; appVersion?: string } };
+  };
+  return {
+    name: rel.name,
+    namespace: rel.namespace,
+    revision: rel.version,
+    status: rel.info.status,
+    description: rel.info.description,
+    chartName: rel.chart?.metadata?.name,
+    chartVersion: rel.chart?.metadata?.version,
+    appVersion: rel.chart?.metadata?.appVersion,
+    lastDeployed: rel.info.last_deployed,
+  };
+}
+
+/** `helm uninstall` lists resources kept by `helm.sh/resource-policy: keep` after a header line. */
+export function parseKeptResources(stdout: string): string[] {
+  const lines = stdout.split(/\r?\n/);
+  const start = lines.findIndex((l) => /kept due to the resource policy/i.test(l));
+  if (start === -1) return [];
+  return lines
+    .slice(start + 1)
+    .map((l) => l.trim())
+    .filter((l) => /^\[[^\]]+\] \S+/.test(l));
+}

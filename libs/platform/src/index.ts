@@ -1,0 +1,16 @@
+// Platform adapters: the bottom layer. Nothing here knows about the domain, persistence,
+// orchestration or NestJS; the apps wire these classes in as injectable providers.
+export * from './logger';
+
+export * from './kubernetes/kube.types';
+export * from './kubernetes/kube.errors';
+export * from './kubernetes/kube.client';
+export * from './kubernetes/namespace';
+export * from './kubernetes/manifest';
+export * from './kubernetes/drift';
+
+export * from './helm/helm.types';
+export * from './helm/helm.errors';
+export { assertReleaseName, assertNamespaceName, resolveChart } from './helm/helm.args';
+export * from './helm/helm-release.storage';
+export { HelmRunner } from './helm/helm.runner';
