@@ -283,6 +283,11 @@ describe(resolveChart.name, () => {
 });
 
 describe(makeScrubber.name, () => {
+  it('keeps release and namespace names readable', () => {
+    const sut = makeScrubber({ caelus: { deploymentUid: 'd-1234' }, pw: 'hunter2' }, undefined, ['d-1234']);
+    expect(sut('Deployment is not ready: d-1234/d-1234 hunter2')).toBe('Deployment is not ready: d-1234/d-1234 [redacted]');
+  });
+
   it('removes string values of 4+ characters and the values file path, longest first', () => {
     const sut = makeScrubber({ a: 'secret', b: ['secret-longer'], c: { d: 'abc', e: 42 } }, '/tmp/x/values.json');
     expect(sut('read /tmp/x/values.json: secret-longer and secret and abc 42')).toBe(

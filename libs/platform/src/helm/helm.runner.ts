@@ -50,6 +50,8 @@ interface RunOptions extends HelmCallOptions {
   /** Values whose strings must never appear in progress lines, logs or error messages. */
   values?: object;
   valuesFile?: string;
+  /** Release and namespace: kept readable in output even when a value repeats them. */
+  publicStrings?: string[];
 }
 
 /**
@@ -92,6 +94,7 @@ export class HelmRunner {
         timeoutSeconds: req.timeoutSeconds + WATCHDOG_GRACE_SECONDS,
         values: req.values,
         valuesFile,
+        publicStrings: [req.release, req.namespace],
         signal: req.signal,
         onProgress: req.onProgress,
       });
@@ -230,6 +233,7 @@ export class HelmRunner {
         timeoutSeconds: req.timeoutSeconds ?? QUICK_TIMEOUT_SECONDS,
         values: req.values,
         valuesFile,
+        publicStrings: [req.release, req.namespace],
         signal: req.signal,
         onProgress: req.onProgress,
       });
@@ -299,7 +303,7 @@ export class HelmRunner {
   private run(args: string[], opts: RunOptions): Promise<RunResult> {
     const { signal, onProgress } = opts;
     if (signal?.aborted) return Promise.reject(cancelled(opts.operation));
-    const scrub = makeScrubber(opts.values, opts.valuesFile);
+    const scrub = makeScrubber(opts.values, opts.valuesFile, opts.publicStrings);
     const killGraceMs = this.options.killGraceMs ?? 5_000;
 
     return new Promise<RunResult>((resolve, reject) => {
@@ -385,10 +389,15 @@ function isStackFrame(line: string): boolean {
  * Removes every string value (and the values file's path) from helm output. Helm and the API
  * server may quote values in errors ("Invalid value: …", schema patterns); none may reach logs.
  */
-export function makeScrubber(values: object | undefined, valuesFile?: string): (text: string) => string {
+export function makeScrubber(
+  values: object | undefined,
+  valuesFile?: string,
+  /** Identifiers that may appear in values but are no secret (release and namespace names). */
+  publicStrings: readonly string[] = [],
+): (text: string) => string {
   const secrets = new Set<string>();
   const collect = (v: unknown): void => {
-    if (typeof v === 'string' && v.length >= MIN_SCRUB_LENGTH) secrets.add(v);
+    if (typeof v === 'string' && v.length >= MIN_SCRUB_LENGTH && !publicStrings.includes(v)) secrets.add(v);
     else if (Array.isArray(v)) v.forEach(collect);
     else if (v && typeof v === 'object') Object.values(v).forEach(collect);
   };
