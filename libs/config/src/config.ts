@@ -27,6 +27,7 @@ export interface CaelusConfig {
   readonly rateLimit: { readonly limit: number; readonly ttlSeconds: number };
   readonly logLevel: string;
   readonly helmTimeoutSeconds: number;
+  readonly supervisorIntervalSeconds: number;
 }
 
 export const CAELUS_CONFIG = Symbol('CAELUS_CONFIG');
@@ -120,6 +121,7 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     },
     logLevel: env.LOG_LEVEL ?? 'info',
     helmTimeoutSeconds: intIn(env, 'CAELUS_HELM_TIMEOUT', 300, 10, 3600, problems),
+    supervisorIntervalSeconds: intIn(env, 'CAELUS_SUPERVISOR_INTERVAL', 300, 5, 86400, problems),
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);

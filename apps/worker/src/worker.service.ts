@@ -1,0 +1,110 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Client } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
+import { TEMPORAL_CLIENT } from '../../../libs/core/src';
+import { DEPLOYMENT_WORKFLOW_PORT, DeploymentsService, DeploymentStateService, DeploymentWorkflowPort } from '../../../libs/domain/src';
+import { createDeploymentActivities, DeploymentSupervisor } from '../../../libs/orchestration/src';
+import { DeploymentsRepository } from '../../../libs/persistence/src';
+import { HelmReleaseStorage, HelmRunner, KubeClient, PlatformLogger } from '../../../libs/platform/src';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Hosts the Temporal worker for deployment workflows and the supervisor sweep. Shuts down
+ * gracefully: running activities get the worker's grace period, then the process exits.
+ */
+@Injectable()
+export class WorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Worker');
+  private worker?: Worker;
+  private connection?: NativeConnection;
+  private running?: Promise<void>;
+  private sweepTimer?: NodeJS.Timeout;
+  private stopping = false;
+
+  constructor(
+    @Inject(CAELUS_CONFIG) private readonly config: CaelusConfig,
+    @Inject(DeploymentStateService) private readonly state: DeploymentStateService,
+    @Inject(DeploymentsService) private readonly deployments: DeploymentsService,
+    @Inject(DeploymentsRepository) private readonly deploymentsRepo: DeploymentsRepository,
+    @Inject(TEMPORAL_CLIENT) private readonly client: Client,
+    @Inject(DEPLOYMENT_WORKFLOW_PORT) private readonly workflows: DeploymentWorkflowPort,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const cfg = this.config;
+    if (!cfg.kubeconfig) throw new Error('KUBECONFIG is required by the worker');
+    const platformLogger: PlatformLogger = {
+      debug: (msg, fields) => this.logger.debug({ ...fields, msg }),
+      info: (msg, fields) => this.logger.log({ ...fields, msg }),
+      warn: (msg, fields) => this.logger.warn({ ...fields, msg }),
+    };
+    const kube = new KubeClient({ kubeconfig: cfg.kubeconfig });
+    const helm = new HelmRunner({
+      helmBin: cfg.helmBin,
+      kubeconfig: cfg.kubeconfig,
+      kube,
+      plainHttpRegistries: cfg.plainHttpRegistries,
+      allowedChartRoots: cfg.chartRoots,
+      logger: platformLogger,
+    });
+    const activities = createDeploymentActivities({
+      state: this.state,
+      deployments: this.deployments,
+      driftIntervalSeconds: cfg.driftIntervalSeconds,
+      kube,
+      storage: new HelmReleaseStorage(kube),
+      helm,
+      helmTimeoutSeconds: cfg.helmTimeoutSeconds,
+      namespaceDeleteTimeoutSeconds: 600,
+    });
+
+    this.connection = await this.connectWithRetry();
+    this.worker = await Worker.create({
+      connection: this.connection,
+      namespace: cfg.temporal.namespace,
+      taskQueue: cfg.temporal.taskQueue,
+      workflowsPath: require.resolve('../../../libs/orchestration/src/workflows'),
+      activities,
+      shutdownGraceTime: '20s',
+      maxConcurrentActivityTaskExecutions: 50,
+    });
+    this.running = this.worker.run().catch((err) => {
+      this.logger.error({ err }, 'worker stopped with an error');
+      process.exitCode = 1;
+    });
+    this.logger.log({ taskQueue: cfg.temporal.taskQueue, namespace: cfg.temporal.namespace, msg: 'worker polling' });
+
+    const supervisor = new DeploymentSupervisor(this.deploymentsRepo, this.client, this.workflows, cfg.temporal.taskQueue, {
+      info: (obj, msg) => this.logger.log({ ...obj, msg }),
+      warn: (obj, msg) => this.logger.warn({ ...obj, msg }),
+    });
+    const sweep = () =>
+      supervisor.sweep().catch((err) => this.logger.warn({ err: (err as Error).message, msg: 'supervisor sweep failed; will retry' }));
+    void sweep();
+    this.sweepTimer = setInterval(sweep, cfg.supervisorIntervalSeconds * 1000);
+  }
+
+  private async connectWithRetry(): Promise<NativeConnection> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await NativeConnection.connect({ address: this.config.temporal.address });
+      } catch (err) {
+        if (this.stopping) throw err;
+        const delay = Math.min(1000 * 2 ** attempt, 30_000);
+        this.logger.warn({ attempt, delayMs: delay, err: (err as Error).message, msg: `Temporal at ${this.config.temporal.address} is not reachable yet` });
+        await sleep(delay);
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
+    await this.running;
+    await this.connection?.close().catch(() => undefined);
+  }
+}
+

@@ -1,0 +1,60 @@
+import { DeploymentStateService } from '../../../domain/src';
+import { correctDrift, detectDrift, HelmReleaseStorage, KubeClient } from '../../../platform/src';
+import { classified } from './activity-errors';
+
+export interface DriftActivityDeps {
+  kube: KubeClient;
+  storage: HelmReleaseStorage;
+  state: DeploymentStateService;
+}
+
+export interface DriftCheckResult {
+  /** No deployed release was found: the workflow re-applies instead. */
+  releaseMissing: boolean;
+  drifted: number;
+  corrected: number;
+}
+
+export function createDriftActivities({ kube, storage, state }: DriftActivityDeps) {
+  return {
+    /**
+     * Compares the deployed release's manifest (read in-process from Helm's storage, no helm
+     * process) with the live objects, re-applies what drifted and records both as events.
+     */
+    async checkDrift(input: { deploymentId: string; generation: number }): Promise<DriftCheckResult> {
+      return classified('drift check', async () => {
+        const d = await state.load(input.deploymentId);
+        const manifest = await storage.readDeployedManifest(d.deploymentUid, d.deploymentUid);
+        if (manifest === undefined) return { releaseMissing: true, drifted: 0, corrected: 0 };
+        const report = await detectDrift(kube, manifest, { namespace: d.deploymentUid, releaseName: d.deploymentUid });
+        const checkedAt = new Date().toISOString();
+        const objects = report.objects.map((o) => ({ kind: o.kind, name: o.name, namespace: o.namespace, reason: o.reason, fields: o.fields }));
+        if (!report.drifted) {
+          await state.recordDriftCheck(d.deploymentId, input.generation, { checkedAt, drifted: false, objects: [] });
+          return { releaseMissing: false, drifted: 0, corrected: 0 };
+        }
+        await state.appendEvent({
+          deploymentId: d.deploymentId,
+          generation: input.generation,
+          type: 'drift-detected',
+          actor: 'workflow',
+          message: `drift in ${objects.map((o) => `${o.kind}/${o.name}`).join(', ')}`,
+          data: { objects },
+        });
+        const correction = await correctDrift(kube, manifest, report, { namespace: d.deploymentUid, releaseName: d.deploymentUid });
+        await state.appendEvent({
+          deploymentId: d.deploymentId,
+          generation: input.generation,
+          type: 'drift-corrected',
+          actor: 'workflow',
+          message: `re-applied ${correction.corrected.map((o) => `${o.kind}/${o.name}`).join(', ')}`,
+          data: { objects: correction.corrected.map((o) => ({ kind: o.kind, name: o.name, reason: o.reason })) },
+        });
+        await state.recordDriftCheck(d.deploymentId, input.generation, { checkedAt, drifted: true, objects });
+        return { releaseMissing: false, drifted: objects.length, corrected: correction.corrected.length };
+      });
+    },
+  };
+}
+
+export type DriftActivities = ReturnType<typeof createDriftActivities>;

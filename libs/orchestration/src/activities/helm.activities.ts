@@ -1,0 +1,97 @@
+import { DeploymentStateService } from '../../../domain/src';
+import { HelmError, HelmRunner } from '../../../platform/src';
+import { classified } from './activity-errors';
+import { withHeartbeat } from './heartbeat';
+
+export interface HelmActivityDeps {
+  helm: HelmRunner;
+  state: DeploymentStateService;
+  helmTimeoutSeconds: number;
+}
+
+export interface AppliedRelease {
+  generation: number;
+  templateId: string;
+  templateVersion: string;
+  revision: number;
+  unlocked: boolean;
+  rolledBack: boolean;
+}
+
+export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmActivityDeps) {
+  return {
+    /**
+     * `helm upgrade --install --wait` of the desired template with the merged values. A release
+     * left pending by a killed worker is unlocked first; a failed upgrade is rolled back to the
+     * last deployed revision. Values are read here from Postgres and never leave the activity.
+     */
+    async applyRelease(input: { deploymentId: string }): Promise<AppliedRelease> {
+      return classified('helm upgrade', async () => {
+        const d = await state.load(input.deploymentId);
+        const release = d.deploymentUid;
+        const namespace = d.deploymentUid;
+        const { generation, values } = await state.renderValues(input.deploymentId);
+        return withHeartbeat(async (beat, signal) => {
+          const unlock = await helm.unlockPending(release, namespace);
+          if (unlock.unlocked) {
+            await state.appendEvent({
+              deploymentId: d.deploymentId,
+              generation,
+              type: 'unlocked',
+              actor: 'workflow',
+              message: `release revision ${unlock.revision} was stuck in ${unlock.previousStatus}; marked failed to unlock it`,
+              data: { revision: unlock.revision ?? null, previousStatus: unlock.previousStatus ?? null },
+            });
+          }
+          const before = await helm.status(release, namespace);
+          beat(`helm upgrade --install ${release} (${d.template.version})`);
+          try {
+            const rel = await helm.upgradeInstall({
+              release,
+              namespace,
+              chart: { ref: d.template.chartRef, version: d.template.chartVersion, ...(d.template.chartDigest ? { digest: d.template.chartDigest } : {}) },
+              values,
+              timeoutSeconds: helmTimeoutSeconds,
+              description: `caelus generation ${generation}, template ${d.template.version}`,
+              signal,
+              onProgress: (line) => beat(line),
+            });
+            return { generation, templateId: d.template.id, templateVersion: d.template.version, revision: rel.revision, unlocked: unlock.unlocked, rolledBack: false };
+          } catch (err) {
+            await rollBackIfNeeded(err, before?.status === 'deployed' || before?.status === 'superseded' ? before.revision : undefined);
+            throw err;
+          }
+
+          async function rollBackIfNeeded(err: unknown, lastGood: number | undefined): Promise<void> {
+            if (lastGood === undefined || (err instanceof HelmError && (err.kind === 'invalid-values' || err.kind === 'chart-not-found'))) return;
+            const now = await helm.status(release, namespace).catch(() => undefined);
+            if (!now || now.revision <= lastGood || now.status === 'deployed') return;
+            beat(`rolling back ${release} to revision ${lastGood}`);
+            await helm.rollback(release, namespace, lastGood, { timeoutSeconds: helmTimeoutSeconds, signal });
+            await state.appendEvent({
+              deploymentId: d.deploymentId,
+              generation,
+              type: 'rolled-back',
+              actor: 'workflow',
+              message: `upgrade to revision ${now.revision} failed; rolled back to revision ${lastGood}`,
+              data: { failedRevision: now.revision, revision: lastGood },
+            });
+          }
+        });
+      });
+    },
+
+    /** `helm uninstall --wait`; a release that is already gone is fine. */
+    async uninstallRelease(input: { deploymentId: string }): Promise<{ uninstalled: boolean; kept: string[] }> {
+      return classified('helm uninstall', async () => {
+        const d = await state.load(input.deploymentId);
+        return withHeartbeat(async (_beat, signal) => {
+          await helm.unlockPending(d.deploymentUid, d.deploymentUid);
+          return helm.uninstall(d.deploymentUid, d.deploymentUid, { wait: true, timeoutSeconds: helmTimeoutSeconds, signal });
+        });
+      });
+    },
+  };
+}
+
+export type HelmActivities = ReturnType<typeof createHelmActivities>;

@@ -1,0 +1,24 @@
+import { createDriftActivities, DriftActivityDeps } from './drift.activities';
+import { createHelmActivities, HelmActivityDeps } from './helm.activities';
+import { createNamespaceActivities, NamespaceActivityDeps } from './namespace.activities';
+import { createStateActivities, StateActivityDeps } from './state.activities';
+
+export * from './activity-errors';
+export * from './state.activities';
+export * from './namespace.activities';
+export * from './helm.activities';
+export * from './drift.activities';
+
+export type ActivityDeps = StateActivityDeps & NamespaceActivityDeps & HelmActivityDeps & DriftActivityDeps;
+
+/** Every activity the deployment workflow calls, built from its adapters (STYLE.md #6). */
+export function createDeploymentActivities(deps: ActivityDeps) {
+  return {
+    ...createStateActivities(deps),
+    ...createNamespaceActivities(deps),
+    ...createHelmActivities(deps),
+    ...createDriftActivities(deps),
+  };
+}
+
+export type DeploymentActivities = ReturnType<typeof createDeploymentActivities>;

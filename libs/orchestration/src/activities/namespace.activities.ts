@@ -1,0 +1,47 @@
+import { DeploymentStateService } from '../../../domain/src';
+import { deleteNamespace, ensureNamespace, KubeClient, NamespaceCapabilities } from '../../../platform/src';
+import { classified } from './activity-errors';
+import { withHeartbeat } from './heartbeat';
+
+export interface NamespaceActivityDeps {
+  kube: KubeClient;
+  state: DeploymentStateService;
+  namespaceDeleteTimeoutSeconds: number;
+}
+
+export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutSeconds }: NamespaceActivityDeps) {
+  return {
+    /** Namespace, quota, limits, network policy and Pod Security labels; idempotent. */
+    async ensureNamespace(input: { deploymentId: string }): Promise<{ created: boolean }> {
+      return classified('ensure namespace', async () => {
+        const d = await state.load(input.deploymentId);
+        const { quota, limits } = d.template.capabilities ?? {};
+        const capabilities: NamespaceCapabilities = { ...(quota ? { quota } : {}), ...(limits ? { limits } : {}) };
+        const res = await ensureNamespace(kube, {
+          name: d.deploymentUid,
+          deploymentUid: d.deploymentUid,
+          labels: { 'caelus.dev/product': d.productName },
+          capabilities,
+        });
+        return { created: res.created };
+      });
+    },
+
+    /** Deletes the namespace and waits until it is gone. */
+    async deleteNamespace(input: { deploymentId: string }): Promise<{ deleted: boolean; waitedMs: number }> {
+      return classified('delete namespace', async () => {
+        const d = await state.load(input.deploymentId);
+        return withHeartbeat((beat, signal) =>
+          deleteNamespace(kube, d.deploymentUid, {
+            deploymentUid: d.deploymentUid,
+            timeoutSeconds: namespaceDeleteTimeoutSeconds,
+            signal,
+            onProgress: (msg) => beat(`namespace terminating: ${msg}`),
+          }),
+        );
+      });
+    },
+  };
+}
+
+export type NamespaceActivities = ReturnType<typeof createNamespaceActivities>;

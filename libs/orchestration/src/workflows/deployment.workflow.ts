@@ -1,0 +1,279 @@
+/**
+ * One long-lived workflow per deployment. It carries ids and generations only; activities
+ * read values and chart coordinates from Postgres, the source of truth.
+ *
+ *   load desired state ─┬─ deleting ──► uninstall ► delete namespace (wait) ► mark deleted ► end
+ *                       ├─ generation moved ──► ensure namespace ► helm upgrade --install ► record
+ *                       └─ otherwise ──► wait for a signal, the retry timer or the drift timer
+ *   drift timer ──► drift check (in-process) ► correct ► record
+ *   any failure ──► record error, retry on a backoff timer (retryable) or at the next signal
+ */
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
+import type { DeploymentActivities, DesiredSummary } from '../activities';
+import {
+  deleteSignal,
+  DeploymentWorkflowInput,
+  DeploymentWorkflowState,
+  reconcileSignal,
+  SEARCH_ATTRIBUTES,
+  stateQuery,
+  upgradeSignal,
+  UpgradeSignal,
+  WorkflowPhase,
+} from '../contract';
+
+/** Continue-as-new well before Temporal's own suggestion, to keep histories short and replays cheap. */
+export const MAX_HISTORY_EVENTS = 1500;
+const MAX_PENDING_UPGRADES = 20;
+
+// Postgres writes retry until the database is back: losing an observation is worse than waiting.
+const DB: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+};
+const CLUSTER: ActivityOptions = {
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5 },
+};
+const HELM: ActivityOptions = {
+  startToCloseTimeout: '20m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
+};
+
+const acts = proxyActivities<DeploymentActivities>(DB);
+
+/** Backoff after the n-th consecutive failure: 15 s, 30 s, 1 min … capped at 10 min. */
+export function retryDelayMs(failures: number): number {
+  return Math.min(15_000 * 2 ** Math.max(0, failures - 1), 600_000);
+}
+
+export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promise<void> {
+  const { deploymentId, deploymentUid } = input;
+  const state: DeploymentWorkflowState = {
+    deploymentId,
+    deploymentUid,
+    phase: 'loading',
+    appliedGeneration: input.appliedGeneration ?? -1,
+    desiredGeneration: 0,
+    templateVersion: null,
+    consecutiveFailures: input.consecutiveFailures ?? 0,
+    lastError: null,
+    waitingFor: null,
+    nextDriftCheckAt: null,
+    pendingUpgrades: 0,
+    historyLength: 0,
+  };
+  const upgrades: UpgradeSignal[] = [...(input.pendingUpgrades ?? [])];
+  let reconcileRequested = true;
+  let deleteRequested = input.pendingDelete ?? false;
+  let forceApply = false;
+  let retryAt: number | null = null;
+  let nextDriftAt: number | null = null;
+  let productName: string | null = null;
+
+  setHandler(reconcileSignal, () => {
+    reconcileRequested = true;
+  });
+  setHandler(upgradeSignal, (signal) => {
+    // Validated by an activity against Postgres; here only bounded so a flood cannot grow state.
+    if (upgrades.length < MAX_PENDING_UPGRADES) upgrades.push(signal ?? ({} as UpgradeSignal));
+  });
+  setHandler(deleteSignal, () => {
+    deleteRequested = true;
+  });
+  setHandler(stateQuery, () => ({ ...state, pendingUpgrades: upgrades.length, historyLength: workflowInfo().historyLength }));
+
+  const setPhase = (phase: WorkflowPhase, desired?: DesiredSummary) => {
+    const updates = [];
+    if (phase !== state.phase) updates.push({ key: SEARCH_ATTRIBUTES.phase, value: phase });
+    if (desired && desired.templateVersion !== state.templateVersion) updates.push({ key: SEARCH_ATTRIBUTES.templateVersion, value: desired.templateVersion });
+    if (desired && desired.productName !== productName) {
+      productName = desired.productName;
+      updates.push({ key: SEARCH_ATTRIBUTES.product, value: desired.productName });
+    }
+    state.phase = phase;
+    if (desired) state.templateVersion = desired.templateVersion;
+    if (updates.length) upsertSearchAttributes(updates);
+  };
+
+  const run = <K extends keyof DeploymentActivities>(name: K, options: ActivityOptions, summary: string, ...args: Parameters<DeploymentActivities[K]>) => {
+    setCurrentDetails(`running: ${summary}`);
+    return (acts[name] as unknown as { executeWithOptions(o: ActivityOptions, a: unknown[]): Promise<Awaited<ReturnType<DeploymentActivities[K]>>> }).executeWithOptions(
+      { ...options, summary },
+      args,
+    );
+  };
+
+  /** Records a failure on the deployment and schedules the retry; never rethrows (except cancellation). */
+  const fail = async (err: unknown, desired: DesiredSummary, step: string) => {
+    if (isCancellation(err)) throw err;
+    const { message, retryable } = describeFailure(err, step);
+    state.consecutiveFailures += 1;
+    state.lastError = message;
+    log.warn('deployment step failed', { deploymentUid, step, retryable, attempt: state.consecutiveFailures });
+    const current = await run('recordFailure', DB, `record failure of ${deploymentUid}`, {
+      deploymentId,
+      generation: desired.generation,
+      message,
+      retryable,
+      attempt: state.consecutiveFailures,
+      deleting: desired.deleting,
+    });
+    if (!desired.deleting) setPhase('error', desired);
+    // A non-retryable failure (bad values, missing chart) waits for the next change instead of storming.
+    retryAt = retryable || desired.deleting ? Date.now() + retryDelayMs(state.consecutiveFailures) : null;
+    if (!current) reconcileRequested = true;
+  };
+
+  const reconcile = async (desired: DesiredSummary) => {
+    setPhase(desired.appliedTemplateId && desired.observedGeneration > 0 ? 'upgrading' : 'provisioning', desired);
+    try {
+      await run('ensureNamespace', CLUSTER, `ensure namespace ${deploymentUid}`, { deploymentId });
+      const applied = await run('applyRelease', HELM, `helm upgrade --install ${deploymentUid} (${desired.templateVersion})`, { deploymentId });
+      const current = await run('recordApplied', DB, `record ${deploymentUid} ready at generation ${applied.generation}`, {
+        deploymentId,
+        generation: applied.generation,
+        templateId: applied.templateId,
+        templateVersion: applied.templateVersion,
+        revision: applied.revision,
+        unlocked: applied.unlocked,
+      });
+      state.appliedGeneration = applied.generation;
+      state.consecutiveFailures = 0;
+      state.lastError = null;
+      retryAt = null;
+      nextDriftAt = null;
+      setPhase('ready', desired);
+      // The desired state moved on while helm ran: go round again at once.
+      if (!current) reconcileRequested = true;
+    } catch (err) {
+      await fail(err, desired, 'apply');
+    }
+  };
+
+  const teardown = async (desired: DesiredSummary): Promise<boolean> => {
+    setPhase('deleting', desired);
+    try {
+      await run('uninstallRelease', CLUSTER, `helm uninstall ${deploymentUid}`, { deploymentId });
+      await run('deleteNamespace', { ...CLUSTER, startToCloseTimeout: '15m' }, `delete namespace ${deploymentUid} and wait until gone`, { deploymentId });
+      await run('markDeleted', DB, `mark ${deploymentUid} deleted`, { deploymentId, generation: desired.generation });
+      setPhase('deleted', desired);
+      return true;
+    } catch (err) {
+      await fail(err, desired, 'delete');
+      return false;
+    }
+  };
+
+  const driftCheck = async (desired: DesiredSummary) => {
+    try {
+      const res = await run('checkDrift', CLUSTER, `drift check ${deploymentUid}`, { deploymentId, generation: desired.generation });
+      if (res.releaseMissing) forceApply = true;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const { message } = describeFailure(err, 'drift check');
+      log.warn('drift check failed', { deploymentUid, message });
+    }
+  };
+
+  for (;;) {
+    while (upgrades.length) {
+      const signal = upgrades.shift()!;
+      const outcome = await run('acceptUpgrade', DB, `validate upgrade of ${deploymentUid}`, {
+        deploymentId,
+        templateId: signal.templateId,
+        requestedBy: signal.requestedBy,
+      });
+      if (outcome.outcome === 'accepted') reconcileRequested = true;
+    }
+
+    reconcileRequested = false;
+    const desired = await run('loadDesiredState', DB, `load desired state of ${deploymentUid}`, { deploymentId });
+    if (!desired || desired.status === 'deleted') {
+      setPhase('deleted');
+      return;
+    }
+    state.desiredGeneration = desired.generation;
+    // A fresh run (first start, or restarted by the supervisor) trusts what Postgres says was applied.
+    if (state.appliedGeneration < 0) {
+      state.appliedGeneration = desired.status === 'ready' || desired.status === 'degraded' ? desired.observedGeneration : 0;
+    }
+
+    if (desired.deleting) {
+      if (retryAt === null || Date.now() >= retryAt || deleteRequested) {
+        deleteRequested = false;
+        if (await teardown(desired)) return;
+      }
+    } else {
+      // A delete signal without a deleted row is ignored: Postgres decides, not the signal.
+      deleteRequested = false;
+      const retryDue = retryAt !== null && Date.now() >= retryAt;
+      if (desired.generation !== state.appliedGeneration || forceApply || retryDue) {
+        forceApply = false;
+        retryAt = null;
+        await reconcile(desired);
+      } else if (state.phase === 'loading') {
+        setPhase(desired.status === 'error' ? 'error' : 'ready', desired);
+      }
+    }
+
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
+      setCurrentDetails('continuing as new');
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof deploymentWorkflow>({
+        deploymentId,
+        deploymentUid,
+        appliedGeneration: state.appliedGeneration,
+        consecutiveFailures: state.consecutiveFailures,
+        pendingUpgrades: upgrades,
+        pendingDelete: deleteRequested,
+      });
+    }
+    if (reconcileRequested || deleteRequested || upgrades.length) continue;
+
+    const intervalMs = desired.driftIntervalSeconds * 1000;
+    nextDriftAt ??= Date.now() + intervalMs;
+    const wakeAt = desired.deleting ? (retryAt ?? Date.now()) : Math.min(nextDriftAt, retryAt ?? Infinity);
+    state.nextDriftCheckAt = desired.deleting ? null : new Date(nextDriftAt).toISOString();
+    state.waitingFor = retryAt !== null && retryAt <= nextDriftAt ? `retry at ${new Date(retryAt).toISOString()}` : `a signal or the drift check at ${state.nextDriftCheckAt}`;
+    setCurrentDetails(`waiting for ${state.waitingFor} (phase ${state.phase}, generation ${state.appliedGeneration}/${desired.generation})`);
+    const signalled = await condition(() => reconcileRequested || deleteRequested || upgrades.length > 0, Math.max(wakeAt - Date.now(), 1));
+    state.waitingFor = null;
+    if (signalled) continue;
+
+    if (!desired.deleting && retryAt === null && Date.now() >= nextDriftAt && state.phase !== 'error') {
+      nextDriftAt = Date.now() + intervalMs;
+      await driftCheck(desired);
+    } else if (Date.now() >= nextDriftAt) {
+      nextDriftAt = Date.now() + intervalMs;
+    }
+  }
+}
+
+/** The message and retryability of an activity failure, for the deployment's lastError. */
+function describeFailure(err: unknown, step: string): { message: string; retryable: boolean } {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) return { message: cause.message, retryable: !cause.nonRetryable };
+    if (cause instanceof TimeoutFailure) return { message: `${step}: timed out (${cause.timeoutType})`, retryable: true };
+    return { message: `${step}: ${cause?.message ?? err.message}`, retryable: true };
+  }
+  return { message: `${step}: ${err instanceof Error ? err.message : String(err)}`, retryable: true };
+}

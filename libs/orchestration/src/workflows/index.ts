@@ -1,0 +1,2 @@
+// The worker bundles this file: it must import only workflow-safe code.
+export { deploymentWorkflow } from './deployment.workflow';
