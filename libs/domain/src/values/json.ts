@@ -9,7 +9,10 @@ export function deepMerge(...layers: JsonObject[]): JsonObject {
   const out: JsonObject = {};
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer)) {
-      out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k] as JsonObject, v) : structuredClone(v);
+      const prev = Object.hasOwn(out, k) ? out[k] : undefined;
+      const merged = isPlainObject(v) && isPlainObject(prev) ? deepMerge(prev, v) : structuredClone(v);
+      // Defined, not assigned: a "__proto__" key from parsed JSON stays data instead of becoming the prototype.
+      Object.defineProperty(out, k, { value: merged, enumerable: true, writable: true, configurable: true });
     }
   }
   return out;

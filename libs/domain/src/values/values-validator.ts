@@ -23,7 +23,9 @@ export class ValuesValidator {
       return [{ field: 'valuesSchema', message: 'must be a JSON Schema object' }];
     }
     try {
-      this.ajv.compile(schema);
+      this.compile(schema);
+      // A dry compile: do not keep the schema (or its $id) registered in the shared ajv instance.
+      this.ajv.removeSchema(schema);
       return [];
     } catch (err) {
       return [{ field: 'valuesSchema', message: `is not a valid JSON Schema: ${(err as Error).message}` }];
@@ -34,11 +36,18 @@ export class ValuesValidator {
     if (!schema) return [];
     let fn = this.cache.get(cacheKey);
     if (!fn) {
-      fn = this.ajv.compile(schema);
+      fn = this.compile(schema);
       this.cache.set(cacheKey, fn);
     }
     if (fn(values)) return [];
     return (fn.errors ?? []).map(describe);
+  }
+
+  /** Versions of one product usually share a schema `$id`, and ajv refuses a second schema under a known id. */
+  private compile(schema: object): ValidateFunction {
+    const id = (schema as { $id?: unknown }).$id;
+    if (typeof id === 'string') this.ajv.removeSchema(id.replace(/#$/, ''));
+    return this.ajv.compile(schema);
   }
 }
 
