@@ -46,6 +46,8 @@ export type UpgradeOutcome =
   | { outcome: 'rejected'; reason: string };
 
 const FINISHING: DeploymentStatus[] = ['deleting', 'deleted'];
+/** Event ids are Postgres bigints; a larger cursor would fail in the query instead of as bad input. */
+const MAX_BIGINT = 9223372036854775807n;
 
 /**
  * Desired state of deployments. Every mutation writes the new desired state and its event in
@@ -183,7 +185,7 @@ export class DeploymentsService {
 
   async events(userId: string, deploymentId: string, limit: number, cursor?: string): Promise<{ items: DeploymentEventView[]; nextCursor: string | null }> {
     await this.find(userId, deploymentId);
-    if (cursor !== undefined && !/^[0-9]{1,19}$/.test(cursor)) throw invalidInput('cursor is not valid', [{ field: 'cursor', message: 'must be a cursor returned by a previous page' }]);
+    if (cursor !== undefined && !(/^[0-9]{1,19}$/.test(cursor) && BigInt(cursor) <= MAX_BIGINT)) throw invalidInput('cursor is not valid', [{ field: 'cursor', message: 'must be a cursor returned by a previous page' }]);
     const page = await this.deps.events.list(deploymentId, limit, cursor);
     return { items: page.items.map(toEventView), nextCursor: page.nextCursor };
   }

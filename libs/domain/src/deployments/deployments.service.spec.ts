@@ -1,0 +1,356 @@
+import {
+  fakeDataSource,
+  fakeDeploymentsRepository,
+  fakeEventsRepository,
+  fakeProductsRepository,
+  FakeStore,
+  fakeTemplatesRepository,
+  fakeUsersRepository,
+  FakeWorkflows,
+} from '../../../../test/support/domain-fakes';
+import { Principal } from '../auth/principal';
+import { DomainError } from '../errors';
+import { ENCRYPTED_KEY, REDACTED, SecretBox, ValuesValidator } from '../values';
+import { DeploymentsService } from './deployments.service';
+
+const userSchema = (extra: Record<string, unknown> = {}, secretKeys: string[] = ['adminPassword']) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    replicas: { type: 'integer' },
+    user: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        title: { type: 'string', maxLength: 40 },
+        adminPassword: { type: 'string', minLength: 8 },
+        apiKey: { type: 'string' },
+        ...extra,
+        ...Object.fromEntries(secretKeys.map((k) => [k, { type: 'string', minLength: 8, 'x-caelus-secret': true }])),
+      },
+    },
+    caelus: { type: 'object', properties: { deploymentUid: { type: 'string', minLength: 1 }, domainName: { type: 'string', minLength: 1 } } },
+  },
+});
+
+const SECRET = 'correct-horse-battery-staple';
+
+describe(DeploymentsService.name, () => {
+  let store: FakeStore;
+  let workflows: FakeWorkflows;
+  let warnings: { obj: Record<string, unknown>; msg: string }[];
+  let box: SecretBox;
+  let sut: DeploymentsService;
+  let userId: string;
+  let productId: string;
+  let v1: string;
+  let admin: Principal;
+  let owner: Principal;
+
+  const expectDomainError = async (p: Promise<unknown>, code: string, field?: string): Promise<DomainError> => {
+    const err = await p.then(
+      () => {
+        throw new Error('expected a DomainError');
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DomainError);
+    expect((err as DomainError).code).toBe(code);
+    if (field) expect((err as DomainError).fields.map((f) => f.field)).toContain(field);
+    return err as DomainError;
+  };
+
+  beforeEach(() => {
+    store = new FakeStore();
+    workflows = new FakeWorkflows();
+    warnings = [];
+    box = new SecretBox(Buffer.alloc(32, 5));
+    sut = new DeploymentsService({
+      db: fakeDataSource(store) as never,
+      users: fakeUsersRepository(store) as never,
+      products: fakeProductsRepository(store) as never,
+      templates: fakeTemplatesRepository(store) as never,
+      deployments: fakeDeploymentsRepository(store) as never,
+      events: fakeEventsRepository(store) as never,
+      validator: new ValuesValidator(),
+      box,
+      workflows,
+      logger: { warn: (obj, msg) => warnings.push({ obj, msg }) },
+    });
+    const user = store.addUser({ email: 'Ada.Lovelace@example.com' });
+    userId = user.id;
+    productId = store.addProduct({ name: 'webapp' }).id;
+    v1 = store.addTemplate(productId, { version: '1.0.0', valuesSchema: userSchema(), defaultValues: { replicas: 1, user: { title: 'default' } } }).id;
+    admin = { userId: null, isAdmin: true, actor: 'admin' };
+    owner = { userId, isAdmin: false, actor: userId };
+  });
+
+  const create = (values: Record<string, unknown> = { title: 'mine' }, domainName = 'ada.apps.example.com') => sut.create(owner, userId, { templateId: v1, domainName, values });
+
+  describe('create', () => {
+    it('writes the deployment and its event, wakes the workflow and returns the view', async () => {
+      const view = await create();
+      expect(view).toMatchObject({ userId, productId, status: 'provisioning', generation: 1, observedGeneration: 0, desiredTemplateId: v1, appliedTemplateId: null, domainName: 'ada.apps.example.com', values: { title: 'mine' } });
+      expect(view.deploymentUid).toMatch(/^webapp-ada-lovelace-[a-z0-9]{6}$/);
+      expect(view.workflow).toEqual({ id: `deployment-${view.deploymentUid}`, uiUrl: expect.stringContaining(`deployment-${view.deploymentUid}`) });
+      expect(store.events).toEqual([expect.objectContaining({ deploymentId: view.id, generation: 1, type: 'created', actor: userId })]);
+      expect(workflows.wakes).toEqual([{ deployment: { id: view.id, deploymentUid: view.deploymentUid, userId }, signal: { name: 'reconcile', generation: 1 } }]);
+    });
+
+    it('seals secret fields at rest and redacts them in the view and the event', async () => {
+      const view = await create({ title: 't', adminPassword: 'not-a-secret-here', apiKey: 'k' } as never);
+      await sut.updateValues(owner, userId, view.id, { adminPassword: SECRET });
+      const stored = store.deployments.get(view.id)!.userValues;
+      expect(JSON.stringify(stored)).not.toContain(SECRET);
+      expect(box.open(stored.adminPassword as never)).toBe(SECRET);
+      expect(JSON.stringify(store.events)).not.toContain(SECRET);
+      expect((await sut.get(userId, view.id)).values).toEqual({ adminPassword: REDACTED });
+    });
+
+    it('stores a secret given at creation only sealed', async () => {
+      const view = await create({ adminPassword: SECRET });
+      expect(view.values).toEqual({ adminPassword: REDACTED });
+      expect((store.deployments.get(view.id)!.userValues.adminPassword as Record<string, string>)[ENCRYPTED_KEY]).toMatch(/^v1\./);
+      expect(store.snapshot()).not.toContain(SECRET);
+    });
+
+    it.each(['ADA.example.com', 'localhost', 'a..b', '', 'x'.repeat(300) + '.com'])('refuses the domain %j without writing', async (domainName) => {
+      const before = store.snapshot();
+      await expectDomainError(create({}, domainName), 'InvalidInput', 'domainName');
+      expect(store.snapshot()).toBe(before);
+      expect(workflows.wakes).toHaveLength(0);
+    });
+
+    it('trims the domain name', async () => {
+      expect((await create({}, '  ada.example.com ')).domainName).toBe('ada.example.com');
+    });
+
+    it('refuses values that do not match the schema, naming fields, echoing nothing, writing nothing', async () => {
+      const before = store.snapshot();
+      const err = await expectDomainError(create({ title: 'x'.repeat(41), adminPassword: 'short1', bogus: SECRET }), 'InvalidValues');
+      expect(err.fields.map((f) => f.field).sort()).toEqual(['/user/adminPassword', '/user/bogus', '/user/title']);
+      expect(JSON.stringify({ m: err.message, f: err.fields })).not.toMatch(/short1|correct-horse|xxxxx/);
+      expect(store.snapshot()).toBe(before);
+      expect(workflows.wakes).toHaveLength(0);
+    });
+
+    it('refuses values nested too deep', async () => {
+      let deep: Record<string, unknown> = { leaf: 1 };
+      for (let i = 0; i < 40; i++) deep = { a: deep };
+      await expectDomainError(create(deep), 'InvalidValues', 'values');
+    });
+
+    it('404s for an unknown user or a missing or deleted template', async () => {
+      await expectDomainError(sut.create(admin, '00000000-0000-4000-8000-000000000000', { templateId: v1, domainName: 'a.example.com' }), 'NotFound');
+      await expectDomainError(sut.create(owner, userId, { templateId: '00000000-0000-4000-8000-000000000000', domainName: 'a.example.com' }), 'NotFound');
+      store.templates.set(v1, { ...store.templates.get(v1)!, deletedAt: new Date() });
+      await expectDomainError(create(), 'NotFound');
+      expect(store.deployments.size).toBe(0);
+    });
+
+    it('turns a taken domain into a Conflict on domainName', async () => {
+      await create({}, 'taken.example.com');
+      const err = await expectDomainError(create({}, 'taken.example.com'), 'Conflict', 'domainName');
+      expect(err.message).toMatch(/already used/);
+      expect(store.deployments.size).toBe(1);
+      expect(store.events).toHaveLength(1);
+    });
+
+    it('still answers when the workflow cannot be woken, and logs why', async () => {
+      workflows.failWith = new Error('temporal unreachable');
+      const view = await create();
+      expect(store.deployments.get(view.id)).toBeDefined();
+      expect(warnings).toEqual([{ obj: expect.objectContaining({ deploymentId: view.id, signal: 'reconcile', err: 'temporal unreachable' }), msg: expect.stringMatching(/supervisor/) }]);
+    });
+  });
+
+  describe('updateValues', () => {
+    it('re-validates, bumps the generation, records keys only and wakes the workflow', async () => {
+      const d = await create();
+      const view = await sut.updateValues(owner, userId, d.id, { title: 'new title', adminPassword: SECRET });
+      expect(view).toMatchObject({ generation: 2, status: 'provisioning', values: { title: 'new title', adminPassword: REDACTED } });
+      expect(store.events[1]).toMatchObject({ type: 'values-updated', generation: 2, data: { keys: ['adminPassword', 'title'] } });
+      expect(workflows.wakes.at(-1)?.signal).toEqual({ name: 'reconcile', generation: 2 });
+    });
+
+    it('keeps the stored secret when the redaction marker is sent back', async () => {
+      const d = await create({ adminPassword: SECRET });
+      await sut.updateValues(owner, userId, d.id, { title: 'x', adminPassword: REDACTED });
+      expect(box.open(store.deployments.get(d.id)!.userValues.adminPassword as never)).toBe(SECRET);
+    });
+
+    it('refuses invalid values and writes nothing', async () => {
+      const d = await create();
+      const before = store.snapshot();
+      await expectDomainError(sut.updateValues(owner, userId, d.id, { title: 42 }), 'InvalidValues', '/user/title');
+      expect(store.snapshot()).toBe(before);
+    });
+
+    it('honours If-Match', async () => {
+      const d = await create();
+      await expectDomainError(sut.updateValues(owner, userId, d.id, {}, 7), 'Conflict', 'If-Match');
+      expect((await sut.updateValues(owner, userId, d.id, {}, 1)).generation).toBe(2);
+    });
+
+    it('404s for a deployment of another user', async () => {
+      const d = await create();
+      const other = store.addUser({ email: 'bob@example.com' });
+      await expectDomainError(sut.updateValues({ userId: other.id, isAdmin: false, actor: other.id }, other.id, d.id, {}), 'NotFound');
+    });
+
+    it('refuses changes once deletion started', async () => {
+      const d = await create();
+      await sut.delete(owner, userId, d.id);
+      await expectDomainError(sut.updateValues(owner, userId, d.id, {}), 'Conflict');
+    });
+  });
+
+  describe('upgrade', () => {
+    const addVersion = (version: string, over: Record<string, unknown> = {}, pid = productId) =>
+      store.addTemplate(pid, { version, valuesSchema: userSchema(), defaultValues: { replicas: 1 }, ...over }).id;
+
+    it('moves forward within the product: new desired template, generation, event and upgrade signal', async () => {
+      const d = await create();
+      const v11 = addVersion('1.1.0');
+      const view = await sut.upgrade(admin, userId, d.id, v11);
+      expect(view).toMatchObject({ desiredTemplateId: v11, generation: 2, status: 'upgrading' });
+      expect(store.events.at(-1)).toMatchObject({ type: 'upgrade-requested', actor: 'admin', data: { fromVersion: '1.0.0', templateVersion: '1.1.0' } });
+      expect(workflows.wakes.at(-1)?.signal).toEqual({ name: 'upgrade', templateId: v11, requestedBy: 'admin' });
+    });
+
+    it.each([
+      ['the same version', '1.0.0'],
+      ['an older version', '0.9.0'],
+      ['a pre-release of the current version', '1.0.0-rc.1'],
+    ])('refuses %s with a Conflict and writes nothing', async (_, version) => {
+      const d = await create();
+      const target = version === '1.0.0' ? v1 : addVersion(version);
+      const before = store.snapshot();
+      const err = await expectDomainError(sut.upgrade(admin, userId, d.id, target), 'Conflict', 'templateId');
+      expect(err.message).toMatch(/only go forward/);
+      expect(store.snapshot()).toBe(before);
+    });
+
+    it('refuses a template of another product', async () => {
+      const d = await create();
+      const other = store.addProduct({ name: 'other' }).id;
+      const before = store.snapshot();
+      const err = await expectDomainError(sut.upgrade(admin, userId, d.id, addVersion('2.0.0', {}, other)), 'Conflict', 'templateId');
+      expect(err.message).toMatch(/same product/);
+      expect(store.events.length).toBe(1);
+      expect(JSON.parse(store.snapshot()).d).toEqual(JSON.parse(before).d);
+    });
+
+    it('applies the target allowFrom range to the current version', async () => {
+      const d = await create();
+      const v3 = addVersion('3.0.0', { capabilities: { upgradePolicy: { allowFrom: '>=2.0.0' } } });
+      await expectDomainError(sut.upgrade(admin, userId, d.id, v3), 'Conflict', 'templateId');
+      const v2 = addVersion('2.0.0', { capabilities: { upgradePolicy: { allowFrom: '^1.0.0' } } });
+      expect((await sut.upgrade(admin, userId, d.id, v2)).desiredTemplateId).toBe(v2);
+      expect((await sut.upgrade(admin, userId, d.id, v3)).desiredTemplateId).toBe(v3);
+    });
+
+    it('re-validates the current values against the target schema', async () => {
+      const d = await create({ title: 'a title of twenty-one' });
+      const strict = addVersion('1.1.0', { valuesSchema: userSchema({ title: { type: 'string', maxLength: 10 } }) });
+      const before = store.snapshot();
+      await expectDomainError(sut.upgrade(admin, userId, d.id, strict), 'InvalidValues', '/user/title');
+      expect(store.snapshot()).toBe(before);
+    });
+
+    it('validates secrets with their plain value and seals fields the target newly marks secret', async () => {
+      const d = await create({ adminPassword: SECRET, apiKey: 'plain-api-key' });
+      const v11 = addVersion('1.1.0', { valuesSchema: userSchema({}, ['adminPassword', 'apiKey']) });
+      await sut.upgrade(admin, userId, d.id, v11);
+      const stored = store.deployments.get(d.id)!.userValues;
+      expect(SecretBox.isSealed(stored.apiKey)).toBe(true);
+      expect(box.open(stored.adminPassword as never)).toBe(SECRET);
+      expect((await sut.get(userId, d.id)).values).toEqual({ adminPassword: REDACTED, apiKey: REDACTED });
+    });
+
+    it('404s for a deleted target template and honours If-Match', async () => {
+      const d = await create();
+      const v11 = addVersion('1.1.0');
+      store.templates.set(v11, { ...store.templates.get(v11)!, deletedAt: new Date() });
+      await expectDomainError(sut.upgrade(admin, userId, d.id, v11), 'NotFound');
+      await expectDomainError(sut.upgrade(admin, userId, d.id, addVersion('1.2.0'), 5), 'Conflict', 'If-Match');
+    });
+  });
+
+  describe('acceptUpgradeSignal', () => {
+    it('applies the same rules and records a rejection as an event', async () => {
+      const d = await create();
+      const older = store.addTemplate(productId, { version: '0.1.0' }).id;
+      const res = await sut.acceptUpgradeSignal(d.id, older, 'temporal-cli');
+      expect(res).toEqual({ outcome: 'rejected', reason: expect.stringMatching(/only go forward/) });
+      expect(store.events.at(-1)).toMatchObject({ type: 'upgrade-rejected', actor: 'temporal-cli', data: { templateId: older } });
+      expect(store.deployments.get(d.id)!.generation).toBe(1);
+    });
+
+    it('is a no-op for the template already desired', async () => {
+      const d = await create();
+      expect(await sut.acceptUpgradeSignal(d.id, v1, 'x')).toEqual({ outcome: 'already-desired', generation: 1, templateVersion: '1.0.0' });
+    });
+
+    it('accepts a forward upgrade', async () => {
+      const d = await create();
+      const v2 = store.addTemplate(productId, { version: '2.0.0' }).id;
+      expect(await sut.acceptUpgradeSignal(d.id, v2, 'x')).toEqual({ outcome: 'accepted', generation: 2, templateVersion: '2.0.0' });
+    });
+  });
+
+  describe('delete', () => {
+    it('is soft and idempotent: one event, one generation bump, the row stays', async () => {
+      const d = await create();
+      const first = await sut.delete(owner, userId, d.id);
+      expect(first).toMatchObject({ status: 'deleting', generation: 2 });
+      expect(first.deletedAt).not.toBeNull();
+      const second = await sut.delete(owner, userId, d.id);
+      expect(second).toMatchObject({ status: 'deleting', generation: 2, deletedAt: first.deletedAt });
+      expect(store.events.map((e) => e.type)).toEqual(['created', 'delete-requested']);
+      expect(store.deployments.has(d.id)).toBe(true);
+      expect(workflows.wakes.at(-1)?.signal).toEqual({ name: 'delete', generation: 2 });
+    });
+
+    it('does not wake a deployment that is already deleted', async () => {
+      const d = await create();
+      store.deployments.set(d.id, { ...store.deployments.get(d.id)!, status: 'deleted', deletedAt: new Date() });
+      const wakes = workflows.wakes.length;
+      expect((await sut.delete(owner, userId, d.id)).status).toBe('deleted');
+      expect(workflows.wakes).toHaveLength(wakes);
+    });
+
+    it('404s for an unknown deployment or one of another user', async () => {
+      const d = await create();
+      await expectDomainError(sut.delete(owner, userId, '00000000-0000-4000-8000-000000000000'), 'NotFound');
+      await expectDomainError(sut.delete(admin, store.addUser({ email: 'b@example.com' }).id, d.id), 'NotFound');
+    });
+  });
+
+  describe('events and reads', () => {
+    it('pages events oldest first and refuses a malformed cursor', async () => {
+      const d = await create();
+      await sut.updateValues(owner, userId, d.id, { title: 'a' });
+      await sut.updateValues(owner, userId, d.id, { title: 'b' });
+      const page1 = await sut.events(userId, d.id, 2);
+      expect(page1.items.map((e) => e.type)).toEqual(['created', 'values-updated']);
+      const page2 = await sut.events(userId, d.id, 2, page1.nextCursor!);
+      expect(page2).toMatchObject({ items: [expect.objectContaining({ generation: 3 })], nextCursor: null });
+      await expectDomainError(sut.events(userId, d.id, 2, 'abc'), 'InvalidInput', 'cursor');
+      await expectDomainError(sut.events(userId, d.id, 2, '9999999999999999999'), 'InvalidInput', 'cursor');
+    });
+
+    it('hides deployments of other users behind a 404', async () => {
+      const d = await create();
+      await expectDomainError(sut.get(store.addUser({ email: 'b@example.com' }).id, d.id), 'NotFound');
+      await expectDomainError(sut.events(store.addUser({ email: 'c@example.com' }).id, d.id, 10), 'NotFound');
+    });
+
+    it('lists without secrets', async () => {
+      await create({ adminPassword: SECRET });
+      const page = await sut.list({ userId }, { limit: 10 });
+      expect(page.items).toHaveLength(1);
+      expect(JSON.stringify(page)).not.toContain(SECRET);
+    });
+  });
+});
