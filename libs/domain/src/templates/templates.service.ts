@@ -1,4 +1,4 @@
-import { valid as semverValid } from 'semver';
+import { valid as semverValid, validRange } from 'semver';
 import { Page, PageRequest, ProductsRepository, TemplateCapabilities, TemplatesRepository, TemplateVersionEntity, uniqueViolation } from '../../../persistence/src';
 import { conflict, FieldProblem, invalidInput, notFound } from '../errors';
 import { isPlainObject, jsonDepth, ValuesValidator } from '../values';
@@ -16,6 +16,11 @@ export interface CreateTemplateInput {
 
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** Exactly a semantic version: semver.valid() also takes "v1.2.3" and surrounding spaces, which would then be stored as given. */
+function isSemver(v: string): boolean {
+  return v.length <= 64 && /^[0-9]/.test(v) && !/\s/.test(v) && semverValid(v) !== null;
+}
 
 function checkCapabilities(c: unknown): FieldProblem[] {
   if (c === undefined) return [];
@@ -37,7 +42,7 @@ function checkCapabilities(c: unknown): FieldProblem[] {
   }
   if (c.upgradePolicy !== undefined) {
     const up = c.upgradePolicy;
-    if (!isPlainObject(up) || (up.allowFrom !== undefined && typeof up.allowFrom !== 'string')) problems.push({ field: 'capabilities.upgradePolicy', message: 'must be { allowFrom?: semver range }' });
+    if (!isPlainObject(up) || (up.allowFrom !== undefined && (typeof up.allowFrom !== 'string' || !validRange(up.allowFrom)))) problems.push({ field: 'capabilities.upgradePolicy', message: 'must be { allowFrom?: semver range }' });
   }
   return problems;
 }
@@ -55,8 +60,8 @@ export class TemplatesService {
     if (!product) throw notFound('product', productId);
 
     const problems: FieldProblem[] = [];
-    if (!semverValid(input.version) || input.version.length > 64) problems.push({ field: 'version', message: 'must be a semantic version such as 1.2.3' });
-    if (!semverValid(input.chartVersion) || input.chartVersion.length > 64) problems.push({ field: 'chartVersion', message: 'must be a semantic version such as 1.2.3' });
+    if (!isSemver(input.version)) problems.push({ field: 'version', message: 'must be a semantic version such as 1.2.3' });
+    if (!isSemver(input.chartVersion)) problems.push({ field: 'chartVersion', message: 'must be a semantic version such as 1.2.3' });
     const chart = parseChartRef(input.chartRef, this.chartRoots);
     problems.push(...chart.problems);
     if (input.chartDigest !== undefined && !DIGEST.test(input.chartDigest)) problems.push({ field: 'chartDigest', message: 'must be sha256:<64 lower-case hex>' });
