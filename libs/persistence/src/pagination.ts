@@ -33,7 +33,7 @@ export function decodeCursor(cursor: string): CursorPosition {
       typeof parsed[0] === 'string' &&
       !Number.isNaN(Date.parse(parsed[0])) &&
       typeof parsed[1] === 'string' &&
-      /^[0-9a-f-]{1,40}$/i.test(parsed[1])
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(parsed[1])
     ) {
       return { createdAt: parsed[0], id: parsed[1] };
     }
@@ -41,6 +41,16 @@ export function decodeCursor(cursor: string): CursorPosition {
     // fall through
   }
   throw new InvalidCursorError();
+}
+
+/**
+ * The WHERE clause for rows after the cursor's row. Its position is read back from the row
+ * itself, because a JS Date keeps milliseconds while Postgres keeps microseconds: comparing with
+ * the millisecond value from the cursor would return the cursor's own row again.
+ */
+export function afterCursor(table: string, alias: string, cursor: string): [string, { cursorId: string }] {
+  const { id } = decodeCursor(cursor);
+  return [`(${alias}.created_at, ${alias}.id) > (SELECT c.created_at, c.id FROM ${table} c WHERE c.id = :cursorId)`, { cursorId: id }];
 }
 
 /** Given limit+1 rows, returns the page and the cursor of the last row shown. */

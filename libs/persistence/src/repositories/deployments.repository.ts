@@ -2,7 +2,7 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 
 type DeploymentPatch = Parameters<Repository<DeploymentEntity>['update']>[1];
 import { DeploymentEntity, DeploymentStatus, DriftSummary } from '../entities';
-import { decodeCursor, Page, PageRequest, toPage } from '../pagination';
+import { afterCursor, Page, PageRequest, toPage } from '../pagination';
 
 export interface DeploymentListFilter {
   userId?: string;
@@ -49,7 +49,7 @@ export class DeploymentsRepository {
     if (filter.userId) qb.andWhere('d.user_id = :userId', { userId: filter.userId });
     if (filter.status) qb.andWhere('d.status = :status', { status: filter.status });
     else qb.andWhere(`d.status <> 'deleted'`);
-    if (page.cursor) qb.andWhere('(d.created_at, d.id) > (:createdAt, :id)', decodeCursor(page.cursor));
+    if (page.cursor) qb.andWhere(...afterCursor('deployments', 'd', page.cursor));
     const rows = await qb.orderBy('d.created_at', 'ASC').addOrderBy('d.id', 'ASC').limit(page.limit + 1).getMany();
     return toPage(rows, page.limit);
   }

@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { ProductEntity } from '../entities';
-import { decodeCursor, Page, PageRequest, toPage } from '../pagination';
+import { afterCursor, Page, PageRequest, toPage } from '../pagination';
 
 export class ProductsRepository {
   constructor(private readonly db: DataSource) {}
@@ -24,7 +24,7 @@ export class ProductsRepository {
 
   async list(page: PageRequest): Promise<Page<ProductEntity>> {
     const qb = this.repo().createQueryBuilder('p').where('p.deleted_at IS NULL');
-    if (page.cursor) qb.andWhere('(p.created_at, p.id) > (:createdAt, :id)', decodeCursor(page.cursor));
+    if (page.cursor) qb.andWhere(...afterCursor('products', 'p', page.cursor));
     const rows = await qb.orderBy('p.created_at', 'ASC').addOrderBy('p.id', 'ASC').limit(page.limit + 1).getMany();
     return toPage(rows, page.limit);
   }

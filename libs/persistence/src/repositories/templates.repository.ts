@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { TemplateVersionEntity } from '../entities';
-import { decodeCursor, Page, PageRequest, toPage } from '../pagination';
+import { afterCursor, Page, PageRequest, toPage } from '../pagination';
 
 export class TemplatesRepository {
   constructor(private readonly db: DataSource) {}
@@ -24,7 +24,7 @@ export class TemplatesRepository {
 
   async listByProduct(productId: string, page: PageRequest): Promise<Page<TemplateVersionEntity>> {
     const qb = this.repo().createQueryBuilder('t').where('t.deleted_at IS NULL').andWhere('t.product_id = :productId', { productId });
-    if (page.cursor) qb.andWhere('(t.created_at, t.id) > (:createdAt, :id)', decodeCursor(page.cursor));
+    if (page.cursor) qb.andWhere(...afterCursor('template_versions', 't', page.cursor));
     const rows = await qb.orderBy('t.created_at', 'ASC').addOrderBy('t.id', 'ASC').limit(page.limit + 1).getMany();
     return toPage(rows, page.limit);
   }

@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { UserEntity } from '../entities';
-import { decodeCursor, Page, PageRequest, toPage } from '../pagination';
+import { afterCursor, Page, PageRequest, toPage } from '../pagination';
 
 export class UsersRepository {
   constructor(private readonly db: DataSource) {}
@@ -23,10 +23,7 @@ export class UsersRepository {
 
   async list(page: PageRequest): Promise<Page<UserEntity>> {
     const qb = this.repo().createQueryBuilder('u').where('u.deleted_at IS NULL');
-    if (page.cursor) {
-      const c = decodeCursor(page.cursor);
-      qb.andWhere('(u.created_at, u.id) > (:createdAt, :id)', c);
-    }
+    if (page.cursor) qb.andWhere(...afterCursor('users', 'u', page.cursor));
     const rows = await qb.orderBy('u.created_at', 'ASC').addOrderBy('u.id', 'ASC').limit(page.limit + 1).getMany();
     return toPage(rows, page.limit);
   }
