@@ -1,0 +1,258 @@
+/**
+ * The deployment workflow on the real Temporal dev server with fake activities: the state
+ * machine, signals, error handling and the drift timer, without a cluster. A replay test
+ * checks that recorded histories still replay against the current workflow code.
+ */
+import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { Client, Connection, WorkflowExecutionDescription } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import type { DeploymentActivities, DesiredSummary } from '../../libs/orchestration/src/activities';
+import { deleteSignal, reconcileSignal, SEARCH_ATTRIBUTES, stateQuery, upgradeSignal, WORKFLOW_TYPE, workflowIdFor } from '../../libs/orchestration/src/contract';
+
+const run = promisify(execFile);
+const WORKFLOWS = require.resolve('../../libs/orchestration/src/workflows');
+const HISTORY_FIXTURE = join(__dirname, 'fixtures', 'histories', 'deployment-lifecycle.json');
+
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed by another suite in this process
+}
+
+/** An in-memory stand-in for Postgres and the cluster, recording every call. */
+class FakeDeployment {
+  calls: string[] = [];
+  generation = 1;
+  observedGeneration = 0;
+  status: DesiredSummary['status'] = 'provisioning';
+  templateId = randomUUID();
+  templateVersion = '1.0.0';
+  applyError: ApplicationFailure | null = null;
+  driftIntervalSeconds = 3600;
+  events: string[] = [];
+  constructor(readonly deploymentId = randomUUID(), readonly deploymentUid = `wf-${randomUUID().slice(0, 8)}`) {}
+
+  activities(): Partial<DeploymentActivities> {
+    const self = this;
+    return {
+      async loadDesiredState() {
+        self.calls.push('loadDesiredState');
+        return {
+          deploymentId: self.deploymentId,
+          deploymentUid: self.deploymentUid,
+          userId: 'u',
+          productName: 'webapp',
+          status: self.status,
+          generation: self.generation,
+          observedGeneration: self.observedGeneration,
+          deleting: self.status === 'deleting' || self.status === 'deleted',
+          templateId: self.templateId,
+          templateVersion: self.templateVersion,
+          appliedTemplateId: self.observedGeneration ? self.templateId : null,
+          driftIntervalSeconds: self.driftIntervalSeconds,
+        };
+      },
+      async ensureNamespace() {
+        self.calls.push('ensureNamespace');
+        return { created: true };
+      },
+      async applyRelease() {
+        self.calls.push('applyRelease');
+        if (self.applyError) throw self.applyError;
+        return { generation: self.generation, templateId: self.templateId, templateVersion: self.templateVersion, revision: self.generation, unlocked: false, rolledBack: false };
+      },
+      async recordApplied(input) {
+        self.calls.push('recordApplied');
+        if (input.generation !== self.generation) return false;
+        self.observedGeneration = input.generation;
+        self.status = 'ready';
+        return true;
+      },
+      async recordFailure(input) {
+        self.calls.push('recordFailure');
+        self.events.push(`error: ${input.message}`);
+        if (!input.deleting) self.status = 'error';
+        return true;
+      },
+      async acceptUpgrade(input) {
+        self.calls.push('acceptUpgrade');
+        if (input.templateId === 'backwards') {
+          self.events.push('upgrade-rejected');
+          return { outcome: 'rejected', reason: 'upgrades only go forward' };
+        }
+        self.generation += 1;
+        self.templateVersion = '1.1.0';
+        self.status = 'upgrading';
+        return { outcome: 'accepted', generation: self.generation, templateVersion: '1.1.0' };
+      },
+      async checkDrift() {
+        self.calls.push('checkDrift');
+        return { releaseMissing: false, drifted: 1, corrected: 1 };
+      },
+      async uninstallRelease() {
+        self.calls.push('uninstallRelease');
+        return { uninstalled: true, kept: [] };
+      },
+      async deleteNamespace() {
+        self.calls.push('deleteNamespace');
+        return { deleted: true, waitedMs: 1 };
+      },
+      async markDeleted() {
+        self.calls.push('markDeleted');
+        self.status = 'deleted';
+      },
+    };
+  }
+
+  count(name: string): number {
+    return this.calls.filter((c) => c === name).length;
+  }
+}
+
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('condition not met in time');
+}
+
+describe('deploymentWorkflow (Temporal server, fake activities)', () => {
+  let connection: Connection;
+  let client: Client;
+  let nativeConnection: NativeConnection;
+
+  beforeAll(async () => {
+    connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
+    client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+    nativeConnection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
+  });
+
+  afterAll(async () => {
+    await nativeConnection?.close();
+    await connection?.close();
+  });
+
+  async function withWorker<T>(fake: FakeDeployment, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+    const taskQueue = `wf-test-${randomUUID()}`;
+    const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: WORKFLOWS, activities: fake.activities() });
+    return worker.runUntil(fn(taskQueue));
+  }
+
+  function start(fake: FakeDeployment, taskQueue: string) {
+    return client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId: workflowIdFor(fake.deploymentUid),
+      args: [{ deploymentId: fake.deploymentId, deploymentUid: fake.deploymentUid }],
+      typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.deploymentId, value: fake.deploymentId }],
+    });
+  }
+
+  it('provisions, upgrades on a signal, rejects a bad upgrade, and deletes to completion', async () => {
+    const sut = new FakeDeployment();
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await start(sut, taskQueue);
+      await eventually(() => sut.status === 'ready');
+      expect(sut.calls.slice(0, 4)).toEqual(['loadDesiredState', 'ensureNamespace', 'applyRelease', 'recordApplied']);
+      const ready = await handle.query(stateQuery);
+      expect(ready).toMatchObject({ phase: 'ready', appliedGeneration: 1, deploymentUid: sut.deploymentUid, templateVersion: '1.0.0' });
+
+      await handle.signal(upgradeSignal, { templateId: 'backwards' });
+      await eventually(() => sut.events.includes('upgrade-rejected'));
+      expect(sut.count('applyRelease')).toBe(1);
+
+      await handle.signal(upgradeSignal, { templateId: randomUUID(), requestedBy: 'admin' });
+      await eventually(() => sut.observedGeneration === 2);
+      expect(sut.count('applyRelease')).toBe(2);
+      expect((await handle.query(stateQuery)).templateVersion).toBe('1.1.0');
+
+      // A reconcile signal with nothing changed does not run helm again.
+      const loads = sut.count('loadDesiredState');
+      await handle.signal(reconcileSignal, {});
+      await eventually(() => sut.count('loadDesiredState') > loads);
+      expect(sut.count('applyRelease')).toBe(2);
+
+      sut.status = 'deleting';
+      sut.generation += 1;
+      await handle.signal(deleteSignal, {});
+      await handle.result();
+      expect(sut.calls.slice(-3)).toEqual(['uninstallRelease', 'deleteNamespace', 'markDeleted']);
+
+      const desc: WorkflowExecutionDescription = await handle.describe();
+      expect(desc.status.name).toBe('COMPLETED');
+      expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase)).toBe('deleted');
+      expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.templateVersion)).toBe('1.1.0');
+      expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.product)).toBe('webapp');
+
+      // Keep this history as the replay fixture when asked to (CAELUS_RECORD_HISTORY=1).
+      if (process.env.CAELUS_RECORD_HISTORY === '1' || !existsSync(HISTORY_FIXTURE)) {
+        const { stdout } = await run(`${process.env.CAELUS_TOOLS_BIN}/temporal`, ['workflow', 'show', '--address', process.env.TEMPORAL_ADDRESS!, '--workflow-id', handle.workflowId, '--output', 'json']);
+        writeFileSync(HISTORY_FIXTURE, stdout);
+      }
+    });
+  });
+
+  it('records a non-retryable failure once and waits for the next change instead of retrying', async () => {
+    const sut = new FakeDeployment();
+    sut.applyError = ApplicationFailure.create({ message: 'helm upgrade: values do not meet the chart schema: replicas must be <= 5', type: 'InvalidValues', nonRetryable: true });
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await start(sut, taskQueue);
+      await eventually(() => sut.status === 'error');
+      const state = await handle.query(stateQuery);
+      expect(state.phase).toBe('error');
+      expect(state.lastError).toContain('replicas must be <= 5');
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(sut.count('applyRelease')).toBe(1);
+      expect(sut.count('recordFailure')).toBe(1);
+
+      // A fixed values change (new generation) is applied.
+      sut.applyError = null;
+      sut.generation += 1;
+      await handle.signal(reconcileSignal, { generation: sut.generation });
+      await eventually(() => sut.status === 'ready');
+      expect(sut.observedGeneration).toBe(2);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('runs the drift check when the drift timer fires', async () => {
+    const sut = new FakeDeployment();
+    sut.driftIntervalSeconds = 1;
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await start(sut, taskQueue);
+      await eventually(() => sut.count('checkDrift') >= 2, 15000);
+      expect(sut.count('applyRelease')).toBe(1);
+      const state = await handle.query(stateQuery);
+      expect(state.nextDriftCheckAt).not.toBeNull();
+      await handle.terminate('test done');
+    });
+  });
+
+  it('can be found by CaelusDeploymentId in visibility', async () => {
+    const sut = new FakeDeployment();
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await start(sut, taskQueue);
+      await eventually(() => sut.status === 'ready');
+      let found: string[] = [];
+      await eventually(async () => {
+        found = [];
+        for await (const wf of client.workflow.list({ query: `CaelusDeploymentId = '${sut.deploymentId}'` })) found.push(wf.workflowId);
+        return found.length > 0;
+      });
+      expect(found).toEqual([workflowIdFor(sut.deploymentUid)]);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('replays the recorded lifecycle history with the current workflow code', async () => {
+    // In a child process: protobufjs' JSON codec does not survive jest's module sandbox.
+    const { stdout } = await run('npx', ['tsx', join(__dirname, '..', '..', 'scripts', 'replay-history.ts'), HISTORY_FIXTURE], { cwd: join(__dirname, '..', '..') });
+    expect(stdout).toMatch(/deterministic/);
+  });
+});

@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { parse as parseYaml } from 'yaml';
+import { WorkerModule } from '../../apps/worker/src/worker.module';
+import { bearer, TestApi } from './api';
+
+export const REPO = resolve(__dirname, '..', '..');
+export const execFileAsync = promisify(execFile);
+
+/** Chart directory, default values and schema of an example chart version. */
+export function exampleChart(version: string) {
+  const dir = join(REPO, 'charts', 'examples', `webapp-${version}`);
+  return {
+    chartRef: dir,
+    chartVersion: version,
+    defaultValues: parseYaml(readFileSync(join(dir, 'values.yaml'), 'utf8')) as Record<string, unknown>,
+    valuesSchema: JSON.parse(readFileSync(join(dir, 'values.schema.json'), 'utf8')) as Record<string, unknown>,
+  };
+}
+
+/** The real worker module in this process, on the test API's task queue. */
+export async function startWorker(): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: ['error'], abortOnError: false });
+  await app.init();
+  return app;
+}
+
+export async function poll<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 180_000, everyMs = 1000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < end) {
+    last = await fn();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 2000)}`);
+}
+
+export interface Seeded {
+  userId: string;
+  userToken: string;
+  productId: string;
+  templates: Record<string, string>;
+}
+
+/** A product with templates for the given example chart versions, and a user. */
+export async function seedCatalog(api: TestApi, productName: string, versions: string[]): Promise<Seeded> {
+  const admin = bearer(api.adminToken);
+  const product = await api.http.post('/products').set(admin).send({ name: productName }).expect(201);
+  const templates: Record<string, string> = {};
+  for (const v of versions) {
+    const t = await api.http.post(`/products/${product.body.id}/templates`).set(admin).send({ version: v, ...exampleChart(v) }).expect(201);
+    templates[v] = t.body.id;
+  }
+  const user = await api.http.post('/users').set(admin).send({ email: `${productName}@example.com` }).expect(201);
+  return { userId: user.body.id, userToken: user.body.apiToken, productId: product.body.id, templates };
+}
+
+export async function waitForStatus(api: TestApi, userId: string, deploymentId: string, ok: (d: { status: string; observedGeneration: number; generation: number; lastError: string | null }) => boolean, timeoutMs = 240_000) {
+  return poll(
+    `deployment ${deploymentId}`,
+    async () => (await api.http.get(`/users/${userId}/deployments/${deploymentId}`).set(bearer(api.adminToken))).body,
+    ok,
+    timeoutMs,
+  );
+}
+
+export async function events(api: TestApi, userId: string, deploymentId: string): Promise<{ type: string; message: string; data: Record<string, unknown> }[]> {
+  const res = await api.http.get(`/users/${userId}/deployments/${deploymentId}/events?limit=100`).set(bearer(api.adminToken)).expect(200);
+  return res.body.items;
+}
