@@ -71,7 +71,11 @@ export const TOOLS: ToolSpec[] = [
     version: TEMPORAL_CLI_VERSION,
     module: 'github.com/temporalio/cli',
     binaries: ['temporal'],
-    build: { kind: 'go-install', packages: ['github.com/temporalio/cli/cmd/temporal'] },
+    build: {
+      kind: 'go-install',
+      packages: ['github.com/temporalio/cli/cmd/temporal'],
+      ldflags: [`-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`],
+    },
   },
   {
     name: 'helm',
