@@ -1,10 +1,11 @@
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { AppModule } from './app.module';
+import { rejectDeepJson } from './http/json-depth';
 import { createValidationPipe } from './http/validation';
 
 export function buildOpenApi(app: NestExpressApplication): OpenAPIObject {
@@ -22,7 +23,8 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true, bodyParser: false, abortOnError: false });
   if (options.logger !== false) app.useLogger(app.get(Logger));
   const cfg = app.get<CaelusConfig>(CAELUS_CONFIG);
-  app.useBodyParser('json', { limit: cfg.bodyLimitBytes, strict: true });
+  // Nest reserves `verify` only for `rawBody: true`, which this app does not use.
+  app.useBodyParser('json', { limit: cfg.bodyLimitBytes, strict: true, verify: rejectDeepJson() } as NestExpressBodyParserOptionsFor<'json'>);
   app.use(helmet());
   app.disable('x-powered-by');
   app.set('trust proxy', false);

@@ -1,3 +1,4 @@
+import { BadRequestException, HttpException } from '@nestjs/common';
 import { DomainError } from '../../../../libs/domain/src';
 import { DomainExceptionFilter, statusFor } from './domain-exception.filter';
 
@@ -27,6 +28,19 @@ describe(DomainExceptionFilter.name, () => {
     const b = host();
     sut.catch(Object.assign(new Error('bad json'), { type: 'entity.parse.failed', status: 400 }), b.host);
     expect(b.res.statusCode).toBe(400);
+  });
+
+  it('unwraps body-parser errors that Nest turned into HttpExceptions, without echoing the body', () => {
+    const cause = Object.assign(new SyntaxError('Unexpected token \'h\', "{"pw": hunter2}" is not valid JSON'), { type: 'entity.parse.failed', status: 400 });
+    const { res, host: h } = host();
+    sut.catch(new BadRequestException(cause.message, { cause }), h);
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toMatchObject({ message: 'the request body is not valid JSON', fields: [{ field: 'body', message: 'the request body is not valid JSON' }] });
+    expect(JSON.stringify(res.body)).not.toContain('hunter2');
+
+    const tooLarge = host();
+    sut.catch(new HttpException('request entity too large', 413, { cause: Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413 }) }), tooLarge.host);
+    expect(tooLarge.res).toMatchObject({ statusCode: 413, body: { message: 'the request body is too large' } });
   });
 
   it('hides the cause of unknown errors behind a 500 with the request id', () => {

@@ -51,6 +51,7 @@ function bodyParserError(err: unknown): { status: number; message: string } | nu
   const status = e.status ?? e.statusCode ?? 400;
   if (e.type === 'entity.too.large') return { status: 413, message: 'the request body is too large' };
   if (e.type === 'entity.parse.failed') return { status: 400, message: 'the request body is not valid JSON' };
+  if (e.type === 'entity.too.deep') return { status: 400, message: (err as Error).message };
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return { status: 415, message: 'the request body encoding is not supported' };
   if (status >= 400 && status < 500) return { status, message: 'the request body could not be read' };
   return null;
@@ -71,6 +72,10 @@ export class DomainExceptionFilter implements ExceptionFilter {
       const status = statusFor(exception.code);
       body = { statusCode: status, error: REASONS[status], message: exception.message, ...(exception.fields.length ? { fields: exception.fields } : {}) };
       if (status === 401) res.setHeader?.('WWW-Authenticate', 'Bearer');
+    } else if (exception instanceof HttpException && bodyParserError(exception.cause)) {
+      // Nest wraps body-parser errors in an HttpException whose message may quote the body (a secret, say).
+      const parsed = bodyParserError(exception.cause)!;
+      body = { statusCode: parsed.status, error: REASONS[parsed.status] ?? 'Bad Request', message: parsed.message, fields: [{ field: 'body', message: parsed.message }] };
     } else if (exception instanceof InvalidCursorError) {
       body = { statusCode: 400, error: REASONS[400], message: 'cursor is not valid', fields: [{ field: 'cursor', message: 'must be a cursor returned by a previous page' }] };
     } else if (exception instanceof ThrottlerException) {
@@ -87,7 +92,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
     } else {
       const parsed = bodyParserError(exception);
       if (parsed) {
-        body = { statusCode: parsed.status, error: REASONS[parsed.status] ?? 'Bad Request', message: parsed.message };
+        body = { statusCode: parsed.status, error: REASONS[parsed.status] ?? 'Bad Request', message: parsed.message, fields: [{ field: 'body', message: parsed.message }] };
       } else {
         this.logger.error({ err: exception, requestId }, 'unhandled error');
         body = { statusCode: 500, error: REASONS[500], message: 'internal error; quote the request id when reporting it' };
