@@ -8,12 +8,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import { SearchAttributeType, TypedSearchAttributes } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import { loadStackEnv } from '../../scripts/stack';
 import { TEMPORAL_SEARCH_ATTRIBUTES } from '../../scripts/stack/versions';
 import * as activities from './fixtures/stack-activities';
 import { CaelusPhase, stackProbe } from './fixtures/stack-workflows';
+
+// testTimeout in a jest project entry is ignored (it is a global option), hence here.
+jest.setTimeout(300_000);
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const env = { ...loadStackEnv(), ...pick(process.env) };
 const suffix = randomBytes(3).toString('hex');
@@ -81,6 +85,9 @@ describe('local stack', () => {
   });
 
   describe('Temporal', () => {
+    // Lets jest exit: the native runtime otherwise keeps a handle open after the worker stops.
+    afterAll(() => Runtime.instance().shutdown());
+
     it('has the Caelus search attributes registered as Keyword', async () => {
       const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
       try {
