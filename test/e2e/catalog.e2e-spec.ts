@@ -3,7 +3,7 @@
 import { rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
-import { createUser, exampleTemplate, NIL_UUID, REPO_ROOT, TestDb, TestUser, uniqueDomain } from '../support/e2e';
+import { connectTemporal, createUser, exampleTemplate, terminateWorkflows, NIL_UUID, REPO_ROOT, TestDb, TestUser, uniqueDomain } from '../support/e2e';
 
 jest.setTimeout(60_000);
 
@@ -29,6 +29,8 @@ describe('products and templates (e2e)', () => {
 
   afterAll(async () => {
     if (escapeLink) rmSync(escapeLink, { force: true });
+    // Deployments made here start workflows on this suite's task queue, which no worker polls.
+    await terminateWorkflows(await connectTemporal(), [], api?.taskQueue);
     await db?.close();
     await api?.close();
   });

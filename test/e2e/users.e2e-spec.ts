@@ -1,7 +1,7 @@
 // /users through HTTP: the one-time API token (stored hashed), validation, duplicates, soft deletes.
 import { createHash } from 'node:crypto';
 import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
-import { createUser, NIL_UUID, seedCatalog, TestDb, uniqueDomain } from '../support/e2e';
+import { connectTemporal, createUser, terminateWorkflows, NIL_UUID, seedCatalog, TestDb, uniqueDomain } from '../support/e2e';
 
 // Project-level testTimeout in jest.config.js is not applied by jest-circus; set it here.
 jest.setTimeout(60_000);
@@ -18,6 +18,8 @@ describe('users (e2e)', () => {
   });
 
   afterAll(async () => {
+    // Deployments made here start workflows on this suite's task queue, which no worker polls.
+    await terminateWorkflows(await connectTemporal(), [], api?.taskQueue);
     await db?.close();
     await api?.close();
   });

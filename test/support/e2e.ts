@@ -69,10 +69,17 @@ export async function connectTemporal(): Promise<TemporalClient | null> {
   }
 }
 
-/** Terminates the workflows a suite started (no worker polls its task queue, so they would idle forever). */
-export async function terminateWorkflows(client: TemporalClient | null, workflowIds: Iterable<string>): Promise<void> {
+/**
+ * Terminates the workflows a suite started (no worker polls its task queue, so they would idle
+ * forever): the ids given, and whatever visibility still lists as running on the task queue.
+ */
+export async function terminateWorkflows(client: TemporalClient | null, workflowIds: Iterable<string>, taskQueue?: string): Promise<void> {
   if (!client) return;
-  for (const id of new Set(workflowIds)) {
+  const ids = new Set(workflowIds);
+  if (taskQueue) {
+    for await (const wf of client.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` })) ids.add(wf.workflowId);
+  }
+  for (const id of ids) {
     await client.workflow
       .getHandle(id)
       .terminate('end-to-end test finished')
