@@ -144,11 +144,24 @@ export function httpStatus(url: string, timeoutMs = 2000): Promise<number> {
   });
 }
 
-/** Polls `check` until it returns true or the deadline passes. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 500): Promise<void> {
+/**
+ * Polls `check` until it returns true or the deadline passes. With `process`, gives up as
+ * soon as that recorded process has exited (a port clash, a bad flag) instead of waiting.
+ */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 500,
+  process?: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;
+    if (process !== undefined) {
+      const pid = readPid(process);
+      if (pid === undefined || !isAlive(pid)) throw new Error(`${process} exited while waiting for ${what}`);
+    }
     if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}`);
     await sleep(intervalMs);
   }

@@ -112,7 +112,7 @@ export class PostgresComponent implements Component {
       spawnDetached(NAME, cmd, args, this.logFile);
     }
     try {
-      await waitFor('the local PostgreSQL cluster', () => answers(LOCAL_SERVER), 60_000);
+      await waitFor('the local PostgreSQL cluster', () => answers(LOCAL_SERVER), 60_000, 500, NAME);
     } catch (err) {
       throw new ComponentError(NAME, this.logFile, `${(err as Error).message}\n${tail(this.logFile)}`);
     }

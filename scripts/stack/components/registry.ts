@@ -53,7 +53,7 @@ export class RegistryComponent implements Component {
       });
     }
     try {
-      await waitFor('the registry /v2/ endpoint', () => this.answering(), 30_000);
+      await waitFor('the registry /v2/ endpoint', () => this.answering(), 30_000, 500, NAME);
     } catch (err) {
       throw new ComponentError(NAME, this.logFile, `${(err as Error).message}\n${tail(this.logFile)}`);
     }

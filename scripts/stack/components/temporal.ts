@@ -62,7 +62,7 @@ export class TemporalComponent implements Component {
         spawnDetached(NAME, toolBinary('temporal'), args, this.logFile);
       }
       try {
-        await waitFor('the Temporal frontend', () => this.serving(), 90_000, 1000);
+        await waitFor('the Temporal frontend', () => this.serving(), 90_000, 1000, NAME);
         await waitFor('the Temporal Web UI', async () => (await httpStatus(UI_URL)) === 200, 30_000);
       } catch (err) {
         throw new ComponentError(NAME, this.logFile, `${(err as Error).message}\n${tail(this.logFile)}`);
