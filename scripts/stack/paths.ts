@@ -1,8 +1,19 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** The repository root: this file lives in <root>/scripts/stack/. */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/**
+ * The repository root: the nearest directory above this file with a package.json, so it
+ * is the same from scripts/stack/ (tsx, jest) and from a compiled dist/scripts/stack/.
+ */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..', '..');
+  }
+}
 
 /** Per-checkout state (git-ignored). */
 export const LOCAL_DIR = path.join(REPO_ROOT, '.local');
