@@ -196,6 +196,7 @@ options:
   }
 
   env(): Record<string, string> {
-    return { KUBECONFIG };
+    // KWOK_WORKDIR lets `kwokctl --name caelus ...` from CAELUS_TOOLS_BIN find the cluster.
+    return { KUBECONFIG, KWOK_WORKDIR };
   }
 }
