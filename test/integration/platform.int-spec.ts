@@ -23,6 +23,9 @@ import {
   type KubeObject,
 } from '../../libs/platform/src';
 
+// Project-level testTimeout is not applied by jest 30; helm --wait steps take up to minutes.
+jest.setTimeout(300_000);
+
 const env = { ...loadStackEnv(), ...pick(process.env) };
 const suffix = randomBytes(3).toString('hex');
 const ns = `platform-it-${suffix}`;
@@ -133,7 +136,7 @@ describe('platform adapters on the local stack', () => {
     });
 
     expect(installed).toMatchObject({ name: release, namespace: ns, revision: 1, status: 'deployed', chartName: 'webapp', chartVersion: '1.0.0' });
-    expect(progress.length).toBeGreaterThan(0);
+    expect(progress).toEqual(expect.arrayContaining([expect.stringMatching(/^beginning wait for \d+ resources/)]));
     expect(progress.join('\n')).not.toContain('correct-horse-battery');
     const pvc = await get('PersistentVolumeClaim', `${release}-data`);
     expect((pvc?.status as { phase: string }).phase).toBe('Bound');
@@ -250,6 +253,20 @@ describe('platform adapters on the local stack', () => {
         .upgradeInstall({ release, namespace: ns, chart: { ref: chart110.ref, version: '9.9.9' }, values, timeoutSeconds: 60 })
         .catch((e: unknown) => e);
       expect(error).toMatchObject({ kind: 'chart-not-found', retryable: false });
+    });
+  });
+
+  it('rolls back to the 1.0.0 revision, keeping the PVC, with no drift afterwards', async () => {
+    const rolledBack = await helm.rollback(release, ns, 1, { timeoutSeconds: 180 });
+
+    expect(rolledBack).toMatchObject({ status: 'deployed', chartName: 'webapp', chartVersion: '1.0.0' });
+    expect((await helm.history(release, ns)).pop()).toMatchObject({ status: 'deployed', description: 'Rollback to 1' });
+    const config = await get('ConfigMap', `${release}-config`);
+    expect(config?.data).not.toHaveProperty('motd');
+    expect((await get('PersistentVolumeClaim', `${release}-data`))?.metadata.uid).toBe(pvcUid);
+    await expect(detectDrift(kube, await manifest(), { namespace: ns, releaseName: release })).resolves.toEqual({
+      drifted: false,
+      objects: [],
     });
   });
 

@@ -1,4 +1,4 @@
-import { HelmError, classifyHelmOutput, summarizeHelmError } from './helm.errors';
+import { HelmError, classifyHelmOutput, stripDebugPrefix, summarizeHelmError } from './helm.errors';
 
 describe(HelmError.name, () => {
   it.each([
@@ -75,5 +75,18 @@ describe(summarizeHelmError.name, () => {
 
   it('bounds the length', () => {
     expect(summarizeHelmError(`Error: ${'x'.repeat(2000)}`).length).toBeLessThanOrEqual(500);
+  });
+});
+
+describe(stripDebugPrefix.name, () => {
+  it.each([
+    ['upgrade.go:150: [debug] preparing upgrade for web', 'preparing upgrade for web'],
+    [
+      'wait.go:50: 2026-11-22 02:03:33.916643464 +0000 UTC m=+0.298088360 [debug] beginning wait for 5 resources with timeout of 2m0s',
+      'beginning wait for 5 resources with timeout of 2m0s',
+    ],
+    ['W1122 02:03:33.9 warnings.go:70] would violate PodSecurity', 'W1122 02:03:33.9 warnings.go:70] would violate PodSecurity'],
+  ])('turns %j into %j', (line, expected) => {
+    expect(stripDebugPrefix(line)).toBe(expected);
   });
 });

@@ -81,9 +81,12 @@ export function summarizeHelmError(stderr: string): string {
   return truncate([head.trim(), ...detail].join(' ').replace(/\s+/g, ' '));
 }
 
-/** Helm 3 --debug lines look like `upgrade.go:150: [debug] preparing upgrade`. */
+/**
+ * Helm 3 --debug lines look like `upgrade.go:150: [debug] preparing upgrade`, and since 3.2x
+ * with a timestamp: `wait.go:50: 2026-11-22 02:03:33.91 +0000 UTC m=+0.29 [debug] beginning wait…`.
+ */
 export function stripDebugPrefix(line: string): string {
-  return line.replace(/^\S+\.go:\d+: \[debug\] /, '');
+  return line.replace(/^\S+\.go:\d+: (?:[^[]*? )?\[debug\] /, '');
 }
 
 function truncate(text: string, max = 500): string {

@@ -31,7 +31,7 @@ case "$FAKE_HELM_MODE" in
   ok)
     echo 'upgrade.go:150: [debug] preparing upgrade for web' >&2
     echo 'client.go:486: [debug] creating 1 resource(s) for s3cret-title-value' >&2
-    echo '{"name":"web","namespace":"ns1","version":2,"info":{"status":"deployed","description":"Upgrade complete"},"chart":{"metadata":{"name":"webapp","version":"1.0.0","appVersion":"1.27"}},"config":{"user":{"adminPassword":"hunter2-secret"}}}'
+    echo '{"name":"web","namespace":"ns1","version":2,"info":{"status":"deployed","description":"Upgrade complete"},"chart":{"metadata":{"name":"webapp","version":"1.0.0","appVersion":"1.27"},"values":{"user":{"adminPassword":"hunter2-secret"}}}}'
     ;;
   schema)
     printf "Error: INSTALLATION FAILED: values don't meet the specifications of the schema(s) in the following chart(s):\\nwebapp:\\n- at '/user/adminPassword': 'hunter2-secret' does not match pattern\\n" >&2
@@ -234,7 +234,7 @@ describe(HelmRunner.name, () => {
   describe('status, uninstall', () => {
     it('status of a missing release is undefined', async () => {
       await expect(runner('notfound').status('web', 'ns1')).resolves.toBeUndefined();
-      expect(await recordedArgs()).toEqual(['status', 'web', '--namespace', 'ns1', '--kubeconfig', '/etc/caelus/kubeconfig', '--output', 'json']);
+      expect(await recordedArgs()).toEqual(['get', 'metadata', 'web', '--namespace', 'ns1', '--kubeconfig', '/etc/caelus/kubeconfig', '--output', 'json']);
     });
 
     it('uninstall of a missing release succeeds (idempotent)', async () => {

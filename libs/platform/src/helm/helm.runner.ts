@@ -103,11 +103,14 @@ export class HelmRunner {
     });
   }
 
-  /** The latest revision of a release, or undefined when there is none. */
+  /**
+   * The latest revision of a release, or undefined when there is none. Uses `helm get metadata`:
+   * unlike `helm status -o json` it names the chart, and it prints neither values nor manifest.
+   */
   async status(release: string, namespace: string): Promise<HelmRelease | undefined> {
     assertReleaseName(release);
     assertNamespaceName(namespace);
-    const result = await this.run(['status', release, ...this.target(namespace), '--output', 'json'], {
+    const result = await this.run(['get', 'metadata', release, ...this.target(namespace), '--output', 'json'], {
       operation: 'status',
       timeoutSeconds: QUICK_TIMEOUT_SECONDS,
     });
@@ -115,7 +118,26 @@ export class HelmRunner {
       if (isReleaseNotFound(result.stderr)) return undefined;
       throw this.failure('status', result);
     }
-    return parseReleaseJson(result.stdout);
+    const meta = JSON.parse(result.stdout) as {
+      name: string;
+      namespace: string;
+      revision: number;
+      status: HelmReleaseStatus;
+      chart?: string;
+      version?: string;
+      appVersion?: string;
+      deployedAt?: string;
+    };
+    return {
+      name: meta.name,
+      namespace: meta.namespace,
+      revision: meta.revision,
+      status: meta.status,
+      chartName: meta.chart,
+      chartVersion: meta.version,
+      appVersion: meta.appVersion || undefined,
+      lastDeployed: meta.deployedAt,
+    };
   }
 
   /** Revisions, oldest first (at most `max`); empty when the release does not exist. */
@@ -412,7 +434,7 @@ export function makeScrubber(
   };
 }
 
-/** Reads a release printed with `-o json` without keeping its values (`config`) around. */
+/** Reads the release `helm upgrade -o json` prints (no values in it, but the chart's files: keep only metadata). */
 function parseReleaseJson(stdout: string): HelmRelease {
   const rel = JSON.parse(stdout) as {
     name: string;

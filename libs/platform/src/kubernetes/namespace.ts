@@ -193,11 +193,16 @@ export async function deleteNamespace(
   assertOwnedBy(existing, options.deploymentUid, { allowTerminating: true });
 
   await kube.deleteNamespace(name);
+  let last: string | undefined;
   await kube.waitForNamespaceGone(name, {
     timeoutMs: options.timeoutSeconds * 1000,
     intervalMs: options.intervalMs,
     signal: options.signal,
-    onProgress: (ns) => options.onProgress?.(describeNamespaceState(ns)),
+    // Polled every second: report only when the reason changes.
+    onProgress: (ns) => {
+      const state = describeNamespaceState(ns);
+      if (state !== last) options.onProgress?.((last = state));
+    },
   });
   return { deleted: true, waitedMs: Date.now() - started };
 }
