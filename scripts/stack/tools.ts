@@ -99,7 +99,8 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
   const finalDir = toolDir(tool);
   // Build into a scratch directory and rename at the end, so an interrupted build is
   // never mistaken for a finished one.
-  const workDir = `${finalDir}.partial`;
+  // (Per process, so two checkouts building at once do not write over each other.)
+  const workDir = `${finalDir}.partial-${process.pid}`;
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(workDir, 'bin'), { recursive: true });
   const buildLog = path.join(workDir, 'build.log');
@@ -184,6 +185,11 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
     path.join(workDir, MARKER),
     JSON.stringify({ name: tool.name, version: tool.version, builtAt: new Date().toISOString() }, null, 2) + '\n',
   );
+  if (isInstalled(tool)) {
+    // Another process finished the same build first; keep its copy.
+    fs.rmSync(workDir, { recursive: true, force: true });
+    return;
+  }
   fs.rmSync(finalDir, { recursive: true, force: true });
   fs.renameSync(workDir, finalDir);
 }
