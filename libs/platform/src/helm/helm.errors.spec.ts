@@ -44,6 +44,11 @@ describe(classifyHelmOutput.name, () => {
     expect(classifyHelmOutput(stderr)).toBe(kind);
   });
 
+  it('treats a namespace being deleted as transient, although the API says forbidden', () => {
+    const stderr = 'Error: INSTALLATION FAILED: create: failed to create: secrets "sh.helm.release.v1.d-1.v1" is forbidden: unable to create new content in namespace d-1 because it is being terminated';
+    expect(classifyHelmOutput(stderr)).toBe('transient');
+  });
+
   it('does not mistake a missing namespace for a missing chart', () => {
     expect(classifyHelmOutput('Error: INSTALLATION FAILED: create: failed to create: namespaces "d-1" not found')).toBe('transient');
   });

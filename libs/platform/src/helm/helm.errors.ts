@@ -32,6 +32,8 @@ export class HelmError extends Error {
 /** Ordered: the first matching rule wins, so specific causes come before generic ones. */
 const RULES: readonly { kind: HelmErrorKind; pattern: RegExp }[] = [
   { kind: 'pending', pattern: /another operation \(install\/upgrade\/rollback\) is in progress/i },
+  // Said with "is forbidden", but it passes once the old namespace is gone.
+  { kind: 'transient', pattern: /because it is being terminated/i },
   {
     kind: 'invalid-values',
     pattern:

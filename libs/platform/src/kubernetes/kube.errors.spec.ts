@@ -38,6 +38,11 @@ describe(KubeError.name, () => {
     expect(toKubeError(new Error('Unrecognized API version and kind: v1 Nope'), 'read')).toMatchObject({ reason: 'UnknownKind' });
   });
 
+  it('treats writes into a terminating namespace as retryable', () => {
+    const body = { kind: 'Status', reason: 'Forbidden', message: 'configmaps "x" is forbidden: unable to create new content in namespace d-1 because it is being terminated' };
+    expect(toKubeError(apiException(403, body), 'apply ConfigMap d-1/x')).toMatchObject({ status: 403, reason: 'NamespaceTerminating', retryable: true });
+  });
+
   it('keeps a KubeError as it is', () => {
     const original = new KubeError('x', 409, 'Conflict', false);
     expect(toKubeError(original, 'y')).toBe(original);

@@ -88,6 +88,10 @@ export function toKubeError(err: unknown, action: string): KubeError {
     // Discovery of an apiVersion the server does not serve answers 404 too: that is no missing object.
     const unknownKind = status === 404 && /Failed to fetch resource metadata/.test(String((err as Error).message));
     if (unknownKind) return new KubeError(`${action}: ${detail}`, status, 'UnknownKind', false, { cause: err });
+    // A 403 for writing into a namespace that is still terminating passes once it is gone.
+    if (status === 403 && /because it is being terminated/.test(detail)) {
+      return new KubeError(`${action}: ${detail}`, status, 'NamespaceTerminating', true, { cause: err });
+    }
     return new KubeError(`${action}: ${detail}`, status, body.reason, isRetryableStatus(status), { cause: err });
   }
 
