@@ -2,8 +2,8 @@
 // the resources in the path), user B, the bootstrap admin and an admin user. A refused call
 // writes nothing.
 import request from 'supertest';
-import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
-import { Catalog, connectTemporal, createUser, exampleTemplate, seedCatalog, terminateWorkflows, TestDb, TestUser, uniqueDomain } from '../support/e2e';
+import { bearer, TestApi, uniqueName } from '../support/api';
+import { Catalog, createUser, E2eSuite, exampleTemplate, seedCatalog, startSuite, TestDb, TestUser, uniqueDomain } from '../support/e2e';
 
 jest.setTimeout(120_000);
 
@@ -30,6 +30,7 @@ interface Route {
 }
 
 describe('authentication and authorization (e2e)', () => {
+  let suite: E2eSuite;
   let api: TestApi;
   let db: TestDb;
   let a: TestUser;
@@ -41,8 +42,8 @@ describe('authentication and authorization (e2e)', () => {
   let adminH: Record<string, string>;
 
   beforeAll(async () => {
-    api = await startTestApi();
-    db = await TestDb.connect();
+    suite = await startSuite();
+    ({ api, db } = suite);
     adminH = bearer(api.adminToken);
     a = await createUser(api, 'usera');
     b = await createUser(api, 'userb');
@@ -55,9 +56,7 @@ describe('authentication and authorization (e2e)', () => {
   });
 
   afterAll(async () => {
-    await terminateWorkflows(await connectTemporal(), [], api?.taskQueue);
-    await db?.close();
-    await api?.close();
+    await suite?.close();
   });
 
   async function newDeployment(): Promise<string> {

@@ -2,8 +2,8 @@
 // (semver, chart references, digests, schemas, capabilities), duplicates and soft deletes.
 import { rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
-import { connectTemporal, createUser, exampleTemplate, terminateWorkflows, NIL_UUID, REPO_ROOT, TestDb, TestUser, uniqueDomain } from '../support/e2e';
+import { bearer, TestApi, uniqueName } from '../support/api';
+import { createUser, E2eSuite, exampleTemplate, NIL_UUID, REPO_ROOT, startSuite, TestDb, TestUser, uniqueDomain } from '../support/e2e';
 
 jest.setTimeout(60_000);
 
@@ -11,6 +11,7 @@ const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 const fieldsOf = (body: { fields?: { field: string }[] }) => (body.fields ?? []).map((f) => f.field);
 
 describe('products and templates (e2e)', () => {
+  let suite: E2eSuite;
   let api: TestApi;
   let db: TestDb;
   let admin: Record<string, string>;
@@ -18,8 +19,8 @@ describe('products and templates (e2e)', () => {
   let escapeLink: string;
 
   beforeAll(async () => {
-    api = await startTestApi();
-    db = await TestDb.connect();
+    suite = await startSuite();
+    ({ api, db } = suite);
     admin = bearer(api.adminToken);
     user = await createUser(api, 'catalog');
     // A symlink placed inside the chart roots that points at a real chart outside them.
@@ -29,10 +30,7 @@ describe('products and templates (e2e)', () => {
 
   afterAll(async () => {
     if (escapeLink) rmSync(escapeLink, { force: true });
-    // Deployments made here start workflows on this suite's task queue, which no worker polls.
-    await terminateWorkflows(await connectTemporal(), [], api?.taskQueue);
-    await db?.close();
-    await api?.close();
+    await suite?.close();
   });
 
   /** Asserts a 400 naming `field`, and that nothing was written. */

@@ -3,8 +3,8 @@
 // signalWithStart on Temporal (the suite's own task queue has no worker, so nothing runs).
 import { randomBytes } from 'node:crypto';
 import { Client as TemporalClient } from '@temporalio/client';
-import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
-import { Catalog, connectTemporal, createUser, exampleTemplate, NIL_UUID, seedCatalog, terminateWorkflows, TestDb, TestUser, uniqueDomain } from '../support/e2e';
+import { bearer, TestApi, uniqueName } from '../support/api';
+import { Catalog, connectTemporal, createUser, E2eSuite, exampleTemplate, NIL_UUID, seedCatalog, startSuite, terminateWorkflows, TestDb, TestUser, uniqueDomain } from '../support/e2e';
 
 jest.setTimeout(120_000);
 
@@ -28,6 +28,7 @@ const signalsOf = (history: { events?: { workflowExecutionSignaledEventAttribute
 const fieldsOf = (body: { fields?: { field: string }[] }) => (body.fields ?? []).map((f) => f.field);
 
 describe('deployments (e2e)', () => {
+  let suite: E2eSuite;
   let api: TestApi;
   let db: TestDb;
   let temporal: TemporalClient | null;
@@ -41,8 +42,8 @@ describe('deployments (e2e)', () => {
   const responses: string[] = [];
 
   beforeAll(async () => {
-    api = await startTestApi();
-    db = await TestDb.connect();
+    suite = await startSuite();
+    ({ api, db } = suite);
     temporal = await connectTemporal();
     admin = bearer(api.adminToken);
     alice = await createUser(api, 'alice');
@@ -53,9 +54,8 @@ describe('deployments (e2e)', () => {
 
   afterAll(async () => {
     const leaked = responses.filter((r) => r.includes(SECRET));
-    await terminateWorkflows(temporal, workflowIds, api?.taskQueue);
-    await db?.close();
-    await api?.close();
+    await terminateWorkflows(temporal, workflowIds);
+    await suite?.close();
     expect(leaked).toEqual([]);
   });
 

@@ -1,27 +1,25 @@
 // /users through HTTP: the one-time API token (stored hashed), validation, duplicates, soft deletes.
 import { createHash } from 'node:crypto';
-import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
-import { connectTemporal, createUser, terminateWorkflows, NIL_UUID, seedCatalog, TestDb, uniqueDomain } from '../support/e2e';
+import { bearer, TestApi, uniqueName } from '../support/api';
+import { createUser, E2eSuite, NIL_UUID, seedCatalog, startSuite, TestDb, uniqueDomain } from '../support/e2e';
 
 // Project-level testTimeout in jest.config.js is not applied by jest-circus; set it here.
 jest.setTimeout(60_000);
 
 describe('users (e2e)', () => {
+  let suite: E2eSuite;
   let api: TestApi;
   let db: TestDb;
   let admin: Record<string, string>;
 
   beforeAll(async () => {
-    api = await startTestApi();
-    db = await TestDb.connect();
+    suite = await startSuite();
+    ({ api, db } = suite);
     admin = bearer(api.adminToken);
   });
 
   afterAll(async () => {
-    // Deployments made here start workflows on this suite's task queue, which no worker polls.
-    await terminateWorkflows(await connectTemporal(), [], api?.taskQueue);
-    await db?.close();
-    await api?.close();
+    await suite?.close();
   });
 
   it('creates a user and returns its API token once; only the SHA-256 of it is stored', async () => {

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client as TemporalClient, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { parse as parseYaml } from 'yaml';
-import { bearer, TestApi, uniqueName } from './api';
+import { migrate } from '../../scripts/migrate';
+import { bearer, startTestApi, TestApi, uniqueName } from './api';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const NIL_UUID = '00000000-0000-4000-8000-000000000000';
@@ -20,12 +22,64 @@ export function exampleTemplate(chartVersion: string, version = chartVersion): R
   };
 }
 
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/**
+ * A database of the suite's own, migrated like caelus_test and dropped at the end, so that
+ * "nothing was written" can be checked with plain row counts while other suites run.
+ */
+export async function createSuiteDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error('TEST_DATABASE_URL is not set (the jest global setup sets it)');
+  const name = `caelus_e2e_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const c = new PgClient({ connectionString: withDatabase(base, 'postgres') });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const url = withDatabase(base, name);
+  await migrate('up', url, () => undefined);
+  return { url, drop: () => admin(`drop database if exists ${name} with (force)`) };
+}
+
+export interface E2eSuite {
+  api: TestApi;
+  db: TestDb;
+  close(): Promise<void>;
+}
+
+/** The real API on a database of the suite's own (see createSuiteDatabase). */
+export async function startSuite(env: Record<string, string> = {}): Promise<E2eSuite> {
+  const database = await createSuiteDatabase();
+  const api = await startTestApi({ DATABASE_URL: database.url, ...env });
+  const db = await TestDb.connect(database.url);
+  return {
+    api,
+    db,
+    close: async () => {
+      // Deployments made by the suite started workflows on its task queue, which no worker polls.
+      await terminateWorkflows(await connectTemporal(), [], api.taskQueue);
+      await db.close();
+      await api.close();
+      await database.drop();
+    },
+  };
+}
+
 /** Direct SQL on the test database, to check what the API wrote (or did not). */
 export class TestDb {
   private constructor(private readonly client: PgClient) {}
 
-  static async connect(): Promise<TestDb> {
-    const url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  static async connect(url = process.env.TEST_DATABASE_URL): Promise<TestDb> {
     if (!url) throw new Error('TEST_DATABASE_URL is not set (the jest global setup sets it)');
     const client = new PgClient({ connectionString: url });
     await client.connect();
