@@ -153,6 +153,20 @@ describe('deployments (e2e)', () => {
       expect(text).not.toContain('Hello');
     });
 
+    it('seals and redacts a secret the schema declares through a $ref', async () => {
+      const refCatalog = await seedCatalog(api, 'refs', {});
+      const body = exampleTemplate('1.0.0');
+      const schema = body.valuesSchema as { definitions: Record<string, unknown>; properties: { user: { properties: Record<string, unknown> } } };
+      schema.definitions.password = schema.properties.user.properties.adminPassword;
+      schema.properties.user.properties.adminPassword = { $ref: '#/definitions/password' };
+      const t = await api.http.post(`/products/${refCatalog.productId}/templates`).set(admin).send(body).expect(201);
+      const res = keep(await api.http.post(`/users/${alice.id}/deployments`).set(bearer(alice.token)).send({ templateId: t.body.id, domainName: uniqueDomain(), values: { adminPassword: SECRET } }).expect(202));
+      workflowIds.push(res.body.workflow.id);
+      expect(res.body.values).toEqual({ adminPassword: '[redacted]' });
+      const [row] = await db.query<{ user_values: Record<string, unknown> }>(`select user_values from deployments where id = $1`, [res.body.id]);
+      expect(JSON.stringify(row)).not.toContain(SECRET);
+    });
+
     it('lets an admin create a deployment for a user', async () => {
       const d = await create(alice, {}, api.adminToken);
       const [event] = await db.query<{ actor: string }>(`select actor from deployment_events where deployment_id = $1`, [d.id]);

@@ -40,6 +40,33 @@ describe('secret paths', () => {
     expect(box.open(sut.adminPassword as never)).toBe('old');
   });
 
+  it('follows local $refs to secret fields, and survives recursive schemas', () => {
+    const withRefs = {
+      definitions: {
+        password: { type: 'string', 'x-caelus-secret': true },
+        smtp: { type: 'object', properties: { password: { $ref: '#/definitions/password' } } },
+        node: { type: 'object', properties: { secret: { $ref: '#/$defs/key' }, children: { type: 'array', items: { $ref: '#/definitions/node' } } } },
+      },
+      $defs: { key: { type: 'string', 'x-caelus-secret': true } },
+      type: 'object',
+      properties: {
+        user: {
+          type: 'object',
+          properties: { adminPassword: { $ref: '#/definitions/password' }, smtp: { $ref: '#/definitions/smtp' }, tree: { $ref: '#/definitions/node' }, missing: { $ref: '#/definitions/nope' }, remote: { $ref: 'https://example.com/s.json' } },
+        },
+      },
+    };
+    const sut = userSecretPaths(withRefs);
+    expect(sut.slice(0, 4)).toEqual([['adminPassword'], ['smtp', 'password'], ['tree', 'secret'], ['tree', 'children', '*', 'secret']]);
+    expect(sut).toContainEqual(['tree', 'children', '*', 'children', '*', 'children', '*', 'secret']);
+    expect(Math.max(...sut.map((p) => p.length))).toBeLessThanOrEqual(17);
+  });
+
+  it('stops at $ref cycles that do not descend', () => {
+    const looping = { definitions: { a: { $ref: '#/definitions/b' }, b: { $ref: '#/definitions/a' } }, properties: { user: { properties: { x: { $ref: '#/definitions/a' } } } } };
+    expect(secretPaths(looping)).toEqual([]);
+  });
+
   it('refuses to open a value sealed with another key', () => {
     const sealed = new SecretBox(Buffer.alloc(32, 1)).seal('x');
     expect(() => box.open(sealed)).toThrow(/another key/);

@@ -6,18 +6,41 @@ export type ValuePath = string[];
 
 export const SECRET_KEYWORD = 'x-caelus-secret';
 
-/** Paths the schema marks `"x-caelus-secret": true`, following properties and items. */
-export function secretPaths(schema: unknown, prefix: ValuePath = []): ValuePath[] {
+/** Recursive schemas are followed this deep: user values nest at most 16 levels under `user`. */
+const MAX_SECRET_PATH = 17;
+
+/** The schema a local `$ref` ("#/definitions/x", "#/$defs/x") points at, if any. */
+function resolveLocalRef(root: unknown, ref: string): unknown {
+  const pointer = ref.slice(1);
+  if (pointer === '') return root;
+  if (!pointer.startsWith('/')) return undefined;
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((token) => decodeURIComponent(token).replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((node, key) => (isPlainObject(node) ? node[key] : undefined), root);
+}
+
+/**
+ * Paths the schema marks `"x-caelus-secret": true`, following properties, items, combinators
+ * and local `$ref`s (a secret declared once under definitions is still a secret).
+ */
+export function secretPaths(schema: unknown, prefix: ValuePath = [], root: unknown = schema, refsHere: ReadonlySet<string> = new Set()): ValuePath[] {
   if (!isPlainObject(schema)) return [];
   if (schema[SECRET_KEYWORD] === true) return [prefix];
   const out: ValuePath[] = [];
-  if (isPlainObject(schema.properties)) {
-    for (const [k, sub] of Object.entries(schema.properties)) out.push(...secretPaths(sub, [...prefix, k]));
+  const ref = schema.$ref;
+  // refsHere breaks cycles of refs that do not descend; MAX_SECRET_PATH bounds recursive schemas.
+  if (typeof ref === 'string' && ref.startsWith('#') && !refsHere.has(ref) && prefix.length <= MAX_SECRET_PATH) {
+    out.push(...secretPaths(resolveLocalRef(root, ref), prefix, root, new Set([...refsHere, ref])));
   }
-  if (isPlainObject(schema.items)) out.push(...secretPaths(schema.items, [...prefix, '*']));
+  if (isPlainObject(schema.properties)) {
+    for (const [k, sub] of Object.entries(schema.properties)) out.push(...secretPaths(sub, [...prefix, k], root));
+  }
+  if (isPlainObject(schema.items)) out.push(...secretPaths(schema.items, [...prefix, '*'], root));
   for (const combinator of ['allOf', 'anyOf', 'oneOf'] as const) {
     const list = schema[combinator];
-    if (Array.isArray(list)) for (const sub of list) out.push(...secretPaths(sub, prefix));
+    if (Array.isArray(list)) for (const sub of list) out.push(...secretPaths(sub, prefix, root, refsHere));
   }
   return out;
 }
