@@ -21,7 +21,9 @@ export function buildOpenApi(app: NestExpressApplication): OpenAPIObject {
 /** Builds the configured HTTP app without listening, for main and for end-to-end tests. */
 export async function createApiApp(options: { logger?: boolean } = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true, bodyParser: false, abortOnError: false });
+  // Without a logger of its own, Nest would flush the buffered start-up logs to the console.
   if (options.logger !== false) app.useLogger(app.get(Logger));
+  else app.useLogger(['error']);
   const cfg = app.get<CaelusConfig>(CAELUS_CONFIG);
   // Nest reserves `verify` only for `rawBody: true`, which this app does not use.
   app.useBodyParser('json', { limit: cfg.bodyLimitBytes, strict: true, verify: rejectDeepJson() } as NestExpressBodyParserOptionsFor<'json'>);
