@@ -51,7 +51,7 @@ describe('a worker killed during helm upgrade', () => {
   });
 
   it('converges after a SIGKILL mid-upgrade, with no release left pending', async () => {
-    const env = { CAELUS_TASK_QUEUE: api.taskQueue, CAELUS_ADMIN_TOKEN: api.adminToken, DATABASE_URL: process.env.DATABASE_URL!, LOG_LEVEL: 'info' };
+    const env = { CAELUS_SUPERVISOR_INTERVAL: '0', CAELUS_TASK_QUEUE: api.taskQueue, CAELUS_ADMIN_TOKEN: api.adminToken, DATABASE_URL: process.env.DATABASE_URL!, LOG_LEVEL: 'info' };
     worker = startWorkerProcess(env, `worker-crash-1-${api.taskQueue}.log`);
     const admin = bearer(api.adminToken);
     const res = await api.http

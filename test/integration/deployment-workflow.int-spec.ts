@@ -234,6 +234,27 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
     });
   });
 
+  it('continues as new when the history grows long, keeping its state', async () => {
+    const sut = new FakeDeployment();
+    sut.driftIntervalSeconds = 1;
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue,
+        workflowId: workflowIdFor(sut.deploymentUid),
+        args: [{ deploymentId: sut.deploymentId, deploymentUid: sut.deploymentUid, maxHistoryEvents: 40 }],
+      });
+      const firstRunId = handle.firstExecutionRunId;
+      await eventually(async () => (await client.workflow.getHandle(handle.workflowId).describe()).runId !== firstRunId, 60_000);
+      const first = await client.workflow.getHandle(handle.workflowId, firstRunId).describe();
+      expect(first.status.name).toBe('CONTINUED_AS_NEW');
+      expect(first.historyLength).toBeLessThan(80);
+      // The new run knows the release is applied: no second helm run.
+      await eventually(async () => (await client.workflow.getHandle(handle.workflowId).query(stateQuery)).phase === 'ready');
+      expect(sut.count('applyRelease')).toBe(1);
+      await client.workflow.getHandle(handle.workflowId).terminate('test done');
+    });
+  });
+
   it('can be found by CaelusDeploymentId in visibility', async () => {
     const sut = new FakeDeployment();
     await withWorker(sut, async (taskQueue) => {

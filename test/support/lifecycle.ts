@@ -22,8 +22,12 @@ export function exampleChart(version: string) {
   };
 }
 
-/** The real worker module in this process, on the test API's task queue. */
-export async function startWorker(): Promise<INestApplicationContext> {
+/**
+ * The real worker module in this process, on the test API's task queue. Its supervisor is off
+ * unless asked for: it would adopt every unfinished deployment other suites left in the database.
+ */
+export async function startWorker(options: { supervisor?: boolean } = {}): Promise<INestApplicationContext> {
+  process.env.CAELUS_SUPERVISOR_INTERVAL = options.supervisor ? '5' : '0';
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: ['error'], abortOnError: false });
   await app.init();
   return app;

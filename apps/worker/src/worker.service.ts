@@ -76,6 +76,10 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     });
     this.logger.log({ taskQueue: cfg.temporal.taskQueue, namespace: cfg.temporal.namespace, msg: 'worker polling' });
 
+    if (cfg.supervisorIntervalSeconds === 0) {
+      this.logger.warn({ msg: 'supervisor disabled (CAELUS_SUPERVISOR_INTERVAL=0)' });
+      return;
+    }
     const supervisor = new DeploymentSupervisor(this.deploymentsRepo, this.client, this.workflows, cfg.temporal.taskQueue, {
       info: (obj, msg) => this.logger.log({ ...obj, msg }),
       warn: (obj, msg) => this.logger.warn({ ...obj, msg }),

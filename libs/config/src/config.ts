@@ -121,7 +121,8 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     },
     logLevel: env.LOG_LEVEL ?? 'info',
     helmTimeoutSeconds: intIn(env, 'CAELUS_HELM_TIMEOUT', 300, 10, 3600, problems),
-    supervisorIntervalSeconds: intIn(env, 'CAELUS_SUPERVISOR_INTERVAL', 300, 5, 86400, problems),
+    // 0 turns the sweep off (tests that run several workers on one database do).
+    supervisorIntervalSeconds: intIn(env, 'CAELUS_SUPERVISOR_INTERVAL', 300, 0, 86400, problems),
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -22,6 +22,8 @@ export interface DeploymentWorkflowInput {
   consecutiveFailures?: number;
   pendingUpgrades?: UpgradeSignal[];
   pendingDelete?: boolean;
+  /** Continue-as-new once the history is this long (default 1,500; lowered in tests). */
+  maxHistoryEvents?: number;
 }
 
 export interface ReconcileSignal {

@@ -234,7 +234,7 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
       }
     }
 
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.maxHistoryEvents ?? MAX_HISTORY_EVENTS)) {
       setCurrentDetails('continuing as new');
       await condition(allHandlersFinished);
       await continueAsNew<typeof deploymentWorkflow>({
@@ -244,6 +244,7 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
         consecutiveFailures: state.consecutiveFailures,
         pendingUpgrades: upgrades,
         pendingDelete: deleteRequested,
+        maxHistoryEvents: input.maxHistoryEvents,
       });
     }
     if (reconcileRequested || deleteRequested || upgrades.length) continue;
