@@ -5,8 +5,6 @@ import request from 'supertest';
 import { bearer, TestApi, uniqueName } from '../support/api';
 import { Catalog, createUser, E2eSuite, exampleTemplate, seedCatalog, startSuite, TestDb, TestUser, uniqueDomain } from '../support/e2e';
 
-jest.setTimeout(120_000);
-
 type Who = 'anonymous' | 'malformed header' | 'wrong token' | 'deleted user' | 'user A' | 'user B' | 'admin' | 'admin user';
 const EVERYONE: Who[] = ['anonymous', 'malformed header', 'wrong token', 'deleted user', 'user A', 'user B', 'admin', 'admin user'];
 type Policy = 'public' | 'authenticated' | 'self-or-admin' | 'admin';

@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { bearer, TestApi, uniqueName } from '../support/api';
 import { createUser, E2eSuite, exampleTemplate, NIL_UUID, REPO_ROOT, startSuite, TestDb, TestUser, uniqueDomain } from '../support/e2e';
 
-jest.setTimeout(60_000);
-
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 const fieldsOf = (body: { fields?: { field: string }[] }) => (body.fields ?? []).map((f) => f.field);
 

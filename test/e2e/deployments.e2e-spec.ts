@@ -6,8 +6,6 @@ import { Client as TemporalClient } from '@temporalio/client';
 import { bearer, TestApi, uniqueName } from '../support/api';
 import { Catalog, connectTemporal, createUser, E2eSuite, exampleTemplate, NIL_UUID, seedCatalog, startSuite, terminateWorkflows, TestDb, TestUser, uniqueDomain } from '../support/e2e';
 
-jest.setTimeout(120_000);
-
 interface Deployment {
   id: string;
   deploymentUid: string;

@@ -4,8 +4,6 @@
 import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
 import { connectTemporal, createUser, E2eSuite, seedCatalog, startSuite, TestDb, uniqueDomain } from '../support/e2e';
 
-jest.setTimeout(120_000);
-
 const nestedArray = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
 const nestedObject = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
 

@@ -5,8 +5,6 @@ import { OPENAPI_FILE, renderOpenApi, sortKeys } from '../../scripts/openapi';
 import { startTestApi, TestApi } from '../support/api';
 import { REPO_ROOT } from '../support/e2e';
 
-jest.setTimeout(60_000);
-
 describe('OpenAPI document (e2e)', () => {
   let api: TestApi;
 

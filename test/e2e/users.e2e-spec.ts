@@ -3,9 +3,6 @@ import { createHash } from 'node:crypto';
 import { bearer, TestApi, uniqueName } from '../support/api';
 import { createUser, E2eSuite, NIL_UUID, seedCatalog, startSuite, TestDb, uniqueDomain } from '../support/e2e';
 
-// Project-level testTimeout in jest.config.js is not applied by jest-circus; set it here.
-jest.setTimeout(60_000);
-
 describe('users (e2e)', () => {
   let suite: E2eSuite;
   let api: TestApi;

@@ -38,9 +38,6 @@ async function pgCode(p: Promise<unknown>): Promise<string> {
   return code;
 }
 
-// Project-level testTimeout in jest.config.js is not applied by jest-circus; set it here.
-jest.setTimeout(60_000);
-
 describe('persistence', () => {
   beforeAll(() => {
     if (!TEST_DB) throw new Error('TEST_DATABASE_URL is not set (the jest global setup sets it)');
