@@ -210,6 +210,15 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       await new Promise((r) => setTimeout(r, 3000));
       expect(sut.count('applyRelease')).toBe(1);
       expect(sut.count('recordFailure')).toBe(1);
+      // A reconcile signal without a new generation (the supervisor, a duplicate API signal) is no retry.
+      const loads = sut.count('loadDesiredState');
+      await handle.signal(reconcileSignal, {});
+      await eventually(() => sut.count('loadDesiredState') > loads);
+      expect(sut.count('applyRelease')).toBe(1);
+      // An operator's forced retry is.
+      await handle.signal(reconcileSignal, { force: true });
+      await eventually(() => sut.count('applyRelease') === 2);
+      await eventually(() => sut.count('recordFailure') === 2);
 
       // A fixed values change (new generation) is applied.
       sut.applyError = null;

@@ -28,6 +28,8 @@ export interface DeploymentWorkflowInput {
 
 export interface ReconcileSignal {
   generation?: number;
+  /** Retry even a generation whose last attempt failed for good (an operator's "try again"). */
+  force?: boolean;
 }
 /** Admins may send this straight from the Temporal CLI or Web UI: `{"templateId": "<uuid>"}`. */
 export interface UpgradeSignal {

@@ -11,7 +11,8 @@ export function dataSourceOptions(databaseUrl: string, extra: Partial<DataSource
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    // Off: TypeORM would print failed queries with their parameters, bypassing log redaction.
+    logging: false,
     extra: { max: 20, connectionTimeoutMillis: 5000 },
     ...extra,
   } as DataSourceOptions;

@@ -84,12 +84,18 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
   let reconcileRequested = true;
   let deleteRequested = input.pendingDelete ?? false;
   let forceApply = false;
+  // A generation whose apply failed for good (bad values, missing chart): not retried until it changes.
+  let blockedGeneration: number | null = null;
   let retryAt: number | null = null;
   let nextDriftAt: number | null = null;
   let productName: string | null = null;
 
-  setHandler(reconcileSignal, () => {
+  setHandler(reconcileSignal, (signal) => {
     reconcileRequested = true;
+    if (signal?.force) {
+      forceApply = true;
+      blockedGeneration = null;
+    }
   });
   setHandler(upgradeSignal, (signal) => {
     // Validated by an activity against Postgres; here only bounded so a flood cannot grow state.
@@ -139,6 +145,7 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
     if (!desired.deleting) setPhase('error', desired);
     // A non-retryable failure (bad values, missing chart) waits for the next change instead of storming.
     retryAt = retryable || desired.deleting ? Date.now() + retryDelayMs(state.consecutiveFailures) : null;
+    blockedGeneration = retryable || desired.deleting ? null : desired.generation;
     if (!current) reconcileRequested = true;
   };
 
@@ -159,6 +166,7 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
       state.consecutiveFailures = 0;
       state.lastError = null;
       retryAt = null;
+      blockedGeneration = null;
       nextDriftAt = null;
       setPhase('ready', desired);
       // The desired state moved on while helm ran: go round again at once.
@@ -225,7 +233,8 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
       // A delete signal without a deleted row is ignored: Postgres decides, not the signal.
       deleteRequested = false;
       const retryDue = retryAt !== null && Date.now() >= retryAt;
-      if (desired.generation !== state.appliedGeneration || forceApply || retryDue) {
+      const changed = desired.generation !== state.appliedGeneration && desired.generation !== blockedGeneration;
+      if (changed || forceApply || retryDue) {
         forceApply = false;
         retryAt = null;
         await reconcile(desired);
