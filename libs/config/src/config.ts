@@ -12,8 +12,21 @@ export interface CaelusConfig {
     readonly namespace: string;
     readonly uiUrl: string;
     readonly taskQueue: string;
+    /** TLS to the Temporal frontend (mTLS when a client certificate is set); undefined means plaintext. */
+    readonly tls: TemporalTlsConfig | undefined;
+    /** Sensitive: Temporal Cloud API key, sent as a bearer token; never logged. */
+    readonly apiKey: string | undefined;
   };
+  /** Path of a kubeconfig file; undefined inside a pod, where the service account is used (`inCluster`). */
   readonly kubeconfig: string | undefined;
+  /** True when running in a Kubernetes pod without KUBECONFIG: clients use the pod's service account. */
+  readonly inCluster: boolean;
+  readonly metrics: {
+    /** The worker's HTTP listener for /metrics and its probes; 0 turns it off. */
+    readonly workerPort: number;
+    /** Loopback port of the Temporal SDK's Prometheus exporter, merged into the worker's /metrics; 0 turns it off. */
+    readonly temporalPort: number;
+  };
   readonly helmBin: string;
   /** Sensitive: never logged. */
   readonly adminToken: string | undefined;
@@ -30,8 +43,16 @@ export interface CaelusConfig {
   readonly supervisorIntervalSeconds: number;
 }
 
+/** The shape of Temporal's TLSConfig, kept here so the config has no Temporal dependency. */
+export interface TemporalTlsConfig {
+  readonly serverNameOverride?: string;
+  readonly serverRootCACertificate?: Buffer;
+  /** Sensitive: the key is never logged. */
+  readonly clientCertPair?: { readonly crt: Buffer; readonly key: Buffer };
+}
+
 export const CAELUS_CONFIG = Symbol('CAELUS_CONFIG');
-export const SENSITIVE_CONFIG_KEYS = ['adminToken', 'encryptionKey'] as const;
+export const SENSITIVE_CONFIG_KEYS = ['adminToken', 'encryptionKey', 'temporal.apiKey', 'temporal.tls.clientCertPair.key'] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -71,6 +92,42 @@ function readEncryptionKey(env: Record<string, string | undefined>, root: string
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
 }
 
+function readPem(env: Record<string, string | undefined>, key: string, problems: string[]): Buffer | undefined {
+  const file = env[key];
+  if (!file) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    problems.push(`${key} names a file that cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
+}
+
+/**
+ * TLS from TEMPORAL_TLS* (file paths, as the temporal CLI names them). Any TLS setting turns TLS
+ * on; an API key alone does too (the SDK's default), unless TEMPORAL_TLS=false says otherwise.
+ */
+function readTemporalTls(env: Record<string, string | undefined>, problems: string[]): TemporalTlsConfig | false | undefined {
+  const flag = env.TEMPORAL_TLS?.trim().toLowerCase();
+  if (flag && !['true', 'false', '1', '0'].includes(flag)) problems.push(`TEMPORAL_TLS must be true or false (got "${env.TEMPORAL_TLS}")`);
+  const crt = readPem(env, 'TEMPORAL_TLS_CERT', problems);
+  const key = readPem(env, 'TEMPORAL_TLS_KEY', problems);
+  if (Boolean(env.TEMPORAL_TLS_CERT) !== Boolean(env.TEMPORAL_TLS_KEY)) problems.push('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (mTLS needs both)');
+  const ca = readPem(env, 'TEMPORAL_TLS_CA', problems);
+  const serverName = env.TEMPORAL_TLS_SERVER_NAME || undefined;
+  const anySetting = Boolean(env.TEMPORAL_TLS_CERT || env.TEMPORAL_TLS_KEY || env.TEMPORAL_TLS_CA || serverName);
+  if (flag === 'false' || flag === '0') {
+    if (anySetting) problems.push('TEMPORAL_TLS=false contradicts TEMPORAL_TLS_CERT/KEY/CA/SERVER_NAME');
+    return false;
+  }
+  if (!anySetting && flag !== 'true' && flag !== '1') return undefined;
+  return {
+    ...(serverName ? { serverNameOverride: serverName } : {}),
+    ...(ca ? { serverRootCACertificate: ca } : {}),
+    ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+  };
+}
+
 /**
  * Builds the config from the process environment, with `.local/stack.env` filling in what
  * the environment does not set. Throws ConfigError listing every problem at once.
@@ -98,6 +155,10 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     .map((s) => s.trim())
     .filter(Boolean);
 
+  const apiKey = env.TEMPORAL_API_KEY || undefined;
+  const tls = readTemporalTls(env, problems);
+  const kubeconfig = env.KUBECONFIG || undefined;
+
   const config: CaelusConfig = {
     port: intIn(env, 'PORT', 3000, 0, 65535, problems),
     databaseUrl,
@@ -106,8 +167,16 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
       namespace: env.TEMPORAL_NAMESPACE ?? 'default',
       uiUrl: (env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233').replace(/\/+$/, ''),
       taskQueue: env.CAELUS_TASK_QUEUE ?? 'caelus-deployments',
+      // An API key without TLS settings gets TLS (Temporal Cloud); TEMPORAL_TLS=false keeps plaintext.
+      tls: tls === false ? undefined : (tls ?? (apiKey ? {} : undefined)),
+      apiKey,
     },
-    kubeconfig: env.KUBECONFIG || undefined,
+    kubeconfig,
+    inCluster: !kubeconfig && Boolean(env.KUBERNETES_SERVICE_HOST),
+    metrics: {
+      workerPort: intIn(env, 'CAELUS_WORKER_METRICS_PORT', 9464, 0, 65535, problems),
+      temporalPort: intIn(env, 'CAELUS_TEMPORAL_METRICS_PORT', 9465, 0, 65535, problems),
+    },
     helmBin: env.HELM_BIN ?? 'helm',
     adminToken,
     encryptionKey: readEncryptionKey(env, root, problems),
@@ -130,8 +199,16 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
 
 /** A copy safe to log: sensitive fields replaced. */
 export function describeConfig(config: CaelusConfig): Record<string, unknown> {
+  const tls = config.temporal.tls;
   return {
     ...config,
+    temporal: {
+      ...config.temporal,
+      apiKey: config.temporal.apiKey ? '[set]' : '[unset]',
+      tls: tls
+        ? { serverNameOverride: tls.serverNameOverride ?? null, customCa: Boolean(tls.serverRootCACertificate), clientCertificate: Boolean(tls.clientCertPair) }
+        : false,
+    },
     adminToken: config.adminToken ? '[set]' : '[unset]',
     encryptionKey: '[set]',
     databaseUrl: config.databaseUrl.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'),

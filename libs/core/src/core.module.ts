@@ -23,6 +23,7 @@ import {
   TemplatesRepository,
   UsersRepository,
 } from '../../persistence/src';
+import { temporalConnectionOptions } from './temporal-connection';
 import { DOMAIN_LOGGER, TEMPORAL_CLIENT, TEMPORAL_CONNECTION } from './tokens';
 
 const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory: (db: DataSource) => new cls(db), inject: [DataSource] });
@@ -50,7 +51,7 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
     {
       // Lazy: the API boots and reports Temporal as down in /health instead of refusing to start.
       provide: TEMPORAL_CONNECTION,
-      useFactory: (cfg: CaelusConfig) => Connection.lazy({ address: cfg.temporal.address }),
+      useFactory: (cfg: CaelusConfig) => Connection.lazy(temporalConnectionOptions(cfg)),
       inject: [CAELUS_CONFIG],
     },
     {

@@ -1,2 +1,3 @@
 export * from './core.module';
 export * from './tokens';
+export * from './temporal-connection';

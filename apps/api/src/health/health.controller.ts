@@ -52,11 +52,12 @@ export class HealthController {
   }
 
   private async kube(): Promise<unknown> {
-    if (!this.config.kubeconfig) throw new Error('KUBECONFIG is not set');
+    if (!this.config.kubeconfig && !this.config.inCluster) throw new Error('KUBECONFIG is not set');
     if (!this.kubeVersion) {
       const k8s = await import('@kubernetes/client-node');
       const kc = new k8s.KubeConfig();
-      kc.loadFromFile(this.config.kubeconfig);
+      if (this.config.kubeconfig) kc.loadFromFile(this.config.kubeconfig);
+      else kc.loadFromCluster();
       const api = kc.makeApiClient(k8s.VersionApi);
       this.kubeVersion = () => api.getCode();
     }

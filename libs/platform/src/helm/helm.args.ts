@@ -108,7 +108,7 @@ async function localChartVersion(dir: string): Promise<string | undefined> {
 export interface UpgradeInstallArgs {
   release: string;
   namespace: string;
-  kubeconfig: string;
+  kubeconfig?: string;
   chart: ResolvedChart;
   valuesFile: string;
   timeoutSeconds: number;
@@ -129,8 +129,7 @@ export function upgradeInstallArgs(a: UpgradeInstallArgs): string[] {
     ...a.chart.flags,
     '--namespace',
     a.namespace,
-    '--kubeconfig',
-    a.kubeconfig,
+    ...kubeconfigArgs(a.kubeconfig),
     '--values',
     a.valuesFile,
     '--wait',
@@ -154,4 +153,9 @@ export interface TemplateArgs {
 
 export function templateArgs(a: TemplateArgs): string[] {
   return ['template', a.release, a.chart.chart, ...a.chart.flags, '--namespace', a.namespace, '--values', a.valuesFile];
+}
+
+/** `--kubeconfig <file>`, or nothing inside a pod, where helm falls back to the in-cluster config. */
+export function kubeconfigArgs(kubeconfig: string | undefined): string[] {
+  return kubeconfig ? ['--kubeconfig', kubeconfig] : [];
 }

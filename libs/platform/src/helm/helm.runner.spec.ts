@@ -80,6 +80,13 @@ describe(HelmRunner.name, () => {
   };
 
   describe('upgradeInstall', () => {
+    it('leaves --kubeconfig out inside a pod, where helm uses the service account', async () => {
+      await runner('ok', { kubeconfig: undefined }).upgradeInstall(request);
+      const args = await recordedArgs();
+      expect(args).not.toContain('--kubeconfig');
+      expect(args).toEqual(expect.arrayContaining(['--namespace', 'ns1', '--wait']));
+    });
+
     it('runs helm with an argument vector and no shell', async () => {
       const sut = runner('ok');
       // Shell syntax in an argument would run if a shell were involved.

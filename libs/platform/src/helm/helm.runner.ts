@@ -9,6 +9,7 @@ import {
   assertNamespaceName,
   assertReleaseName,
   resolveChart,
+  kubeconfigArgs,
   templateArgs,
   upgradeInstallArgs,
 } from './helm.args';
@@ -299,7 +300,7 @@ export class HelmRunner {
   }
 
   private target(namespace: string): string[] {
-    return ['--namespace', namespace, '--kubeconfig', this.options.kubeconfig];
+    return ['--namespace', namespace, ...kubeconfigArgs(this.options.kubeconfig)];
   }
 
   /** Values go to helm through a file only we can read, in a directory removed whatever happens. */

@@ -27,7 +27,8 @@ export interface ChartRef {
 
 export interface HelmRunnerOptions {
   helmBin: string;
-  kubeconfig: string;
+  /** Left out inside a pod: helm then uses the pod's service account (in-cluster config). */
+  kubeconfig?: string;
   logger?: PlatformLogger;
   /** Used for Helm's release storage (unlockPending); created from `kubeconfig` when left out. */
   kube?: KubeClient;

@@ -16,8 +16,11 @@ import { describeRef, refOf, type KubeObject, type ObjectRef } from './kube.type
 export const CAELUS_FIELD_MANAGER = 'caelus';
 
 export interface KubeClientOptions {
-  /** Path of the kubeconfig file; its current context is used unless `context` is set. */
-  kubeconfig: string;
+  /**
+   * Path of the kubeconfig file; its current context is used unless `context` is set. Left out
+   * inside a pod: the pod's service account token (re-read as it rotates) is used.
+   */
+  kubeconfig?: string;
   context?: string;
   /** Upper bound for one API request (default 30 s); a hung API server must not hang an activity. */
   requestTimeoutMs?: number;
@@ -76,10 +79,11 @@ export class KubeClient {
 
   constructor(options: KubeClientOptions) {
     const kc = new KubeConfig();
-    kc.loadFromFile(options.kubeconfig);
+    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+    else kc.loadFromCluster();
     if (options.context) kc.setCurrentContext(options.context);
     const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new KubeError(`kubeconfig ${options.kubeconfig} has no current cluster`, undefined, undefined, false);
+    if (!cluster) throw new KubeError(`kubeconfig ${options.kubeconfig ?? '(in-cluster)'} has no current cluster`, undefined, undefined, false);
 
     const timeoutMs = options.requestTimeoutMs ?? 30_000;
     const configuration: Configuration = createConfiguration({
