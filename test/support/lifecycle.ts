@@ -28,6 +28,9 @@ export function exampleChart(version: string) {
  */
 export async function startWorker(options: { supervisor?: boolean } = {}): Promise<INestApplicationContext> {
   process.env.CAELUS_SUPERVISOR_INTERVAL = options.supervisor ? '5' : '0';
+  // No metrics listeners: suites run workers side by side, and tests of other checkouts share the ports.
+  process.env.CAELUS_WORKER_METRICS_PORT = '0';
+  process.env.CAELUS_TEMPORAL_METRICS_PORT = '0';
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: ['error'], abortOnError: false });
   await app.init();
   return app;

@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { CAELUS_CONFIG, CaelusConfig, loadConfig } from '../../../libs/config/src';
 import { CoreModule } from '../../../libs/core/src';
+import { ApiMetrics, createMetricsRegistry } from '../../../libs/observability/src';
+import { DEPLOYMENT_STATUSES, DeploymentsRepository } from '../../../libs/persistence/src';
 import { AuthGuard } from './auth/auth.guard';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
+import { MetricsController } from './metrics/metrics.controller';
 import { ProductsController } from './products/products.controller';
 import { TemplatesController } from './templates/templates.controller';
 import { UsersController } from './users/users.controller';
@@ -41,7 +44,7 @@ export const LOG_REDACT_PATHS = [
               const incoming = req.headers['x-request-id'];
               return typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
             },
-            autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
+            autoLogging: { ignore: (req: IncomingMessage) => (req.url?.startsWith('/health') || req.url?.startsWith('/metrics')) ?? false },
             quietReqLogger: true,
           },
         };
@@ -53,8 +56,21 @@ export const LOG_REDACT_PATHS = [
     }),
     TerminusModule,
   ],
-  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController],
+  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController, MetricsController],
   providers: [
+    {
+      provide: ApiMetrics,
+      useFactory: (deployments: DeploymentsRepository) => {
+        const logger = new Logger('Metrics');
+        return new ApiMetrics(
+          createMetricsRegistry(),
+          () => deployments.countByStatus(),
+          DEPLOYMENT_STATUSES.filter((s) => s !== 'deleted'),
+          (err) => logger.warn({ err: (err as Error).message, msg: 'could not count deployments for /metrics' }),
+        );
+      },
+      inject: [DeploymentsRepository],
+    },
     { provide: APP_GUARD, useClass: ThrottlerGuard },
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: DomainExceptionFilter },

@@ -2,11 +2,14 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
-import { TEMPORAL_CLIENT } from '../../../libs/core/src';
+import { TEMPORAL_CLIENT, temporalConnectionOptions } from '../../../libs/core/src';
 import { DEPLOYMENT_WORKFLOW_PORT, DeploymentsService, DeploymentStateService, DeploymentWorkflowPort } from '../../../libs/domain/src';
+import { fetchExposition, MetricsServer, startMetricsServer, WorkerMetrics } from '../../../libs/observability/src';
 import { createDeploymentActivities, DeploymentSupervisor } from '../../../libs/orchestration/src';
+import { activityMetricsInterceptor } from '../../../libs/orchestration/src/interceptors/activity-metrics.interceptor';
 import { DeploymentsRepository } from '../../../libs/persistence/src';
 import { HelmReleaseStorage, HelmRunner, KubeClient, PlatformLogger } from '../../../libs/platform/src';
+import { installTemporalRuntime } from './temporal-runtime';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -21,6 +24,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   private connection?: NativeConnection;
   private running?: Promise<void>;
   private sweepTimer?: NodeJS.Timeout;
+  private metricsServer?: MetricsServer;
   private stopping = false;
 
   constructor(
@@ -30,11 +34,31 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(DeploymentsRepository) private readonly deploymentsRepo: DeploymentsRepository,
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(DEPLOYMENT_WORKFLOW_PORT) private readonly workflows: DeploymentWorkflowPort,
+    @Inject(WorkerMetrics) private readonly metrics: WorkerMetrics,
   ) {}
+
+  /** Polling the task queue: what the readiness probe reports. */
+  isReady(): boolean {
+    return this.worker?.getState() === 'RUNNING';
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const cfg = this.config;
-    if (!cfg.kubeconfig) throw new Error('KUBECONFIG is required by the worker');
+    if (!cfg.kubeconfig && !cfg.inCluster) throw new Error('KUBECONFIG is required by the worker outside a Kubernetes pod');
+    // Before the first native connection: the SDK's metrics exporter is part of its runtime.
+    const temporalMetricsUrl = installTemporalRuntime(cfg.metrics.temporalPort, (msg) => this.logger.warn({ msg }));
+    if (cfg.metrics.workerPort > 0) {
+      // Up before Temporal is reachable, so the liveness probe passes while the worker retries.
+      this.metricsServer = await startMetricsServer({
+        port: cfg.metrics.workerPort,
+        registry: this.metrics.registry,
+        extra: temporalMetricsUrl ? () => fetchExposition(temporalMetricsUrl) : undefined,
+        ready: () => this.isReady(),
+      }).catch((err) => {
+        this.logger.warn({ port: cfg.metrics.workerPort, err: (err as Error).message, msg: 'worker metrics listener not started' });
+        return undefined;
+      });
+    }
     const platformLogger: PlatformLogger = {
       debug: (msg, fields) => this.logger.debug({ ...fields, msg }),
       info: (msg, fields) => this.logger.log({ ...fields, msg }),
@@ -58,6 +82,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       helm,
       helmTimeoutSeconds: cfg.helmTimeoutSeconds,
       namespaceDeleteTimeoutSeconds: 600,
+      metrics: this.metrics,
     });
 
     this.connection = await this.connectWithRetry();
@@ -69,6 +94,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       activities,
       shutdownGraceTime: '20s',
       maxConcurrentActivityTaskExecutions: 50,
+      interceptors: { activity: [activityMetricsInterceptor(this.metrics)] },
     });
     this.running = this.worker.run().catch((err) => {
       this.logger.error({ err }, 'worker stopped with an error');
@@ -93,7 +119,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   private async connectWithRetry(): Promise<NativeConnection> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await NativeConnection.connect({ address: this.config.temporal.address });
+        return await NativeConnection.connect(temporalConnectionOptions(this.config));
       } catch (err) {
         if (this.stopping) throw err;
         const delay = Math.min(1000 * 2 ** attempt, 30_000);
@@ -109,6 +135,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
     await this.running;
     await this.connection?.close().catch(() => undefined);
+    await this.metricsServer?.close();
   }
 }
 

@@ -96,6 +96,16 @@ export class DeploymentStateService {
     await this.deployments.update(deploymentId, { status: 'deleted', observedGeneration: () => 'generation' } as never);
   }
 
+  /**
+   * The oldest request not yet observed ready: the creation, an upgrade or a values change recorded
+   * for a generation after `observedGeneration`. Provisioning and upgrade durations are measured from it.
+   */
+  async pendingRequest(deploymentId: string, observedGeneration: number): Promise<{ kind: 'provisioning' | 'upgrade' | 'values'; at: Date } | undefined> {
+    const e = await this.events.firstAfterGeneration(deploymentId, ['created', 'upgrade-requested', 'values-updated'], observedGeneration);
+    if (!e) return undefined;
+    return { kind: e.type === 'created' ? 'provisioning' : e.type === 'upgrade-requested' ? 'upgrade' : 'values', at: e.createdAt };
+  }
+
   async appendEvent(e: NewDeploymentEvent): Promise<void> {
     await this.events.append(e);
   }

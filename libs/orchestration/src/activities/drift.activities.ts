@@ -1,11 +1,13 @@
 import { DeploymentStateService } from '../../../domain/src';
 import { correctDrift, detectDrift, HelmReleaseStorage, KubeClient } from '../../../platform/src';
 import { classified } from './activity-errors';
+import { DeploymentMetrics, reportMetric } from './metrics.port';
 
 export interface DriftActivityDeps {
   kube: KubeClient;
   storage: HelmReleaseStorage;
   state: DeploymentStateService;
+  metrics: DeploymentMetrics;
 }
 
 export interface DriftCheckResult {
@@ -15,7 +17,7 @@ export interface DriftCheckResult {
   corrected: number;
 }
 
-export function createDriftActivities({ kube, storage, state }: DriftActivityDeps) {
+export function createDriftActivities({ kube, storage, state, metrics }: DriftActivityDeps) {
   return {
     /**
      * Compares the deployed release's manifest (read in-process from Helm's storage, no helm
@@ -25,12 +27,17 @@ export function createDriftActivities({ kube, storage, state }: DriftActivityDep
       return classified('drift check', async () => {
         const d = await state.load(input.deploymentId);
         const manifest = await storage.readDeployedManifest(d.deploymentUid, d.deploymentUid);
-        if (manifest === undefined) return { releaseMissing: true, drifted: 0, corrected: 0 };
+        const product = d.productName;
+        if (manifest === undefined) {
+          reportMetric(() => metrics.driftChecked({ product, outcome: 'release-missing', found: [], corrected: [] }));
+          return { releaseMissing: true, drifted: 0, corrected: 0 };
+        }
         const report = await detectDrift(kube, manifest, { namespace: d.deploymentUid, releaseName: d.deploymentUid });
         const checkedAt = new Date().toISOString();
         const objects = report.objects.map((o) => ({ kind: o.kind, name: o.name, namespace: o.namespace, reason: o.reason, fields: o.fields }));
         if (!report.drifted) {
           await state.recordDriftCheck(d.deploymentId, input.generation, { checkedAt, drifted: false, objects: [] });
+          reportMetric(() => metrics.driftChecked({ product, outcome: 'clean', found: [], corrected: [] }));
           return { releaseMissing: false, drifted: 0, corrected: 0 };
         }
         await state.appendEvent({
@@ -51,6 +58,9 @@ export function createDriftActivities({ kube, storage, state }: DriftActivityDep
           data: { objects: correction.corrected.map((o) => ({ kind: o.kind, name: o.name, reason: o.reason })) },
         });
         await state.recordDriftCheck(d.deploymentId, input.generation, { checkedAt, drifted: true, objects });
+        reportMetric(() =>
+          metrics.driftChecked({ product, outcome: 'drifted', found: objects.map((o) => o.kind), corrected: correction.corrected.map((o) => o.kind) }),
+        );
         return { releaseMissing: false, drifted: objects.length, corrected: correction.corrected.length };
       });
     },

@@ -4,6 +4,7 @@ import { createNamespaceActivities, NamespaceActivityDeps } from './namespace.ac
 import { createStateActivities, StateActivityDeps } from './state.activities';
 
 export * from './activity-errors';
+export * from './metrics.port';
 export * from './state.activities';
 export * from './namespace.activities';
 export * from './helm.activities';

@@ -1,11 +1,15 @@
 import { DeploymentsService, DeploymentStateService, UpgradeOutcome } from '../../../domain/src';
 import { DeploymentStatus } from '../../../persistence/src';
 import { classified } from './activity-errors';
+import { DeploymentMetrics, reportMetric } from './metrics.port';
 
 export interface StateActivityDeps {
   state: DeploymentStateService;
   deployments: DeploymentsService;
   driftIntervalSeconds: number;
+  metrics: DeploymentMetrics;
+  /** Injected so durations are testable; defaults to the system clock. */
+  now?: () => Date;
 }
 
 /** What the workflow keeps of the desired state: ids, generations, versions. No values. */
@@ -24,7 +28,7 @@ export interface DesiredSummary {
   driftIntervalSeconds: number;
 }
 
-export function createStateActivities({ state, deployments, driftIntervalSeconds }: StateActivityDeps) {
+export function createStateActivities({ state, deployments, driftIntervalSeconds, metrics, now = () => new Date() }: StateActivityDeps) {
   return {
     /** Null when the deployment row no longer exists: the workflow then simply ends. */
     async loadDesiredState(input: { deploymentId: string }): Promise<DesiredSummary | null> {
@@ -66,9 +70,15 @@ export function createStateActivities({ state, deployments, driftIntervalSeconds
       });
     },
 
-    /** Guarded by generation; false when the desired state moved on while the release was applied. */
+    /**
+     * Guarded by generation; false when the desired state moved on while the release was applied.
+     * The first time a generation becomes ready, the time since its request goes to the metrics.
+     */
     async recordApplied(input: { deploymentId: string; generation: number; templateId: string; templateVersion: string; revision: number; unlocked?: boolean }): Promise<boolean> {
       return classified('record applied state', async () => {
+        // Read before writing: once observedGeneration moves, the pending request is no longer pending.
+        const before = await state.load(input.deploymentId);
+        const request = before.observedGeneration < input.generation ? await state.pendingRequest(input.deploymentId, before.observedGeneration) : undefined;
         const written = await state.recordObserved(input.deploymentId, input.generation, {
           status: 'ready',
           observedGeneration: input.generation,
@@ -84,6 +94,10 @@ export function createStateActivities({ state, deployments, driftIntervalSeconds
           message: `release revision ${input.revision} with template ${input.templateVersion} is ready`,
           data: { revision: input.revision, templateId: input.templateId, templateVersion: input.templateVersion, current: written },
         });
+        if (written && request) {
+          const seconds = (now().getTime() - request.at.getTime()) / 1000;
+          reportMetric(() => metrics.requestReady({ kind: request.kind, product: before.productName, seconds }));
+        }
         return written;
       });
     },

@@ -21,6 +21,18 @@ export class DeploymentEventsRepository {
     return this.repo(m).save(this.repo(m).create({ ...e, data: e.data ?? {} }));
   }
 
+  /** The oldest event of one of `types` recorded for a generation after `afterGeneration`, if any. */
+  firstAfterGeneration(deploymentId: string, types: readonly DeploymentEventType[], afterGeneration: number): Promise<DeploymentEventEntity | null> {
+    return this.repo()
+      .createQueryBuilder('e')
+      .where('e.deployment_id = :deploymentId', { deploymentId })
+      .andWhere('e.type IN (:...types)', { types })
+      .andWhere('e.generation > :afterGeneration', { afterGeneration })
+      .orderBy('e.id', 'ASC')
+      .limit(1)
+      .getOne();
+  }
+
   /** Oldest first; the cursor is the id of the last event seen. */
   async list(deploymentId: string, limit: number, afterId?: string): Promise<{ items: DeploymentEventEntity[]; nextCursor: string | null }> {
     const qb = this.repo().createQueryBuilder('e').where('e.deployment_id = :deploymentId', { deploymentId });

@@ -73,6 +73,19 @@ export class DeploymentsRepository {
     return (res.affected ?? 0) > 0;
   }
 
+  /** Deployments that are not deleted, counted by status (statuses without any are absent). */
+  async countByStatus(): Promise<Partial<Record<DeploymentStatus, number>>> {
+    const rows: { status: DeploymentStatus; count: string }[] = await this.repo()
+      .createQueryBuilder('d')
+      .withDeleted()
+      .select('d.status', 'status')
+      .addSelect('count(*)', 'count')
+      .where(`d.status <> 'deleted'`)
+      .groupBy('d.status')
+      .getRawMany();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
+  }
+
   async countActiveByUser(userId: string, m?: EntityManager): Promise<number> {
     return this.repo(m).createQueryBuilder('d').withDeleted().where('d.user_id = :userId', { userId }).andWhere(`d.status <> 'deleted'`).getCount();
   }
