@@ -8,7 +8,7 @@ import {
   TemplateVersionEntity,
   UserEntity,
 } from '../../libs/persistence/src';
-import type { DeploymentSignal, DeploymentWorkflowPort } from '../../libs/domain/src/ports';
+import type { DeploymentSignal, DeploymentWorkflowPort, ManifestRenderer } from '../../libs/domain/src/ports';
 
 /**
  * In-memory stand-ins for the repositories and ports, for unit specs of the domain services
@@ -205,5 +205,28 @@ export class FakeWorkflows implements DeploymentWorkflowPort {
 
   describe(deploymentUid: string) {
     return { id: `deployment-${deploymentUid}`, uiUrl: `http://ui.test/namespaces/default/workflows/deployment-${deploymentUid}` };
+  }
+}
+
+type RenderRequest = Parameters<ManifestRenderer['render']>[0];
+
+/**
+ * Renders a small manifest from the values, like `helm template` would: a ConfigMap with the
+ * user's title, and a Secret when an adminPassword is set; every object labelled with the chart version.
+ */
+export class FakeRenderer implements ManifestRenderer {
+  calls: RenderRequest[] = [];
+  failWith: Error | null = null;
+
+  async render(req: RenderRequest): Promise<string> {
+    this.calls.push(structuredClone(req));
+    if (this.failWith) throw this.failWith;
+    const user = (req.values.user ?? {}) as Record<string, unknown>;
+    const meta = (name: string) => `metadata:\n  name: ${name}\n  labels:\n    chart: "${req.chart.version}"\n`;
+    const docs = [`apiVersion: v1\nkind: ConfigMap\n${meta(`${req.release}-config`)}data:\n  title: ${JSON.stringify(user.title ?? '')}\n`];
+    if (typeof user.adminPassword === 'string') {
+      docs.push(`apiVersion: v1\nkind: Secret\n${meta(`${req.release}-admin`)}data:\n  password: ${Buffer.from(user.adminPassword).toString('base64')}\n`);
+    }
+    return docs.map((d) => `---\n${d}`).join('');
   }
 }

@@ -28,6 +28,8 @@ export interface CaelusConfig {
     readonly temporalPort: number;
   };
   readonly helmBin: string;
+  /** HELM_* variables (cache, config and registry locations) passed to every helm process. */
+  readonly helmEnv: Readonly<Record<string, string>>;
   /** Sensitive: never logged. */
   readonly adminToken: string | undefined;
   /** Sensitive: 32-byte key for AES-256-GCM, never logged. */
@@ -178,6 +180,7 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
       temporalPort: intIn(env, 'CAELUS_TEMPORAL_METRICS_PORT', 9465, 0, 65535, problems),
     },
     helmBin: env.HELM_BIN ?? 'helm',
+    helmEnv: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('HELM_') && e[0] !== 'HELM_BIN' && e[1] !== undefined)),
     adminToken,
     encryptionKey: readEncryptionKey(env, root, problems),
     driftIntervalSeconds: intIn(env, 'CAELUS_DRIFT_INTERVAL', 300, 5, 86400, problems),

@@ -8,6 +8,8 @@ import {
   DeploymentsService,
   DeploymentWorkflowPort,
   DomainLogger,
+  MANIFEST_RENDERER,
+  ManifestRenderer,
   ProductsService,
   SecretBox,
   TemplatesService,
@@ -23,6 +25,8 @@ import {
   TemplatesRepository,
   UsersRepository,
 } from '../../persistence/src';
+import { HelmRunner } from '../../platform/src';
+import { HelmManifestRenderer } from './helm-manifest.renderer';
 import { temporalConnectionOptions } from './temporal-connection';
 import { DOMAIN_LOGGER, TEMPORAL_CLIENT, TEMPORAL_CONNECTION } from './tokens';
 
@@ -66,6 +70,21 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
       inject: [TEMPORAL_CLIENT, CAELUS_CONFIG],
     },
     {
+      // `helm template` only: renders without touching the cluster.
+      provide: MANIFEST_RENDERER,
+      useFactory: (cfg: CaelusConfig): ManifestRenderer =>
+        new HelmManifestRenderer(
+          new HelmRunner({
+            helmBin: cfg.helmBin,
+            kubeconfig: cfg.kubeconfig,
+            allowedChartRoots: cfg.chartRoots,
+            plainHttpRegistries: cfg.plainHttpRegistries,
+            env: cfg.helmEnv,
+          }),
+        ),
+      inject: [CAELUS_CONFIG],
+    },
+    {
       provide: DOMAIN_LOGGER,
       useFactory: (): DomainLogger => {
         const logger = new Logger('Domain');
@@ -100,9 +119,22 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
         validator: ValuesValidator,
         box: SecretBox,
         workflows: DeploymentWorkflowPort,
+        renderer: ManifestRenderer,
         logger: DomainLogger,
-      ) => new DeploymentsService({ db, users, products, templates, deployments, events, validator, box, workflows, logger }),
-      inject: [DataSource, UsersRepository, ProductsRepository, TemplatesRepository, DeploymentsRepository, DeploymentEventsRepository, ValuesValidator, SecretBox, DEPLOYMENT_WORKFLOW_PORT, DOMAIN_LOGGER],
+      ) => new DeploymentsService({ db, users, products, templates, deployments, events, validator, box, workflows, renderer, logger }),
+      inject: [
+        DataSource,
+        UsersRepository,
+        ProductsRepository,
+        TemplatesRepository,
+        DeploymentsRepository,
+        DeploymentEventsRepository,
+        ValuesValidator,
+        SecretBox,
+        DEPLOYMENT_WORKFLOW_PORT,
+        MANIFEST_RENDERER,
+        DOMAIN_LOGGER,
+      ],
     },
     {
       provide: DeploymentStateService,

@@ -12,3 +12,5 @@ export * from './deployments/deployment-values';
 export * from './deployments/deployment.view';
 export * from './deployments/deployments.service';
 export * from './deployments/deployment-state.service';
+export * from './deployments/line-diff';
+export * from './deployments/manifest-diff';

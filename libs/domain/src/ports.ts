@@ -24,3 +24,20 @@ export const DEPLOYMENT_WORKFLOW_PORT = Symbol('DEPLOYMENT_WORKFLOW_PORT');
 export interface DomainLogger {
   warn(obj: Record<string, unknown>, msg: string): void;
 }
+
+/** A chart to render: the coordinates a template version pins. */
+export interface ChartCoordinates {
+  ref: string;
+  version?: string;
+  digest?: string;
+}
+
+/**
+ * "Render this chart with these values" without touching the cluster (`helm template`), for
+ * upgrade previews. The platform's helm runner implements it, wired in the composition root.
+ */
+export interface ManifestRenderer {
+  render(request: { release: string; namespace: string; chart: ChartCoordinates; values: Record<string, unknown> }): Promise<string>;
+}
+
+export const MANIFEST_RENDERER = Symbol('MANIFEST_RENDERER');

@@ -1,10 +1,20 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { DeploymentsService, Principal } from '../../../../libs/domain/src';
 import { AdminOnly, CurrentPrincipal, SelfOrAdmin } from '../auth/auth.decorators';
 import { DeploymentListQueryDto, PageQueryDto } from '../http/page-query.dto';
 import { parseIfMatch, UuidParam } from '../http/validation';
-import { CreateDeploymentDto, DeploymentEventPage, DeploymentPage, DeploymentResponse, UpdateDeploymentDto, UpgradeDeploymentDto } from './deployments.dto';
+import {
+  CreateDeploymentDto,
+  DeploymentEventPage,
+  DeploymentPage,
+  DeploymentResponse,
+  UpdateDeploymentDto,
+  UpgradeDeploymentDto,
+  UpgradePreviewResponse,
+  UpgradeQueryDto,
+} from './deployments.dto';
 
 @ApiTags('deployments')
 @ApiBearerAuth()
@@ -49,16 +59,33 @@ export class DeploymentsController {
   @Post(':deploymentId/upgrade')
   @AdminOnly()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Admin upgrade to a newer template of the same product' })
+  @ApiOperation({
+    summary: 'Admin upgrade to a newer template of the same product',
+    description:
+      'With `dryRun=true` nothing changes: the answer (200) says whether the upgrade would be accepted and why not, and diffs the manifests of the applied and the target template rendered with the current values. A refused preview is still a 200 with `valid: false`; only an unknown deployment or template is a 404.',
+  })
   @ApiHeader({ name: 'If-Match', required: false })
-  upgrade(
+  @ApiAcceptedResponse({ type: DeploymentResponse, description: 'Upgrade accepted; the workflow applies it' })
+  @ApiOkResponse({ type: UpgradePreviewResponse, description: 'dryRun=true: the preview' })
+  @ApiConflictResponse({ description: 'Backwards, cross-product or disallowed upgrade, a deployment being deleted, or a stale If-Match (not for dryRun, which answers valid: false)' })
+  async upgrade(
     @CurrentPrincipal() p: Principal,
     @Param('userId', UuidParam) userId: string,
     @Param('deploymentId', UuidParam) deploymentId: string,
     @Body() dto: UpgradeDeploymentDto,
+    @Query() q: UpgradeQueryDto,
+    // The status depends on dryRun, and Nest would overwrite one set on a passthrough response.
+    @Res() res: Response,
     @Headers('if-match') ifMatch?: string,
-  ): Promise<DeploymentResponse> {
-    return this.deployments.upgrade(p, userId, deploymentId, dto.templateId, parseIfMatch(ifMatch));
+  ): Promise<void> {
+    const expected = parseIfMatch(ifMatch);
+    if (q.dryRun) {
+      const preview: UpgradePreviewResponse = await this.deployments.previewUpgrade(userId, deploymentId, dto.templateId, expected);
+      res.status(200).json(preview);
+      return;
+    }
+    const deployment: DeploymentResponse = await this.deployments.upgrade(p, userId, deploymentId, dto.templateId, expected);
+    res.status(202).json(deployment);
   }
 
   @Delete(':deploymentId')

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { DEPLOYMENT_STATUSES } from '../../../../libs/persistence/src';
 
 export class CreateDeploymentDto {
@@ -28,6 +29,38 @@ export class UpgradeDeploymentDto {
   @ApiProperty({ format: 'uuid' })
   @IsUUID('all', { message: 'templateId must be a UUID' })
   templateId: string;
+}
+
+export class UpgradeQueryDto {
+  @ApiPropertyOptional({ type: Boolean, default: false, description: 'Preview only: validate and diff the rendered manifests, change nothing (200 with an UpgradePreview)' })
+  @IsOptional()
+  // Query strings are text: only the literal words are booleans, anything else fails @IsBoolean.
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'dryRun must be true or false' })
+  dryRun?: boolean;
+}
+
+export class FieldProblemResponse {
+  @ApiProperty() field: string;
+  @ApiProperty() message: string;
+}
+
+export class TemplateRef {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() version: string;
+}
+
+export class UpgradePreviewResponse {
+  @ApiProperty({ description: 'Whether the upgrade itself would be accepted' }) valid: boolean;
+  @ApiProperty({ type: [FieldProblemResponse], description: 'Why it would be refused (the same rules as the upgrade: same product, forward only, allowFrom, values valid against the target schema)' })
+  problems: FieldProblemResponse[];
+  @ApiProperty({ description: 'A one-line summary: the reason for a refusal, a rendering failure, or what changes' }) message: string;
+  @ApiProperty({ description: 'Current generation, for If-Match on the upgrade' }) generation: number;
+  @ApiProperty({ type: TemplateRef, nullable: true, description: 'The applied template the diff starts from; null before the first apply' })
+  fromTemplate: TemplateRef | null;
+  @ApiProperty({ type: TemplateRef }) toTemplate: TemplateRef;
+  @ApiProperty({ description: 'False when the upgrade is not valid or the charts could not be rendered' }) rendered: boolean;
+  @ApiProperty({ description: 'Unified diff of the rendered manifests (helm template), object by object; Secret data masked' }) diff: string;
 }
 
 export class WorkflowLink {

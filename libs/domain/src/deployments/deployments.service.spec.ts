@@ -3,6 +3,7 @@ import {
   fakeDeploymentsRepository,
   fakeEventsRepository,
   fakeProductsRepository,
+  FakeRenderer,
   FakeStore,
   fakeTemplatesRepository,
   fakeUsersRepository,
@@ -38,6 +39,7 @@ const SECRET = 'correct-horse-battery-staple';
 describe(DeploymentsService.name, () => {
   let store: FakeStore;
   let workflows: FakeWorkflows;
+  let renderer: FakeRenderer;
   let warnings: { obj: Record<string, unknown>; msg: string }[];
   let box: SecretBox;
   let sut: DeploymentsService;
@@ -63,6 +65,7 @@ describe(DeploymentsService.name, () => {
   beforeEach(() => {
     store = new FakeStore();
     workflows = new FakeWorkflows();
+    renderer = new FakeRenderer();
     warnings = [];
     box = new SecretBox(Buffer.alloc(32, 5));
     sut = new DeploymentsService({
@@ -75,6 +78,7 @@ describe(DeploymentsService.name, () => {
       validator: new ValuesValidator(),
       box,
       workflows,
+      renderer,
       logger: { warn: (obj, msg) => warnings.push({ obj, msg }) },
     });
     const user = store.addUser({ email: 'Ada.Lovelace@example.com' });
@@ -274,6 +278,92 @@ describe(DeploymentsService.name, () => {
       store.templates.set(v11, { ...store.templates.get(v11)!, deletedAt: new Date() });
       await expectDomainError(sut.upgrade(admin, userId, d.id, v11), 'NotFound');
       await expectDomainError(sut.upgrade(admin, userId, d.id, addVersion('1.2.0'), 5), 'Conflict', 'If-Match');
+    });
+  });
+
+  describe('previewUpgrade', () => {
+    const addVersion = (version: string, over: Record<string, unknown> = {}, pid = productId) =>
+      store.addTemplate(pid, { version, chartVersion: version, valuesSchema: userSchema(), defaultValues: { replicas: 1 }, ...over }).id;
+    const applied = async (values?: Record<string, unknown>) => {
+      const d = await create(values);
+      store.deployments.set(d.id, { ...store.deployments.get(d.id)!, appliedTemplateId: v1, observedGeneration: 1, status: 'ready' });
+      return d;
+    };
+
+    it('diffs the applied and the target manifests rendered with the current values, and writes nothing', async () => {
+      const d = await applied();
+      const v11 = addVersion('1.1.0');
+      const before = store.snapshot();
+      const preview = await sut.previewUpgrade(userId, d.id, v11);
+      expect(preview).toMatchObject({ valid: true, problems: [], rendered: true, generation: 1, fromTemplate: { id: v1, version: '1.0.0' }, toTemplate: { id: v11, version: '1.1.0' } });
+      expect(preview.message).toMatch(/1 object\(s\) change from 1\.0\.0 to 1\.1\.0/);
+      expect(preview.diff).toContain(`--- 1.0.0/ConfigMap/${d.deploymentUid}-config`);
+      expect(preview.diff).toContain('-    chart: 1.0.0\n+    chart: 1.1.0');
+      expect(renderer.calls.map((c) => [c.release, c.namespace, c.chart.version])).toEqual([
+        [d.deploymentUid, d.deploymentUid, '1.0.0'],
+        [d.deploymentUid, d.deploymentUid, '1.1.0'],
+      ]);
+      expect(renderer.calls[1].values).toMatchObject({ replicas: 1, user: { title: 'mine' }, caelus: { deploymentUid: d.deploymentUid, domainName: d.domainName } });
+      expect(store.snapshot()).toBe(before);
+      expect(workflows.wakes).toHaveLength(1);
+    });
+
+    it('renders secrets decrypted for helm but masks them in the diff', async () => {
+      const d = await applied({ title: 'mine', adminPassword: SECRET });
+      const preview = await sut.previewUpgrade(userId, d.id, addVersion('1.1.0'));
+      expect((renderer.calls[0].values.user as Record<string, unknown>).adminPassword).toBe(SECRET);
+      expect(preview.diff).toContain(`Secret/${d.deploymentUid}-admin`);
+      expect(preview.diff).toContain('   password: "[masked]"');
+      expect(preview.diff).not.toContain(SECRET);
+      expect(preview.diff).not.toContain(Buffer.from(SECRET).toString('base64'));
+    });
+
+    it('compares against nothing, and says so, when nothing has been applied yet', async () => {
+      const d = await create();
+      const preview = await sut.previewUpgrade(userId, d.id, addVersion('1.1.0'));
+      expect(preview).toMatchObject({ valid: true, rendered: true, fromTemplate: null });
+      expect(preview.message).toMatch(/not been applied yet/);
+      expect(preview.diff).toContain(`--- /dev/null\n+++ 1.1.0/ConfigMap/${d.deploymentUid}-config`);
+      expect(renderer.calls).toHaveLength(1);
+    });
+
+    it.each([
+      ['backwards', () => addVersion('0.9.0'), /only go forward/, 'templateId'],
+      ['to the same version', () => v1, /only go forward/, 'templateId'],
+      ['to another product', () => addVersion('2.0.0', {}, store.addProduct({ name: 'other' }).id), /same product/, 'templateId'],
+      ['outside allowFrom', () => addVersion('3.0.0', { capabilities: { upgradePolicy: { allowFrom: '>=2.0.0' } } }), /can only be reached from/, 'templateId'],
+      ['with values the target schema refuses', () => addVersion('1.1.0', { valuesSchema: userSchema({ title: { type: 'string', maxLength: 2 } }) }), /do not match the schema/, '/user/title'],
+    ])('answers valid: false %s, with the reason, without rendering or writing', async (_, target, reason, field) => {
+      const d = await applied();
+      const targetId = target();
+      const before = store.snapshot();
+      const preview = await sut.previewUpgrade(userId, d.id, targetId);
+      expect(preview).toMatchObject({ valid: false, rendered: false, diff: '', message: expect.stringMatching(reason) });
+      expect(preview.problems.map((p) => p.field)).toContain(field);
+      expect(renderer.calls).toHaveLength(0);
+      expect(store.snapshot()).toBe(before);
+    });
+
+    it('shares the upgrade rules for a deployment being deleted and a stale If-Match', async () => {
+      const d = await applied();
+      const v11 = addVersion('1.1.0');
+      expect(await sut.previewUpgrade(userId, d.id, v11, 7)).toMatchObject({ valid: false, problems: [{ field: 'If-Match' }] });
+      await sut.delete(owner, userId, d.id);
+      expect(await sut.previewUpgrade(userId, d.id, v11)).toMatchObject({ valid: false, problems: [{ field: 'deployment', message: expect.stringMatching(/is deleting/) }] });
+    });
+
+    it('reports a rendering failure without failing the request', async () => {
+      const d = await applied();
+      renderer.failWith = new Error('chart path "/x" not found');
+      const preview = await sut.previewUpgrade(userId, d.id, addVersion('1.1.0'));
+      expect(preview).toMatchObject({ valid: true, rendered: false, diff: '', message: expect.stringMatching(/could not be rendered: chart path/) });
+    });
+
+    it('404s for an unknown deployment or target, and for another user', async () => {
+      const d = await applied();
+      await expectDomainError(sut.previewUpgrade(userId, d.id, '00000000-0000-4000-8000-000000000000'), 'NotFound');
+      await expectDomainError(sut.previewUpgrade(userId, '00000000-0000-4000-8000-000000000000', addVersion('1.1.0')), 'NotFound');
+      await expectDomainError(sut.previewUpgrade(store.addUser({ email: 'b@example.com' }).id, d.id, addVersion('1.2.0')), 'NotFound');
     });
   });
 

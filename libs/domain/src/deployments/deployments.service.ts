@@ -14,12 +14,13 @@ import {
   UsersRepository,
 } from '../../../persistence/src';
 import { Principal } from '../auth/principal';
-import { conflict, DomainError, invalidInput, notFound } from '../errors';
+import { conflict, DomainError, FieldProblem, invalidInput, notFound } from '../errors';
 import { isDomainName, makeDeploymentUid } from '../naming';
-import { DeploymentSignal, DeploymentWorkflowPort, DomainLogger } from '../ports';
-import { JsonObject, keepRedacted, SecretBox, sealSecrets, userSecretPaths, ValuesValidator } from '../values';
-import { assertValuesValid } from './deployment-values';
+import { DeploymentSignal, DeploymentWorkflowPort, DomainLogger, ManifestRenderer } from '../ports';
+import { JsonObject, keepRedacted, openAllSealed, SecretBox, sealedStrings, sealSecrets, userSecretPaths, ValuesValidator } from '../values';
+import { assertValuesValid, mergeValues } from './deployment-values';
 import { DeploymentEventView, DeploymentView, toDeploymentView, toEventView } from './deployment.view';
+import { diffManifests } from './manifest-diff';
 
 export interface CreateDeploymentInput {
   templateId: string;
@@ -37,7 +38,24 @@ export interface DeploymentsServiceDeps {
   validator: ValuesValidator;
   box: SecretBox;
   workflows: DeploymentWorkflowPort;
+  renderer: ManifestRenderer;
   logger: DomainLogger;
+}
+
+export interface UpgradePreview {
+  /** Whether the real upgrade would be accepted. */
+  valid: boolean;
+  problems: FieldProblem[];
+  message: string;
+  /** The deployment's current generation (for If-Match on the real upgrade). */
+  generation: number;
+  /** The applied template the diff starts from; null when nothing has been applied yet. */
+  fromTemplate: { id: string; version: string } | null;
+  toTemplate: { id: string; version: string };
+  /** False when the upgrade is not valid or rendering failed; `message` says which. */
+  rendered: boolean;
+  /** Unified diff of the rendered manifests, object by object, Secret data masked. */
+  diff: string;
 }
 
 export type UpgradeOutcome =
@@ -142,6 +160,32 @@ export class DeploymentsService {
   }
 
   /**
+   * Dry run of `upgrade`: the same checks, and the diff between the manifests of the applied
+   * template and the target, both rendered with the deployment's current values. Reads only:
+   * nothing is written and no workflow is woken. A rule the real upgrade would refuse is
+   * reported as `valid: false` with its problems; only a missing deployment or target is an error.
+   */
+  async previewUpgrade(userId: string, deploymentId: string, templateId: string, expectedGeneration?: number): Promise<UpgradePreview> {
+    const d = await this.find(userId, deploymentId);
+    const { current, target } = await this.upgradeTemplates(d, templateId);
+    const applied = d.appliedTemplateId ? await this.templateOf(d.appliedTemplateId) : null;
+    const base = {
+      generation: d.generation,
+      fromTemplate: applied && { id: applied.id, version: applied.version },
+      toTemplate: { id: target.id, version: target.version },
+    };
+    try {
+      this.assertMutable(d, expectedGeneration);
+      this.assertUpgradeAllowed(d, current, target);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      const problems = err.fields.length ? err.fields : [{ field: 'deployment', message: err.message }];
+      return { ...base, valid: false, problems, message: err.message, rendered: false, diff: '' };
+    }
+    return { ...base, valid: true, problems: [], ...(await this.renderUpgradeDiff(d, applied, target)) };
+  }
+
+  /**
    * The workflow's path for an `upgrade` signal (which may come straight from the Temporal CLI):
    * the same rules as the API. A rejected signal is recorded as an event and changes nothing.
    */
@@ -191,9 +235,32 @@ export class DeploymentsService {
   }
 
   private async applyUpgrade(d: DeploymentEntity, templateId: string, actor: string, m: EntityManager): Promise<{ generation: number; template: TemplateVersionEntity }> {
+    const { current, target } = await this.upgradeTemplates(d, templateId, m);
+    this.assertUpgradeAllowed(d, current, target);
+    // Secret fields may differ between versions: re-seal under the target's schema.
+    const resealed = sealSecrets(d.userValues, userSecretPaths(target.valuesSchema), this.deps.box);
+    const generation = d.generation + 1;
+    await this.deps.deployments.update(d.id, { desiredTemplateId: target.id, userValues: resealed, generation, status: 'upgrading', lastError: null }, m);
+    await this.deps.events.append(
+      { deploymentId: d.id, generation, type: 'upgrade-requested', actor, message: `upgrade from ${current.version} to ${target.version}`, data: { fromTemplateId: current.id, fromVersion: current.version, templateId: target.id, templateVersion: target.version } },
+      m,
+    );
+    return { generation, template: target };
+  }
+
+  /** The desired template (what an upgrade moves from) and the target, which must exist and not be deleted. */
+  private async upgradeTemplates(d: DeploymentEntity, templateId: string, m?: EntityManager): Promise<{ current: TemplateVersionEntity; target: TemplateVersionEntity }> {
     const current = await this.templateOf(d.desiredTemplateId, m);
     const target = await this.deps.templates.findActiveById(templateId, m);
     if (!target) throw notFound('template', templateId);
+    return { current, target };
+  }
+
+  /**
+   * The rules every upgrade path shares (the API, a signal, a dry run): same product, forward
+   * only, the target's allowFrom range, and the stored values valid against the target schema.
+   */
+  private assertUpgradeAllowed(d: DeploymentEntity, current: TemplateVersionEntity, target: TemplateVersionEntity): void {
     if (target.productId !== current.productId) {
       throw conflict('an upgrade must stay within the same product', [{ field: 'templateId', message: 'belongs to another product' }]);
     }
@@ -205,15 +272,37 @@ export class DeploymentsService {
       throw conflict(`version ${target.version} can only be reached from ${allowFrom}`, [{ field: 'templateId', message: `requires the current version to satisfy ${allowFrom}` }]);
     }
     assertValuesValid(this.deps.validator, this.deps.box, target, d.userValues, d);
-    // Secret fields may differ between versions: re-seal under the target's schema.
-    const resealed = sealSecrets(d.userValues, userSecretPaths(target.valuesSchema), this.deps.box);
-    const generation = d.generation + 1;
-    await this.deps.deployments.update(d.id, { desiredTemplateId: target.id, userValues: resealed, generation, status: 'upgrading', lastError: null }, m);
-    await this.deps.events.append(
-      { deploymentId: d.id, generation, type: 'upgrade-requested', actor, message: `upgrade from ${current.version} to ${target.version}`, data: { fromTemplateId: current.id, fromVersion: current.version, templateId: target.id, templateVersion: target.version } },
-      m,
-    );
-    return { generation, template: target };
+  }
+
+  private async renderUpgradeDiff(d: DeploymentEntity, applied: TemplateVersionEntity | null, target: TemplateVersionEntity): Promise<{ rendered: boolean; diff: string; message: string }> {
+    const plain = openAllSealed(d.userValues, this.deps.box) as JsonObject;
+    const render = (t: TemplateVersionEntity) =>
+      this.deps.renderer.render({
+        release: d.deploymentUid,
+        namespace: d.deploymentUid,
+        chart: { ref: t.chartRef, version: t.chartVersion, ...(t.chartDigest ? { digest: t.chartDigest } : {}) },
+        values: mergeValues(t, plain, d),
+      });
+    let manifests: [string | null, string];
+    try {
+      manifests = await Promise.all([applied ? render(applied) : null, render(target)]);
+    } catch (err) {
+      // The renderer's errors are scrubbed of values (helm's output is).
+      return { rendered: false, diff: '', message: `the upgrade is valid, but the manifests could not be rendered: ${(err as Error).message}` };
+    }
+    const { diff, changed } = diffManifests({
+      from: manifests[0],
+      to: manifests[1],
+      fromLabel: applied?.version ?? 'none',
+      toLabel: target.version,
+      secrets: sealedStrings(d.userValues, this.deps.box),
+    });
+    const message = !applied
+      ? `deployment has not been applied yet: the diff compares ${target.version} against nothing`
+      : changed.length === 0
+        ? `the upgrade is valid; the manifests of ${applied.version} and ${target.version} render the same`
+        : `the upgrade is valid; ${changed.length} object(s) change from ${applied.version} to ${target.version}`;
+    return { rendered: true, diff, message };
   }
 
   private assertMutable(d: DeploymentEntity, expectedGeneration?: number): void {

@@ -88,6 +88,18 @@ export function openAllSealed(doc: unknown, box: SecretBox): unknown {
   return doc;
 }
 
+/** The plain text of every sealed string leaf, for scrubbing it from output such as rendered manifests. */
+export function sealedStrings(doc: unknown, box: SecretBox): string[] {
+  if (SecretBox.isSealed(doc)) {
+    const strings = (v: unknown): string[] =>
+      typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(strings) : isPlainObject(v) ? Object.values(v).flatMap(strings) : [];
+    return strings(box.open(doc));
+  }
+  if (Array.isArray(doc)) return doc.flatMap((d) => sealedStrings(d, box));
+  if (isPlainObject(doc)) return Object.values(doc).flatMap((v) => sealedStrings(v, box));
+  return [];
+}
+
 /** Replaces every sealed leaf with the redaction marker. */
 export function redactAllSealed(doc: unknown): unknown {
   if (SecretBox.isSealed(doc)) return REDACTED;
