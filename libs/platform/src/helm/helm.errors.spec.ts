@@ -78,6 +78,21 @@ describe(summarizeHelmError.name, () => {
     expect(summarizeHelmError('upgrade.go:1: [debug] preparing upgrade\nsignal: killed\n')).toBe('signal: killed');
   });
 
+  it('keeps the errors a multierror lists under "N errors occurred:"', () => {
+    const stderr = [
+      'wait.go:50: [debug] beginning wait for 6 resources with timeout of 2m0s',
+      'Error: 1 error occurred:',
+      '\t* Get "https://127.0.0.1:6443/api/v1/namespaces/a/services/a": dial tcp 127.0.0.1:6443: connect: connection refused',
+      '',
+      '',
+      'helm.go:92: [debug] 1 error occurred:',
+      '\t* Get "https://127.0.0.1:6443/api/v1/namespaces/a/services/a": dial tcp 127.0.0.1:6443: connect: connection refused',
+    ].join('\n');
+    expect(summarizeHelmError(stderr)).toBe(
+      '1 error occurred: * Get "https://127.0.0.1:6443/api/v1/namespaces/a/services/a": dial tcp 127.0.0.1:6443: connect: connection refused',
+    );
+  });
+
   it('bounds the length', () => {
     expect(summarizeHelmError(`Error: ${'x'.repeat(2000)}`).length).toBeLessThanOrEqual(500);
   });

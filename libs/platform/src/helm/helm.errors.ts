@@ -77,6 +77,11 @@ export function summarizeHelmError(stderr: string): string {
   for (const line of lines.slice(start + 1)) {
     const trimmed = line.trim();
     if (!trimmed) continue;
+    // "N errors occurred:" (a multierror) lists its errors as tab-indented "* …" lines.
+    if (/^\t\* /.test(line)) {
+      detail.push(trimmed);
+      continue;
+    }
     if (/^\t|^helm\.sh\/|^main\.|^runtime\.|^github\.com\/|^\S+\.go:\d+|^(time=|level=)/.test(line)) break;
     detail.push(trimmed);
   }
