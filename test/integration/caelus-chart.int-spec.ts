@@ -1,0 +1,271 @@
+// charts/caelus on the local cluster: lint, the RBAC it renders, an install with --wait (KWOK
+// runs the pods, so the image is never pulled) with the migration hook, an upgrade that runs the
+// hook again, and the worker's path (namespace, helm install/upgrade/rollback/uninstall, drift)
+// done as the worker's service account, to prove the ClusterRole is enough and no wider.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+
+import { correctDrift, deleteNamespace, detectDrift, ensureNamespace, HelmRunner, KubeClient } from '../../libs/platform/src';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const CHART = path.join(REPO, 'charts', 'caelus');
+const EXAMPLES = path.join(REPO, 'charts', 'examples');
+
+const env = process.env as Record<string, string>;
+const suffix = randomBytes(3).toString('hex');
+const ns = `caelus-chart-${suffix}`;
+const release = `caelus-${suffix}`;
+const fullname = release; // the release name contains the chart name
+const workerSa = `system:serviceaccount:${ns}:${fullname}-worker`;
+const apiSa = `system:serviceaccount:${ns}:${fullname}-api`;
+const helmHome = { HELM_CACHE_HOME: env.HELM_CACHE_HOME, HELM_CONFIG_HOME: env.HELM_CONFIG_HOME, HELM_DATA_HOME: env.HELM_DATA_HOME };
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'caelus-chart-it-'));
+
+const installValues = [
+  '--set', 'image.repository=registry.invalid/caelus',
+  '--set', 'image.tag=chart-test',
+  '--set', 'secrets.databaseUrl=postgres://caelus:not-a-real-password@postgres.invalid:5432/caelus',
+  '--set', `secrets.encryptionKey=${'ab'.repeat(32)}`,
+  '--set', 'config.temporal.address=temporal.invalid:7233',
+];
+
+function run(bin: string, args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(bin, args, { env: { ...process.env, ...helmHome, ...extraEnv }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function helm(...args: string[]): Promise<string> {
+  const res = await run(env.HELM_BIN, args);
+  if (res.code !== 0) throw new Error(`helm ${args.join(' ')} exited ${res.code}:\n${res.stderr}`);
+  return res.stdout;
+}
+
+const kubectl = (...args: string[]) => run(path.join(env.CAELUS_TOOLS_BIN, 'kubectl'), ['--kubeconfig', env.KUBECONFIG, ...args]);
+
+/** `kubectl auth can-i` as a given user: true for "yes". */
+async function can(user: string, verb: string, resource: string, namespace?: string): Promise<boolean> {
+  const res = await kubectl('auth', 'can-i', verb, resource, '--as', user, ...(namespace ? ['-n', namespace] : []));
+  return res.stdout.trim() === 'yes';
+}
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+type Doc = { kind: string; metadata: { name: string; annotations?: Record<string, string> }; [key: string]: unknown };
+
+async function render(...extra: string[]): Promise<Doc[]> {
+  const out = await helm('template', release, CHART, '--namespace', ns, ...installValues, ...extra);
+  return parseAllDocuments(out)
+    .map((d) => d.toJS() as Doc)
+    .filter(Boolean);
+}
+
+const expandRules = (rules: Rule[]) => rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g || 'core'}/${res}:${v}`)))).sort();
+
+describe('charts/caelus', () => {
+  afterAll(async () => {
+    await helm('uninstall', release, '--namespace', ns, '--wait', '--timeout', '120s').catch(() => undefined);
+    // The chart-created Secret is a hook resource; the namespace takes it along.
+    await kubectl('delete', 'namespace', ns, '--ignore-not-found', '--wait=false');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('lints without warnings', async () => {
+    const out = await helm('lint', CHART, '--strict', ...installValues);
+    expect(out).toContain('1 chart(s) linted, 0 chart(s) failed');
+    expect(out).not.toMatch(/\[(WARNING|ERROR)\]/);
+  });
+
+  it('refuses to render without a database URL and an encryption key, unless an existing Secret is named', async () => {
+    const res = await run(env.HELM_BIN, ['template', release, CHART]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/secrets\.(databaseUrl|encryptionKey) is required/);
+    const docs = parseAllDocuments(await helm('template', release, CHART, '--set', 'secrets.existingSecret=caelus-env')).map((d) => d.toJS() as Doc);
+    expect(docs.filter((d) => d.kind === 'Secret')).toEqual([]);
+    const worker = docs.find((d) => d.kind === 'Deployment' && d.metadata.name.endsWith('-worker'));
+    expect(JSON.stringify(worker)).toContain('"name":"caelus-env"');
+  });
+
+  it('rejects misspelt or malformed values through its schema', async () => {
+    const typo = await run(env.HELM_BIN, ['template', release, CHART, ...installValues, '--set', 'worker.autoscling.enabled=false']);
+    expect(typo.stderr).toContain("additional properties 'autoscling' not allowed");
+    const url = await run(env.HELM_BIN, ['template', release, CHART, ...installValues, '--set', 'secrets.databaseUrl=mysql://db/caelus']);
+    expect(url.code).not.toBe(0);
+  });
+
+  describe('RBAC as rendered', () => {
+    let docs: Doc[];
+    let rules: Rule[];
+
+    beforeAll(async () => {
+      docs = await render();
+      rules = (docs.find((d) => d.kind === 'ClusterRole') as unknown as { rules: Rule[] }).rules;
+    });
+
+    it('gives the worker exactly what it uses', () => {
+      const product = ['get', 'create', 'patch', 'delete'];
+      const expected = [
+        ...['get', 'create', 'patch', 'delete'].map((v) => `core/namespaces:${v}`),
+        ...['get', 'create', 'patch'].flatMap((v) => [`core/resourcequotas:${v}`, `core/limitranges:${v}`, `networking.k8s.io/networkpolicies:${v}`]),
+        ...['get', 'list', 'create', 'update', 'patch', 'delete'].map((v) => `core/secrets:${v}`),
+        ...product.flatMap((v) => [`core/configmaps:${v}`, `core/services:${v}`, `core/persistentvolumeclaims:${v}`, `apps/deployments:${v}`]),
+        'apps/replicasets:list',
+      ].sort();
+      expect(expandRules(rules)).toEqual(expected);
+    });
+
+    it('has no wildcard, no privilege verbs and no cluster-scoped kind but namespaces', () => {
+      const text = JSON.stringify(rules);
+      expect(text).not.toContain('*');
+      for (const verb of ['escalate', 'bind', 'impersonate', 'approve', 'sign']) expect(rules.flatMap((r) => r.verbs)).not.toContain(verb);
+      const clusterScoped = ['nodes', 'clusterroles', 'clusterrolebindings', 'customresourcedefinitions', 'persistentvolumes', 'storageclasses', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations'];
+      for (const r of clusterScoped) expect(rules.flatMap((x) => x.resources)).not.toContain(r);
+      expect(rules.flatMap((r) => r.resources)).not.toContain('roles');
+      expect(rules.flatMap((r) => r.resources)).not.toContain('rolebindings');
+    });
+
+    it('binds the ClusterRole to the worker service account only; the API gets none', () => {
+      const binding = docs.find((d) => d.kind === 'ClusterRoleBinding') as unknown as { roleRef: { name: string }; subjects: unknown[] };
+      expect(binding.roleRef.name).toBe(`${fullname}-worker`);
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: `${fullname}-worker`, namespace: ns }]);
+      expect(docs.filter((d) => d.kind.endsWith('RoleBinding'))).toHaveLength(1);
+      const deployments = docs.filter((d) => d.kind === 'Deployment') as unknown as { metadata: { name: string }; spec: { template: { spec: { serviceAccountName: string } } } }[];
+      expect(Object.fromEntries(deployments.map((d) => [d.metadata.name, d.spec.template.spec.serviceAccountName]))).toEqual({
+        [`${fullname}-api`]: `${fullname}-api`,
+        [`${fullname}-worker`]: `${fullname}-worker`,
+      });
+    });
+
+    it('adds the kinds a product chart needs through rbac.productResources, and nothing when rbac.create=false', async () => {
+      const more = await render('--set', 'rbac.productResources[0].apiGroup=networking.k8s.io', '--set', 'rbac.productResources[0].resources[0]=ingresses');
+      const extended = (more.find((d) => d.kind === 'ClusterRole') as unknown as { rules: Rule[] }).rules;
+      expect(expandRules(extended)).toContain('networking.k8s.io/ingresses:patch');
+      expect(expandRules(extended)).not.toContain('core/configmaps:patch');
+      const none = await render('--set', 'rbac.create=false');
+      expect(none.filter((d) => d.kind.startsWith('ClusterRole'))).toEqual([]);
+    });
+
+    it('runs the migrations as a pre-install/pre-upgrade hook after the Secret it reads', () => {
+      const job = docs.find((d) => d.kind === 'Job')!;
+      const secret = docs.find((d) => d.kind === 'Secret')!;
+      expect(job.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-install,pre-upgrade' });
+      expect(secret.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-install,pre-upgrade' });
+      expect(Number(secret.metadata.annotations!['helm.sh/hook-weight'])).toBeLessThan(Number(job.metadata.annotations!['helm.sh/hook-weight']));
+      expect(JSON.stringify(job)).toContain('"command":["node","dist/scripts/migrate.js","up"]');
+    });
+  });
+
+  describe('installed on the local cluster', () => {
+    const podsOf = async (component: string) => {
+      const res = await kubectl('get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${release},app.kubernetes.io/component=${component}`, '-o', 'json');
+      return (JSON.parse(res.stdout).items as { status: { phase: string } }[]).map((p) => p.status.phase);
+    };
+    const migrationHook = async () => {
+      const status = JSON.parse(await helm('status', release, '--namespace', ns, '-o', 'json')) as { info: { status: string }; hooks?: { kind: string; last_run?: { phase?: string } }[] };
+      return { status: status.info.status, job: status.hooks?.find((h) => h.kind === 'Job')?.last_run?.phase };
+    };
+
+    beforeAll(async () => {
+      await helm('install', release, CHART, '--namespace', ns, '--create-namespace', '--wait', '--timeout', '180s', ...installValues);
+    });
+
+    it('runs the migration Job to completion before the apps', async () => {
+      await expect(migrationHook()).resolves.toEqual({ status: 'deployed', job: 'Succeeded' });
+      // hook-succeeded: the finished Job is cleaned up; the chart-created Secret stays.
+      expect((await kubectl('get', 'jobs', '-n', ns, '-o', 'name')).stdout.trim()).toBe('');
+      expect((await kubectl('get', 'secret', fullname, '-n', ns, '-o', 'name')).code).toBe(0);
+    });
+
+    it('brings the API and worker pods to Running', async () => {
+      const api = await podsOf('api');
+      expect(api).toHaveLength(2);
+      expect(api.every((p) => p === 'Running')).toBe(true);
+      const worker = await podsOf('worker');
+      expect(worker.length).toBeGreaterThanOrEqual(1);
+      expect(worker.every((p) => p === 'Running')).toBe(true);
+      const hpa = JSON.parse((await kubectl('get', 'hpa', `${fullname}-worker`, '-n', ns, '-o', 'json')).stdout);
+      expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 10, scaleTargetRef: { kind: 'Deployment', name: `${fullname}-worker` } });
+    });
+
+    it('runs the migration hook again on upgrade', async () => {
+      await helm('upgrade', release, CHART, '--namespace', ns, '--wait', '--timeout', '180s', ...installValues, '--set', 'config.logLevel=debug');
+      await expect(migrationHook()).resolves.toEqual({ status: 'deployed', job: 'Succeeded' });
+      const deployment = JSON.parse((await kubectl('get', 'deployment', `${fullname}-api`, '-n', ns, '-o', 'json')).stdout);
+      expect(deployment.spec.template.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'LOG_LEVEL', value: 'debug' }]));
+    });
+
+    it('lets the worker service account do everything the worker does', async () => {
+      // The worker's own adapters, authenticated as its service account (impersonation).
+      const kubeconfig = parseYaml(fs.readFileSync(env.KUBECONFIG, 'utf8')) as { users: { user: Record<string, unknown> }[] };
+      for (const u of kubeconfig.users) u.user.as = workerSa;
+      const asWorker = path.join(tmp, 'worker-kubeconfig.yaml');
+      fs.writeFileSync(asWorker, stringifyYaml(kubeconfig), { mode: 0o600 });
+      const kube = new KubeClient({ kubeconfig: asWorker });
+      const helmRunner = new HelmRunner({ helmBin: env.HELM_BIN, kubeconfig: env.KUBECONFIG, kube, allowedChartRoots: [EXAMPLES], env: { ...helmHome, HELM_KUBEASUSER: workerSa } });
+      const target = `caelus-chart-product-${suffix}`;
+      const values = { caelus: { deploymentUid: target, domainName: `${target}.apps.example.test` } };
+      const chart = (v: string) => ({ ref: path.join(EXAMPLES, `webapp-${v}`), version: v });
+
+      // Impersonation is in effect: the worker may not list namespaces.
+      await expect(kube.list('v1', 'Namespace')).rejects.toMatchObject({ status: 403 });
+      try {
+        await ensureNamespace(kube, { name: target, deploymentUid: target });
+        await ensureNamespace(kube, { name: target, deploymentUid: target });
+        await expect(helmRunner.unlockPending(target, target)).resolves.toMatchObject({ unlocked: false });
+        const installed = await helmRunner.upgradeInstall({ release: target, namespace: target, chart: chart('1.0.0'), values, timeoutSeconds: 120 });
+        const upgraded = await helmRunner.upgradeInstall({ release: target, namespace: target, chart: chart('1.1.0'), values, timeoutSeconds: 120 });
+        expect(upgraded.revision).toBe(installed.revision + 1);
+
+        // Drift made by someone else (the admin), found and corrected by the worker.
+        await new KubeClient({ kubeconfig: env.KUBECONFIG }).mergePatch({ apiVersion: 'apps/v1', kind: 'Deployment', name: target, namespace: target }, { spec: { replicas: 2 } });
+        const manifest = (await helmRunner.readDeployedManifest(target, target))!;
+        const drift = await detectDrift(kube, manifest, { namespace: target, releaseName: target });
+        expect(drift.objects.map((o) => o.kind)).toEqual(['Deployment']);
+        await correctDrift(kube, manifest, drift, { namespace: target, releaseName: target });
+
+        await helmRunner.rollback(target, target, installed.revision, { timeoutSeconds: 120 });
+        await expect(helmRunner.uninstall(target, target, { wait: true, timeoutSeconds: 120 })).resolves.toMatchObject({ uninstalled: true });
+        await expect(deleteNamespace(kube, target, { deploymentUid: target, timeoutSeconds: 120 })).resolves.toMatchObject({ deleted: true });
+      } finally {
+        await kubectl('delete', 'namespace', target, '--ignore-not-found', '--wait=false');
+      }
+    });
+
+    it('refuses the worker anything else, and the API everything', async () => {
+      for (const [verb, resource] of [
+        ['list', 'namespaces'],
+        ['list', 'pods'],
+        ['update', 'deployments'],
+        ['watch', 'configmaps'],
+        ['create', 'clusterroles'],
+        ['create', 'rolebindings'],
+        ['get', 'nodes'],
+        ['create', 'pods'],
+        ['delete', 'pods'],
+        ['create', 'pods/exec'],
+        ['create', 'serviceaccounts/token'],
+        ['create', 'customresourcedefinitions'],
+        ['delete', 'resourcequotas'],
+      ]) {
+        expect({ verb, resource, allowed: await can(workerSa, verb, resource, 'default') }).toEqual({ verb, resource, allowed: false });
+      }
+      expect(await can(workerSa, 'patch', 'secrets', 'default')).toBe(true);
+      for (const [verb, resource] of [
+        ['get', 'secrets'],
+        ['get', 'namespaces'],
+        ['list', 'pods'],
+      ]) {
+        expect({ verb, resource, allowed: await can(apiSa, verb, resource, ns) }).toEqual({ verb, resource, allowed: false });
+      }
+    });
+  });
+});
