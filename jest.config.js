@@ -1,5 +1,6 @@
 // Three tiers (STYLE.md #10): unit specs next to the code, integration and end-to-end
-// suites under test/ against the real local stack, which global setup brings up.
+// suites under test/ against the real local stack, which global setup brings up; and the
+// reliability suites (test/reliability), end-to-end too.
 const transform = {
   '^.+\\.ts$': [
     '@swc/jest',
@@ -30,6 +31,15 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/setup/timeouts.ts'],
+    },
+    {
+      // Faults, races, hostile input and secrets on the local stack (docs/RELIABILITY.md).
+      ...common,
+      displayName: 'reliability',
+      testMatch: ['<rootDir>/test/reliability/**/*.rel-spec.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/setup/timeouts.ts'],

@@ -87,6 +87,28 @@ export async function stopStack(log: Log = console.log): Promise<void> {
   }
 }
 
+/**
+ * Stops one component and starts it again from its kept state, waiting until it is healthy
+ * (the reliability suite restarts Temporal this way). `stopped` is false when the running
+ * instance was not started by this stack (then nothing was restarted).
+ */
+export async function restartComponent(name: 'temporal' | 'registry', log: Log = console.log): Promise<{ stopped: boolean; seconds: number }> {
+  const release = await acquireLock(log);
+  try {
+    const c = components().find((x) => x.name === name);
+    if (!c) throw new Error(`no stack component ${name}`);
+    const started = Date.now();
+    const down = await c.down();
+    log(`${c.name}: ${down}`);
+    await c.up(log);
+    const h = await c.health();
+    if (!h.ok) throw new ComponentError(c.name, c.logFile, `restarted but unhealthy: ${h.detail}`);
+    return { stopped: down === 'stopped', seconds: (Date.now() - started) / 1000 };
+  } finally {
+    release();
+  }
+}
+
 export interface ComponentStatus extends Health {
   name: string;
 }
