@@ -1,4 +1,4 @@
-import { DeploymentStateService } from '../../../domain/src';
+import { conflict, DeploymentStateService } from '../../../domain/src';
 import { HelmError, HelmRunner } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { withHeartbeat } from './heartbeat';
@@ -27,10 +27,9 @@ export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmAc
      */
     async applyRelease(input: { deploymentId: string }): Promise<AppliedRelease> {
       return classified('helm upgrade', async () => {
-        const d = await state.load(input.deploymentId);
+        const { d, generation, values } = await desiredWithValues(state, input.deploymentId);
         const release = d.deploymentUid;
         const namespace = d.deploymentUid;
-        const { generation, values } = await state.renderValues(input.deploymentId);
         return withHeartbeat(async (beat, signal) => {
           const unlock = await helm.unlockPending(release, namespace);
           if (unlock.unlocked) {
@@ -95,3 +94,20 @@ export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmAc
 }
 
 export type HelmActivities = ReturnType<typeof createHelmActivities>;
+
+/**
+ * The desired state (chart) and the values rendered for it, read at the same generation. They
+ * are two reads, and a values update or an upgrade committed between them would otherwise
+ * install one generation's chart with another's values and record it as the newer generation,
+ * leaving the deployment "ready" on the wrong chart. Every change bumps the generation, so
+ * equal generations mean one consistent state.
+ */
+export async function desiredWithValues(state: Pick<DeploymentStateService, 'load' | 'renderValues'>, deploymentId: string) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const d = await state.load(deploymentId);
+    const { generation, values } = await state.renderValues(deploymentId);
+    if (generation === d.generation) return { d, generation, values };
+  }
+  // Retryable: the activity's backoff gives the writers time to settle.
+  throw conflict(`deployment ${deploymentId} kept changing while its desired state was read`);
+}
