@@ -74,6 +74,12 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
     secretKeyRef:
       name: {{ include "caelus.secretName" . }}
       key: CAELUS_ENCRYPTION_KEY
+- name: CAELUS_PREVIOUS_ENCRYPTION_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "caelus.secretName" . }}
+      key: CAELUS_PREVIOUS_ENCRYPTION_KEYS
+      optional: true
 - name: LOG_LEVEL
   value: {{ .Values.config.logLevel | quote }}
 {{- with .Values.extraEnv }}

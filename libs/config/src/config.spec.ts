@@ -84,6 +84,19 @@ describe(loadConfig.name, () => {
     });
   });
 
+  describe('encryption keys', () => {
+    it('reads the previous keys of a rotation, hex or base64, and refuses bad ones', () => {
+      const hex = '22'.repeat(32);
+      const b64 = Buffer.alloc(32, 3).toString('base64');
+      expect(loadConfig({ ...base, CAELUS_PREVIOUS_ENCRYPTION_KEYS: `${hex}, ${b64}` }).previousEncryptionKeys).toEqual([Buffer.from(hex, 'hex'), Buffer.alloc(32, 3)]);
+      expect(loadConfig(base).previousEncryptionKeys).toEqual([]);
+      expect(problems({ ...base, CAELUS_PREVIOUS_ENCRYPTION_KEYS: 'short' })).toEqual([
+        'CAELUS_PREVIOUS_ENCRYPTION_KEYS must list 32-byte keys, as 64 hex characters or base64, separated by commas',
+      ]);
+      expect(JSON.stringify(describeConfig(loadConfig({ ...base, CAELUS_PREVIOUS_ENCRYPTION_KEYS: hex })))).not.toContain('"data"');
+    });
+  });
+
   describe(describeConfig.name, () => {
     it('never shows the API key, the client key or the database password', () => {
       const cfg = loadConfig({ ...base, TEMPORAL_API_KEY: 'key-secret-123', TEMPORAL_TLS_CERT: file('tls.crt', 'CERT'), TEMPORAL_TLS_KEY: file('tls.key', 'PRIVATE-KEY') });

@@ -34,6 +34,8 @@ export interface CaelusConfig {
   readonly adminToken: string | undefined;
   /** Sensitive: 32-byte key for AES-256-GCM, never logged. */
   readonly encryptionKey: Buffer;
+  /** Sensitive: keys of an ongoing rotation; they still open values they sealed, never seal new ones. */
+  readonly previousEncryptionKeys: readonly Buffer[];
   readonly driftIntervalSeconds: number;
   readonly chartRoots: readonly string[];
   /** Registries (host:port) reached over plain HTTP, such as the local stack's. */
@@ -54,7 +56,7 @@ export interface TemporalTlsConfig {
 }
 
 export const CAELUS_CONFIG = Symbol('CAELUS_CONFIG');
-export const SENSITIVE_CONFIG_KEYS = ['adminToken', 'encryptionKey', 'temporal.apiKey', 'temporal.tls.clientCertPair.key'] as const;
+export const SENSITIVE_CONFIG_KEYS = ['adminToken', 'encryptionKey', 'previousEncryptionKeys', 'temporal.apiKey', 'temporal.tls.clientCertPair.key'] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -74,10 +76,23 @@ function intIn(env: Record<string, string | undefined>, key: string, def: number
   return n;
 }
 
+const decodeKey = (raw: string) => (/^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64'));
+
+/** CAELUS_PREVIOUS_ENCRYPTION_KEYS: comma-separated, each like CAELUS_ENCRYPTION_KEY. */
+function readPreviousKeys(env: Record<string, string | undefined>, problems: string[]): Buffer[] {
+  const keys = (env.CAELUS_PREVIOUS_ENCRYPTION_KEYS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(decodeKey);
+  if (keys.some((k) => k.length !== 32)) problems.push('CAELUS_PREVIOUS_ENCRYPTION_KEYS must list 32-byte keys, as 64 hex characters or base64, separated by commas');
+  return keys.filter((k) => k.length === 32);
+}
+
 function readEncryptionKey(env: Record<string, string | undefined>, root: string, problems: string[]): Buffer {
   const raw = env.CAELUS_ENCRYPTION_KEY;
   if (raw) {
-    const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+    const key = decodeKey(raw);
     if (key.length !== 32) problems.push('CAELUS_ENCRYPTION_KEY must be 32 bytes, as 64 hex characters or base64');
     return key;
   }
@@ -183,6 +198,7 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     helmEnv: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('HELM_') && e[0] !== 'HELM_BIN' && e[1] !== undefined)),
     adminToken,
     encryptionKey: readEncryptionKey(env, root, problems),
+    previousEncryptionKeys: readPreviousKeys(env, problems),
     driftIntervalSeconds: intIn(env, 'CAELUS_DRIFT_INTERVAL', 300, 5, 86400, problems),
     chartRoots,
     plainHttpRegistries,
@@ -214,6 +230,7 @@ export function describeConfig(config: CaelusConfig): Record<string, unknown> {
     },
     adminToken: config.adminToken ? '[set]' : '[unset]',
     encryptionKey: '[set]',
+    previousEncryptionKeys: `[${config.previousEncryptionKeys.length} set]`,
     databaseUrl: config.databaseUrl.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'),
   };
 }

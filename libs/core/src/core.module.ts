@@ -51,7 +51,7 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
     repo(DeploymentsRepository),
     repo(DeploymentEventsRepository),
     { provide: ValuesValidator, useFactory: () => new ValuesValidator() },
-    { provide: SecretBox, useFactory: (cfg: CaelusConfig) => new SecretBox(cfg.encryptionKey), inject: [CAELUS_CONFIG] },
+    { provide: SecretBox, useFactory: (cfg: CaelusConfig) => new SecretBox(cfg.encryptionKey, cfg.previousEncryptionKeys), inject: [CAELUS_CONFIG] },
     {
       // Lazy: the API boots and reports Temporal as down in /health instead of refusing to start.
       provide: TEMPORAL_CONNECTION,

@@ -14,3 +14,4 @@ export * from './deployments/deployments.service';
 export * from './deployments/deployment-state.service';
 export * from './deployments/line-diff';
 export * from './deployments/manifest-diff';
+export * from './deployments/secret-rotation.service';

@@ -2,3 +2,4 @@ export * from './json';
 export * from './secret-box';
 export * from './secret-paths';
 export * from './values-validator';
+export * from './key-rotation';

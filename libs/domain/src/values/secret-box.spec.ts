@@ -40,3 +40,26 @@ describe(SecretBox.name, () => {
     expect([null, 'x', {}, { [ENCRYPTED_KEY]: 1 }, [sut.seal('x')]].map((v) => SecretBox.isSealed(v))).toEqual([false, false, false, false, false]);
   });
 });
+
+describe(`${SecretBox.name} during a key rotation`, () => {
+  const oldKey = Buffer.alloc(32, 1);
+  const newKey = Buffer.alloc(32, 2);
+
+  it('seals with the current key and opens what previous keys sealed', () => {
+    const before = new SecretBox(oldKey);
+    const sut = new SecretBox(newKey, [oldKey]);
+    const old = before.seal('kept');
+    expect(sut.open(old)).toBe('kept');
+    expect(sut.needsReseal(old)).toBe(true);
+    const fresh = sut.seal('new');
+    expect(fresh[ENCRYPTED_KEY].split('.')[1]).toBe(sut.currentKeyId);
+    expect(sut.needsReseal(fresh)).toBe(false);
+    expect(() => before.open(fresh)).toThrow(/another key/);
+  });
+
+  it('still refuses keys it does not hold', () => {
+    const sut = new SecretBox(newKey, [oldKey]);
+    expect(() => sut.open(new SecretBox(Buffer.alloc(32, 9)).seal('x'))).toThrow(/another key/);
+    expect(() => new SecretBox(newKey, [Buffer.alloc(8)])).toThrow(/32-byte/);
+  });
+});

@@ -4,16 +4,34 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 export const ENCRYPTED_KEY = '$caelusEncrypted';
 export const REDACTED = '[redacted]';
 
+const fingerprint = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 8);
+
 /**
  * AES-256-GCM for secret values at rest. The envelope names the key by fingerprint so that
- * a rotation can tell which key sealed which value.
+ * a rotation can tell which key sealed which value: values are sealed with the current key and
+ * opened with whichever key sealed them, the current one or a previous one still configured.
  */
 export class SecretBox {
   private readonly keyId: string;
+  private readonly keys: ReadonlyMap<string, Buffer>;
 
-  constructor(private readonly key: Buffer) {
-    if (key.length !== 32) throw new Error('SecretBox needs a 32-byte key');
-    this.keyId = createHash('sha256').update(key).digest('hex').slice(0, 8);
+  constructor(
+    private readonly key: Buffer,
+    previousKeys: readonly Buffer[] = [],
+  ) {
+    for (const k of [key, ...previousKeys]) if (k.length !== 32) throw new Error('SecretBox needs 32-byte keys');
+    this.keyId = fingerprint(key);
+    this.keys = new Map([...previousKeys.map((k) => [fingerprint(k), k] as const), [this.keyId, key]]);
+  }
+
+  /** Fingerprint of the key new values are sealed with (the second field of the envelope). */
+  get currentKeyId(): string {
+    return this.keyId;
+  }
+
+  /** True when the value was sealed with another key than the current one. */
+  needsReseal(sealed: { [ENCRYPTED_KEY]: string }): boolean {
+    return sealed[ENCRYPTED_KEY].split('.')[1] !== this.keyId;
   }
 
   seal(value: unknown): { [ENCRYPTED_KEY]: string } {
@@ -26,8 +44,9 @@ export class SecretBox {
 
   open(sealed: { [ENCRYPTED_KEY]: string }): unknown {
     const [version, keyId, iv, tag, ct] = sealed[ENCRYPTED_KEY].split('.');
-    if (version !== 'v1' || keyId !== this.keyId) throw new Error('secret was sealed with another key');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+    const key = version === 'v1' ? this.keys.get(keyId) : undefined;
+    if (!key) throw new Error('secret was sealed with another key');
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     const pt = Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]);
     return JSON.parse(pt.toString('utf8'));

@@ -73,6 +73,14 @@ export class DeploymentsRepository {
     return (res.affected ?? 0) > 0;
   }
 
+  /** Ids of every deployment row (deleted ones too), in id order after `afterId`: for batch jobs. */
+  async idsAfter(afterId: string | undefined, limit: number): Promise<string[]> {
+    const qb = this.repo().createQueryBuilder('d').withDeleted().select('d.id', 'id');
+    if (afterId) qb.where('d.id > :afterId', { afterId });
+    const rows: { id: string }[] = await qb.orderBy('d.id', 'ASC').limit(limit).getRawMany();
+    return rows.map((r) => r.id);
+  }
+
   /** Deployments that are not deleted, counted by status (statuses without any are absent). */
   async countByStatus(): Promise<Partial<Record<DeploymentStatus, number>>> {
     const rows: { status: DeploymentStatus; count: string }[] = await this.repo()
