@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { AppModule } from './app.module';
-import { rejectDeepJson } from './http/json-depth';
+import { verifyJsonBody } from './http/json-depth';
 import { createValidationPipe } from './http/validation';
 
 export function buildOpenApi(app: NestExpressApplication): OpenAPIObject {
@@ -26,7 +26,7 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
   else app.useLogger(['error']);
   const cfg = app.get<CaelusConfig>(CAELUS_CONFIG);
   // Nest reserves `verify` only for `rawBody: true`, which this app does not use.
-  app.useBodyParser('json', { limit: cfg.bodyLimitBytes, strict: true, verify: rejectDeepJson() } as NestExpressBodyParserOptionsFor<'json'>);
+  app.useBodyParser('json', { limit: cfg.bodyLimitBytes, strict: true, verify: verifyJsonBody() } as NestExpressBodyParserOptionsFor<'json'>);
   app.use(helmet());
   app.disable('x-powered-by');
   app.set('trust proxy', false);

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { DEPLOYMENT_STATUSES } from '../../../../libs/persistence/src';
+import { IsOptionalNotNull } from '../http/validation';
 
 export class CreateDeploymentDto {
   @ApiProperty({ format: 'uuid' })
@@ -14,7 +15,7 @@ export class CreateDeploymentDto {
   domainName: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'User values, validated against the template schema under `user`' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   values?: Record<string, unknown>;
 }

@@ -51,7 +51,7 @@ function bodyParserError(err: unknown): { status: number; message: string } | nu
   const status = e.status ?? e.statusCode ?? 400;
   if (e.type === 'entity.too.large') return { status: 413, message: 'the request body is too large' };
   if (e.type === 'entity.parse.failed') return { status: 400, message: 'the request body is not valid JSON' };
-  if (e.type === 'entity.too.deep') return { status: 400, message: (err as Error).message };
+  if (e.type === 'entity.too.deep' || e.type === 'entity.forbidden.key') return { status: 400, message: (err as Error).message };
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return { status: 415, message: 'the request body encoding is not supported' };
   if (status >= 400 && status < 500) return { status, message: 'the request body could not be read' };
   return null;

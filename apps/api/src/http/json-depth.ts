@@ -37,3 +37,44 @@ export function rejectDeepJson(limit = MAX_JSON_DEPTH) {
     if (exceedsJsonDepth(buf, limit)) throw new JsonTooDeepError(limit);
   };
 }
+
+export class JsonForbiddenKeyError extends Error {
+  readonly type = 'entity.forbidden.key';
+  readonly status = 400;
+  readonly statusCode = 400;
+  readonly expose = true;
+
+  constructor(readonly key: string) {
+    super(`the request body may not contain the key "${key}"`);
+    this.name = 'JsonForbiddenKeyError';
+  }
+}
+
+/**
+ * True when parsed JSON would have a `__proto__` key somewhere. class-transformer drops such keys
+ * silently (so `values: {"__proto__": …}` was stored as `{}` with a 202), and elsewhere they are a
+ * prototype-pollution vector. The key may be written with escapes, so candidates are parsed.
+ */
+export function hasProtoKey(raw: Buffer | string): boolean {
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  if (!text.includes('__proto__') && !text.includes('\\u')) return false;
+  let found = false;
+  try {
+    JSON.parse(text, (key, value: unknown) => {
+      if (key === '__proto__') found = true;
+      return value;
+    });
+  } catch {
+    return false; // body-parser reports the syntax error itself
+  }
+  return found;
+}
+
+/** body-parser `verify` hook: the depth limit, then no `__proto__` keys. */
+export function verifyJsonBody(limit = MAX_JSON_DEPTH) {
+  const deep = rejectDeepJson(limit);
+  return (req: unknown, res: unknown, buf: Buffer): void => {
+    deep(req, res, buf);
+    if (hasProtoKey(buf)) throw new JsonForbiddenKeyError('__proto__');
+  };
+}

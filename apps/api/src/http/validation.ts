@@ -1,4 +1,5 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { FieldProblem, invalidInput } from '../../../../libs/domain/src';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
@@ -23,6 +24,13 @@ export function createValidationPipe(): ValidationPipe {
     },
   });
 }
+
+/**
+ * An optional body field that may be left out but is never null: class-validator's IsOptional
+ * lets null through unvalidated, and a null name or description then reached the services
+ * (a 500 on PUT /products) or was silently taken for "not given".
+ */
+export const IsOptionalNotNull = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);
 
 /** UUID route parameters, with the parameter named in the error. */
 @Injectable()

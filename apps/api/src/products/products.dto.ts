@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsString, MaxLength, MinLength } from 'class-validator';
 import { ProductEntity } from '../../../../libs/persistence/src';
+import { IsOptionalNotNull } from '../http/validation';
 
 export class CreateProductDto {
   @ApiProperty({ example: 'nextcloud', description: 'DNS label, at most 40 characters' })
@@ -10,7 +11,7 @@ export class CreateProductDto {
   name: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(2000)
   description?: string;
@@ -18,14 +19,14 @@ export class CreateProductDto {
 
 export class UpdateProductDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MinLength(1)
   @MaxLength(40)
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(2000)
   description?: string;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsObject, IsString, MaxLength, MinLength } from 'class-validator';
 import { TemplateCapabilities, TemplateVersionEntity } from '../../../../libs/persistence/src';
+import { IsOptionalNotNull } from '../http/validation';
 
 export class CreateTemplateDto {
   @ApiProperty({ example: '1.0.0', description: 'Semantic version of this template; upgrades only go forward' })
@@ -22,23 +23,23 @@ export class CreateTemplateDto {
   chartVersion: string;
 
   @ApiPropertyOptional({ example: 'sha256:…', description: 'Required for oci:// charts' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(71)
   chartDigest?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   defaultValues?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'JSON Schema for the merged values; mark secret fields with "x-caelus-secret": true' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   valuesSchema?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: '{ quota?, limits?: { default?, defaultRequest?, max? }, upgradePolicy?: { allowFrom? } }' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsObject()
   capabilities?: TemplateCapabilities;
 }

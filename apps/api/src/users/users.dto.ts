@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsEmail, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsString, MaxLength } from 'class-validator';
 import { UserEntity } from '../../../../libs/persistence/src';
+import { IsOptionalNotNull } from '../http/validation';
 
 export class CreateUserDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
@@ -10,7 +11,7 @@ export class CreateUserDto {
   email: string;
 
   @ApiPropertyOptional({ default: false })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   isAdmin?: boolean;
 }
