@@ -93,7 +93,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       workflowsPath: require.resolve('../../../libs/orchestration/src/workflows'),
       activities,
       shutdownGraceTime: '20s',
-      maxConcurrentActivityTaskExecutions: 50,
+      maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
       interceptors: { activity: [activityMetricsInterceptor(this.metrics)] },
     });
     this.running = this.worker.run().catch((err) => {

@@ -76,6 +76,14 @@ describe(loadConfig.name, () => {
     });
   });
 
+  describe('worker concurrency', () => {
+    it('defaults to 50 activities at once', () => {
+      expect(loadConfig(base).maxConcurrentActivities).toBe(50);
+      expect(loadConfig({ ...base, CAELUS_WORKER_MAX_CONCURRENT_ACTIVITIES: '8' }).maxConcurrentActivities).toBe(8);
+      expect(problems({ ...base, CAELUS_WORKER_MAX_CONCURRENT_ACTIVITIES: '0' })).toHaveLength(1);
+    });
+  });
+
   describe('metrics ports', () => {
     it('defaults to 9464 for the worker listener and 9465 for the Temporal exporter; 0 turns them off', () => {
       expect(loadConfig(base).metrics).toEqual({ workerPort: 9464, temporalPort: 9465 });

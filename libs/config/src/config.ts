@@ -21,6 +21,8 @@ export interface CaelusConfig {
   readonly kubeconfig: string | undefined;
   /** True when running in a Kubernetes pod without KUBECONFIG: clients use the pod's service account. */
   readonly inCluster: boolean;
+  /** Activities one worker process runs at once; each helm step is a helm process (~70 MB). */
+  readonly maxConcurrentActivities: number;
   readonly metrics: {
     /** The worker's HTTP listener for /metrics and its probes; 0 turns it off. */
     readonly workerPort: number;
@@ -190,6 +192,7 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     },
     kubeconfig,
     inCluster: !kubeconfig && Boolean(env.KUBERNETES_SERVICE_HOST),
+    maxConcurrentActivities: intIn(env, 'CAELUS_WORKER_MAX_CONCURRENT_ACTIVITIES', 50, 1, 1000, problems),
     metrics: {
       workerPort: intIn(env, 'CAELUS_WORKER_METRICS_PORT', 9464, 0, 65535, problems),
       temporalPort: intIn(env, 'CAELUS_TEMPORAL_METRICS_PORT', 9465, 0, 65535, problems),
