@@ -230,6 +230,27 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
     });
   });
 
+  it('backs off after a transient failure: drift ticks and signals do not re-run helm early', async () => {
+    const sut = new FakeDeployment();
+    sut.driftIntervalSeconds = 1;
+    sut.applyError = ApplicationFailure.create({ message: 'helm upgrade: connection refused', type: 'HelmError', nonRetryable: false });
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await start(sut, taskQueue);
+      // Temporal retries the activity itself first (HELM retry policy), then the workflow records the error.
+      await eventually(() => sut.status === 'error', 60_000);
+      const attempts = sut.count('applyRelease');
+      expect(attempts).toBeGreaterThanOrEqual(1);
+      await handle.signal(reconcileSignal, {});
+      await new Promise((r) => setTimeout(r, 4000));
+      // The workflow's own retry is due 15 s after the failure; nothing before that.
+      expect(sut.count('applyRelease')).toBe(attempts);
+      expect(sut.count('checkDrift')).toBe(0);
+      const state = await handle.query(stateQuery);
+      expect(state.waitingFor).toMatch(/^retry at /);
+      await handle.terminate('test done');
+    });
+  });
+
   it('runs the drift check when the drift timer fires', async () => {
     const sut = new FakeDeployment();
     sut.driftIntervalSeconds = 1;

@@ -84,8 +84,9 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
   let reconcileRequested = true;
   let deleteRequested = input.pendingDelete ?? false;
   let forceApply = false;
-  // A generation whose apply failed for good (bad values, missing chart): not retried until it changes.
-  let blockedGeneration: number | null = null;
+  // The generation whose last apply failed: retried only when retryAt is due (transient failures),
+  // or not at all until the desired state changes (bad values, missing chart) or a forced reconcile.
+  let failedGeneration: number | null = null;
   let retryAt: number | null = null;
   let nextDriftAt: number | null = null;
   let productName: string | null = null;
@@ -94,7 +95,7 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
     reconcileRequested = true;
     if (signal?.force) {
       forceApply = true;
-      blockedGeneration = null;
+      failedGeneration = null;
     }
   });
   setHandler(upgradeSignal, (signal) => {
@@ -145,7 +146,7 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
     if (!desired.deleting) setPhase('error', desired);
     // A non-retryable failure (bad values, missing chart) waits for the next change instead of storming.
     retryAt = retryable || desired.deleting ? Date.now() + retryDelayMs(state.consecutiveFailures) : null;
-    blockedGeneration = retryable || desired.deleting ? null : desired.generation;
+    failedGeneration = desired.deleting ? null : desired.generation;
     if (!current) reconcileRequested = true;
   };
 
@@ -166,7 +167,7 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
       state.consecutiveFailures = 0;
       state.lastError = null;
       retryAt = null;
-      blockedGeneration = null;
+      failedGeneration = null;
       nextDriftAt = null;
       setPhase('ready', desired);
       // The desired state moved on while helm ran: go round again at once.
@@ -233,7 +234,7 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
       // A delete signal without a deleted row is ignored: Postgres decides, not the signal.
       deleteRequested = false;
       const retryDue = retryAt !== null && Date.now() >= retryAt;
-      const changed = desired.generation !== state.appliedGeneration && desired.generation !== blockedGeneration;
+      const changed = desired.generation !== state.appliedGeneration && desired.generation !== failedGeneration;
       if (changed || forceApply || retryDue) {
         forceApply = false;
         retryAt = null;
@@ -258,21 +259,24 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
     }
     if (reconcileRequested || deleteRequested || upgrades.length) continue;
 
+    // Drift checks run only on a healthy release; after a failure the workflow waits for the
+    // retry timer (transient) or for a signal (failed for good).
     const intervalMs = desired.driftIntervalSeconds * 1000;
+    const failing = desired.deleting || failedGeneration !== null;
     nextDriftAt ??= Date.now() + intervalMs;
-    const wakeAt = desired.deleting ? (retryAt ?? Date.now()) : Math.min(nextDriftAt, retryAt ?? Infinity);
-    state.nextDriftCheckAt = desired.deleting ? null : new Date(nextDriftAt).toISOString();
-    state.waitingFor = retryAt !== null && retryAt <= nextDriftAt ? `retry at ${new Date(retryAt).toISOString()}` : `a signal or the drift check at ${state.nextDriftCheckAt}`;
+    const wakeAt = failing ? (retryAt ?? Infinity) : nextDriftAt;
+    state.nextDriftCheckAt = failing ? null : new Date(nextDriftAt).toISOString();
+    state.waitingFor =
+      retryAt !== null && failing ? `retry at ${new Date(retryAt).toISOString()}` : failing ? 'a signal (a new generation or a forced reconcile)' : `a signal or the drift check at ${state.nextDriftCheckAt}`;
     setCurrentDetails(`waiting for ${state.waitingFor} (phase ${state.phase}, generation ${state.appliedGeneration}/${desired.generation})`);
-    const signalled = await condition(() => reconcileRequested || deleteRequested || upgrades.length > 0, Math.max(wakeAt - Date.now(), 1));
+    const woken = () => reconcileRequested || deleteRequested || upgrades.length > 0;
+    const signalled = wakeAt === Infinity ? (await condition(woken), true) : await condition(woken, Math.max(wakeAt - Date.now(), 1));
     state.waitingFor = null;
-    if (signalled) continue;
+    if (signalled || failing) continue;
 
-    if (!desired.deleting && retryAt === null && Date.now() >= nextDriftAt && state.phase !== 'error') {
+    if (Date.now() >= nextDriftAt) {
       nextDriftAt = Date.now() + intervalMs;
       await driftCheck(desired);
-    } else if (Date.now() >= nextDriftAt) {
-      nextDriftAt = Date.now() + intervalMs;
     }
   }
 }
