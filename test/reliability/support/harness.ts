@@ -5,6 +5,7 @@
  * pending, one workflow per deployment, no lost event).
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
+import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, Server, Socket, connect as tcpConnect, AddressInfo } from 'node:net';
@@ -50,13 +51,15 @@ export interface AppProcess {
   output(): string;
 }
 
-/** Runs a built app (`dist/apps/<app>/src/main.js`) in its own process group, output to a log file. */
+/** Runs a built app (the worker's `dist/apps/worker/src/main.js`, the API through api-on-loopback.js) in its own process group, output to a log file. */
 export function startApp(app: 'worker' | 'api', env: Record<string, string>, name: string): AppProcess {
+  // The API's own main listens on every interface; these tests stay on loopback.
+  const main = app === 'api' ? join(__dirname, 'api-on-loopback.js') : join(REPO, 'dist', 'apps', app, 'src', 'main.js');
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = join(LOG_DIR, `${name}.log`);
   writeFileSync(logFile, '');
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [join(REPO, 'dist', 'apps', app, 'src', 'main.js')], {
+  const child = spawn(process.execPath, [main], {
     cwd: REPO,
     env: { ...baseEnv(), ...env },
     detached: true,
@@ -110,6 +113,29 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((r) => server.close(() => r()));
   return port;
+}
+
+export interface ApiProcess extends AppProcess {
+  url: string;
+  http: ReturnType<typeof request>;
+  adminToken: string;
+}
+
+/** The built API in a child process on a free port, ready when /health/live answers. */
+export async function startApiProcess(env: Record<string, string>, name: string): Promise<ApiProcess> {
+  const port = await freePort();
+  const adminToken = `rel-admin-${randomBytes(12).toString('hex')}`;
+  const proc = startApp('api', { PORT: String(port), CAELUS_ADMIN_TOKEN: adminToken, CAELUS_RATE_LIMIT: '1000000', ...env }, name);
+  const url = `http://127.0.0.1:${port}`;
+  const end = Date.now() + 60_000;
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`the API exited (${proc.child.exitCode}): ${proc.output().slice(-2000)}`);
+    const ok = await fetch(`${url}/health/live`).then((r) => r.ok).catch(() => false);
+    if (ok) break;
+    if (Date.now() > end) throw new Error(`the API did not answer on ${url}: ${proc.output().slice(-2000)}`);
+    await sleep(300);
+  }
+  return { ...proc, url, http: request(url), adminToken };
 }
 
 // --- TCP proxy -----------------------------------------------------------------------------
