@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DeploymentsService, Principal } from '../../../../libs/domain/src';
 import { AdminOnly, CurrentPrincipal, SelfOrAdmin } from '../auth/auth.decorators';
 import { DeploymentListQueryDto, PageQueryDto } from '../http/page-query.dto';
-import { parseIfMatch, UuidParam } from '../http/validation';
+import { IfMatch, UuidParam } from '../http/validation';
 import {
   CreateDeploymentDto,
   DeploymentEventPage,
@@ -26,18 +26,21 @@ export class DeploymentsController {
   @SelfOrAdmin()
   @HttpCode(202)
   @ApiOperation({ summary: 'Request a deployment; the workflow provisions it asynchronously' })
+  @ApiAcceptedResponse({ type: DeploymentResponse })
   create(@CurrentPrincipal() p: Principal, @Param('userId', UuidParam) userId: string, @Body() dto: CreateDeploymentDto): Promise<DeploymentResponse> {
     return this.deployments.create(p, userId, dto);
   }
 
   @Get()
   @SelfOrAdmin()
+  @ApiOkResponse({ type: DeploymentPage })
   list(@Param('userId', UuidParam) userId: string, @Query() q: DeploymentListQueryDto): Promise<DeploymentPage> {
     return this.deployments.list({ userId, status: q.status }, q);
   }
 
   @Get(':deploymentId')
   @SelfOrAdmin()
+  @ApiOkResponse({ type: DeploymentResponse })
   get(@Param('userId', UuidParam) userId: string, @Param('deploymentId', UuidParam) deploymentId: string): Promise<DeploymentResponse> {
     return this.deployments.get(userId, deploymentId);
   }
@@ -46,14 +49,15 @@ export class DeploymentsController {
   @SelfOrAdmin()
   @HttpCode(202)
   @ApiHeader({ name: 'If-Match', required: false, description: 'Generation last seen; a mismatch is a 409 instead of a silent overwrite' })
+  @ApiAcceptedResponse({ type: DeploymentResponse })
   update(
     @CurrentPrincipal() p: Principal,
     @Param('userId', UuidParam) userId: string,
     @Param('deploymentId', UuidParam) deploymentId: string,
     @Body() dto: UpdateDeploymentDto,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() expectedGeneration?: number,
   ): Promise<DeploymentResponse> {
-    return this.deployments.updateValues(p, userId, deploymentId, dto.values, parseIfMatch(ifMatch));
+    return this.deployments.updateValues(p, userId, deploymentId, dto.values, expectedGeneration);
   }
 
   @Post(':deploymentId/upgrade')
@@ -64,7 +68,7 @@ export class DeploymentsController {
     description:
       'With `dryRun=true` nothing changes: the answer (200) says whether the upgrade would be accepted and why not, and diffs the manifests of the applied and the target template rendered with the current values. A refused preview is still a 200 with `valid: false`; only an unknown deployment or template is a 404.',
   })
-  @ApiHeader({ name: 'If-Match', required: false })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'Generation last seen; a mismatch is a 409' })
   @ApiAcceptedResponse({ type: DeploymentResponse, description: 'Upgrade accepted; the workflow applies it' })
   @ApiOkResponse({ type: UpgradePreviewResponse, description: 'dryRun=true: the preview' })
   @ApiConflictResponse({ description: 'Backwards, cross-product or disallowed upgrade, a deployment being deleted, or a stale If-Match (not for dryRun, which answers valid: false)' })
@@ -76,9 +80,8 @@ export class DeploymentsController {
     @Query() q: UpgradeQueryDto,
     // The status depends on dryRun, and Nest would overwrite one set on a passthrough response.
     @Res() res: Response,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() expected?: number,
   ): Promise<void> {
-    const expected = parseIfMatch(ifMatch);
     if (q.dryRun) {
       const preview: UpgradePreviewResponse = await this.deployments.previewUpgrade(userId, deploymentId, dto.templateId, expected);
       res.status(200).json(preview);
@@ -91,12 +94,14 @@ export class DeploymentsController {
   @Delete(':deploymentId')
   @SelfOrAdmin()
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: DeploymentResponse, description: 'Deletion requested (idempotent)' })
   delete(@CurrentPrincipal() p: Principal, @Param('userId', UuidParam) userId: string, @Param('deploymentId', UuidParam) deploymentId: string): Promise<DeploymentResponse> {
     return this.deployments.delete(p, userId, deploymentId);
   }
 
   @Get(':deploymentId/events')
   @SelfOrAdmin()
+  @ApiOkResponse({ type: DeploymentEventPage })
   events(@Param('userId', UuidParam) userId: string, @Param('deploymentId', UuidParam) deploymentId: string, @Query() q: PageQueryDto): Promise<DeploymentEventPage> {
     return this.deployments.events(userId, deploymentId, q.limit, q.cursor);
   }

@@ -1,4 +1,4 @@
-import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, createParamDecorator, ExecutionContext, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ValidateIf } from 'class-validator';
 import { FieldProblem, invalidInput } from '../../../../libs/domain/src';
 
@@ -53,3 +53,6 @@ export function parseIfMatch(header: unknown): number | undefined {
   if (!m) throw invalidInput('If-Match must be a deployment generation such as "3"', [{ field: 'If-Match', message: 'must be a generation number' }]);
   return Number(m[1]);
 }
+
+/** The parsed If-Match header (documented once with @ApiHeader; a custom decorator keeps Swagger from listing it twice). */
+export const IfMatch = createParamDecorator((_: unknown, ctx: ExecutionContext): number | undefined => parseIfMatch(ctx.switchToHttp().getRequest().headers?.['if-match']));

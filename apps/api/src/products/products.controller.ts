@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ProductsService } from '../../../../libs/domain/src';
 import { AdminOnly, Authenticated } from '../auth/auth.decorators';
 import { PageQueryDto } from '../http/page-query.dto';
@@ -14,12 +14,14 @@ export class ProductsController {
 
   @Post()
   @AdminOnly()
+  @ApiCreatedResponse({ type: ProductResponse })
   async create(@Body() dto: CreateProductDto): Promise<ProductResponse> {
     return ProductResponse.from(await this.products.create(dto));
   }
 
   @Get()
   @Authenticated()
+  @ApiOkResponse({ type: ProductPage })
   async list(@Query() q: PageQueryDto): Promise<ProductPage> {
     const page = await this.products.list(q);
     return { items: page.items.map(ProductResponse.from), nextCursor: page.nextCursor };
@@ -27,12 +29,14 @@ export class ProductsController {
 
   @Get(':productId')
   @Authenticated()
+  @ApiOkResponse({ type: ProductResponse })
   async get(@Param('productId', UuidParam) productId: string): Promise<ProductResponse> {
     return ProductResponse.from(await this.products.get(productId));
   }
 
   @Put(':productId')
   @AdminOnly()
+  @ApiOkResponse({ type: ProductResponse })
   async update(@Param('productId', UuidParam) productId: string, @Body() dto: UpdateProductDto): Promise<ProductResponse> {
     return ProductResponse.from(await this.products.update(productId, dto));
   }
@@ -40,6 +44,7 @@ export class ProductsController {
   @Delete(':productId')
   @AdminOnly()
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted (idempotent)' })
   async delete(@Param('productId', UuidParam) productId: string): Promise<void> {
     await this.products.delete(productId);
   }

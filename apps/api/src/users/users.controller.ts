@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { UsersService } from '../../../../libs/domain/src';
 import { AdminOnly, SelfOrAdmin } from '../auth/auth.decorators';
 import { PageQueryDto } from '../http/page-query.dto';
@@ -14,6 +14,7 @@ export class UsersController {
 
   @Post()
   @AdminOnly()
+  @ApiCreatedResponse({ type: CreatedUserResponse })
   @ApiOperation({ summary: 'Create a user; the response carries its API token, shown once' })
   async create(@Body() dto: CreateUserDto): Promise<CreatedUserResponse> {
     const { user, apiToken } = await this.users.create(dto);
@@ -22,6 +23,7 @@ export class UsersController {
 
   @Get()
   @AdminOnly()
+  @ApiOkResponse({ type: UserPage })
   async list(@Query() q: PageQueryDto): Promise<UserPage> {
     const page = await this.users.list(q);
     return { items: page.items.map(UserResponse.from), nextCursor: page.nextCursor };
@@ -29,6 +31,7 @@ export class UsersController {
 
   @Get(':userId')
   @SelfOrAdmin()
+  @ApiOkResponse({ type: UserResponse })
   async get(@Param('userId', UuidParam) userId: string): Promise<UserResponse> {
     return UserResponse.from(await this.users.get(userId));
   }
@@ -36,6 +39,7 @@ export class UsersController {
   @Delete(':userId')
   @AdminOnly()
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted (idempotent)' })
   async delete(@Param('userId', UuidParam) userId: string): Promise<void> {
     await this.users.delete(userId);
   }
