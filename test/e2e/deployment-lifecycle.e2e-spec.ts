@@ -154,6 +154,11 @@ describe('deployment lifecycle on the local stack', () => {
     expect(pvcAfter.map((p) => p.metadata.uid)).toEqual(pvcBefore.map((p) => p.metadata.uid));
     expect((await events(api, seed.userId, d2.id)).some((e) => e.type === 'upgrade-requested')).toBe(true);
 
+    // Backwards, straight to the workflow: recorded as rejected, nothing changes.
+    await signal({ templateId: seed.templates['1.0.0'] });
+    await poll('backwards rejection', () => events(api, seed.userId, d2.id), (evs) => evs.filter((e) => e.type === 'upgrade-rejected').length === 2, 30_000);
+    expect(await waitForStatus(api, seed.userId, d2.id, () => true)).toMatchObject({ generation: 2, desiredTemplateId: seed.templates['1.1.0'], appliedTemplateId: seed.templates['1.1.0'] });
+
     await api.http.delete(`/users/${seed.userId}/deployments/${d2.id}`).set(admin).expect(202);
   });
 
