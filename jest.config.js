@@ -42,7 +42,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/reliability/**/*.rel-spec.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
-      setupFilesAfterEnv: ['<rootDir>/test/setup/timeouts.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/setup/timeouts.ts', '<rootDir>/test/reliability/support/timeouts.ts'],
     },
   ],
 };

@@ -28,6 +28,31 @@ function git(args: string[]): string {
   }
 }
 
+/** Fixed text: how each scenario is produced, and what other suites cover. */
+const HOW = [
+  '- Every suite has a scratch database and a task queue of its own, and runs the worker as the built app (`dist/`) in a child',
+  '  process with its output captured under `.local/logs/reliability/`; fault scenarios use 10 deployments of the small',
+  '  `charts/examples/webapp` chart and delete them at the end (which must work too).',
+  '- **Worker SIGKILL**: SIGKILL to the worker\'s process group (its helm processes die with it) once most releases are',
+  '  `pending-install` (then `pending-upgrade`) under a running helm; a new worker must unlock and converge them.',
+  '- **Temporal restart**: the stack\'s own code (`restartComponent(\'temporal\')` in `scripts/stack`) stops the dev server and',
+  '  starts it again from its SQLite file while helm runs; this disturbs anything else using the stack\'s Temporal at that moment.',
+  '- **Kubernetes API outage**: the shared kube-apiserver is not touched. The worker (and its helm) gets a kubeconfig whose',
+  '  server is a TCP proxy in the test, which refuses connections and cuts the open ones for 60 s.',
+  '- **Postgres outage**: the worker\'s `DATABASE_URL` points at such a proxy, cut for 30 s while helm runs, so the status',
+  '  write-backs meet the outage (the Temporal history must show `recordApplied` retried).',
+  '- **Lost signal**: the API\'s `TEMPORAL_ADDRESS` points at a closed port, so every signal after the commit fails; the',
+  '  supervisor (a 3 s sweep) must start the missing workflows. Values updates whose signal was lost reach running workflows',
+  '  at their next timer (`CAELUS_DRIFT_INTERVAL`, 20 s in the test, 300 s by default).',
+  '- **Authorization**: `test/e2e/auth.e2e-spec.ts` runs every route against anonymous callers, a malformed header, a wrong',
+  '  token, a deleted user\'s token, user A, user B, the bootstrap admin and an admin user; the reliability suite checks that',
+  '  it still lists every documented operation and covers the rest.',
+  '- **Bad input**: the catalogue adds to the cases of `test/e2e/{users,catalog,deployments,http}.e2e-spec.ts`, which it does',
+  '  not repeat; each case must get a 4xx with a message, change no row and start no workflow.',
+  '- **Least privilege**: the ServiceAccount, ClusterRole and binding rendered from `charts/caelus`, a token from the',
+  '  TokenRequest API, and the worker (helm included) using only that token.',
+];
+
 function render(results: ScenarioResult[]): string {
   const byId = new Map(results.map((r) => [r.id, r]));
   const rows = SCENARIOS.map((s) => byId.get(s.id) ?? { ...s, outcome: 'not run', runs: 0, unit: '-', durationMs: 0, notes: [], finishedAt: '' });
@@ -62,6 +87,10 @@ function render(results: ScenarioResult[]): string {
     const observed = [...r.notes, ...('error' in r && r.error ? [`error: ${r.error}`] : [])].join('; ');
     lines.push(`| ${cell(r.title)} | ${r.category} | ${runs} | ${outcomeMark[r.outcome] ?? r.outcome} | ${r.outcome === 'not run' ? '-' : seconds(r.durationMs)} | ${cell(observed) || '-'} |`);
   }
+  lines.push('');
+  lines.push('## How the faults are made');
+  lines.push('');
+  lines.push(...HOW);
   lines.push('');
   lines.push('Specs:');
   lines.push('');
