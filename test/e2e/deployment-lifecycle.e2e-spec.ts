@@ -184,8 +184,9 @@ describe('deployment lifecycle on the local stack', () => {
     await api.http.delete(`/users/${seed.userId}/deployments/${d1.id}`).set(bearer(seed.userToken)).expect(202);
     await waitForStatus(api, seed.userId, d1.id, (x) => x.status === 'deleted');
     expect(await kube.getNamespace(d1.deploymentUid)).toBeUndefined();
-    const desc = await temporal.workflow.getHandle(`deployment-${d1.deploymentUid}`).describe();
-    expect(desc.status.name).toBe('COMPLETED');
+    // `deleted` is written by the workflow's last activity; the run completes right after it.
+    const handle = temporal.workflow.getHandle(`deployment-${d1.deploymentUid}`);
+    await poll('workflow completed', async () => (await handle.describe()).status.name, (s) => s === 'COMPLETED', 30_000, 250);
     const evs = await events(api, seed.userId, d1.id);
     expect(evs.map((e) => e.type)).toEqual(
       expect.arrayContaining(['created', 'applied', 'values-updated', 'upgrade-requested', 'drift-detected', 'drift-corrected', 'delete-requested', 'deleted']),
