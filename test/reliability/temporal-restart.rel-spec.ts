@@ -66,7 +66,8 @@ describe('Temporal server restarted (reliability)', () => {
       });
       expect(problems).toEqual([]);
       expect(worker.child.exitCode).toBeNull();
-      r.note('the worker process survived the restart');
+      const retried = (worker.output().match(/respond_activity_task_completed retried/g) ?? []).length;
+      r.note(`the worker process survived the restart (${retried} activity completions retried by the SDK while the server was away)`);
       r.note(`fleet deleted in ${await deleteFleet(s, fleet)}s`);
     });
   });
