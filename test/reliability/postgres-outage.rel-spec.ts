@@ -58,8 +58,11 @@ describe('Postgres unavailable during status write-back (reliability)', () => {
         await sleep(200);
       }
       await proxy.refuse();
-      r.note(`Postgres cut for the worker with ${pending.length}/${FLEET} helm installs running`);
+      const cutAt = Date.now();
       await sleep(OUTAGE_MS);
+      // On a slow machine helm may still be busy: keep Postgres away until it is done, so the write-backs meet the outage.
+      while ((await helmProcesses(fleet)).length > 0 && Date.now() - cutAt < 150_000) await sleep(1000);
+      r.note(`Postgres cut for the worker for ${Math.round((Date.now() - cutAt) / 1000)}s, from when ${pending.length}/${FLEET} helm installs were running until helm was done`);
       const deployedDuringOutage = (await Promise.all(fleet.map((d) => s.storage.latest(d.deploymentUid, d.deploymentUid)))).filter((rel) => rel?.status === 'deployed').length;
       const rows = await s.db.query<{ status: string }>(`select status from deployments where id = any($1::uuid[])`, [fleet.map((d) => d.id)]);
       r.note(`at the end of the outage: ${deployedDuringOutage} releases deployed by helm, ${rows.filter((x) => x.status === 'ready').length} rows written ready`);
