@@ -47,6 +47,8 @@ export interface CaelusConfig {
   readonly logLevel: string;
   readonly helmTimeoutSeconds: number;
   readonly supervisorIntervalSeconds: number;
+  /** How long a request waits for signalWithStart before answering anyway (the supervisor catches up). */
+  readonly signalTimeoutMs: number;
 }
 
 /** The shape of Temporal's TLSConfig, kept here so the config has no Temporal dependency. */
@@ -214,6 +216,7 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     helmTimeoutSeconds: intIn(env, 'CAELUS_HELM_TIMEOUT', 300, 10, 3600, problems),
     // 0 turns the sweep off (tests that run several workers on one database do).
     supervisorIntervalSeconds: intIn(env, 'CAELUS_SUPERVISOR_INTERVAL', 300, 0, 86400, problems),
+    signalTimeoutMs: intIn(env, 'CAELUS_SIGNAL_TIMEOUT_MS', 15000, 100, 120000, problems),
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -66,7 +66,7 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
     {
       provide: DEPLOYMENT_WORKFLOW_PORT,
       useFactory: (client: Client, cfg: CaelusConfig) =>
-        new TemporalDeploymentWorkflows(client, { namespace: cfg.temporal.namespace, taskQueue: cfg.temporal.taskQueue, uiUrl: cfg.temporal.uiUrl, signalTimeoutMs: 5000 }),
+        new TemporalDeploymentWorkflows(client, { namespace: cfg.temporal.namespace, taskQueue: cfg.temporal.taskQueue, uiUrl: cfg.temporal.uiUrl, signalTimeoutMs: cfg.signalTimeoutMs }),
       inject: [TEMPORAL_CLIENT, CAELUS_CONFIG],
     },
     {
