@@ -7,7 +7,7 @@ import {
   VersionApi,
   createConfiguration,
 } from '@kubernetes/client-node';
-import type { Configuration, KubernetesObject, ResponseContext } from '@kubernetes/client-node';
+import type { Configuration, KubernetesObject, RequestContext, ResponseContext, SecurityAuthentication } from '@kubernetes/client-node';
 
 import { KubeError, toKubeError } from './kube.errors';
 import { describeRef, refOf, type KubeObject, type ObjectRef } from './kube.types';
@@ -70,6 +70,26 @@ class RawObjectApi extends KubernetesObjectApi {
 }
 
 /**
+ * The kubeconfig's authentication, with one undici dispatcher kept for the client's lifetime.
+ * client-node 2.0 builds a new Agent for every request (kubernetes-client/javascript#2893), so
+ * every API call paid a TCP connect and a TLS handshake, on both sides: most of the worker's
+ * CPU in drift checks. Headers (tokens that may rotate) are still applied per request; the
+ * per-request Agent is dropped before it ever connects. Like the library's own websocket agent
+ * cache, the connection identity (CA, client certificate) is the one read first.
+ */
+function sharedDispatcherAuth(kc: KubeConfig): SecurityAuthentication {
+  let shared: ReturnType<RequestContext['getDispatcher']>;
+  return {
+    getName: () => kc.getName(),
+    applySecurityAuthentication: async (ctx: RequestContext) => {
+      await kc.applySecurityAuthentication(ctx);
+      shared ??= ctx.getDispatcher();
+      if (shared) ctx.setDispatcher(shared);
+    },
+  };
+}
+
+/**
  * Thin adapter over @kubernetes/client-node 2.x. It speaks plain objects, never retries and
  * turns every failure into a KubeError carrying `status` and `retryable`.
  */
@@ -88,7 +108,7 @@ export class KubeClient {
     const timeoutMs = options.requestTimeoutMs ?? 30_000;
     const configuration: Configuration = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: kc },
+      authMethods: { default: sharedDispatcherAuth(kc) },
       promiseMiddleware: [
         {
           pre: async (ctx) => {
