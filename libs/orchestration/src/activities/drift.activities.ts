@@ -1,5 +1,5 @@
 import { DeploymentStateService } from '../../../domain/src';
-import { correctDrift, detectDrift, HelmReleaseStorage, KubeClient } from '../../../platform/src';
+import { correctDrift, detectDrift, DriftMemo, HelmReleaseStorage, KubeClient } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
 
@@ -17,7 +17,21 @@ export interface DriftCheckResult {
   corrected: number;
 }
 
+/** Drift memos kept per release; bounded so that deleted deployments do not accumulate. */
+const MAX_MEMOS = 10_000;
+
 export function createDriftActivities({ kube, storage, state, metrics }: DriftActivityDeps) {
+  // Per release: the manifest last checked and what detectDrift remembered about it (parsed
+  // objects, resourceVersions found clean). A new revision's manifest starts a fresh memo.
+  const memos = new Map<string, { manifest: string; memo: DriftMemo }>();
+  const memoFor = (release: string, manifest: string): DriftMemo => {
+    let entry = memos.get(release);
+    memos.delete(release);
+    if (!entry || entry.manifest !== manifest) entry = { manifest, memo: { clean: new Map() } };
+    memos.set(release, entry);
+    if (memos.size > MAX_MEMOS) memos.delete(memos.keys().next().value!);
+    return entry.memo;
+  };
   return {
     /**
      * Compares the deployed release's manifest (read in-process from Helm's storage, no helm
@@ -32,7 +46,7 @@ export function createDriftActivities({ kube, storage, state, metrics }: DriftAc
           reportMetric(() => metrics.driftChecked({ product, outcome: 'release-missing', found: [], corrected: [] }));
           return { releaseMissing: true, drifted: 0, corrected: 0 };
         }
-        const report = await detectDrift(kube, manifest, { namespace: d.deploymentUid, releaseName: d.deploymentUid });
+        const report = await detectDrift(kube, manifest, { namespace: d.deploymentUid, releaseName: d.deploymentUid, memo: memoFor(d.deploymentUid, manifest) });
         const checkedAt = new Date().toISOString();
         const objects = report.objects.map((o) => ({ kind: o.kind, name: o.name, namespace: o.namespace, reason: o.reason, fields: o.fields }));
         if (!report.drifted) {

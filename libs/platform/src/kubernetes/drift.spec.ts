@@ -155,6 +155,32 @@ describe(detectDrift.name, () => {
     const cm = parseManifest(MANIFEST)[0];
     expect((cm.data as Record<string, unknown>).enabled).toBe(true);
   });
+
+  it('with a memo, does not dry-run again objects whose resourceVersion has not moved, and still sees a change', async () => {
+    const memo = { clean: new Map<string, string>() };
+    await expect(detectDrift(kube, MANIFEST, { ...options, memo })).resolves.toEqual({ drifted: false, objects: [] });
+    expect(kube.applied).toHaveLength(2);
+    expect(memo.objects).toHaveLength(2);
+
+    await expect(detectDrift(kube, MANIFEST, { ...options, memo })).resolves.toEqual({ drifted: false, objects: [] });
+    expect(kube.applied).toHaveLength(2);
+
+    // An edit moves the resourceVersion: that object is compared again, and found drifted.
+    const deployment = kube.live.get('Deployment/ns1/web')!;
+    (deployment.spec as { replicas: number }).replicas = 3;
+    deployment.metadata.resourceVersion = '2';
+    const report = await detectDrift(kube, MANIFEST, { ...options, memo });
+    expect(report.objects).toEqual([expect.objectContaining({ kind: 'Deployment', reason: 'modified', fields: ['.spec.replicas'] })]);
+    expect(kube.applied).toHaveLength(3);
+    // Drifted objects are not remembered as clean: the next check compares them again.
+    await detectDrift(kube, MANIFEST, { ...options, memo });
+    expect(kube.applied).toHaveLength(4);
+
+    // A deleted object is missing whatever the memo says.
+    kube.live.delete('ConfigMap/ns1/web-config');
+    const after = await detectDrift(kube, MANIFEST, { ...options, memo });
+    expect(after.objects).toContainEqual(expect.objectContaining({ kind: 'ConfigMap', reason: 'missing' }));
+  });
 });
 
 describe(correctDrift.name, () => {

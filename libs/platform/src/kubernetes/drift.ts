@@ -29,6 +29,20 @@ export interface DriftOptions {
   releaseName?: string;
   /** Objects checked at once (default 4). */
   concurrency?: number;
+  /** Kept by the caller between checks of the same manifest; see DriftMemo. */
+  memo?: DriftMemo;
+}
+
+/**
+ * What detectDrift remembers between checks of one manifest (keep one per manifest text): the
+ * objects parsed from it, and per object the resourceVersion of the live object last found
+ * without drift. A live object whose resourceVersion has not moved since is not dry-run again:
+ * the server would merge the same manifest into the same object. So a steady-state check costs
+ * one GET per object instead of a GET and a dry-run apply, and no YAML parsing.
+ */
+export interface DriftMemo {
+  objects?: KubeObject[];
+  clean: Map<string, string>;
 }
 
 export type DriftKube = Pick<KubeClient, 'get' | 'apply' | 'isNamespaced'>;
@@ -55,8 +69,10 @@ const IGNORED_PATHS: readonly string[][] = [
  * "1", port ints vs strings), so only fields the manifest sets can differ (Flux's approach).
  */
 export async function detectDrift(kube: DriftKube, manifest: string, options: DriftOptions): Promise<DriftReport> {
-  const desired = await desiredObjects(kube, manifest, options);
-  const results = await mapLimit(desired, options.concurrency ?? 4, (obj) => checkObject(kube, obj));
+  const memo = options.memo;
+  const desired = memo?.objects ?? (await desiredObjects(kube, manifest, options));
+  if (memo) memo.objects = desired;
+  const results = await mapLimit(desired, options.concurrency ?? 4, (obj) => checkObject(kube, obj, memo));
   const objects = results.filter((r): r is DriftedObject => r !== undefined);
   return { drifted: objects.length > 0, objects };
 }
@@ -115,13 +131,23 @@ async function desiredObjects(kube: DriftKube, manifest: string, options: DriftO
   return result;
 }
 
-async function checkObject(kube: DriftKube, desired: KubeObject): Promise<DriftedObject | undefined> {
+async function checkObject(kube: DriftKube, desired: KubeObject, memo?: DriftMemo): Promise<DriftedObject | undefined> {
   const ref = refOf(desired);
+  const key = refKey(ref);
   const live = await kube.get(ref);
-  if (!live) return { ...ref, reason: 'missing', fields: [] };
+  if (!live) {
+    memo?.clean.delete(key);
+    return { ...ref, reason: 'missing', fields: [] };
+  }
+  const version = live.metadata.resourceVersion;
+  if (memo && version !== undefined && memo.clean.get(key) === version) return undefined;
   const wouldBe = await kube.apply(desired, { dryRun: true, force: true });
   const fields = diffObjects(wouldBe, live);
-  if (fields.length === 0) return undefined;
+  if (fields.length === 0) {
+    if (memo && version !== undefined) memo.clean.set(key, version);
+    return undefined;
+  }
+  memo?.clean.delete(key);
   return { ...ref, reason: 'modified', fields };
 }
 
