@@ -42,7 +42,9 @@ export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmAc
               data: { revision: unlock.revision ?? null, previousStatus: unlock.previousStatus ?? null },
             });
           }
-          const before = await helm.status(release, namespace);
+          // The newest revision as unlockPending just read it from Helm's storage: what `helm status`
+          // would say, without starting a helm process for it.
+          const before = unlock.revision === undefined ? undefined : { revision: unlock.revision, status: unlock.unlocked ? 'failed' : unlock.previousStatus };
           beat(`helm upgrade --install ${release} (${d.template.version})`);
           try {
             const rel = await helm.upgradeInstall({

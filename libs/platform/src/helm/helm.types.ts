@@ -108,7 +108,7 @@ export interface RollbackOptions extends HelmCallOptions {
 
 export interface UnlockResult {
   unlocked: boolean;
-  /** The revision that was pending and is now failed. */
+  /** The newest revision (when unlocked: the one that was pending and is now failed); absent when there is none. */
   revision?: number;
   previousStatus?: HelmReleaseStatus;
 }
