@@ -281,6 +281,18 @@ describe('persistence', () => {
         expect((await deployments.findById(d.id))?.status).toBe('deleted');
       });
 
+      it('keeps a deletion once it started: only deleting observations land', async () => {
+        const d = await deployment();
+        // The delete commits at generation 2 while a reconcile that read generation 2 runs helm.
+        await deployments.update(d.id, { generation: 2, status: 'deleting', deletedAt: new Date() });
+        expect(await deployments.writeObserved(d.id, 2, { status: 'ready', observedGeneration: 2, lastError: null })).toBe(false);
+        expect(await deployments.writeObserved(d.id, 2, { lastDriftCheckAt: new Date() })).toBe(false);
+        expect(await deployments.findById(d.id)).toMatchObject({ status: 'deleting', observedGeneration: 0 });
+        // The teardown's own failure record still lands.
+        expect(await deployments.writeObserved(d.id, 2, { status: 'deleting', lastError: 'helm uninstall: timed out' })).toBe(true);
+        expect(await deployments.findById(d.id)).toMatchObject({ status: 'deleting', lastError: 'helm uninstall: timed out' });
+      });
+
       it('locks a row for update inside a transaction, so writers queue', async () => {
         const d = await deployment();
         const order: string[] = [];

@@ -61,6 +61,9 @@ export class DeploymentsRepository {
   /**
    * Writes an observation guarded by generation: it lands only while `generation` is still the
    * desired generation, so a slow, older reconcile never overwrites the result of a newer one.
+   * Once deletion has started only the deletion's own observations (status `deleting`) land: a
+   * reconcile that read the row after the delete committed carries the delete's generation, and
+   * its "ready" would otherwise turn the deployment back from `deleting`, so it is never deleted.
    */
   async writeObserved(id: string, generation: number, observed: ObservedState, m?: EntityManager): Promise<boolean> {
     const res = await this.repo(m)
@@ -68,7 +71,7 @@ export class DeploymentsRepository {
       .update(DeploymentEntity)
       .set(observed as DeploymentPatch)
       .where('id = :id AND generation = :generation', { id, generation })
-      .andWhere(`status <> 'deleted'`)
+      .andWhere(observed.status === 'deleting' ? `status <> 'deleted'` : `status NOT IN ('deleting', 'deleted')`)
       .execute();
     return (res.affected ?? 0) > 0;
   }
