@@ -44,6 +44,7 @@ export const SCENARIOS: Pick<ScenarioMeta, 'id' | 'title' | 'category' | 'spec'>
   { id: 'fault-6-lost-signal', title: 'API restarted between the DB commit and the signal', category: 'fault', spec: 'test/reliability/lost-signal.rel-spec.ts' },
   { id: 'race-values-upgrade', title: '50 concurrent values updates racing an upgrade on one deployment', category: 'race', spec: 'test/reliability/races.rel-spec.ts' },
   { id: 'race-if-match', title: 'Concurrent writers with the same If-Match generation', category: 'race', spec: 'test/reliability/races.rel-spec.ts' },
+  { id: 'race-create-delete', title: 'Concurrent creates of one domain name; updates racing a delete', category: 'race', spec: 'test/reliability/races.rel-spec.ts' },
   { id: 'bad-input-catalogue', title: 'Bad-input catalogue over every route', category: 'bad input', spec: 'test/reliability/bad-input.rel-spec.ts' },
   { id: 'authorization-gaps', title: 'Authorization of the routes the e2e matrix does not list', category: 'authorization', spec: 'test/reliability/authorization.rel-spec.ts' },
   { id: 'secrets-never-leak', title: 'A secret value never appears in responses, logs, events, history or helm output', category: 'secrets', spec: 'test/reliability/secrets.rel-spec.ts' },

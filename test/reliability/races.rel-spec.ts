@@ -117,4 +117,48 @@ describe('races on one deployment (reliability)', () => {
       await waitAll(s, [d], `ready at generation ${latest.generation}`, readyAt(latest.generation), 240_000);
     });
   });
+
+  it('lets one of several creates of a domain name win, and orders updates racing a delete', async () => {
+    await scenario('race-create-delete', 0, 'concurrent requests', async (r) => {
+      const base = `/users/${s.seed.userId}/deployments`;
+      const domainName = `race-domain-${Date.now()}.example.com`;
+      const creates = await Promise.all(Array.from({ length: 8 }, (_, i) => s.api.http.post(base).set(s.admin).send({ templateId: s.seed.templates['1.0.0'], domainName, values: { title: `Create ${i}` } })));
+      const won = creates.filter((c) => c.status === 202);
+      const lost = creates.filter((c) => c.status === 409);
+      expect({ won: won.length, lost: lost.length }).toEqual({ won: 1, lost: 7 });
+      for (const l of lost) expect(l.body.fields).toEqual([expect.objectContaining({ field: 'domainName' })]);
+      const [{ n }] = await s.db.query<{ n: string }>(`select count(*)::text as n from deployments where domain_name = $1`, [domainName]);
+      expect(n).toBe('1');
+      const others = await Promise.all(
+        [1, 2].map(async (i) => (await s.api.http.post(base).set(s.admin).send({ templateId: s.seed.templates['1.0.0'], domainName: `race-${i}-${Date.now()}.example.com` }).expect(202)).body as Deployment),
+      );
+      const fleet: Deployment[] = [won[0].body, ...others];
+
+      // On each, updates and a delete at once, while the workflow is installing: each update lands
+      // before the delete (202) or is refused after it (409), and the delete is never undone.
+      const rounds = await Promise.all(
+        fleet.map(async (x) => {
+          const path = `${base}/${x.id}`;
+          const answers = await Promise.all([
+            ...Array.from({ length: 6 }, (_, i) => s.api.http.put(path).set(s.admin).send({ values: { title: `Late ${i}` } }).then((res) => ({ kind: 'put', status: res.status, generation: res.body.generation as number | undefined }))),
+            s.api.http.delete(path).set(s.admin).then((res) => ({ kind: 'delete', status: res.status, generation: res.body.generation as number | undefined })),
+          ]);
+          const del = answers.find((a) => a.kind === 'delete')!;
+          expect(del.status).toBe(202);
+          const puts = answers.filter((a) => a.kind === 'put');
+          expect(puts.every((p) => (p.status === 202 && p.generation! < del.generation!) || p.status === 409)).toBe(true);
+          const timeline = (await allEvents(s, x)).filter((e) => ['created', 'values-updated', 'delete-requested'].includes(e.type));
+          expect(timeline.map((e) => e.generation)).toEqual(Array.from({ length: timeline.length }, (_, i) => i + 1));
+          expect(timeline.at(-1)!.type).toBe('delete-requested');
+          return puts;
+        }),
+      );
+      await waitAll(s, fleet, 'deleted', (v) => v.status === 'deleted', 240_000);
+      for (const x of fleet) expect(await workflowRuns(s, x)).toMatchObject({ byId: 1, byAttribute: 1 });
+      const puts = rounds.flat();
+      r.setRuns(creates.length + 2 + puts.length + fleet.length);
+      const accepted = puts.filter((p) => p.status === 202).length;
+      r.note(`8 creates of one domain: 1 accepted, 7 got 409 on domainName, one row; on 3 installing deployments, 6 updates each racing a delete: ${accepted} landed before it, ${puts.length - accepted} got 409 after it; all deleted, one workflow each`);
+    });
+  });
 });
