@@ -324,6 +324,9 @@ export async function startRelSuite(name: string, options: RelSuiteOptions = {})
     close: async () => {
       await terminateQueue(temporal, taskQueue).catch((err) => process.stderr.write(`[reliability] terminating workflows: ${err}\n`));
       for (const w of workers) await w.stop(5_000);
+      // A scenario that failed half-way leaves releases behind: their namespaces go, whatever state they are in.
+      const leftovers = await db.query<{ uid: string }>(`select deployment_uid as uid from deployments where status <> 'deleted'`).catch(() => []);
+      for (const { uid } of leftovers) await kube.deleteNamespace(uid).catch(() => undefined);
       await connection.close().catch(() => undefined);
       await db.close().catch(() => undefined);
       await api.close().catch(() => undefined);
