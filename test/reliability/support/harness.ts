@@ -5,12 +5,12 @@
  * pending, one workflow per deployment, no lost event).
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, Server, Socket, connect as tcpConnect, AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import request from 'supertest';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { HelmReleaseStorage, KubeClient, KubeObject } from '../../../libs/platform/src';
 import { bearer, createScratchDatabase, startTestApi, TestApi, uniqueName } from '../../support/api';
@@ -23,8 +23,8 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // --- build -------------------------------------------------------------------------------
 
 /**
- * Compiles the apps once per jest run (runInBand: every suite shares process.env). Type errors
- * elsewhere in the tree do not stop the emit; they are the typecheck's business, not ours.
+ * Compiles the apps once per jest run (runInBand: every suite shares process.env). tsc emits even
+ * when it reports type errors; those are `npm run typecheck`'s business, so they only warn here.
  */
 export async function ensureBuilt(): Promise<void> {
   if (process.env.CAELUS_RELIABILITY_BUILT === '1') return;
@@ -97,7 +97,7 @@ export function startApp(app: 'worker' | 'api', env: Record<string, string>, nam
   };
 }
 
-/** The environment children inherit: the stack's endpoints, without what a test may have overridden. */
+/** What children inherit: this process's environment (the stack's endpoints); callers set the rest explicitly. */
 function baseEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
