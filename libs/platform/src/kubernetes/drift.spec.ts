@@ -1,4 +1,4 @@
-import { correctDrift, detectDrift, diffObjects, formatPath, type DriftKube } from './drift';
+import { correctDrift, detectDrift, diffObjects, formatPath, type DriftKube, type DriftMemo } from './drift';
 import type { ApplyOptions } from './kube.client';
 import { refOf, type KubeObject, type ObjectRef } from './kube.types';
 import { parseManifest } from './manifest';
@@ -157,7 +157,7 @@ describe(detectDrift.name, () => {
   });
 
   it('with a memo, does not dry-run again objects whose resourceVersion has not moved, and still sees a change', async () => {
-    const memo = { clean: new Map<string, string>() };
+    const memo: DriftMemo = { clean: new Map<string, string>() };
     await expect(detectDrift(kube, MANIFEST, { ...options, memo })).resolves.toEqual({ drifted: false, objects: [] });
     expect(kube.applied).toHaveLength(2);
     expect(memo.objects).toHaveLength(2);
