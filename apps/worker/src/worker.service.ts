@@ -72,6 +72,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       plainHttpRegistries: cfg.plainHttpRegistries,
       allowedChartRoots: cfg.chartRoots,
       logger: platformLogger,
+      maxConcurrent: cfg.helmConcurrency,
     });
     const activities = createDeploymentActivities({
       state: this.state,

@@ -46,6 +46,8 @@ export interface CaelusConfig {
   readonly rateLimit: { readonly limit: number; readonly ttlSeconds: number };
   readonly logLevel: string;
   readonly helmTimeoutSeconds: number;
+  /** Helm processes one worker runs at once; more helm steps wait for a slot (their activities keep heartbeating). */
+  readonly helmConcurrency: number;
   readonly supervisorIntervalSeconds: number;
   /** How long a request waits for signalWithStart before answering anyway (the supervisor catches up). */
   readonly signalTimeoutMs: number;
@@ -214,6 +216,7 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     },
     logLevel: env.LOG_LEVEL ?? 'info',
     helmTimeoutSeconds: intIn(env, 'CAELUS_HELM_TIMEOUT', 300, 10, 3600, problems),
+    helmConcurrency: intIn(env, 'CAELUS_HELM_CONCURRENCY', 10, 1, 1000, problems),
     // 0 turns the sweep off (tests that run several workers on one database do).
     supervisorIntervalSeconds: intIn(env, 'CAELUS_SUPERVISOR_INTERVAL', 300, 0, 86400, problems),
     signalTimeoutMs: intIn(env, 'CAELUS_SIGNAL_TIMEOUT_MS', 15000, 100, 120000, problems),

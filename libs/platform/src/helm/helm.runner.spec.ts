@@ -191,6 +191,34 @@ describe(HelmRunner.name, () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     });
 
+    it('runs at most maxConcurrent helm processes; a cancelled wait starts nothing', async () => {
+      const sut = runner('hang', { maxConcurrent: 1, killGraceMs: 200 });
+      const first = new AbortController();
+      const second = new AbortController();
+      let secondStarted = false;
+      let firstRunning!: () => void;
+      const running = new Promise<void>((r) => (firstRunning = r));
+      const a = sut.upgradeInstall({ ...request, signal: first.signal, onProgress: (line) => line === 'started' && firstRunning() });
+      await running;
+      const b = sut.upgradeInstall({ ...request, signal: second.signal, onProgress: () => (secondStarted = true) });
+      setTimeout(() => second.abort(), 300);
+      // The second call waits for the slot the first holds, and gives up when its signal aborts.
+      await expect(b).rejects.toMatchObject({ kind: 'transient', message: 'helm upgrade was cancelled' });
+      expect(secondStarted).toBe(false);
+      first.abort();
+      await expect(a).rejects.toMatchObject({ kind: 'transient' });
+      // The slot is free again: a third call starts.
+      const third = new AbortController();
+      let thirdStarted = false;
+      const onProgress = (line: string) => {
+        if (line !== 'started') return;
+        thirdStarted = true;
+        third.abort();
+      };
+      await expect(sut.upgradeInstall({ ...request, signal: third.signal, onProgress })).rejects.toMatchObject({ kind: 'transient' });
+      expect(thirdStarted).toBe(true);
+    }, 20_000);
+
     it('does not start helm for an already aborted signal', async () => {
       const sut = runner('ok');
       await expect(sut.upgradeInstall({ ...request, signal: AbortSignal.abort() })).rejects.toMatchObject({ kind: 'transient' });

@@ -37,6 +37,8 @@ const QUICK_TIMEOUT_SECONDS = 60;
 const MIN_SCRUB_LENGTH = 4;
 /** Stderr kept for classification; older output is dropped. */
 const MAX_STDERR_CHARS = 256 * 1024;
+/** Helm processes run at once unless HelmRunnerOptions.maxConcurrent says otherwise. */
+export const DEFAULT_HELM_CONCURRENCY = 10;
 
 interface RunResult {
   code: number | null;
@@ -63,9 +65,11 @@ interface RunOptions extends HelmCallOptions {
 export class HelmRunner {
   private readonly logger: PlatformLogger;
   private storageInstance?: HelmReleaseStorage;
+  private readonly slots: Slots;
 
   constructor(private readonly options: HelmRunnerOptions) {
     this.logger = options.logger ?? silentLogger;
+    this.slots = new Slots(options.maxConcurrent ?? DEFAULT_HELM_CONCURRENCY);
   }
 
   /** `helm upgrade --install … --wait`: installs or upgrades the release and returns the new revision. */
@@ -323,7 +327,18 @@ export class HelmRunner {
     });
   }
 
-  private run(args: string[], opts: RunOptions): Promise<RunResult> {
+  /** Runs helm once a slot is free (see HelmRunnerOptions.maxConcurrent). */
+  private async run(args: string[], opts: RunOptions): Promise<RunResult> {
+    if (opts.signal?.aborted) throw cancelled(opts.operation);
+    const release = await this.slots.acquire(opts.signal, () => cancelled(opts.operation));
+    try {
+      return await this.spawnHelm(args, opts);
+    } finally {
+      release();
+    }
+  }
+
+  private spawnHelm(args: string[], opts: RunOptions): Promise<RunResult> {
     const { signal, onProgress } = opts;
     if (signal?.aborted) return Promise.reject(cancelled(opts.operation));
     const scrub = makeScrubber(opts.values, opts.valuesFile, opts.publicStrings);
@@ -388,6 +403,46 @@ export class HelmRunner {
         resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: scrub(stderr) });
       });
     });
+  }
+}
+
+/** A counting semaphore; a waiter whose signal aborts leaves the queue and gets the given error. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`maxConcurrent must be a positive integer, got ${size}`);
+    this.free = size;
+  }
+
+  async acquire(signal: AbortSignal | undefined, onAbort: () => Error): Promise<() => void> {
+    if (this.free > 0) {
+      this.free--;
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', abort);
+          resolve();
+        };
+        const abort = () => {
+          const i = this.waiting.indexOf(wake);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(onAbort());
+        };
+        this.waiting.push(wake);
+        signal?.addEventListener('abort', abort, { once: true });
+      });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      // The slot goes straight to the next waiter, if any.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
   }
 }
 

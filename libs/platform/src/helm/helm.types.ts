@@ -40,6 +40,12 @@ export interface HelmRunnerOptions {
   env?: Readonly<Record<string, string>>;
   /** Time between SIGTERM and SIGKILL when a helm process is cancelled (default 5 s). */
   killGraceMs?: number;
+  /**
+   * Helm processes this runner runs at once (default 10); further calls wait for a free slot
+   * (a cancelled wait starts nothing). Dozens of concurrent `--wait` processes on a small machine
+   * starve each other, the worker and the API server they all poll.
+   */
+  maxConcurrent?: number;
 }
 
 /** Common to every call that may run long. */
