@@ -1,0 +1,119 @@
+/**
+ * 2) Throughput: N deployments created at once, wall time until all are ready, against N direct
+ * helm installs started at once. The helm side runs first; its releases stay until the clean-up.
+ * CPU seconds of every process involved are recorded for both sides: on two cores, throughput
+ * is bounded by CPU, so they say where the time goes.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Breakdown, breakdowns, meanBreakdown, roundBreakdown } from '../lib/breakdown';
+import { BenchContext, createDeployment, domainFor, pickChart, USER_VALUES, waitAllReady } from '../lib/context';
+import { helmInstall, mergedValues } from '../lib/helm';
+import { readCpu, REPO } from '../lib/procs';
+import { log, mapLimit, round, sleep, summarize } from '../lib/util';
+
+export async function throughputPhase(ctx: BenchContext) {
+  ctxRef = ctx;
+  const n = ctx.opts.throughputN;
+  // The helm releases stay until the clean-up (deleting them would load the cluster while the
+  // Caelus side is measured), so both sides together need 2n ClusterIPs.
+  const variant = await pickChart(ctx, 2 * n, 'throughput');
+  const chart = ctx.charts[variant];
+  log(`throughput: ${n} direct helm installs at once`);
+  const releases = Array.from({ length: n }, (_, i) => `${ctx.prefix}-t${i}`);
+  const helmCpu0 = cpuNow();
+  const t0 = Date.now();
+  const helmRuns = await mapLimit(releases, n, (release, i) => helmInstall(ctx.helm, chart, release, mergedValues(chart, USER_VALUES, release, domainFor(ctx, 200_000 + i))));
+  const helmWall = Math.max(...helmRuns.map((r) => r.endedAt)) - t0;
+  const helmFailed = helmRuns.filter((r) => !r.ok);
+  if (helmFailed.length) log(`  ${helmFailed.length} helm installs failed, e.g. ${helmFailed[0].error}`);
+  const helmCpu = cpuSince(helmCpu0);
+  log(`  helm: ${(helmWall / 1000).toFixed(1)} s; now ${n} Caelus deployments at once`);
+  await sleep(2_000);
+  const caelusCpu0 = cpuNow();
+
+  const c0 = Date.now();
+  const created = await mapLimit(Array.from({ length: n }), n, () => createDeployment(ctx, variant));
+  const postsDone = Date.now();
+  const ready = await waitAllReady(ctx, created.map((d) => d.id), 30 * 60_000, 250);
+  const caelusWall = Math.max(...[...ready.values()].map((r) => r.observedAt)) - c0;
+  const caelusCpu = cpuSince(caelusCpu0);
+  log(`  caelus: ${(caelusWall / 1000).toFixed(1)} s (POSTs took ${((postsDone - c0) / 1000).toFixed(1)} s)`);
+
+  const items = created.map((d) => ({ d, ready: ready.get(d.id)! }));
+  const bds = await breakdowns(ctx.temporal, items);
+  const slowestIdx = items.reduce((best, it, i) => (it.ready.observedAt > items[best].ready.observedAt ? i : best), 0);
+  const applyStarts = bds.filter((b): b is Breakdown => !!b);
+  return {
+    n,
+    concurrency: n,
+    chart: variant === 'example' ? 'charts/examples/webapp-1.0.0' : 'charts/examples/webapp-1.0.0, Service headless',
+    helm_wall_s: round(helmWall / 1000),
+    caelus_wall_s: round(caelusWall / 1000),
+    ratio: round(caelusWall / helmWall),
+    target: 1.5,
+    helm_failed: helmFailed.length,
+    helm_install_ms: summarize(helmRuns.map((r) => r.ms)),
+    caelus_post_ms: summarize(created.map((d) => d.postEndedAt - d.postStartedAt)),
+    caelus_posts_wall_s: round((postsDone - c0) / 1000),
+    caelus_ready_ms: summarize(items.map((it) => it.ready.observedAt - c0)),
+    cpu_seconds: {
+      note: 'CPU seconds spent while each side ran (all threads); machine = all processes on the machine, including other users of it',
+      helm_side: helmCpu,
+      caelus_side: caelusCpu,
+    },
+    where_the_time_goes: {
+      note: 'mean per deployment, ms; from the POST to ready; queue = schedule-to-start in Temporal, run = start-to-close on the worker',
+      mean: meanBreakdown(bds),
+      slowest: roundBreakdown(bds[slowestIdx]),
+      apply_release_ms: summarize(applyStarts.map((b) => b.activity_run_ms.applyRelease ?? 0)),
+    },
+  };
+}
+
+/** Machine-wide busy CPU seconds, from /proc/stat (all cores, every process on the machine). */
+function machineBusy(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  const busy = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6] + cpu[7];
+  return busy / 100;
+}
+
+function pidOf(...parts: string[]): number | undefined {
+  try {
+    return Number(readFileSync(join(REPO, ...parts), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+let ctxRef: BenchContext | undefined;
+
+/** CPU counters of the processes that do the work on either side. */
+function cpuNow(): Record<string, number> {
+  const ctx = ctxRef!;
+  const self = (pid?: number) => {
+    try {
+      return pid ? readCpu(pid) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const worker = self(ctx.worker?.pid);
+  const bench = self(process.pid);
+  return {
+    machine: machineBusy(),
+    worker: worker?.self ?? NaN,
+    helm_under_worker: worker?.children ?? NaN,
+    helm_under_bench: bench?.children ?? NaN,
+    api: self(ctx.apiProc.pid)?.self ?? NaN,
+    temporal: self(pidOf('.local', 'pids', 'temporal.pid'))?.self ?? NaN,
+    kube_apiserver: self(pidOf('.local', 'kwok', 'clusters', 'caelus', 'pids', 'kube-apiserver.pid'))?.self ?? NaN,
+    etcd: self(pidOf('.local', 'kwok', 'clusters', 'caelus', 'pids', 'etcd.pid'))?.self ?? NaN,
+  };
+}
+
+function cpuSince(start: Record<string, number>): Record<string, number> {
+  const now = cpuNow();
+  return Object.fromEntries(Object.keys(start).map((k) => [k, round(now[k] - start[k], 1)]));
+}
