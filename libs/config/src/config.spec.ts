@@ -77,8 +77,11 @@ describe(loadConfig.name, () => {
   });
 
   describe('worker concurrency', () => {
-    it('defaults to 50 activities at once', () => {
-      expect(loadConfig(base).maxConcurrentActivities).toBe(50);
+    it('defaults to 200 activities and 10 helm processes at once', () => {
+      expect(loadConfig(base).maxConcurrentActivities).toBe(200);
+      expect(loadConfig(base).helmConcurrency).toBe(10);
+      expect(loadConfig({ ...base, CAELUS_HELM_CONCURRENCY: '4' }).helmConcurrency).toBe(4);
+      expect(problems({ ...base, CAELUS_HELM_CONCURRENCY: '0' })).toHaveLength(1);
       expect(loadConfig({ ...base, CAELUS_WORKER_MAX_CONCURRENT_ACTIVITIES: '8' }).maxConcurrentActivities).toBe(8);
       expect(problems({ ...base, CAELUS_WORKER_MAX_CONCURRENT_ACTIVITIES: '0' })).toHaveLength(1);
     });

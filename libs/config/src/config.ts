@@ -21,7 +21,7 @@ export interface CaelusConfig {
   readonly kubeconfig: string | undefined;
   /** True when running in a Kubernetes pod without KUBECONFIG: clients use the pod's service account. */
   readonly inCluster: boolean;
-  /** Activities one worker process runs at once; each helm step is a helm process (~70 MB). */
+  /** Activities one worker process runs at once; helm processes among them are bounded by helmConcurrency. */
   readonly maxConcurrentActivities: number;
   readonly metrics: {
     /** The worker's HTTP listener for /metrics and its probes; 0 turns it off. */
@@ -196,7 +196,9 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     },
     kubeconfig,
     inCluster: !kubeconfig && Boolean(env.KUBERNETES_SERVICE_HOST),
-    maxConcurrentActivities: intIn(env, 'CAELUS_WORKER_MAX_CONCURRENT_ACTIVITIES', 50, 1, 1000, problems),
+    // Helm steps waiting for one of the helmConcurrency slots hold an activity slot: keep plenty,
+    // so drift checks and database writes do not queue behind them.
+    maxConcurrentActivities: intIn(env, 'CAELUS_WORKER_MAX_CONCURRENT_ACTIVITIES', 200, 1, 1000, problems),
     metrics: {
       workerPort: intIn(env, 'CAELUS_WORKER_METRICS_PORT', 9464, 0, 65535, problems),
       temporalPort: intIn(env, 'CAELUS_TEMPORAL_METRICS_PORT', 9465, 0, 65535, problems),
