@@ -8,6 +8,8 @@ import { fetchParsedHistory, ParsedHistory, workflowIdFor } from './temporal';
 import { mapLimit, mean, round } from './util';
 
 export interface Breakdown {
+  /** Workflow tasks and activities that waited more than 5 s in Temporal's queues. */
+  slow_queue_steps: number;
   total_ms: number;
   /** POST round trip: validation, the DB transaction, signalWithStart. */
   api_post_ms: number;
@@ -39,6 +41,7 @@ export function breakdown(d: Deployment, ready: ReadyInfo, h: ParsedHistory): Br
   // The loop's steps run one after another, so what the steps do not cover is time between them.
   const covered = steps.reduce((a, s) => a + (s.completedAt! - s.scheduledAt), 0);
   return {
+    slow_queue_steps: steps.filter((s) => (s.startedAt ?? s.scheduledAt) - s.scheduledAt > 5_000).length,
     total_ms: ready.observedAt - d.postStartedAt,
     api_post_ms: d.postEndedAt - d.postStartedAt,
     to_workflow_start_ms: h.workflowStartedAt - d.postStartedAt,
@@ -62,6 +65,7 @@ export function meanBreakdown(list: (Breakdown | undefined)[]): Breakdown | unde
   const m = (f: (b: Breakdown) => number) => round(mean(xs.map(f)), 0);
   const names = [...new Set(xs.flatMap((b) => Object.keys(b.activity_run_ms)))];
   return {
+    slow_queue_steps: round(mean(xs.map((b) => b.slow_queue_steps)), 2),
     total_ms: m((b) => b.total_ms),
     api_post_ms: m((b) => b.api_post_ms),
     to_workflow_start_ms: m((b) => b.to_workflow_start_ms),
@@ -76,4 +80,9 @@ export function meanBreakdown(list: (Breakdown | undefined)[]): Breakdown | unde
 
 export function roundBreakdown(b: Breakdown | undefined): Breakdown | undefined {
   return b ? meanBreakdown([b]) : undefined;
+}
+
+/** Steps, over all deployments, that waited more than 5 s in Temporal's queues. */
+export function countSlowSteps(list: (Breakdown | undefined)[]): number {
+  return list.reduce((a, b) => a + (b?.slow_queue_steps ?? 0), 0);
 }

@@ -4,9 +4,9 @@
  * CPU seconds of every process involved are recorded for both sides: on two cores, throughput
  * is bounded by CPU, so they say where the time goes.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Breakdown, breakdowns, meanBreakdown, roundBreakdown } from '../lib/breakdown';
+import { Breakdown, breakdowns, countSlowSteps, meanBreakdown, roundBreakdown } from '../lib/breakdown';
 import { BenchContext, createDeployment, domainFor, pickChart, USER_VALUES, waitAllReady } from '../lib/context';
 import { helmInstall, mergedValues } from '../lib/helm';
 import { readCpu, REPO } from '../lib/procs';
@@ -32,12 +32,14 @@ export async function throughputPhase(ctx: BenchContext) {
   await sleep(2_000);
   const caelusCpu0 = cpuNow();
 
+  const logFrom = temporalLogSize();
   const c0 = Date.now();
   const created = await mapLimit(Array.from({ length: n }), n, () => createDeployment(ctx, variant));
   const postsDone = Date.now();
   const ready = await waitAllReady(ctx, created.map((d) => d.id), 30 * 60_000, 250);
   const caelusWall = Math.max(...[...ready.values()].map((r) => r.observedAt)) - c0;
   const caelusCpu = cpuSince(caelusCpu0);
+  const serverErrors = temporalServerErrors(logFrom, ctx.prefix);
   log(`  caelus: ${(caelusWall / 1000).toFixed(1)} s (POSTs took ${((postsDone - c0) / 1000).toFixed(1)} s)`);
 
   const items = created.map((d) => ({ d, ready: ready.get(d.id)! }));
@@ -61,6 +63,11 @@ export async function throughputPhase(ctx: BenchContext) {
       note: 'CPU seconds spent while each side ran (all threads); machine = all processes on the machine, including other users of it',
       helm_side: helmCpu,
       caelus_side: caelusCpu,
+    },
+    temporal_dev_server: {
+      note: "the local Temporal (temporal server start-dev, SQLite) under the burst: persistence operations that failed for this run's workflows (context canceled / deadline exceeded) and were retried with backoff, from .local/logs/temporal.log; steps that waited more than 5 s in Temporal's queues",
+      failed_operations: serverErrors,
+      steps_queued_over_5s: countSlowSteps(bds),
     },
     where_the_time_goes: {
       note: 'mean per deployment, ms; from the POST to ready; queue = schedule-to-start in Temporal, run = start-to-close on the worker',
@@ -116,4 +123,31 @@ function cpuNow(): Record<string, number> {
 function cpuSince(start: Record<string, number>): Record<string, number> {
   const now = cpuNow();
   return Object.fromEntries(Object.keys(start).map((k) => [k, round(now[k] - start[k], 1)]));
+}
+
+const TEMPORAL_LOG = join(REPO, '.local', 'logs', 'temporal.log');
+
+function temporalLogSize(): number {
+  try {
+    return statSync(TEMPORAL_LOG).size;
+  } catch {
+    return -1;
+  }
+}
+
+/** Lines the Temporal dev server logged since `from` about failed persistence or task processing for this run's workflows. */
+function temporalServerErrors(from: number, prefix: string): Record<string, number> | null {
+  if (from < 0) return null;
+  try {
+    const buf = readFileSync(TEMPORAL_LOG);
+    const counts: Record<string, number> = {};
+    for (const line of buf.subarray(from).toString('utf8').split('\n')) {
+      if (!line.includes(`wf-id=deployment-${prefix}`)) continue;
+      const msg = /msg="([^"]+)"/.exec(line)?.[1];
+      if (msg && /level=(WARN|ERROR)/.test(line)) counts[msg] = (counts[msg] ?? 0) + 1;
+    }
+    return counts;
+  } catch {
+    return null;
+  }
 }
