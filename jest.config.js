@@ -40,10 +40,6 @@ module.exports = {
       ...common,
       displayName: 'reliability',
       testMatch: ['<rootDir>/test/reliability/**/*.rel-spec.ts'],
-      // The 10-deployment worker-kill scenario is not yet stable in CI: on a loaded 2-core machine it
-      // sometimes cannot catch a release pending under a running helm before killing. The
-      // single-deployment kill (test/e2e/worker-crash) runs always; CAELUS_RELIABILITY_ALL=1 runs this too.
-      testPathIgnorePatterns: process.env.CAELUS_RELIABILITY_ALL === '1' ? [] : ['/node_modules/', 'worker-kill\\.rel-spec'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/setup/timeouts.ts', '<rootDir>/test/reliability/support/timeouts.ts'],

@@ -3,9 +3,7 @@
  * kube-apiserver is not touched: the worker (and the helm it runs) gets a kubeconfig whose server
  * is a TCP proxy in this test, and the proxy refuses connections and cuts the open ones for 60 s.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { convergenceProblems, createDeployments, deleteFleet, Deployment, helmProcesses, kubeconfigVia, readyAt, RelSuite, releasesPending, sleep, startRelSuite, TcpProxy, waitAll } from './support/harness';
+import { convergenceProblems, createDeployments, deleteFleet, Deployment, helmProcesses, kubeProxy, readyAt, RelSuite, releasesPending, sleep, startRelSuite, TcpProxy, waitAll } from './support/harness';
 import { scenario } from './support/results';
 import { FLEET } from './support/fleet-size';
 
@@ -14,11 +12,11 @@ const OUTAGE_MS = Number(process.env.CAELUS_REL_KUBE_OUTAGE_MS ?? 60_000);
 describe('Kubernetes API unavailable (reliability)', () => {
   let s: RelSuite;
   let proxy: TcpProxy;
+  let kubeconfig: string;
 
   beforeAll(async () => {
     s = await startRelSuite('kube');
-    const server = new URL((parseYaml(readFileSync(process.env.KUBECONFIG!, 'utf8')) as { clusters: { cluster: { server: string } }[] }).clusters[0].cluster.server);
-    proxy = await TcpProxy.start(server.hostname, Number(server.port || 443));
+    ({ proxy, kubeconfig } = await kubeProxy(s.stack.KUBECONFIG, `kube-outage-${s.seed.productId.slice(0, 8)}`));
   });
 
   afterAll(async () => {
@@ -28,7 +26,6 @@ describe('Kubernetes API unavailable (reliability)', () => {
 
   it(`converges after the Kubernetes API was unreachable for ${OUTAGE_MS / 1000} s`, async () => {
     await scenario('fault-4-kube-outage', FLEET, 'deployments', async (r) => {
-      const kubeconfig = kubeconfigVia(s.stack.KUBECONFIG, `https://${proxy.address}`, `kube-outage-${s.seed.productId.slice(0, 8)}`);
       const worker = s.startWorker('a', { KUBECONFIG: kubeconfig });
       const fleet: Deployment[] = await createDeployments(s, FLEET);
 

@@ -2,59 +2,140 @@
  * Faults 1 and 2: the worker SIGKILLed (its whole process group, helm included, as when its pod
  * dies) while helm installs ten releases, and again while it upgrades them. A new worker must
  * unlock the releases helm left pending and bring every deployment to the state last asked for.
+ *
+ * Each helm run holds its release pending for a few seconds only, and on a busy two-core machine
+ * the ten runs are staggered, so few would be pending at any one moment. A gate makes the moment
+ * certain: the releases' PersistentVolumeClaims ask for a storage class nothing provisions, so
+ * `helm --wait` holds every release pending until the test binds a PersistentVolume to the claim.
+ * The kill comes while all ten wait; the gate opens afterwards, for the new worker.
  */
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { REPO } from '../support/lifecycle';
+import { exampleChart } from '../support/lifecycle';
 import { convergenceProblems, createDeployments, deleteFleet, Deployment, helmProcesses, readyAt, RelSuite, releasesPending, sleep, startRelSuite, waitAll } from './support/harness';
 import { scenario } from './support/results';
 import { FLEET } from './support/fleet-size';
 
-/** Polls until at least `want` releases are pending with helm running, or `maxMs` passed with at least one. */
-async function waitForPending(s: RelSuite, fleet: Deployment[], op: 'install' | 'upgrade', want: number, maxMs = 90_000): Promise<string[]> {
+const GATE = `caelus-rel-gate-${randomBytes(3).toString('hex')}`;
+const CHART_ROOT = join(REPO, '.local', 'reliability', 'charts');
+const GATED_CHART = join(CHART_ROOT, 'webapp-gated-1.1.0');
+const CHART_ROOTS = `${join(REPO, 'charts')},${CHART_ROOT}`;
+
+/** charts/examples/webapp-1.1.0 plus a `cache` claim of its own class: an upgrade to it waits for that claim. */
+function writeGatedChart(): void {
+  rmSync(GATED_CHART, { recursive: true, force: true });
+  mkdirSync(CHART_ROOT, { recursive: true });
+  cpSync(join(REPO, 'charts', 'examples', 'webapp-1.1.0'), GATED_CHART, { recursive: true });
+  writeFileSync(
+    join(GATED_CHART, 'templates', 'cache-pvc.yaml'),
+    [
+      'apiVersion: v1',
+      'kind: PersistentVolumeClaim',
+      'metadata:',
+      '  name: {{ include "webapp.fullname" . }}-cache',
+      '  labels:',
+      '    {{- include "webapp.labels" . | nindent 4 }}',
+      'spec:',
+      '  accessModes: ["ReadWriteOnce"]',
+      '  storageClassName: {{ .Values.cache.storageClassName | quote }}',
+      '  resources:',
+      '    requests:',
+      '      storage: 1Gi',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(GATED_CHART, 'values.yaml'), `${readFileSync(join(GATED_CHART, 'values.yaml'), 'utf8')}\ncache:\n  storageClassName: ""\n`);
+  const schema = JSON.parse(readFileSync(join(GATED_CHART, 'values.schema.json'), 'utf8'));
+  schema.properties.cache = { type: 'object', properties: { storageClassName: { type: 'string' } } };
+  writeFileSync(join(GATED_CHART, 'values.schema.json'), JSON.stringify(schema, null, 2));
+}
+
+/** Binds a PersistentVolume of the gate class to the claim `<uid>-<claim>` of each deployment. */
+async function openGate(s: RelSuite, fleet: Deployment[], claim: 'data' | 'cache'): Promise<void> {
+  for (const d of fleet) {
+    await s.kube.apply({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: `${d.deploymentUid}-${claim}`, labels: { 'caelus.dev/reliability-gate': GATE } },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: GATE,
+        persistentVolumeReclaimPolicy: 'Retain',
+        hostPath: { path: `/tmp/${GATE}/${d.deploymentUid}-${claim}` },
+        claimRef: { namespace: d.deploymentUid, name: `${d.deploymentUid}-${claim}` },
+      },
+    } as never);
+  }
+}
+
+/** Waits until every release of the fleet is pending-<op> with its helm process running. */
+async function waitForAllPending(s: RelSuite, fleet: Deployment[], op: 'install' | 'upgrade', maxMs = 180_000): Promise<string[]> {
   const started = Date.now();
-  let best: string[] = [];
   for (;;) {
-    const pending = await releasesPending(s, fleet, op);
     const running = await helmProcesses(fleet);
-    const live = pending.filter((uid) => running.some((l) => l.includes(uid)));
-    if (live.length > best.length) best = live;
-    if (live.length >= want) return live;
-    if (Date.now() - started > maxMs) {
-      if (best.length) return live.length ? live : best;
-      throw new Error(`no release reached pending-${op} with helm running within ${maxMs / 1000}s`);
-    }
-    await sleep(100);
+    const live = (await releasesPending(s, fleet, op)).filter((uid) => running.some((l) => l.includes(uid)));
+    if (live.length === fleet.length) return live;
+    if (Date.now() - started > maxMs) throw new Error(`only ${live.length}/${fleet.length} releases pending-${op} under a running helm after ${maxMs / 1000}s`);
+    await sleep(500);
   }
 }
 
 describe('worker killed mid-helm (reliability)', () => {
   let s: RelSuite;
   let fleet: Deployment[];
+  let gated: { install: string; upgrade: string };
 
   beforeAll(async () => {
-    s = await startRelSuite('kill');
+    writeGatedChart();
+    s = await startRelSuite('kill', { apiEnv: { CAELUS_CHART_ROOTS: CHART_ROOTS } });
+    const add = async (version: string, body: Record<string, unknown>) => {
+      const res = await s.api.http.post(`/products/${s.seed.productId}/templates`).set(s.admin).send({ version, ...body });
+      if (res.status !== 201) throw new Error(`template ${version}: ${res.status} ${res.text}`);
+      return res.body.id as string;
+    };
+    const v1 = exampleChart('1.0.0');
+    const v2 = exampleChart('1.1.0');
+    const persistence = { size: '1Gi', storageClassName: GATE };
+    gated = {
+      install: await add('2.0.0', { ...v1, defaultValues: { ...v1.defaultValues, persistence } }),
+      upgrade: await add('2.1.0', {
+        chartRef: GATED_CHART,
+        chartVersion: '1.1.0',
+        defaultValues: { ...v2.defaultValues, persistence, cache: { storageClassName: GATE } },
+        valuesSchema: JSON.parse(readFileSync(join(GATED_CHART, 'values.schema.json'), 'utf8')),
+      }),
+    };
   });
 
   afterAll(async () => {
     await s?.close();
+    const pvs = await s?.kube.list('v1', 'PersistentVolume', { labelSelector: `caelus.dev/reliability-gate=${GATE}` }).catch(() => []);
+    for (const pv of pvs ?? []) await s.kube.delete({ apiVersion: 'v1', kind: 'PersistentVolume', name: pv.metadata.name }).catch(() => undefined);
+    rmSync(GATED_CHART, { recursive: true, force: true });
   });
 
   it('converges after a SIGKILL during helm install', async () => {
     await scenario('fault-1-kill-install', FLEET, 'deployments', async (r) => {
-      let worker = s.startWorker('install-a');
-      fleet = await createDeployments(s, FLEET);
-      const pending = await waitForPending(s, fleet, 'install', Math.ceil(FLEET * 0.8));
+      let worker = s.startWorker('install-a', { CAELUS_CHART_ROOTS: CHART_ROOTS });
+      fleet = await createDeployments(s, FLEET, undefined, gated.install);
+      const pending = await waitForAllPending(s, fleet, 'install');
       await worker.kill();
       const stuck = await releasesPending(s, fleet, 'install');
       r.note(`killed with ${pending.length}/${FLEET} releases pending-install under a running helm; ${stuck.length} still pending after the kill`);
-      expect(stuck.length).toBeGreaterThan(0);
+      expect(stuck).toHaveLength(FLEET);
 
+      await openGate(s, fleet, 'data');
       const restarted = Date.now();
-      worker = s.startWorker('install-b');
+      worker = s.startWorker('install-b', { CAELUS_CHART_ROOTS: CHART_ROOTS });
       await waitAll(s, fleet, 'ready at generation 1', readyAt(1), 300_000);
       r.note(`all ready ${Math.round((Date.now() - restarted) / 1000)}s after the new worker started`);
       const problems = await convergenceProblems(s, fleet, {
         generation: 1,
         chartVersion: '1.0.0',
-        templateId: s.seed.templates['1.0.0'],
+        templateId: gated.install,
         events: [
           ['created', 1],
           ['applied', 1],
@@ -74,24 +155,25 @@ describe('worker killed mid-helm (reliability)', () => {
       const before = await countEvents(s, fleet, 'unlocked');
       await Promise.all(
         fleet.map(async (d) => {
-          const res = await s.api.http.post(`/users/${s.seed.userId}/deployments/${d.id}/upgrade`).set(s.admin).send({ templateId: s.seed.templates['1.1.0'] });
+          const res = await s.api.http.post(`/users/${s.seed.userId}/deployments/${d.id}/upgrade`).set(s.admin).send({ templateId: gated.upgrade });
           if (res.status !== 202) throw new Error(`upgrade: ${res.status} ${res.text}`);
         }),
       );
-      const pending = await waitForPending(s, fleet, 'upgrade', Math.ceil(FLEET * 0.8));
+      const pending = await waitForAllPending(s, fleet, 'upgrade');
       for (const w of s.workers) await w.kill();
       const stuck = await releasesPending(s, fleet, 'upgrade');
       r.note(`killed with ${pending.length}/${FLEET} releases pending-upgrade under a running helm; ${stuck.length} still pending after the kill`);
-      expect(stuck.length).toBeGreaterThan(0);
+      expect(stuck).toHaveLength(FLEET);
 
+      await openGate(s, fleet, 'cache');
       const restarted = Date.now();
-      s.startWorker('upgrade-b');
+      s.startWorker('upgrade-b', { CAELUS_CHART_ROOTS: CHART_ROOTS });
       await waitAll(s, fleet, 'ready at generation 2', readyAt(2), 300_000);
       r.note(`all ready ${Math.round((Date.now() - restarted) / 1000)}s after the new worker started`);
       const problems = await convergenceProblems(s, fleet, {
         generation: 2,
         chartVersion: '1.1.0',
-        templateId: s.seed.templates['1.1.0'],
+        templateId: gated.upgrade,
         events: [
           ['created', 1],
           ['applied', 1],
@@ -105,8 +187,7 @@ describe('worker killed mid-helm (reliability)', () => {
       r.note(`${unlocked} releases unlocked by the new worker`);
       expect(unlocked).toBeGreaterThanOrEqual(stuck.length);
 
-      const secs = await deleteFleet(s, fleet);
-      r.note(`fleet deleted in ${secs}s`);
+      r.note(`fleet deleted in ${await deleteFleet(s, fleet)}s`);
     });
   });
 });

@@ -142,13 +142,16 @@ export async function startApiProcess(env: Record<string, string>, name: string)
 
 /**
  * 127.0.0.1:<port> → target. `refuse()` closes the listener and cuts every open connection, so
- * clients get ECONNREFUSED/ECONNRESET as when the server is down; `restore()` listens again.
+ * clients get ECONNREFUSED/ECONNRESET as when the server is down; `restore()` listens again;
+ * `latencyMs` makes the server slow.
  */
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   port = 0;
   refusing = false;
+  /** Added to every response chunk while set: a slow server, which stretches helm's operations. */
+  latencyMs = 0;
   connections = 0;
 
   private constructor(
@@ -166,6 +169,25 @@ export class TcpProxy {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** Server → client, each chunk held back `latencyMs` (in order) while a latency is set. */
+  private relay(from: Socket, to: Socket): void {
+    let chain = Promise.resolve();
+    from.on('data', (chunk: Buffer) => {
+      const delay = this.latencyMs;
+      if (!delay) {
+        chain = chain.then(() => {
+          if (!to.destroyed) to.write(chunk);
+        });
+        return;
+      }
+      chain = chain.then(async () => {
+        await sleep(delay);
+        if (!to.destroyed) to.write(chunk);
+      });
+    });
+    from.on('end', () => void chain.then(() => to.end()));
+  }
+
   private listen(port: number): Promise<void> {
     const server = createServer((client) => {
       this.connections += 1;
@@ -181,7 +203,7 @@ export class TcpProxy {
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
       client.pipe(upstream);
-      upstream.pipe(client);
+      this.relay(upstream, client);
     });
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -221,6 +243,14 @@ export class TcpProxy {
   async close(): Promise<void> {
     await this.refuse();
   }
+}
+
+/** A TCP proxy in front of the cluster's API server, and a copy of the kubeconfig that goes through it. */
+export async function kubeProxy(kubeconfig: string, name: string): Promise<{ proxy: TcpProxy; kubeconfig: string }> {
+  const doc = parseYaml(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[] };
+  const server = new URL(doc.clusters[0].cluster.server);
+  const proxy = await TcpProxy.start(server.hostname, Number(server.port || 443));
+  return { proxy, kubeconfig: kubeconfigVia(kubeconfig, `https://${proxy.address}`, name) };
 }
 
 /** A copy of a kubeconfig whose cluster server is `server` (e.g. a proxy), written next to the logs. */
@@ -360,13 +390,18 @@ export interface DeploymentView {
   values: Record<string, unknown>;
 }
 
-export async function createDeployments(s: RelSuite, count: number, values: (i: number) => Record<string, unknown> = (i) => ({ title: `Fleet ${i}` })): Promise<Deployment[]> {
+export async function createDeployments(
+  s: RelSuite,
+  count: number,
+  values: (i: number) => Record<string, unknown> = (i) => ({ title: `Fleet ${i}` }),
+  templateId = s.seed.templates['1.0.0'],
+): Promise<Deployment[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const res = await s.api.http
         .post(`/users/${s.seed.userId}/deployments`)
         .set(s.admin)
-        .send({ templateId: s.seed.templates['1.0.0'], domainName: `${uniqueName(s.name.slice(0, 10))}.example.com`, values: values(i) });
+        .send({ templateId, domainName: `${uniqueName(s.name.slice(0, 10))}.example.com`, values: values(i) });
       if (res.status !== 202) throw new Error(`create ${i}: ${res.status} ${res.text}`);
       return res.body as Deployment;
     }),
