@@ -142,16 +142,13 @@ export async function startApiProcess(env: Record<string, string>, name: string)
 
 /**
  * 127.0.0.1:<port> → target. `refuse()` closes the listener and cuts every open connection, so
- * clients get ECONNREFUSED/ECONNRESET as when the server is down; `restore()` listens again;
- * `latencyMs` makes the server slow.
+ * clients get ECONNREFUSED/ECONNRESET as when the server is down; `restore()` listens again.
  */
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   port = 0;
   refusing = false;
-  /** Added to every response chunk while set: a slow server, which stretches helm's operations. */
-  latencyMs = 0;
   connections = 0;
 
   private constructor(
@@ -169,25 +166,6 @@ export class TcpProxy {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** Server → client, each chunk held back `latencyMs` (in order) while a latency is set. */
-  private relay(from: Socket, to: Socket): void {
-    let chain = Promise.resolve();
-    from.on('data', (chunk: Buffer) => {
-      const delay = this.latencyMs;
-      if (!delay) {
-        chain = chain.then(() => {
-          if (!to.destroyed) to.write(chunk);
-        });
-        return;
-      }
-      chain = chain.then(async () => {
-        await sleep(delay);
-        if (!to.destroyed) to.write(chunk);
-      });
-    });
-    from.on('end', () => void chain.then(() => to.end()));
-  }
-
   private listen(port: number): Promise<void> {
     const server = createServer((client) => {
       this.connections += 1;
@@ -203,7 +181,7 @@ export class TcpProxy {
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
       client.pipe(upstream);
-      this.relay(upstream, client);
+      upstream.pipe(client);
     });
     this.server = server;
     return new Promise((resolve, reject) => {
