@@ -12,20 +12,19 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { REPO } from '../support/lifecycle';
-import { exampleChart } from '../support/lifecycle';
+import { exampleChart, REPO } from '../support/lifecycle';
 import { convergenceProblems, createDeployments, deleteFleet, Deployment, helmProcesses, readyAt, RelSuite, releasesPending, sleep, startRelSuite, waitAll } from './support/harness';
 import { scenario } from './support/results';
 import { FLEET } from './support/fleet-size';
 
 const GATE = `caelus-rel-gate-${randomBytes(3).toString('hex')}`;
-const CHART_ROOT = join(REPO, '.local', 'reliability', 'charts');
+// A directory of this run's own: several checkouts' runs may share .local/ at once.
+const CHART_ROOT = join(REPO, '.local', 'reliability', 'charts', GATE);
 const GATED_CHART = join(CHART_ROOT, 'webapp-gated-1.1.0');
 const CHART_ROOTS = `${join(REPO, 'charts')},${CHART_ROOT}`;
 
 /** charts/examples/webapp-1.1.0 plus a `cache` claim of its own class: an upgrade to it waits for that claim. */
 function writeGatedChart(): void {
-  rmSync(GATED_CHART, { recursive: true, force: true });
   mkdirSync(CHART_ROOT, { recursive: true });
   cpSync(join(REPO, 'charts', 'examples', 'webapp-1.1.0'), GATED_CHART, { recursive: true });
   writeFileSync(
@@ -114,7 +113,7 @@ describe('worker killed mid-helm (reliability)', () => {
     await s?.close();
     const pvs = await s?.kube.list('v1', 'PersistentVolume', { labelSelector: `caelus.dev/reliability-gate=${GATE}` }).catch(() => []);
     for (const pv of pvs ?? []) await s.kube.delete({ apiVersion: 'v1', kind: 'PersistentVolume', name: pv.metadata.name }).catch(() => undefined);
-    rmSync(GATED_CHART, { recursive: true, force: true });
+    rmSync(CHART_ROOT, { recursive: true, force: true });
   });
 
   it('converges after a SIGKILL during helm install', async () => {
