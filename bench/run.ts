@@ -209,7 +209,11 @@ async function setUp(
   const example = exampleChart('1.0.0');
   const chartRoot = mkdtempSync(join(tmpdir(), `caelus-${prefix}-charts-`));
   cleanups.push(async () => rmSync(chartRoot, { recursive: true, force: true }));
-  const charts: Record<ChartVariant, ExampleChart> = { example, headless: headlessVariant(example, chartRoot) };
+  const headless = headlessVariant(example, chartRoot);
+  // For the idle phase's extra deployments: no ClusterIP and no pods (the local cluster's single
+  // fake node takes 500 pods), the same objects for the drift check to compare.
+  const idle = { ...headless, defaultValues: { ...headless.defaultValues, replicas: 0 } };
+  const charts: Record<ChartVariant, ExampleChart> = { example, headless, idle };
 
   const taskQueue = `caelus-bench-${runId}`;
   const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
@@ -258,7 +262,7 @@ async function setUp(
   for (const [variant, chart] of Object.entries(charts) as [ChartVariant, ExampleChart][]) {
     const template = await expectStatus(
       api.request<{ id: string }>('POST', `/products/${product.id}/templates`, {
-        version: variant === 'example' ? chart.version : `${chart.version}-headless`,
+        version: variant === 'example' ? chart.version : `${chart.version}-${variant}`,
         chartRef: chart.dir,
         chartVersion: chart.version,
         defaultValues: chart.defaultValues,

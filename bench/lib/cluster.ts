@@ -67,3 +67,16 @@ export async function waitNamespacesGone(k: KubectlEnv, names: string[], timeout
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
+
+/** Pods the cluster's nodes still take: their allocatable pods minus the pods that are not finished. */
+export async function freePods(k: KubectlEnv): Promise<number | undefined> {
+  const kubectl = (args: string[]) => run(join(k.toolsBin, 'kubectl'), ['--kubeconfig', k.kubeconfig, ...args], { maxBuffer: 256 * 1024 * 1024 });
+  try {
+    const nodes = JSON.parse((await kubectl(['get', 'nodes', '-o', 'json'])).stdout) as { items: { status?: { allocatable?: { pods?: string } } }[] };
+    const capacity = nodes.items.reduce((a, n) => a + Number(n.status?.allocatable?.pods ?? 0), 0);
+    const pods = (await kubectl(['get', 'pods', '-A', '--no-headers', '--field-selector', 'status.phase!=Succeeded,status.phase!=Failed'])).stdout.split('\n').filter(Boolean).length;
+    return capacity - pods;
+  } catch {
+    return undefined;
+  }
+}

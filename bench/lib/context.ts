@@ -1,6 +1,6 @@
 /** What every phase works with: the apps under test, the stack, the seeded catalog and the bookkeeping for clean-up. */
 import type { Client } from '@temporalio/client';
-import { freeServiceIps, KubectlEnv } from './cluster';
+import { freePods, freeServiceIps, KubectlEnv } from './cluster';
 import { deploymentRows, ScratchDb } from './db';
 import type { ExampleChart, HelmEnv } from './helm';
 import { ApiClient, expectStatus } from './http';
@@ -47,7 +47,7 @@ export interface BenchContext {
   worker?: AppProcess;
   temporal: Client;
   taskQueue: string;
-  /** The example chart, and its variant with a headless Service (see headlessVariant). */
+  /** The example chart; its variant with a headless Service (see headlessVariant); that variant with 0 replicas by default. */
   charts: Record<ChartVariant, ExampleChart>;
   helm: HelmEnv;
   kubectl: KubectlEnv;
@@ -61,7 +61,7 @@ export interface BenchContext {
 
 export const USER_VALUES = { title: 'Bench' };
 
-export type ChartVariant = 'example' | 'headless';
+export type ChartVariant = 'example' | 'headless' | 'idle';
 
 /** Free ClusterIPs kept for everyone else using the shared cluster. */
 const SERVICE_IP_MARGIN = 20;
@@ -75,6 +75,12 @@ export async function pickChart(ctx: BenchContext, need: number, phase: string):
   if (!ips || ips.free - SERVICE_IP_MARGIN >= need) return 'example';
   log(`${phase}: ${need} ClusterIPs needed, ${ips.free} of ${ips.capacity} free: using the example chart with a headless Service`);
   return 'headless';
+}
+
+/** Whether the cluster's nodes take `need` more pods, keeping a margin for the other users of the shared cluster. */
+export async function podsFit(ctx: BenchContext, need: number): Promise<boolean> {
+  const free = await freePods(ctx.kubectl);
+  return free === undefined || free - SERVICE_IP_MARGIN >= need;
 }
 
 export function domainFor(ctx: BenchContext, i: number): string {

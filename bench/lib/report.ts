@@ -60,6 +60,13 @@ export function renderResults(r: Json): string {
     lines.push('| Side | Machine | helm processes | Worker (Node) | API | Temporal | kube-apiserver | etcd |', '|---|---|---|---|---|---|---|---|');
     lines.push(`| Direct helm | ${h.machine} | ${h.helm_under_bench} | – | – | ${h.temporal} | ${h.kube_apiserver} | ${h.etcd} |`);
     lines.push(`| Caelus | ${c.machine} | ${c.helm_under_worker} | ${c.worker} | ${c.api} | ${c.temporal} | ${c.kube_apiserver} | ${c.etcd} |`, '');
+    const tds = t.temporal_dev_server;
+    if (tds?.failed_operations) {
+      const failed = Object.entries(tds.failed_operations)
+        .map(([k, v]) => `${v} × "${k}"`)
+        .join(', ');
+      lines.push(`Temporal dev server during the Caelus side: ${failed || 'no failed operations'}; ${tds.steps_queued_over_5s} workflow tasks or activities waited more than 5 s in its queues.`, '');
+    }
   }
   if (i) {
     const threads = Object.entries(i.worker_threads_cpu_fraction ?? {})

@@ -27,14 +27,14 @@ export async function idlePhase(ctx: BenchContext) {
   const interval = ctx.opts.driftIntervalSeconds * 1000;
   const missing = Math.max(0, ctx.opts.idleN - ctx.deployments.length);
   if (missing) {
-    log(`idle: creating ${missing} more deployments (headless Service; ${ctx.deployments.length} live already) for ${ctx.opts.idleN}`);
+    log(`idle: creating ${missing} more deployments (headless Service, 0 replicas; ${ctx.deployments.length} live already) for ${ctx.opts.idleN}`);
     const t = Date.now();
-    await createReady(ctx, missing, 20, 30 * 60_000, 'headless');
+    await createReady(ctx, missing, 20, 60 * 60_000, 'idle');
     log(`  created and ready in ${((Date.now() - t) / 1000).toFixed(0)} s`);
   }
   const live = [...ctx.deployments];
   const n = live.length;
-  const headless = live.length - live.filter((d) => d.variant === 'example').length;
+  const byVariant = (v: string) => live.filter((d) => d.variant === v).length;
   // Let the creation burst drain (last workflow tasks, first drift timers armed).
   await sleep(5_000);
 
@@ -114,7 +114,7 @@ export async function idlePhase(ctx: BenchContext) {
   const perEvent = median(eventsPerCheck);
   return {
     workflows: n,
-    workflows_with_headless_service: headless,
+    workflows_by_chart: { example: byVariant('example'), headless_service: byVariant('headless'), headless_service_0_replicas: byVariant('idle') },
     drift_interval_s: interval / 1000,
     intervals: perInterval.length,
     window_s: round(windowS, 1),

@@ -4,7 +4,7 @@
  * moments of the shared machine hit both sides alike; one warm-up pair is not counted.
  */
 import { breakdowns, meanBreakdown } from '../lib/breakdown';
-import { BenchContext, createDeployment, domainFor, pickChart, USER_VALUES, waitAllReady } from '../lib/context';
+import { BenchContext, createDeployment, domainFor, pickChart, podsFit, USER_VALUES, waitAllReady } from '../lib/context';
 import { helmInstall, mergedValues } from '../lib/helm';
 import { log, median, percentile, round, summarize } from '../lib/util';
 
@@ -17,6 +17,7 @@ export async function overheadPhase(ctx: BenchContext) {
   // Both sides' releases stay until the clean-up (deleting namespaces would load the cluster
   // during later measurements), so both need ClusterIPs.
   const variant = await pickChart(ctx, 2 * (runs + 1), 'overhead');
+  if (!(await podsFit(ctx, 2 * (runs + 1)))) throw new Error(`overhead: the cluster's nodes do not take ${2 * (runs + 1)} more pods; use fewer --runs`);
   const chart = ctx.charts[variant];
   log(`overhead: ${runs} runs each (+1 warm-up pair), alternating helm and Caelus`);
   for (let i = -1; i < runs; i++) {

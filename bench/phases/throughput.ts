@@ -1,13 +1,15 @@
 /**
  * 2) Throughput: N deployments created at once, wall time until all are ready, against N direct
- * helm installs started at once. The helm side runs first; its releases stay until the clean-up.
+ * helm installs started at once. The helm side runs first; its releases stay until the clean-up
+ * (or are deleted before the Caelus side when the cluster cannot take both sides' pods).
  * CPU seconds of every process involved are recorded for both sides: on two cores, throughput
  * is bounded by CPU, so they say where the time goes.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Breakdown, breakdowns, countSlowSteps, meanBreakdown, roundBreakdown } from '../lib/breakdown';
-import { BenchContext, createDeployment, domainFor, pickChart, USER_VALUES, waitAllReady } from '../lib/context';
+import { deleteNamespaces, waitNamespacesGone } from '../lib/cluster';
+import { BenchContext, createDeployment, domainFor, pickChart, podsFit, USER_VALUES, waitAllReady } from '../lib/context';
 import { helmInstall, mergedValues } from '../lib/helm';
 import { readCpu, REPO } from '../lib/procs';
 import { log, mapLimit, round, sleep, summarize } from '../lib/util';
@@ -16,8 +18,11 @@ export async function throughputPhase(ctx: BenchContext) {
   ctxRef = ctx;
   const n = ctx.opts.throughputN;
   // The helm releases stay until the clean-up (deleting them would load the cluster while the
-  // Caelus side is measured), so both sides together need 2n ClusterIPs.
-  const variant = await pickChart(ctx, 2 * n, 'throughput');
+  // Caelus side is measured) when the cluster takes both sides' pods and ClusterIPs; otherwise
+  // they are deleted, and gone, before the Caelus side starts.
+  const keepHelm = await podsFit(ctx, 2 * n);
+  if (!(await podsFit(ctx, n))) throw new Error(`throughput: the cluster's nodes do not take ${n} more pods; use a smaller --throughput`);
+  const variant = await pickChart(ctx, keepHelm ? 2 * n : n, 'throughput');
   const chart = ctx.charts[variant];
   log(`throughput: ${n} direct helm installs at once`);
   const releases = Array.from({ length: n }, (_, i) => `${ctx.prefix}-t${i}`);
@@ -29,6 +34,11 @@ export async function throughputPhase(ctx: BenchContext) {
   if (helmFailed.length) log(`  ${helmFailed.length} helm installs failed, e.g. ${helmFailed[0].error}`);
   const helmCpu = cpuSince(helmCpu0);
   log(`  helm: ${(helmWall / 1000).toFixed(1)} s; now ${n} Caelus deployments at once`);
+  if (!keepHelm) {
+    log(`  (deleting the helm releases first: the cluster does not take ${2 * n} more pods)`);
+    await deleteNamespaces(ctx.kubectl, releases);
+    await waitNamespacesGone(ctx.kubectl, releases, 600_000);
+  }
   await sleep(2_000);
   const caelusCpu0 = cpuNow();
 
@@ -50,6 +60,7 @@ export async function throughputPhase(ctx: BenchContext) {
     n,
     concurrency: n,
     chart: variant === 'example' ? 'charts/examples/webapp-1.0.0' : 'charts/examples/webapp-1.0.0, Service headless',
+    helm_releases_deleted_before_caelus_side: !keepHelm,
     helm_wall_s: round(helmWall / 1000),
     caelus_wall_s: round(caelusWall / 1000),
     ratio: round(caelusWall / helmWall),
