@@ -40,6 +40,14 @@ describe(classifyHelmOutput.name, () => {
     ['transient', 'Error: UPGRADE FAILED: the server is currently unable to handle the request (get deployments.apps web)'],
     ['transient', 'Error: UPGRADE FAILED: Operation cannot be fulfilled on deployments.apps "web": the object has been modified'],
     ['transient', 'Error: something nobody has seen before'],
+    // Network trouble wrapped in messages that otherwise mean bad values or a missing chart.
+    [
+      'transient',
+      'Error: INSTALLATION FAILED: unable to build kubernetes objects from release manifest: error validating "": error validating data: failed to download openapi: Get "https://127.0.0.1:45879/openapi/v2?timeout=32s": dial tcp 127.0.0.1:45879: connect: connection refused',
+    ],
+    ['transient', 'Error: UPGRADE FAILED: failed to create resource: Post "https://127.0.0.1:6443/api/v1/namespaces/a/configmaps": read tcp 127.0.0.1:50000->127.0.0.1:6443: read: connection reset by peer'],
+    ['transient', 'Error: INSTALLATION FAILED: failed to fetch oci://127.0.0.1:5001/charts/webapp: Get "http://127.0.0.1:5001/v2/": dial tcp 127.0.0.1:5001: connect: connection refused'],
+    ['transient', 'Error: UPGRADE FAILED: Get "https://127.0.0.1:6443/api/v1/namespaces/a/secrets": net/http: TLS handshake timeout'],
   ] as const)('classifies %s: %s', (kind, stderr) => {
     expect(classifyHelmOutput(stderr)).toBe(kind);
   });

@@ -34,6 +34,14 @@ const RULES: readonly { kind: HelmErrorKind; pattern: RegExp }[] = [
   { kind: 'pending', pattern: /another operation \(install\/upgrade\/rollback\) is in progress/i },
   // Said with "is forbidden", but it passes once the old namespace is gone.
   { kind: 'transient', pattern: /because it is being terminated/i },
+  // The API server (or registry) could not be reached. Helm wraps these in any message, such as
+  // "unable to build kubernetes objects from release manifest: error validating data: failed to
+  // download openapi: … connection refused", which must not read as bad values.
+  {
+    kind: 'transient',
+    pattern:
+      /dial tcp \S+: connect: (connection refused|connection timed out|no route to host|network is unreachable)|connection reset by peer|\bi\/o timeout\b|TLS handshake timeout|http2: (client connection lost|server sent GOAWAY)|unexpected EOF|use of closed network connection|failed to download openapi|Kubernetes cluster unreachable|the server is currently unable to handle the request|etcdserver: (request timed out|leader changed)/i,
+  },
   {
     kind: 'invalid-values',
     pattern:
