@@ -5,7 +5,7 @@
  * longest history. A probe restarts one workflow with a low continue-as-new threshold and
  * signals it until it continues as new, to show that runs stay bounded.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchContext, createReady, Deployment } from '../lib/context';
 import { readCpu, readMemory, readThreadCpu, REPO } from '../lib/procs';
@@ -43,7 +43,18 @@ export async function idlePhase(ctx: BenchContext) {
     kube_apiserver: pidFrom(join(REPO, '.local', 'kwok', 'clusters', 'caelus', 'pids', 'kube-apiserver.pid')),
     etcd: pidFrom(join(REPO, '.local', 'kwok', 'clusters', 'caelus', 'pids', 'etcd.pid')),
   };
-  const othersAt = () => Object.fromEntries(Object.entries(others).map(([k, pid]) => [k, pid ? readCpu(pid).self : NaN]));
+  // Another user of the shared stack may restart one of these meanwhile: then its figure is NaN
+  // and the result says so.
+  const othersAt = () =>
+    Object.fromEntries(
+      Object.entries(others).map(([k, pid]) => {
+        try {
+          return [k, pid ? readCpu(pid).self : NaN];
+        } catch {
+          return [k, NaN];
+        }
+      }),
+    );
 
   log(`idle: measuring ${n} live workflows over ${ctx.opts.idleIntervals} drift intervals of ${interval / 1000} s`);
   const start = Date.now();
@@ -109,6 +120,10 @@ export async function idlePhase(ctx: BenchContext) {
     h.steps.filter((s) => s.name === 'checkDrift' && s.completedAt !== undefined && s.startedAt !== undefined && s.completedAt >= start).map((s) => s.completedAt! - s.startedAt!),
   );
 
+  const restarted = Object.entries(others)
+    .filter(([, pid]) => pid !== undefined && !existsSync(`/proc/${pid}`))
+    .map(([k]) => k);
+  if (restarted.length) log(`  note: ${restarted.join(', ')} restarted during the window (someone else's test?): figures disturbed`);
   const probe = await continueAsNewProbe(ctx, live[0]);
   const cpuFraction = (cpu1.self - cpu0.self) / windowS;
   const perEvent = median(eventsPerCheck);
@@ -149,6 +164,7 @@ export async function idlePhase(ctx: BenchContext) {
         .filter(([, f]) => f >= 0.001)
         .sort((a, b) => b[1] - a[1]),
     ),
+    restarted_during_window: restarted,
     other_processes_cpu_fraction: Object.fromEntries(Object.keys(others).map((k) => [k, round((others1[k] - others0[k]) / windowS)])),
   };
 }
