@@ -56,6 +56,16 @@ export class TemporalComponent implements Component {
           this.dbFile,
           '--log-level',
           'warn',
+          // The dev server persists through one SQLite connection. In its default rollback-journal
+          // mode with synchronous=FULL every commit waits for fsyncs, and under a burst of workflows
+          // its persistence calls time out ("context deadline exceeded") and their tasks are retried
+          // seconds later. WAL with synchronous=NORMAL commits without an fsync and still survives a
+          // killed server process (only an OS crash can lose the last commits): the stack's own
+          // restart test relies on that.
+          '--sqlite-pragma',
+          'journal_mode=wal',
+          '--sqlite-pragma',
+          'synchronous=normal',
           ...TEMPORAL_SEARCH_ATTRIBUTES.flatMap((sa) => ['--search-attribute', `${sa}=Keyword`]),
         ];
         log(`temporal: starting dev server (state ${path.relative(process.cwd(), this.dbFile) || this.dbFile})`);
