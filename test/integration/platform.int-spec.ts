@@ -20,6 +20,7 @@ import {
   detectDrift,
   encodeReleaseData,
   ensureNamespace,
+  type DriftMemo,
   type KubeObject,
 } from '../../libs/platform/src';
 
@@ -164,8 +165,37 @@ describe('platform adapters on the local stack', () => {
     expect((await manifest()).trim()).toBe(fromHelm?.trim());
   });
 
+  it('reads metadata only: names, labels and resourceVersions without contents', async () => {
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', name: release, namespace: ns };
+    const meta = await kube.getMetadata(ref);
+    expect(meta).toMatchObject({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: release, namespace: ns, resourceVersion: expect.any(String) } });
+    expect(meta).not.toHaveProperty('spec');
+    expect(meta?.metadata.resourceVersion).toBe((await kube.get(ref))?.metadata.resourceVersion);
+    await expect(kube.getMetadata({ ...ref, name: 'not-there' })).resolves.toBeUndefined();
+
+    const secrets = await kube.listSecretMetadata(ns, `owner=helm,name=${release}`);
+    expect(secrets.length).toBeGreaterThanOrEqual(2);
+    for (const s of secrets) {
+      expect(s).toMatchObject({ apiVersion: 'v1', kind: 'Secret', metadata: { labels: { owner: 'helm', name: release } } });
+      expect(s).not.toHaveProperty('data');
+    }
+  });
+
   describe('drift', () => {
     const opts = { namespace: ns, releaseName: release };
+
+    it('with a memo, checks unchanged objects by metadata and still sees an edit', async () => {
+      const memo: DriftMemo = { clean: new Map() };
+      await expect(detectDrift(kube, await manifest(), { ...opts, memo })).resolves.toEqual({ drifted: false, objects: [] });
+      expect(memo.clean.size).toBeGreaterThanOrEqual(4);
+      await expect(detectDrift(kube, await manifest(), { ...opts, memo })).resolves.toEqual({ drifted: false, objects: [] });
+      const ref = { apiVersion: 'apps/v1', kind: 'Deployment', name: release, namespace: ns };
+      await kube.mergePatch(ref, { spec: { replicas: 2 } });
+      const drift = await detectDrift(kube, await manifest(), { ...opts, memo });
+      expect(drift.objects).toEqual([expect.objectContaining({ kind: 'Deployment', reason: 'modified', fields: ['.spec.replicas'] })]);
+      await correctDrift(kube, await manifest(), drift, opts);
+      await expect(detectDrift(kube, await manifest(), { ...opts, memo })).resolves.toEqual({ drifted: false, objects: [] });
+    });
 
     it('finds none right after the upgrade', async () => {
       await expect(detectDrift(kube, await manifest(), opts)).resolves.toEqual({ drifted: false, objects: [] });

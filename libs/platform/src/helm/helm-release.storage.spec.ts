@@ -48,6 +48,19 @@ class FakeKube {
     return this.secrets;
   }
 
+  reads: string[] = [];
+
+  async listSecretMetadata(_namespace: string, labelSelector?: string): Promise<KubeObject[]> {
+    this.selectors.push(`metadata:${labelSelector ?? ''}`);
+    const wanted = /status=(\w+)/.exec(labelSelector ?? '')?.[1];
+    return this.secrets.filter((s) => !wanted || s.metadata.labels?.status === wanted).map(({ data: _data, ...rest }) => rest as KubeObject);
+  }
+
+  async readSecret(_namespace: string, name: string): Promise<KubeObject | undefined> {
+    this.reads.push(name);
+    return this.secrets.find((s) => s.metadata.name === name);
+  }
+
   async patchSecret(namespace: string, name: string, patch: Record<string, unknown>): Promise<KubeObject> {
     this.patches.push({ namespace, name, patch });
     return this.secrets[0];
@@ -96,7 +109,37 @@ describe(HelmReleaseStorage.name, () => {
     kube.secrets = [secret(payload(2, 'deployed', 'kind: A')), secret(payload(1, 'superseded')), secret(payload(3, 'failed'))];
 
     await expect(sut.readDeployedManifest('web', 'ns1')).resolves.toBe('kind: A');
-    expect(kube.selectors).toEqual(['owner=helm,name=web']);
+    expect(kube.selectors).toEqual(['metadata:owner=helm,name=web,status=deployed']);
+    expect(kube.reads).toEqual(['sh.helm.release.v1.web.v2']);
+  });
+
+  it('reads and decodes a deployed revision again only when its Secret changed', async () => {
+    const p = payload(2, 'deployed', 'kind: A');
+    kube.secrets = [secret(p, '7')];
+    await expect(sut.readDeployedManifest('web', 'ns1')).resolves.toBe('kind: A');
+    await expect(sut.readDeployedManifest('web', 'ns1')).resolves.toBe('kind: A');
+    expect(kube.reads).toHaveLength(1);
+    // Same name, new resourceVersion: read again.
+    kube.secrets = [secret({ ...p, manifest: 'kind: B' }, '8')];
+    await expect(sut.readDeployedManifest('web', 'ns1')).resolves.toBe('kind: B');
+    expect(kube.reads).toHaveLength(2);
+  });
+
+  it('takes the newest deployed revision, and falls back to a full read when it changed under the list', async () => {
+    kube.secrets = [secret(payload(3, 'deployed', 'kind: C')), secret(payload(2, 'deployed', 'kind: B'))];
+    await expect(sut.readDeployedManifest('web', 'ns1')).resolves.toBe('kind: C');
+    const real = kube.readSecret.bind(kube);
+    kube.readSecret = async (ns, name) => ({ ...(await real(ns, name))!, metadata: { ...(await real(ns, name))!.metadata, labels: { status: 'superseded' } } });
+    kube.secrets = [secret(payload(4, 'deployed', 'kind: D'), '9')];
+    await expect(sut.readDeployedManifest('web', 'ns1')).resolves.toBe('kind: D');
+  });
+
+  it('keeps a bounded number of decoded manifests', async () => {
+    const small = new HelmReleaseStorage(kube, 1);
+    kube.secrets = [secret(payload(2, 'deployed', 'kind: A'), '7')];
+    await small.readDeployedManifest('web', 'ns1');
+    await small.readDeployedManifest('web', 'ns2');
+    expect((small as unknown as { manifests: Map<string, unknown> }).manifests.size).toBe(1);
   });
 
   it('orders revisions numerically', async () => {

@@ -64,11 +64,21 @@ function parseLossless(text: string): unknown {
   });
 }
 
-export type ReleaseStorageKube = Pick<KubeClient, 'listSecrets' | 'patchSecret'>;
+export type ReleaseStorageKube = Pick<KubeClient, 'listSecrets' | 'listSecretMetadata' | 'readSecret' | 'patchSecret'>;
 
 /** Reads and repairs Helm's release storage through the Kubernetes API. */
 export class HelmReleaseStorage {
-  constructor(private readonly kube: ReleaseStorageKube) {}
+  /**
+   * Deployed manifests by release Secret and resourceVersion: a drift check lists the deployed
+   * revision's Secret metadata, and reads and decodes (gunzip + JSON) its payload only when the
+   * Secret changed.
+   */
+  private readonly manifests = new Map<string, { resourceVersion: string; manifest: string }>();
+
+  constructor(
+    private readonly kube: ReleaseStorageKube,
+    private readonly maxCachedManifests = 5000,
+  ) {}
 
   /** The newest revision, whatever its status; undefined when the release does not exist. */
   async latest(release: string, namespace: string): Promise<StoredRelease | undefined> {
@@ -86,7 +96,30 @@ export class HelmReleaseStorage {
 
   /** The manifest of the deployed revision, for drift checks; undefined when nothing is deployed. */
   async readDeployedManifest(release: string, namespace: string): Promise<string | undefined> {
-    return (await this.deployed(release, namespace))?.manifest;
+    // Metadata first: the Secret's payload is read and decoded only when it changed.
+    const listed = await this.kube.listSecretMetadata(namespace, `owner=helm,name=${release},status=deployed`);
+    const newest = listed.filter((s) => s.metadata.labels?.status === 'deployed').sort((a, b) => revisionOf(a) - revisionOf(b)).pop();
+    if (!newest) return undefined;
+    const key = `${namespace}/${newest.metadata.name}`;
+    const resourceVersion = newest.metadata.resourceVersion ?? '';
+    const cached = this.manifests.get(key);
+    this.manifests.delete(key);
+    let manifest = cached && resourceVersion && cached.resourceVersion === resourceVersion ? cached.manifest : undefined;
+    if (manifest === undefined) {
+      const secret = await this.kube.readSecret(namespace, newest.metadata.name);
+      // Gone or relabelled since the list (helm ran in between): read the release the slow way.
+      if (!secret || secret.type !== RELEASE_SECRET_TYPE || secret.metadata.labels?.status !== 'deployed') return (await this.deployed(release, namespace))?.manifest;
+      manifest = decodeSecret(secret).manifest ?? '';
+      this.remember(key, secret.metadata.resourceVersion ?? '', manifest);
+    } else {
+      this.remember(key, resourceVersion, manifest);
+    }
+    return manifest;
+  }
+
+  private remember(key: string, resourceVersion: string, manifest: string): void {
+    this.manifests.set(key, { resourceVersion, manifest });
+    if (this.manifests.size > this.maxCachedManifests) this.manifests.delete(this.manifests.keys().next().value!);
   }
 
   /**

@@ -43,6 +43,7 @@ const key = (r: ObjectRef) => `${r.kind}/${r.namespace ?? ''}/${r.name}`;
 class FakeKube implements DriftKube {
   live = new Map<string, KubeObject>();
   applied: { obj: KubeObject; options: ApplyOptions }[] = [];
+  reads: ('full' | 'metadata')[] = [];
 
   put(obj: KubeObject): void {
     this.live.set(key(refOf(obj)), structuredClone(obj));
@@ -53,7 +54,14 @@ class FakeKube implements DriftKube {
   }
 
   async get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {
+    this.reads.push('full');
     return structuredClone(this.live.get(key(ref))) as T | undefined;
+  }
+
+  async getMetadata(ref: ObjectRef): Promise<KubeObject | undefined> {
+    this.reads.push('metadata');
+    const obj = this.live.get(key(ref));
+    return obj && { apiVersion: obj.apiVersion, kind: obj.kind, metadata: structuredClone(obj.metadata) };
   }
 
   async apply<T extends KubeObject = KubeObject>(obj: KubeObject, options: ApplyOptions = {}): Promise<T> {
@@ -162,8 +170,11 @@ describe(detectDrift.name, () => {
     expect(kube.applied).toHaveLength(2);
     expect(memo.objects).toHaveLength(2);
 
+    kube.reads = [];
     await expect(detectDrift(kube, MANIFEST, { ...options, memo })).resolves.toEqual({ drifted: false, objects: [] });
     expect(kube.applied).toHaveLength(2);
+    // Objects found clean before are looked at through their metadata only.
+    expect(kube.reads).toEqual(['metadata', 'metadata']);
 
     // An edit moves the resourceVersion: that object is compared again, and found drifted.
     const deployment = kube.live.get('Deployment/ns1/web')!;
@@ -172,6 +183,7 @@ describe(detectDrift.name, () => {
     const report = await detectDrift(kube, MANIFEST, { ...options, memo });
     expect(report.objects).toEqual([expect.objectContaining({ kind: 'Deployment', reason: 'modified', fields: ['.spec.replicas'] })]);
     expect(kube.applied).toHaveLength(3);
+    expect(kube.reads.slice(2)).toEqual(expect.arrayContaining(['metadata', 'metadata', 'full']));
     // Drifted objects are not remembered as clean: the next check compares them again.
     await detectDrift(kube, MANIFEST, { ...options, memo });
     expect(kube.applied).toHaveLength(4);

@@ -38,14 +38,14 @@ export interface DriftOptions {
  * objects parsed from it, and per object the resourceVersion of the live object last found
  * without drift. A live object whose resourceVersion has not moved since is not dry-run again:
  * the server would merge the same manifest into the same object. So a steady-state check costs
- * one GET per object instead of a GET and a dry-run apply, and no YAML parsing.
+ * one metadata-only GET per object instead of a GET and a dry-run apply, and no YAML parsing.
  */
 export interface DriftMemo {
   objects?: KubeObject[];
   clean: Map<string, string>;
 }
 
-export type DriftKube = Pick<KubeClient, 'get' | 'apply' | 'isNamespaced'>;
+export type DriftKube = Pick<KubeClient, 'get' | 'getMetadata' | 'apply' | 'isNamespaced'>;
 
 /** At most this many paths per object, so a wholesale rewrite does not bloat the event. */
 const MAX_FIELDS_PER_OBJECT = 50;
@@ -134,11 +134,19 @@ async function desiredObjects(kube: DriftKube, manifest: string, options: DriftO
 async function checkObject(kube: DriftKube, desired: KubeObject, memo?: DriftMemo): Promise<DriftedObject | undefined> {
   const ref = refOf(desired);
   const key = refKey(ref);
-  const live = await kube.get(ref);
-  if (!live) {
+  const missing = (): DriftedObject => {
     memo?.clean.delete(key);
     return { ...ref, reason: 'missing', fields: [] };
+  };
+  // Found clean before: its metadata alone tells whether it changed since.
+  const cleanVersion = memo?.clean.get(key);
+  if (cleanVersion !== undefined) {
+    const meta = await kube.getMetadata(ref);
+    if (!meta) return missing();
+    if (meta.metadata.resourceVersion === cleanVersion) return undefined;
   }
+  const live = await kube.get(ref);
+  if (!live) return missing();
   const version = live.metadata.resourceVersion;
   if (memo && version !== undefined && memo.clean.get(key) === version) return undefined;
   const wouldBe = await kube.apply(desired, { dryRun: true, force: true });

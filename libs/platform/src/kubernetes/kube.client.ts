@@ -1,5 +1,6 @@
 import {
   ApiException,
+  HttpMethod,
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
@@ -48,6 +49,8 @@ export interface WaitForNamespaceGoneOptions {
   onProgress?: (namespace: KubeObject) => void;
 }
 
+const METADATA_ONLY = 'application/json;g=meta.k8s.io;v=v1';
+
 /**
  * The generic object API, changed in two ways: responses stay plain wire JSON (the stock
  * client turns them into model classes with Date fields and drops unknown fields, which
@@ -58,6 +61,25 @@ class RawObjectApi extends KubernetesObjectApi {
     const resource = await this.resource(apiVersion, kind);
     if (!resource) throw new Error(`Unrecognized API version and kind: ${apiVersion} ${kind}`);
     return resource.namespaced;
+  }
+
+  /**
+   * An object's metadata only (PartialObjectMetadata): what a drift check needs to see whether
+   * an object changed since it was last found clean, without its spec and status.
+   */
+  async readMetadata(spec: KubernetesObject): Promise<KubernetesObject> {
+    const ctx = this.configuration.baseServer.makeRequestContext(await this.specUriPath(spec, 'read'), HttpMethod.GET);
+    ctx.setHeaderParam('Accept', `${METADATA_ONLY};as=PartialObjectMetadata, application/json;q=0.9`);
+    return this.requestPromise(ctx);
+  }
+
+  /** The metadata of each object of a list (PartialObjectMetadataList). */
+  async listMetadata(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): Promise<{ items: KubernetesObject[] }> {
+    const path = await this.specUriPath({ apiVersion, kind, metadata: { namespace } }, 'list');
+    const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+    ctx.setHeaderParam('Accept', `${METADATA_ONLY};as=PartialObjectMetadataList, application/json;q=0.9`);
+    if (labelSelector) ctx.setQueryParam('labelSelector', labelSelector);
+    return this.requestPromise(ctx) as Promise<unknown> as Promise<{ items: KubernetesObject[] }>;
   }
 
   protected override async processResponse<T extends KubernetesObject>(response: ResponseContext): Promise<T> {
@@ -73,16 +95,31 @@ class RawObjectApi extends KubernetesObjectApi {
  * The kubeconfig's authentication, with one undici dispatcher kept for the client's lifetime.
  * client-node 2.0 builds a new Agent for every request (kubernetes-client/javascript#2893), so
  * every API call paid a TCP connect and a TLS handshake, on both sides: most of the worker's
- * CPU in drift checks. Headers (tokens that may rotate) are still applied per request; the
- * per-request Agent is dropped before it ever connects. Like the library's own websocket agent
- * cache, the connection identity (CA, client certificate) is the one read first.
+ * CPU in drift checks. Like the library's own websocket agent cache, the connection identity
+ * (CA, client certificate) is the one read first.
+ *
+ * The library's authentication also re-reads the CA, certificate and key files and builds (and
+ * here drops) an Agent for every request. So the headers it sets (a bearer token, basic auth,
+ * impersonation) are kept and re-applied, and the full path runs again every `refreshMs`, so a
+ * rotated token file or an expiring exec credential is picked up within that time, as client-go
+ * re-reads token files once a minute.
  */
-function sharedDispatcherAuth(kc: KubeConfig): SecurityAuthentication {
+export function sharedDispatcherAuth(kc: Pick<KubeConfig, 'getName' | 'applySecurityAuthentication'>, refreshMs = 60_000, now: () => number = Date.now): SecurityAuthentication {
   let shared: ReturnType<RequestContext['getDispatcher']>;
+  let authHeaders: [string, string][] | undefined;
+  let readAt = 0;
   return {
     getName: () => kc.getName(),
     applySecurityAuthentication: async (ctx: RequestContext) => {
+      if (shared && authHeaders && now() - readAt < refreshMs) {
+        for (const [name, value] of authHeaders) ctx.setHeaderParam(name, value);
+        ctx.setDispatcher(shared);
+        return;
+      }
+      const before = { ...ctx.getHeaders() };
       await kc.applySecurityAuthentication(ctx);
+      authHeaders = Object.entries(ctx.getHeaders()).filter(([name, value]) => before[name] !== value);
+      readAt = now();
       shared ??= ctx.getDispatcher();
       if (shared) ctx.setDispatcher(shared);
     },
@@ -149,6 +186,29 @@ export class KubeClient {
       if (err instanceof KubeError && err.notFound && err.reason !== 'UnknownKind') return undefined;
       throw err;
     }
+  }
+
+  /** The live object's metadata only (no spec, no status), or undefined when it does not exist. */
+  async getMetadata(ref: ObjectRef): Promise<KubeObject | undefined> {
+    const header = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } };
+    try {
+      return await this.call(`read metadata of ${describeRef(ref)}`, async () => {
+        await this.requireNamespaceIfNamespaced(ref);
+        return { ...((await this.objects.readMetadata(header)) as unknown as KubeObject), apiVersion: ref.apiVersion, kind: ref.kind };
+      });
+    } catch (err) {
+      if (err instanceof KubeError && err.notFound && err.reason !== 'UnknownKind') return undefined;
+      throw err;
+    }
+  }
+
+  /** The metadata of the matching objects (names, labels, resourceVersions), without their contents. */
+  async listMetadata(apiVersion: string, kind: string, options: Omit<ListOptions, 'fieldSelector'> = {}): Promise<KubeObject[]> {
+    const where = options.namespace ? ` in ${options.namespace}` : '';
+    return this.call(`list ${kind} metadata${where}`, async () => {
+      const list = await this.objects.listMetadata(apiVersion, kind, options.namespace, options.labelSelector);
+      return list.items.map((item) => ({ ...(item as unknown as KubeObject), apiVersion, kind }));
+    });
   }
 
   async list<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, options: ListOptions = {}): Promise<T[]> {
@@ -265,6 +325,11 @@ export class KubeClient {
 
   async listSecrets(namespace: string, labelSelector?: string): Promise<KubeObject[]> {
     return this.list('v1', 'Secret', { namespace, labelSelector });
+  }
+
+  /** Names, labels and resourceVersions of the matching Secrets, without their data. */
+  async listSecretMetadata(namespace: string, labelSelector?: string): Promise<KubeObject[]> {
+    return this.listMetadata('v1', 'Secret', { namespace, labelSelector });
   }
 
   async patchSecret(namespace: string, name: string, patch: Record<string, unknown>): Promise<KubeObject> {
