@@ -40,6 +40,9 @@ export interface DesiredState {
  * Rendered values (secrets decrypted) go only to the helm activity, never into workflow history.
  */
 export class DeploymentStateService {
+  /** Template versions are immutable: their chart coordinates are read from Postgres once. Bounded. */
+  private readonly templateCoordinates = new Map<string, DesiredState['template']>();
+
   constructor(
     private readonly deployments: DeploymentsRepository,
     private readonly templates: TemplatesRepository,
@@ -51,7 +54,7 @@ export class DeploymentStateService {
   async load(deploymentId: string): Promise<DesiredState> {
     const d = await this.deployments.findById(deploymentId);
     if (!d) throw notFound('deployment', deploymentId);
-    const t = await this.templates.findById(d.desiredTemplateId);
+    const t = await this.templateOf(d.desiredTemplateId);
     const p = await this.products.findById(d.productId);
     if (!t || !p) throw notFound('template', d.desiredTemplateId);
     return {
@@ -64,9 +67,20 @@ export class DeploymentStateService {
       generation: d.generation,
       observedGeneration: d.observedGeneration,
       deleting: d.status === 'deleting' || d.status === 'deleted',
-      template: { id: t.id, version: t.version, chartRef: t.chartRef, chartVersion: t.chartVersion, chartDigest: t.chartDigest, capabilities: t.capabilities ?? {} },
+      template: t,
       appliedTemplateId: d.appliedTemplateId,
     };
+  }
+
+  private async templateOf(id: string): Promise<DesiredState['template'] | undefined> {
+    const cached = this.templateCoordinates.get(id);
+    if (cached) return cached;
+    const t = await this.templates.findById(id);
+    if (!t) return undefined;
+    const coordinates = { id: t.id, version: t.version, chartRef: t.chartRef, chartVersion: t.chartVersion, chartDigest: t.chartDigest, capabilities: t.capabilities ?? {} };
+    if (this.templateCoordinates.size >= 1000) this.templateCoordinates.delete(this.templateCoordinates.keys().next().value!);
+    this.templateCoordinates.set(id, coordinates);
+    return coordinates;
   }
 
   /** Merged values for helm, secrets decrypted. Call only inside the activity that runs helm. */
