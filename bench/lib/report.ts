@@ -73,7 +73,7 @@ export function renderResults(r: Json): string {
       .map(([k, v]) => `${k} ${pct(v as number)}`)
       .join(', ');
     lines.push(
-      `Idle: the worker with no workflows used ${pct(i.worker_baseline.cpu_fraction)} of a core (RSS ${i.worker_baseline.rss_mb} MiB); each drift check cost ${i.cpu_ms_per_drift_check} ms of worker CPU on top (median check ${i.drift_check_ms?.median} ms wall). By thread: ${threads}. Other processes during the window: ${Object.entries(i.other_processes_cpu_fraction)
+      `Idle: the worker with no workflows used ${pct(i.worker_baseline.cpu_fraction)} of a core (RSS ${i.worker_baseline.rss_mb} MiB); each drift check cost ${i.cpu_ms_per_drift_check} ms of worker CPU on top (median drift check ${i.drift_check_ms?.median} ms wall; for a local activity, its whole workflow task). By thread: ${threads}. Other processes during the window: ${Object.entries(i.other_processes_cpu_fraction)
         .map(([k, v]) => `${k} ${pct(v as number)}`)
         .join(', ')}.`,
       '',

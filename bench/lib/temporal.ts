@@ -20,6 +20,24 @@ interface HistoryEvent {
   activityTaskTimedOutEventAttributes?: Attrs;
   timerStartedEventAttributes?: Attrs;
   timerFiredEventAttributes?: Attrs;
+  markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null;
+}
+
+/**
+ * A local activity's marker (written by the SDK core when the workflow task that ran it
+ * completes): its type and times are in the `data` detail, JSON.
+ */
+function localActivityOf(e: HistoryEvent): { name: string } | undefined {
+  const m = e.markerRecordedEventAttributes;
+  if (!m || m.markerName !== 'core_local_activity') return undefined;
+  const raw = m.details?.data?.payloads?.[0]?.data;
+  if (!raw) return { name: 'local activity' };
+  try {
+    const data = JSON.parse(Buffer.from(raw).toString('utf8')) as Record<string, unknown>;
+    return { name: String(data.activity_type ?? 'local activity') };
+  } catch {
+    return { name: 'local activity' };
+  }
 }
 
 export const WORKFLOW_TYPE = 'deploymentWorkflow';
@@ -32,7 +50,8 @@ export async function connectTemporal(address: string, namespace: string): Promi
 
 /** One workflow task or activity of a history, with the times Temporal recorded for it. */
 export interface Step {
-  kind: 'workflow-task' | 'activity' | 'timer';
+  /** A local activity's times are the worker's (it ran inside a workflow task). */
+  kind: 'workflow-task' | 'activity' | 'local-activity' | 'timer';
   name: string;
   scheduledAt: number;
   startedAt?: number;
@@ -59,6 +78,9 @@ export function parseHistory(events: HistoryEvent[]): ParsedHistory {
   const byScheduled = new Map<number, Step>();
   const steps: Step[] = [];
   let workflowStartedAt = NaN;
+  // A local activity runs inside the workflow task that records its marker: its step spans that
+  // task, from the task's start (server time) to the marker.
+  let taskStartedAt = NaN;
   const schedule = (e: HistoryEvent, kind: Step['kind'], name: string) => {
     const step: Step = { kind, name, scheduledAt: timeOf(e), lastEventId: idOf(e) };
     byScheduled.set(idOf(e), step);
@@ -79,6 +101,7 @@ export function parseHistory(events: HistoryEvent[]): ParsedHistory {
     else if (e.workflowTaskStartedEventAttributes || e.activityTaskStartedEventAttributes) {
       const step = byScheduled.get(Number((e.workflowTaskStartedEventAttributes ?? e.activityTaskStartedEventAttributes)?.scheduledEventId));
       if (step) step.startedAt = timeOf(e);
+      if (e.workflowTaskStartedEventAttributes) taskStartedAt = timeOf(e);
     } else if (e.workflowTaskCompletedEventAttributes) finish(e, e.workflowTaskCompletedEventAttributes.scheduledEventId, false);
     else if (e.activityTaskCompletedEventAttributes) finish(e, e.activityTaskCompletedEventAttributes.scheduledEventId, false);
     else if (e.workflowTaskFailedEventAttributes || e.workflowTaskTimedOutEventAttributes) {
@@ -86,6 +109,14 @@ export function parseHistory(events: HistoryEvent[]): ParsedHistory {
     } else if (e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes) {
       finish(e, (e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes)?.scheduledEventId, true);
     } else if (e.timerFiredEventAttributes) finish(e, e.timerFiredEventAttributes.startedEventId, false);
+    else {
+      const la = localActivityOf(e);
+      if (la) {
+        const at = timeOf(e);
+        const from = Number.isNaN(taskStartedAt) ? at : taskStartedAt;
+        steps.push({ kind: 'local-activity', name: la.name, scheduledAt: from, startedAt: from, completedAt: at, lastEventId: idOf(e) });
+      }
+    }
   }
   return { workflowStartedAt, steps, length: events.length };
 }

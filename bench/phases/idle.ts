@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchContext, createReady, Deployment } from '../lib/context';
 import { readCpu, readMemory, readThreadCpu, REPO } from '../lib/procs';
-import { fetchParsedHistory, listRuns, ParsedHistory, WORKFLOW_TYPE, workflowIdFor } from '../lib/temporal';
+import { fetchParsedHistory, listRuns, ParsedHistory, Step, WORKFLOW_TYPE, workflowIdFor } from '../lib/temporal';
 import { log, mapLimit, median, round, sleep, waitFor } from '../lib/util';
 
 function pidFrom(file: string): number | undefined {
@@ -101,7 +101,7 @@ export async function idlePhase(ctx: BenchContext) {
   let onSchedule = 0;
   let maxGap = 0;
   for (const h of histories) {
-    const checks = h.steps.filter((s) => s.kind === 'activity' && s.name === 'checkDrift' && s.completedAt !== undefined);
+    const checks = h.steps.filter((s) => isDriftCheck(s) && s.completedAt !== undefined);
     const times = [start, ...checks.filter((c) => !c.failed && c.completedAt! >= start && c.completedAt! <= end).map((c) => c.completedAt!), end];
     const gap = Math.max(...times.slice(1).map((t, i) => t - times[i]));
     maxGap = Math.max(maxGap, gap);
@@ -117,7 +117,7 @@ export async function idlePhase(ctx: BenchContext) {
   }
   const maxEvents = Math.max(...histories.map((h) => h.length));
   const checkMs = histories.flatMap((h) =>
-    h.steps.filter((s) => s.name === 'checkDrift' && s.completedAt !== undefined && s.startedAt !== undefined && s.completedAt >= start).map((s) => s.completedAt! - s.startedAt!),
+    h.steps.filter((s) => isDriftCheck(s) && s.completedAt !== undefined && s.startedAt !== undefined && s.completedAt >= start).map((s) => s.completedAt! - s.startedAt!),
   );
 
   const restarted = Object.entries(others)
@@ -203,4 +203,9 @@ async function continueAsNewProbe(ctx: BenchContext, d: Deployment) {
     continued_as_new: probeRuns.filter((r) => r.status === 'CONTINUED_AS_NEW').length,
     max_events_per_run: Math.max(0, ...probeRuns.map((r) => r.historyLength)),
   };
+}
+
+/** A drift check in a history: the `driftTick` local activity, or `checkDrift` in runs started by older workers. */
+function isDriftCheck(s: Step): boolean {
+  return (s.kind === 'local-activity' && s.name === 'driftTick') || (s.kind === 'activity' && s.name === 'checkDrift');
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowExecutionDescription } from '@temporalio/client';
@@ -16,7 +16,10 @@ import { deleteSignal, reconcileSignal, SEARCH_ATTRIBUTES, stateQuery, upgradeSi
 
 const run = promisify(execFile);
 const WORKFLOWS = require.resolve('../../libs/orchestration/src/workflows');
-const HISTORY_FIXTURE = join(__dirname, 'fixtures', 'histories', 'deployment-lifecycle.json');
+const HISTORIES = join(__dirname, 'fixtures', 'histories');
+const HISTORY_FIXTURE = join(HISTORIES, 'deployment-lifecycle.json');
+/** Drift ticks as local activities (recorded with the current code). */
+const DRIFT_FIXTURE = join(HISTORIES, 'drift-ticks.json');
 
 try {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -37,25 +40,29 @@ class FakeDeployment {
   events: string[] = [];
   constructor(readonly deploymentId = randomUUID(), readonly deploymentUid = `wf-${randomUUID().slice(0, 8)}`) {}
 
+  summary(): DesiredSummary {
+    return {
+      deploymentId: this.deploymentId,
+      deploymentUid: this.deploymentUid,
+      userId: 'u',
+      productName: 'webapp',
+      status: this.status,
+      generation: this.generation,
+      observedGeneration: this.observedGeneration,
+      deleting: this.status === 'deleting' || this.status === 'deleted',
+      templateId: this.templateId,
+      templateVersion: this.templateVersion,
+      appliedTemplateId: this.observedGeneration ? this.templateId : null,
+      driftIntervalSeconds: this.driftIntervalSeconds,
+    };
+  }
+
   activities(): Partial<DeploymentActivities> {
     const self = this;
     return {
       async loadDesiredState() {
         self.calls.push('loadDesiredState');
-        return {
-          deploymentId: self.deploymentId,
-          deploymentUid: self.deploymentUid,
-          userId: 'u',
-          productName: 'webapp',
-          status: self.status,
-          generation: self.generation,
-          observedGeneration: self.observedGeneration,
-          deleting: self.status === 'deleting' || self.status === 'deleted',
-          templateId: self.templateId,
-          templateVersion: self.templateVersion,
-          appliedTemplateId: self.observedGeneration ? self.templateId : null,
-          driftIntervalSeconds: self.driftIntervalSeconds,
-        };
+        return self.summary();
       },
       async ensureNamespace() {
         self.calls.push('ensureNamespace');
@@ -93,6 +100,12 @@ class FakeDeployment {
       async checkDrift() {
         self.calls.push('checkDrift');
         return { releaseMissing: false, drifted: 1, corrected: 1 };
+      },
+      async driftTick(input) {
+        self.calls.push('driftTick');
+        const desired = self.summary();
+        if (desired.generation !== input.generation) return { desired };
+        return { desired, drift: { releaseMissing: false, drifted: 1, corrected: 1 } };
       },
       async uninstallRelease() {
         self.calls.push('uninstallRelease');
@@ -244,22 +257,55 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       await new Promise((r) => setTimeout(r, 4000));
       // The workflow's own retry is due 15 s after the failure; nothing before that.
       expect(sut.count('applyRelease')).toBe(attempts);
-      expect(sut.count('checkDrift')).toBe(0);
+      expect(sut.count('driftTick')).toBe(0);
       const state = await handle.query(stateQuery);
       expect(state.waitingFor).toMatch(/^retry at /);
       await handle.terminate('test done');
     });
   });
 
-  it('runs the drift check when the drift timer fires', async () => {
+  it('runs a drift tick as a local activity when the drift timer fires, without loading the state again', async () => {
     const sut = new FakeDeployment();
     sut.driftIntervalSeconds = 1;
     await withWorker(sut, async (taskQueue) => {
       const handle = await start(sut, taskQueue);
-      await eventually(() => sut.count('checkDrift') >= 2, 15000);
+      await eventually(() => sut.status === 'ready');
+      const loads = sut.count('loadDesiredState');
+      await eventually(() => sut.count('driftTick') >= 3, 15000);
       expect(sut.count('applyRelease')).toBe(1);
+      // The tick loaded the desired state itself: no regular activity per tick.
+      expect(sut.count('loadDesiredState')).toBe(loads);
+      expect(sut.count('checkDrift')).toBe(0);
       const state = await handle.query(stateQuery);
       expect(state.nextDriftCheckAt).not.toBeNull();
+      await handle.terminate('test done');
+
+      const events = (await handle.fetchHistory()).events ?? [];
+      const markers = events.filter((e) => e.markerRecordedEventAttributes);
+      expect(markers.length).toBeGreaterThanOrEqual(3);
+      const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name);
+      expect(scheduled).not.toContain('driftTick');
+      // Each tick: timer started and fired, one workflow task (scheduled, started, completed), its marker.
+      const firstTick = events.findIndex((e) => e.markerRecordedEventAttributes);
+      const secondTick = events.findIndex((e, i) => i > firstTick && e.markerRecordedEventAttributes);
+      expect(secondTick - firstTick).toBeLessThanOrEqual(8);
+      if (process.env.CAELUS_RECORD_HISTORY === '1' || !existsSync(DRIFT_FIXTURE)) {
+        const { stdout } = await run(`${process.env.CAELUS_TOOLS_BIN}/temporal`, ['workflow', 'show', '--address', process.env.TEMPORAL_ADDRESS!, '--workflow-id', handle.workflowId, '--output', 'json']);
+        writeFileSync(DRIFT_FIXTURE, stdout);
+      }
+    });
+  });
+
+  it('sees a change whose signal was lost at the next drift tick, and applies it', async () => {
+    const sut = new FakeDeployment();
+    sut.driftIntervalSeconds = 1;
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await start(sut, taskQueue);
+      await eventually(() => sut.status === 'ready');
+      // The API committed a new generation but its signal never arrived.
+      sut.generation += 1;
+      await eventually(() => sut.observedGeneration === 2, 15000);
+      expect(sut.count('applyRelease')).toBe(2);
       await handle.terminate('test done');
     });
   });
@@ -301,9 +347,13 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
     });
   });
 
-  it('replays the recorded lifecycle history with the current workflow code', async () => {
+  it('replays the recorded histories with the current workflow code', async () => {
     // In a child process: protobufjs' JSON codec does not survive jest's module sandbox.
-    const { stdout } = await run('npx', ['tsx', join(__dirname, '..', '..', 'scripts', 'replay-history.ts'), HISTORY_FIXTURE], { cwd: join(__dirname, '..', '..') });
-    expect(stdout).toMatch(/deterministic/);
+    // Every recorded history: the lifecycle, drift checks as regular activities (recorded before
+    // drift ticks became a local activity: running workflows take the old path) and drift ticks.
+    const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).map((f) => join(HISTORIES, f));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const { stdout } = await run('npx', ['tsx', join(__dirname, '..', '..', 'scripts', 'replay-history.ts'), ...files], { cwd: join(__dirname, '..', '..') });
+    expect(stdout.match(/deterministic/g)).toHaveLength(files.length);
   });
 });

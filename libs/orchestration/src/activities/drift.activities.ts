@@ -1,13 +1,15 @@
-import { DeploymentStateService } from '../../../domain/src';
+import { DeploymentStateService, DesiredState } from '../../../domain/src';
 import { correctDrift, detectDrift, DriftMemo, HelmReleaseStorage, KubeClient } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
+import { DesiredSummary, loadOrNull, summarize } from './state.activities';
 
 export interface DriftActivityDeps {
   kube: KubeClient;
   storage: HelmReleaseStorage;
   state: DeploymentStateService;
   metrics: DeploymentMetrics;
+  driftIntervalSeconds: number;
 }
 
 export interface DriftCheckResult {
@@ -17,10 +19,18 @@ export interface DriftCheckResult {
   corrected: number;
 }
 
+/** What one drift timer tick found: the desired state as loaded, and the check if one ran. */
+export interface DriftTickResult {
+  /** Null when the deployment row no longer exists. */
+  desired: DesiredSummary | null;
+  /** Absent when no check ran: the row is being deleted or its generation moved on (the workflow reconciles instead). */
+  drift?: DriftCheckResult;
+}
+
 /** Drift memos kept per release; bounded so that deleted deployments do not accumulate. */
 const MAX_MEMOS = 10_000;
 
-export function createDriftActivities({ kube, storage, state, metrics }: DriftActivityDeps) {
+export function createDriftActivities({ kube, storage, state, metrics, driftIntervalSeconds }: DriftActivityDeps) {
   // Per release: the manifest last checked and what detectDrift remembered about it (parsed
   // objects, resourceVersions found clean). A new revision's manifest starts a fresh memo.
   const memos = new Map<string, { manifest: string; memo: DriftMemo }>();
@@ -32,50 +42,67 @@ export function createDriftActivities({ kube, storage, state, metrics }: DriftAc
     if (memos.size > MAX_MEMOS) memos.delete(memos.keys().next().value!);
     return entry.memo;
   };
+  /** The check itself, on a deployment already loaded. */
+  const check = async (d: DesiredState, generation: number): Promise<DriftCheckResult> => {
+    const manifest = await storage.readDeployedManifest(d.deploymentUid, d.deploymentUid);
+    const product = d.productName;
+    if (manifest === undefined) {
+      reportMetric(() => metrics.driftChecked({ product, outcome: 'release-missing', found: [], corrected: [] }));
+      return { releaseMissing: true, drifted: 0, corrected: 0 };
+    }
+    const report = await detectDrift(kube, manifest, { namespace: d.deploymentUid, releaseName: d.deploymentUid, memo: memoFor(d.deploymentUid, manifest) });
+    const checkedAt = new Date().toISOString();
+    const objects = report.objects.map((o) => ({ kind: o.kind, name: o.name, namespace: o.namespace, reason: o.reason, fields: o.fields }));
+    if (!report.drifted) {
+      await state.recordDriftCheck(d.deploymentId, generation, { checkedAt, drifted: false, objects: [] });
+      reportMetric(() => metrics.driftChecked({ product, outcome: 'clean', found: [], corrected: [] }));
+      return { releaseMissing: false, drifted: 0, corrected: 0 };
+    }
+    await state.appendEvent({
+      deploymentId: d.deploymentId,
+      generation,
+      type: 'drift-detected',
+      actor: 'workflow',
+      message: `drift in ${objects.map((o) => `${o.kind}/${o.name}`).join(', ')}`,
+      data: { objects },
+    });
+    const correction = await correctDrift(kube, manifest, report, { namespace: d.deploymentUid, releaseName: d.deploymentUid });
+    await state.appendEvent({
+      deploymentId: d.deploymentId,
+      generation,
+      type: 'drift-corrected',
+      actor: 'workflow',
+      message: `re-applied ${correction.corrected.map((o) => `${o.kind}/${o.name}`).join(', ')}`,
+      data: { objects: correction.corrected.map((o) => ({ kind: o.kind, name: o.name, reason: o.reason })) },
+    });
+    await state.recordDriftCheck(d.deploymentId, generation, { checkedAt, drifted: true, objects });
+    reportMetric(() =>
+      metrics.driftChecked({ product, outcome: 'drifted', found: objects.map((o) => o.kind), corrected: correction.corrected.map((o) => o.kind) }),
+    );
+    return { releaseMissing: false, drifted: objects.length, corrected: correction.corrected.length };
+  };
   return {
     /**
      * Compares the deployed release's manifest (read in-process from Helm's storage, no helm
      * process) with the live objects, re-applies what drifted and records both as events.
      */
     async checkDrift(input: { deploymentId: string; generation: number }): Promise<DriftCheckResult> {
+      return classified('drift check', async () => check(await state.load(input.deploymentId), input.generation));
+    },
+
+    /**
+     * One drift timer tick, run by the workflow as a local activity: loads the desired state (so
+     * a change whose signal was lost is still seen at the next tick) and, when the deployment is
+     * still at the generation the workflow applied and not being deleted, checks drift. One
+     * database read and no extra activity task or workflow task per tick.
+     */
+    async driftTick(input: { deploymentId: string; generation: number }): Promise<DriftTickResult> {
       return classified('drift check', async () => {
-        const d = await state.load(input.deploymentId);
-        const manifest = await storage.readDeployedManifest(d.deploymentUid, d.deploymentUid);
-        const product = d.productName;
-        if (manifest === undefined) {
-          reportMetric(() => metrics.driftChecked({ product, outcome: 'release-missing', found: [], corrected: [] }));
-          return { releaseMissing: true, drifted: 0, corrected: 0 };
-        }
-        const report = await detectDrift(kube, manifest, { namespace: d.deploymentUid, releaseName: d.deploymentUid, memo: memoFor(d.deploymentUid, manifest) });
-        const checkedAt = new Date().toISOString();
-        const objects = report.objects.map((o) => ({ kind: o.kind, name: o.name, namespace: o.namespace, reason: o.reason, fields: o.fields }));
-        if (!report.drifted) {
-          await state.recordDriftCheck(d.deploymentId, input.generation, { checkedAt, drifted: false, objects: [] });
-          reportMetric(() => metrics.driftChecked({ product, outcome: 'clean', found: [], corrected: [] }));
-          return { releaseMissing: false, drifted: 0, corrected: 0 };
-        }
-        await state.appendEvent({
-          deploymentId: d.deploymentId,
-          generation: input.generation,
-          type: 'drift-detected',
-          actor: 'workflow',
-          message: `drift in ${objects.map((o) => `${o.kind}/${o.name}`).join(', ')}`,
-          data: { objects },
-        });
-        const correction = await correctDrift(kube, manifest, report, { namespace: d.deploymentUid, releaseName: d.deploymentUid });
-        await state.appendEvent({
-          deploymentId: d.deploymentId,
-          generation: input.generation,
-          type: 'drift-corrected',
-          actor: 'workflow',
-          message: `re-applied ${correction.corrected.map((o) => `${o.kind}/${o.name}`).join(', ')}`,
-          data: { objects: correction.corrected.map((o) => ({ kind: o.kind, name: o.name, reason: o.reason })) },
-        });
-        await state.recordDriftCheck(d.deploymentId, input.generation, { checkedAt, drifted: true, objects });
-        reportMetric(() =>
-          metrics.driftChecked({ product, outcome: 'drifted', found: objects.map((o) => o.kind), corrected: correction.corrected.map((o) => o.kind) }),
-        );
-        return { releaseMissing: false, drifted: objects.length, corrected: correction.corrected.length };
+        const d = await loadOrNull(state, input.deploymentId);
+        if (!d) return { desired: null };
+        const desired = summarize(d, driftIntervalSeconds);
+        if (d.deleting || d.generation !== input.generation) return { desired };
+        return { desired, drift: await check(d, input.generation) };
       });
     },
   };

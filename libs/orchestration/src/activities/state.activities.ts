@@ -1,4 +1,4 @@
-import { DeploymentsService, DeploymentStateService, UpgradeOutcome } from '../../../domain/src';
+import { DeploymentsService, DeploymentStateService, DesiredState, UpgradeOutcome } from '../../../domain/src';
 import { DeploymentStatus } from '../../../persistence/src';
 import { classified } from './activity-errors';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
@@ -28,30 +28,39 @@ export interface DesiredSummary {
   driftIntervalSeconds: number;
 }
 
+/** The workflow's view of a loaded deployment. */
+export function summarize(d: DesiredState, driftIntervalSeconds: number): DesiredSummary {
+  return {
+    deploymentId: d.deploymentId,
+    deploymentUid: d.deploymentUid,
+    userId: d.userId,
+    productName: d.productName,
+    status: d.status,
+    generation: d.generation,
+    observedGeneration: d.observedGeneration,
+    deleting: d.deleting,
+    templateId: d.template.id,
+    templateVersion: d.template.version,
+    appliedTemplateId: d.appliedTemplateId,
+    driftIntervalSeconds,
+  };
+}
+
+/** The deployment, or null when its row no longer exists. */
+export async function loadOrNull(state: Pick<DeploymentStateService, 'load'>, deploymentId: string): Promise<DesiredState | null> {
+  return state.load(deploymentId).catch((err) => {
+    if ((err as { code?: string }).code === 'NotFound') return null;
+    throw err;
+  });
+}
+
 export function createStateActivities({ state, deployments, driftIntervalSeconds, metrics, now = () => new Date() }: StateActivityDeps) {
   return {
     /** Null when the deployment row no longer exists: the workflow then simply ends. */
     async loadDesiredState(input: { deploymentId: string }): Promise<DesiredSummary | null> {
       return classified('load desired state', async () => {
-        const d = await state.load(input.deploymentId).catch((err) => {
-          if ((err as { code?: string }).code === 'NotFound') return null;
-          throw err;
-        });
-        if (!d) return null;
-        return {
-          deploymentId: d.deploymentId,
-          deploymentUid: d.deploymentUid,
-          userId: d.userId,
-          productName: d.productName,
-          status: d.status,
-          generation: d.generation,
-          observedGeneration: d.observedGeneration,
-          deleting: d.deleting,
-          templateId: d.template.id,
-          templateVersion: d.template.version,
-          appliedTemplateId: d.appliedTemplateId,
-          driftIntervalSeconds,
-        };
+        const d = await loadOrNull(state, input.deploymentId);
+        return d ? summarize(d, driftIntervalSeconds) : null;
       });
     },
 
