@@ -4,7 +4,7 @@
  * refuses connections and cuts the open ones; the API keeps its direct connection. The workflow's
  * database activities retry without limit, so nothing observed may be lost.
  */
-import { convergenceProblems, createDeployments, deleteFleet, Deployment, helmProcesses, readyAt, RelSuite, releasesPending, sleep, startRelSuite, TcpProxy, waitAll } from './support/harness';
+import { convergenceProblems, createDeployments, deleteFleet, Deployment, helmProcesses, readyAt, RelSuite, sleep, startRelSuite, StorageGate, TcpProxy, waitAll, waitForPendingUnderHelm } from './support/harness';
 import { scenario } from './support/results';
 import { FLEET } from './support/fleet-size';
 
@@ -28,9 +28,13 @@ async function activityAttempts(s: RelSuite, d: Deployment): Promise<Record<stri
 describe('Postgres unavailable during status write-back (reliability)', () => {
   let s: RelSuite;
   let proxy: TcpProxy;
+  let gate: StorageGate;
+  let template: string;
 
   beforeAll(async () => {
     s = await startRelSuite('pg');
+    gate = new StorageGate(s);
+    template = await gate.template('2.0.0');
     const url = new URL(s.dbUrl);
     proxy = await TcpProxy.start(url.hostname, Number(url.port || 5432));
   });
@@ -38,6 +42,7 @@ describe('Postgres unavailable during status write-back (reliability)', () => {
   afterAll(async () => {
     await proxy?.restore().catch(() => undefined);
     await s?.close();
+    await gate?.cleanup();
     await proxy?.close();
   });
 
@@ -46,23 +51,18 @@ describe('Postgres unavailable during status write-back (reliability)', () => {
       const viaProxy = new URL(s.dbUrl);
       viaProxy.host = proxy.address;
       const worker = s.startWorker('a', { DATABASE_URL: viaProxy.toString() });
-      const fleet: Deployment[] = await createDeployments(s, FLEET);
+      const fleet: Deployment[] = await createDeployments(s, FLEET, undefined, template);
 
-      // Cut while helm holds the releases: helm finishes during the outage, the write-back cannot.
-      const deadline = Date.now() + 90_000;
-      let pending: string[] = [];
-      while (Date.now() < deadline) {
-        const running = await helmProcesses(fleet);
-        pending = (await releasesPending(s, fleet, 'install')).filter((uid) => running.some((l) => l.includes(uid)));
-        if (pending.length >= Math.ceil(FLEET * 0.6)) break;
-        await sleep(200);
-      }
+      // All ten helm runs wait behind the gate; Postgres goes, then the gate opens: helm finishes
+      // during the outage, the write-backs cannot.
+      const pending = await waitForPendingUnderHelm(s, fleet, 'install');
       await proxy.refuse();
       const cutAt = Date.now();
+      await gate.open(fleet);
       await sleep(OUTAGE_MS);
-      // On a slow machine helm may still be busy: keep Postgres away until it is done, so the write-backs meet the outage.
+      // Keep Postgres away until helm is done (the volumes bind within the controller's resync), so every write-back meets the outage.
       while ((await helmProcesses(fleet)).length > 0 && Date.now() - cutAt < 150_000) await sleep(1000);
-      r.note(`Postgres cut for the worker for ${Math.round((Date.now() - cutAt) / 1000)}s, from when ${pending.length}/${FLEET} helm installs were running until helm was done`);
+      r.note(`Postgres cut for the worker for ${Math.round((Date.now() - cutAt) / 1000)}s, from when ${pending.length}/${FLEET} helm installs were waiting until helm was done`);
       const deployedDuringOutage = (await Promise.all(fleet.map((d) => s.storage.latest(d.deploymentUid, d.deploymentUid)))).filter((rel) => rel?.status === 'deployed').length;
       const rows = await s.db.query<{ status: string }>(`select status from deployments where id = any($1::uuid[])`, [fleet.map((d) => d.id)]);
       r.note(`at the end of the outage: ${deployedDuringOutage} releases deployed by helm, ${rows.filter((x) => x.status === 'ready').length} rows written ready`);
@@ -75,7 +75,7 @@ describe('Postgres unavailable during status write-back (reliability)', () => {
       const problems = await convergenceProblems(s, fleet, {
         generation: 1,
         chartVersion: '1.0.0',
-        templateId: s.seed.templates['1.0.0'],
+        templateId: template,
         events: [
           ['created', 1],
           ['applied', 1],
@@ -87,7 +87,7 @@ describe('Postgres unavailable during status write-back (reliability)', () => {
       const attempts = await Promise.all(fleet.map((d) => activityAttempts(s, d)));
       const retriedWriteBacks = attempts.filter((a) => (a.recordApplied ?? []).some((n) => n > 1)).length;
       r.note(`${retriedWriteBacks}/${FLEET} recordApplied write-backs retried through the outage; the worker process stayed up`);
-      expect(retriedWriteBacks).toBeGreaterThan(0);
+      expect(retriedWriteBacks).toBe(FLEET);
       r.note(`fleet deleted in ${await deleteFleet(s, fleet)}s`);
     });
   });

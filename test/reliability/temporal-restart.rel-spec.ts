@@ -1,40 +1,45 @@
 /**
  * Fault 3: the Temporal server restarted (the stack's dev server, stopped and started again from
- * its SQLite state with the stack's own code) while ten installs are in flight. The worker and
+ * its SQLite state with the stack's own code) while ten installs are in flight (held in
+ * `helm --wait` by a storage-class gate that opens just before the server goes). The worker and
  * the API must ride it out: every deployment converges, the workflows survive the restart (no
  * second run), and changes asked for after it are applied.
  *
  * This disturbs whatever else uses the stack's Temporal at that moment; CI runs suites one at a time.
  */
 import { restartComponent } from '../../scripts/stack';
-import { convergenceProblems, createDeployments, deleteFleet, Deployment, helmProcesses, readyAt, RelSuite, releasesPending, sleep, startRelSuite, waitAll } from './support/harness';
+import { KubeObject } from '../../libs/platform/src';
+import { convergenceProblems, createDeployments, deleteFleet, Deployment, readyAt, RelSuite, sleep, startRelSuite, StorageGate, waitAll, waitForPendingUnderHelm } from './support/harness';
 import { scenario } from './support/results';
 import { FLEET } from './support/fleet-size';
 
 describe('Temporal server restarted (reliability)', () => {
   let s: RelSuite;
+  let gate: StorageGate;
+  let template: string;
 
   beforeAll(async () => {
     s = await startRelSuite('temporal');
+    gate = new StorageGate(s);
+    template = await gate.template('2.0.0');
   });
 
   afterAll(async () => {
     await s?.close();
+    await gate?.cleanup();
   });
 
   it('converges when the Temporal server restarts during installs', async () => {
     await scenario('fault-3-temporal-restart', FLEET, 'deployments', async (r) => {
       const worker = s.startWorker('a');
-      const fleet: Deployment[] = await createDeployments(s, FLEET);
-      // Restart while helm holds most releases: their activities finish while Temporal is away.
-      const deadline = Date.now() + 90_000;
-      let pending: string[] = [];
-      while (Date.now() < deadline) {
-        const running = await helmProcesses(fleet);
-        pending = (await releasesPending(s, fleet, 'install')).filter((uid) => running.some((l) => l.includes(uid)));
-        if (pending.length >= Math.ceil(FLEET * 0.6)) break;
-        await sleep(200);
-      }
+      const fleet: Deployment[] = await createDeployments(s, FLEET, undefined, template);
+      // All ten helm runs wait behind the gate (see StorageGate). It opens, and the server goes as
+      // soon as the first claim is bound, so helm finishes while Temporal is away.
+      const pending = await waitForPendingUnderHelm(s, fleet, 'install');
+      await gate.open(fleet);
+      const end = Date.now() + 60_000;
+      const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', name: `${fleet[0].deploymentUid}-data`, namespace: fleet[0].deploymentUid };
+      while ((await s.kube.get<KubeObject & { status?: { phase?: string } }>(claim))?.status?.phase !== 'Bound' && Date.now() < end) await sleep(200);
       const { stopped, seconds } = await restartComponent('temporal', (line) => process.stderr.write(`[stack] ${line}\n`));
       if (!stopped) throw new Error('the running Temporal was not started by this stack, so it could not be restarted');
       r.note(`Temporal restarted with ${pending.length}/${FLEET} helm installs running; away ${seconds.toFixed(1)}s`);
@@ -55,7 +60,7 @@ describe('Temporal server restarted (reliability)', () => {
       const problems = await convergenceProblems(s, fleet, {
         generation: 2,
         chartVersion: '1.0.0',
-        templateId: s.seed.templates['1.0.0'],
+        templateId: template,
         events: [
           ['created', 1],
           ['applied', 1],

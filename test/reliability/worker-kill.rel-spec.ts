@@ -11,15 +11,13 @@
  */
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { exampleChart, REPO } from '../support/lifecycle';
-import { convergenceProblems, createDeployments, deleteFleet, Deployment, helmProcesses, readyAt, RelSuite, releasesPending, sleep, startRelSuite, waitAll } from './support/harness';
+import { convergenceProblems, createDeployments, deleteFleet, Deployment, readyAt, RelSuite, releasesPending, startRelSuite, StorageGate, waitAll, waitForPendingUnderHelm } from './support/harness';
 import { scenario } from './support/results';
 import { FLEET } from './support/fleet-size';
 
-const GATE = `caelus-rel-gate-${randomBytes(3).toString('hex')}`;
-// A directory of this run's own: several checkouts' runs may share .local/ at once.
-const CHART_ROOT = join(REPO, '.local', 'reliability', 'charts', GATE);
+// A directory of this run's own: several runs may share .local/ at once.
+const CHART_ROOT = join(REPO, '.local', 'reliability', 'charts', `kill-${process.pid}-${Date.now()}`);
 const GATED_CHART = join(CHART_ROOT, 'webapp-gated-1.1.0');
 const CHART_ROOTS = `${join(REPO, 'charts')},${CHART_ROOT}`;
 
@@ -51,59 +49,22 @@ function writeGatedChart(): void {
   writeFileSync(join(GATED_CHART, 'values.schema.json'), JSON.stringify(schema, null, 2));
 }
 
-/** Binds a PersistentVolume of the gate class to the claim `<uid>-<claim>` of each deployment. */
-async function openGate(s: RelSuite, fleet: Deployment[], claim: 'data' | 'cache'): Promise<void> {
-  for (const d of fleet) {
-    await s.kube.apply({
-      apiVersion: 'v1',
-      kind: 'PersistentVolume',
-      metadata: { name: `${d.deploymentUid}-${claim}`, labels: { 'caelus.dev/reliability-gate': GATE } },
-      spec: {
-        capacity: { storage: '1Gi' },
-        accessModes: ['ReadWriteOnce'],
-        storageClassName: GATE,
-        persistentVolumeReclaimPolicy: 'Retain',
-        hostPath: { path: `/tmp/${GATE}/${d.deploymentUid}-${claim}` },
-        claimRef: { namespace: d.deploymentUid, name: `${d.deploymentUid}-${claim}` },
-      },
-    } as never);
-  }
-}
-
-/** Waits until every release of the fleet is pending-<op> with its helm process running. */
-async function waitForAllPending(s: RelSuite, fleet: Deployment[], op: 'install' | 'upgrade', maxMs = 180_000): Promise<string[]> {
-  const started = Date.now();
-  for (;;) {
-    const running = await helmProcesses(fleet);
-    const live = (await releasesPending(s, fleet, op)).filter((uid) => running.some((l) => l.includes(uid)));
-    if (live.length === fleet.length) return live;
-    if (Date.now() - started > maxMs) throw new Error(`only ${live.length}/${fleet.length} releases pending-${op} under a running helm after ${maxMs / 1000}s`);
-    await sleep(500);
-  }
-}
-
 describe('worker killed mid-helm (reliability)', () => {
   let s: RelSuite;
+  let gate: StorageGate;
   let fleet: Deployment[];
   let gated: { install: string; upgrade: string };
 
   beforeAll(async () => {
     writeGatedChart();
     s = await startRelSuite('kill', { apiEnv: { CAELUS_CHART_ROOTS: CHART_ROOTS } });
-    const add = async (version: string, body: Record<string, unknown>) => {
-      const res = await s.api.http.post(`/products/${s.seed.productId}/templates`).set(s.admin).send({ version, ...body });
-      if (res.status !== 201) throw new Error(`template ${version}: ${res.status} ${res.text}`);
-      return res.body.id as string;
-    };
-    const v1 = exampleChart('1.0.0');
+    gate = new StorageGate(s);
     const v2 = exampleChart('1.1.0');
-    const persistence = { size: '1Gi', storageClassName: GATE };
     gated = {
-      install: await add('2.0.0', { ...v1, defaultValues: { ...v1.defaultValues, persistence } }),
-      upgrade: await add('2.1.0', {
+      install: await gate.template('2.0.0'),
+      upgrade: await gate.template('2.1.0', '1.1.0', {
         chartRef: GATED_CHART,
-        chartVersion: '1.1.0',
-        defaultValues: { ...v2.defaultValues, persistence, cache: { storageClassName: GATE } },
+        defaultValues: { ...v2.defaultValues, persistence: { size: '1Gi', storageClassName: gate.storageClass }, cache: { storageClassName: gate.storageClass } },
         valuesSchema: JSON.parse(readFileSync(join(GATED_CHART, 'values.schema.json'), 'utf8')),
       }),
     };
@@ -111,8 +72,7 @@ describe('worker killed mid-helm (reliability)', () => {
 
   afterAll(async () => {
     await s?.close();
-    const pvs = await s?.kube.list('v1', 'PersistentVolume', { labelSelector: `caelus.dev/reliability-gate=${GATE}` }).catch(() => []);
-    for (const pv of pvs ?? []) await s.kube.delete({ apiVersion: 'v1', kind: 'PersistentVolume', name: pv.metadata.name }).catch(() => undefined);
+    await gate?.cleanup();
     rmSync(CHART_ROOT, { recursive: true, force: true });
   });
 
@@ -120,13 +80,13 @@ describe('worker killed mid-helm (reliability)', () => {
     await scenario('fault-1-kill-install', FLEET, 'deployments', async (r) => {
       let worker = s.startWorker('install-a', { CAELUS_CHART_ROOTS: CHART_ROOTS });
       fleet = await createDeployments(s, FLEET, undefined, gated.install);
-      const pending = await waitForAllPending(s, fleet, 'install');
+      const pending = await waitForPendingUnderHelm(s, fleet, 'install');
       await worker.kill();
       const stuck = await releasesPending(s, fleet, 'install');
       r.note(`killed with ${pending.length}/${FLEET} releases pending-install under a running helm; ${stuck.length} still pending after the kill`);
       expect(stuck).toHaveLength(FLEET);
 
-      await openGate(s, fleet, 'data');
+      await gate.open(fleet, 'data');
       const restarted = Date.now();
       worker = s.startWorker('install-b', { CAELUS_CHART_ROOTS: CHART_ROOTS });
       await waitAll(s, fleet, 'ready at generation 1', readyAt(1), 300_000);
@@ -158,13 +118,13 @@ describe('worker killed mid-helm (reliability)', () => {
           if (res.status !== 202) throw new Error(`upgrade: ${res.status} ${res.text}`);
         }),
       );
-      const pending = await waitForAllPending(s, fleet, 'upgrade');
+      const pending = await waitForPendingUnderHelm(s, fleet, 'upgrade');
       for (const w of s.workers) await w.kill();
       const stuck = await releasesPending(s, fleet, 'upgrade');
       r.note(`killed with ${pending.length}/${FLEET} releases pending-upgrade under a running helm; ${stuck.length} still pending after the kill`);
       expect(stuck).toHaveLength(FLEET);
 
-      await openGate(s, fleet, 'cache');
+      await gate.open(fleet, 'cache');
       const restarted = Date.now();
       s.startWorker('upgrade-b', { CAELUS_CHART_ROOTS: CHART_ROOTS });
       await waitAll(s, fleet, 'ready at generation 2', readyAt(2), 300_000);

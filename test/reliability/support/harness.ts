@@ -13,6 +13,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import request from 'supertest';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { HelmReleaseStorage, KubeClient, KubeObject } from '../../../libs/platform/src';
+import { exampleChart } from '../../support/lifecycle';
 import { bearer, createScratchDatabase, startTestApi, TestApi, uniqueName } from '../../support/api';
 import { TestDb } from '../../support/e2e';
 import { REPO, seedCatalog, Seeded } from '../../support/lifecycle';
@@ -517,4 +518,65 @@ export async function deleteFleet(s: RelSuite, fleet: Deployment[], timeoutMs = 
 export async function helmProcesses(fleet: Deployment[]): Promise<string[]> {
   const out = await new Promise<string>((resolve) => execFile('pgrep', ['-af', 'helm'], (_e, stdout) => resolve(stdout ?? '')));
   return out.split('\n').filter((l) => fleet.some((d) => l.includes(` ${d.deploymentUid} `)));
+}
+
+// --- the storage-class gate -----------------------------------------------------------------
+
+/**
+ * Holds helm in `--wait`, with its release pending, for as long as a test needs: a template whose
+ * PersistentVolumeClaim asks for a storage class nothing provisions (KWOK binds only its own
+ * class), and `open()` binds a PersistentVolume of that class to each claim. Each helm run holds
+ * its release pending for a few seconds only, and on a busy two-core machine ten runs are
+ * staggered; with the gate a fault can land while all ten are in flight, every time.
+ */
+export class StorageGate {
+  readonly storageClass = `caelus-rel-gate-${randomBytes(3).toString('hex')}`;
+
+  constructor(private readonly s: RelSuite) {}
+
+  /** A template (version `version`) of the suite's product: webapp `chartVersion` with the gated data claim. */
+  async template(version: string, chartVersion = '1.0.0', extra: Record<string, unknown> = {}): Promise<string> {
+    const chart = exampleChart(chartVersion);
+    const body = { version, ...chart, defaultValues: { ...chart.defaultValues, persistence: { size: '1Gi', storageClassName: this.storageClass } }, ...extra };
+    const res = await this.s.api.http.post(`/products/${this.s.seed.productId}/templates`).set(this.s.admin).send(body);
+    if (res.status !== 201) throw new Error(`gated template ${version}: ${res.status} ${res.text}`);
+    return res.body.id as string;
+  }
+
+  /** Binds a PersistentVolume of the gate's class to the claim `<uid>-<claim>` of each deployment. */
+  async open(fleet: Deployment[], claim = 'data'): Promise<void> {
+    for (const d of fleet) {
+      await this.s.kube.apply({
+        apiVersion: 'v1',
+        kind: 'PersistentVolume',
+        metadata: { name: `${d.deploymentUid}-${claim}`, labels: { 'caelus.dev/reliability-gate': this.storageClass } },
+        spec: {
+          capacity: { storage: '1Gi' },
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: this.storageClass,
+          persistentVolumeReclaimPolicy: 'Retain',
+          hostPath: { path: `/tmp/${this.storageClass}/${d.deploymentUid}-${claim}` },
+          claimRef: { namespace: d.deploymentUid, name: `${d.deploymentUid}-${claim}` },
+        },
+      } as never);
+    }
+  }
+
+  /** Removes the volumes (they are retained when their namespaces go). */
+  async cleanup(): Promise<void> {
+    const pvs = await this.s.kube.list('v1', 'PersistentVolume', { labelSelector: `caelus.dev/reliability-gate=${this.storageClass}` }).catch(() => []);
+    for (const pv of pvs) await this.s.kube.delete({ apiVersion: 'v1', kind: 'PersistentVolume', name: pv.metadata.name }).catch(() => undefined);
+  }
+}
+
+/** Waits until `count` (default: all) releases of the fleet are pending-<op> with their helm process running. */
+export async function waitForPendingUnderHelm(s: RelSuite, fleet: Deployment[], op: 'install' | 'upgrade', count = fleet.length, maxMs = 180_000): Promise<string[]> {
+  const started = Date.now();
+  for (;;) {
+    const running = await helmProcesses(fleet);
+    const live = (await releasesPending(s, fleet, op)).filter((uid) => running.some((l) => l.includes(uid)));
+    if (live.length >= count) return live;
+    if (Date.now() - started > maxMs) throw new Error(`only ${live.length}/${fleet.length} releases pending-${op} under a running helm after ${maxMs / 1000}s`);
+    await sleep(500);
+  }
 }
