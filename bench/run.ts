@@ -49,7 +49,7 @@ function parseArgs(argv: string[]): BenchOptions {
     quick,
     phases,
     build: !argv.includes('--no-build'),
-    overheadRuns: int('--runs', quick ? 10 : 30),
+    overheadRuns: int('--runs', quick ? 20 : 30),
     throughputN: int('--throughput', quick ? 50 : 200),
     idleN: int('--idle', quick ? 200 : 1000),
     idleIntervals: int('--intervals', quick ? 2 : 5),
