@@ -281,6 +281,34 @@ describe('persistence', () => {
         expect((await deployments.findById(d.id))?.status).toBe('deleted');
       });
 
+      it('reads the desired state in one query with the product name, and writes drift checks guarded like observations', async () => {
+        const d = await deployment();
+        const product = await db.query(`select name from products where id = $1`, [d.productId]);
+        await expect(deployments.findDesired(d.id)).resolves.toEqual({
+          id: d.id,
+          userId: d.userId,
+          productId: d.productId,
+          productName: product[0].name,
+          deploymentUid: d.deploymentUid,
+          desiredTemplateId: d.desiredTemplateId,
+          appliedTemplateId: null,
+          generation: 1,
+          observedGeneration: 0,
+          status: 'provisioning',
+        });
+        await expect(deployments.findDesired(randomUUID())).resolves.toBeNull();
+
+        const summary = { checkedAt: '2026-11-29T10:00:00.000Z', drifted: false, objects: [] };
+        expect(await deployments.writeDriftCheck(d.id, 1, new Date(summary.checkedAt), summary)).toBe(true);
+        expect(await deployments.findById(d.id)).toMatchObject({ lastDriftCheckAt: new Date(summary.checkedAt), driftSummary: summary, status: 'provisioning' });
+        // Not for another generation, not once the deletion started.
+        expect(await deployments.writeDriftCheck(d.id, 2, new Date(), summary)).toBe(false);
+        await deployments.update(d.id, { status: 'deleting', deletedAt: new Date() });
+        expect(await deployments.writeDriftCheck(d.id, 1, new Date(), { ...summary, drifted: true })).toBe(false);
+        expect((await deployments.findById(d.id))?.driftSummary).toEqual(summary);
+        await expect(deployments.findDesired(d.id)).resolves.toMatchObject({ status: 'deleting' });
+      });
+
       it('keeps a deletion once it started: only deleting observations land', async () => {
         const d = await deployment();
         // The delete commits at generation 2 while a reconcile that read generation 2 runs helm.

@@ -138,9 +138,9 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
     },
     {
       provide: DeploymentStateService,
-      useFactory: (deployments: DeploymentsRepository, templates: TemplatesRepository, products: ProductsRepository, events: DeploymentEventsRepository, box: SecretBox) =>
-        new DeploymentStateService(deployments, templates, products, events, box),
-      inject: [DeploymentsRepository, TemplatesRepository, ProductsRepository, DeploymentEventsRepository, SecretBox],
+      useFactory: (deployments: DeploymentsRepository, templates: TemplatesRepository, events: DeploymentEventsRepository, box: SecretBox) =>
+        new DeploymentStateService(deployments, templates, events, box),
+      inject: [DeploymentsRepository, TemplatesRepository, DeploymentEventsRepository, SecretBox],
     },
   ],
   exports: [

@@ -5,7 +5,6 @@ import {
   DriftSummary,
   NewDeploymentEvent,
   ObservedState,
-  ProductsRepository,
   TemplateCapabilities,
   TemplatesRepository,
 } from '../../../persistence/src';
@@ -46,23 +45,21 @@ export class DeploymentStateService {
   constructor(
     private readonly deployments: DeploymentsRepository,
     private readonly templates: TemplatesRepository,
-    private readonly products: ProductsRepository,
     private readonly events: DeploymentEventsRepository,
     private readonly box: SecretBox,
   ) {}
 
   async load(deploymentId: string): Promise<DesiredState> {
-    const d = await this.deployments.findById(deploymentId);
+    const d = await this.deployments.findDesired(deploymentId);
     if (!d) throw notFound('deployment', deploymentId);
     const t = await this.templateOf(d.desiredTemplateId);
-    const p = await this.products.findById(d.productId);
-    if (!t || !p) throw notFound('template', d.desiredTemplateId);
+    if (!t) throw notFound('template', d.desiredTemplateId);
     return {
       deploymentId: d.id,
       deploymentUid: d.deploymentUid,
       userId: d.userId,
       productId: d.productId,
-      productName: p.name,
+      productName: d.productName,
       status: d.status,
       generation: d.generation,
       observedGeneration: d.observedGeneration,
@@ -99,11 +96,8 @@ export class DeploymentStateService {
   }
 
   async recordDriftCheck(deploymentId: string, generation: number, summary: DriftSummary, status?: DeploymentStatus): Promise<boolean> {
-    return this.deployments.writeObserved(deploymentId, generation, {
-      ...(status ? { status } : {}),
-      lastDriftCheckAt: new Date(summary.checkedAt),
-      driftSummary: summary,
-    } as ObservedState);
+    if (!status) return this.deployments.writeDriftCheck(deploymentId, generation, new Date(summary.checkedAt), summary);
+    return this.deployments.writeObserved(deploymentId, generation, { status, lastDriftCheckAt: new Date(summary.checkedAt), driftSummary: summary });
   }
 
   async markDeleted(deploymentId: string): Promise<void> {

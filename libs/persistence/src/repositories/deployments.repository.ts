@@ -20,6 +20,20 @@ export interface ObservedState {
   driftSummary?: DriftSummary | null;
 }
 
+/** The columns a workflow step needs, with the product's name: one indexed read, no values. */
+export interface DesiredRow {
+  id: string;
+  userId: string;
+  productId: string;
+  productName: string;
+  deploymentUid: string;
+  desiredTemplateId: string;
+  appliedTemplateId: string | null;
+  generation: number;
+  observedGeneration: number;
+  status: DeploymentStatus;
+}
+
 export class DeploymentsRepository {
   constructor(private readonly db: DataSource) {}
 
@@ -33,6 +47,32 @@ export class DeploymentsRepository {
 
   findById(id: string, m?: EntityManager): Promise<DeploymentEntity | null> {
     return this.repo(m).findOne({ where: { id }, withDeleted: true });
+  }
+
+  /**
+   * What the workflow reads on every step and drift tick, in one query: not the user's values
+   * (sealed, possibly large), and the product's name joined in. Deleted rows included, like findById.
+   */
+  async findDesired(id: string): Promise<DesiredRow | null> {
+    const rows: DesiredRow[] = await this.db.query(
+      `SELECT d.id, d.user_id AS "userId", d.product_id AS "productId", p.name AS "productName",
+              d.deployment_uid AS "deploymentUid", d.desired_template_id AS "desiredTemplateId",
+              d.applied_template_id AS "appliedTemplateId", d.generation, d.observed_generation AS "observedGeneration", d.status
+         FROM deployments d JOIN products p ON p.id = d.product_id
+        WHERE d.id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The drift check's write-back, guarded like writeObserved: only at `generation`, never on a row being deleted. */
+  async writeDriftCheck(id: string, generation: number, checkedAt: Date, summary: DriftSummary): Promise<boolean> {
+    const res: [unknown[], number] = await this.db.query(
+      `UPDATE deployments SET last_drift_check_at = $3, drift_summary = $4, updated_at = now()
+        WHERE id = $1 AND generation = $2 AND status NOT IN ('deleting', 'deleted')`,
+      [id, generation, checkedAt, JSON.stringify(summary)],
+    );
+    return res[1] > 0;
   }
 
   findByUid(deploymentUid: string, m?: EntityManager): Promise<DeploymentEntity | null> {
