@@ -112,15 +112,25 @@ describe('charts/caelus', () => {
     });
 
     it('gives the worker exactly what it uses', () => {
-      const product = ['get', 'create', 'patch', 'delete'];
+      const product = ['get', 'list', 'watch', 'create', 'patch', 'delete'];
       const expected = [
         ...['get', 'create', 'patch', 'delete'].map((v) => `core/namespaces:${v}`),
         ...['get', 'create', 'patch'].flatMap((v) => [`core/resourcequotas:${v}`, `core/limitranges:${v}`, `networking.k8s.io/networkpolicies:${v}`]),
-        ...['get', 'list', 'create', 'update', 'patch', 'delete'].map((v) => `core/secrets:${v}`),
+        ...['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].map((v) => `core/secrets:${v}`),
         ...product.flatMap((v) => [`core/configmaps:${v}`, `core/services:${v}`, `core/persistentvolumeclaims:${v}`, `apps/deployments:${v}`]),
         'apps/replicasets:list',
       ].sort();
       expect(expandRules(rules)).toEqual(expected);
+    });
+
+    it('leaves list and watch out, and turns the worker\'s cache off, with config.driftWatchCache=false', async () => {
+      const off = await render('--set', 'config.driftWatchCache=false');
+      const offRules = (off.find((d) => d.kind === 'ClusterRole') as unknown as { rules: Rule[] }).rules;
+      const verbs = expandRules(offRules);
+      expect(verbs.filter((v) => v.endsWith(':watch'))).toEqual([]);
+      expect(verbs.filter((v) => v.endsWith(':list'))).toEqual(['apps/replicasets:list', 'core/secrets:list']);
+      const worker = off.find((d) => d.kind === 'Deployment' && d.metadata.name.endsWith('-worker'));
+      expect(JSON.stringify(worker)).toContain('{"name":"CAELUS_DRIFT_WATCH","value":"false"}');
     });
 
     it('has no wildcard, no privilege verbs and no cluster-scoped kind but namespaces', () => {
@@ -245,7 +255,8 @@ describe('charts/caelus', () => {
         ['list', 'namespaces'],
         ['list', 'pods'],
         ['update', 'deployments'],
-        ['watch', 'configmaps'],
+        ['watch', 'pods'],
+        ['watch', 'namespaces'],
         ['create', 'clusterroles'],
         ['create', 'rolebindings'],
         ['get', 'nodes'],

@@ -20,6 +20,8 @@ import {
   detectDrift,
   encodeReleaseData,
   ensureNamespace,
+  MetadataCache,
+  parseManifest,
   type DriftMemo,
   type KubeObject,
 } from '../../libs/platform/src';
@@ -181,6 +183,44 @@ describe('platform adapters on the local stack', () => {
     }
   });
 
+  it('keeps a watch-fed metadata cache of the release objects and Secrets in step with the cluster', async () => {
+    const cache = new MetadataCache(kube, { watchTimeoutSeconds: 30 });
+    try {
+      const objects = parseManifest(await manifest()).map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: ns }));
+      expect(objects.length).toBeGreaterThanOrEqual(4);
+      // The first lookups start the watches; until they are synced, the cache cannot tell.
+      for (const ref of objects) cache.resourceVersionOf(ref);
+      expect(cache.releaseSecrets(ns, release)).toBeUndefined();
+      await expect(cache.whenSynced(30_000)).resolves.toBe(true);
+
+      // helm labels everything it installs (app.kubernetes.io/managed-by=Helm): every object is covered.
+      for (const ref of objects) {
+        expect({ ref, resourceVersion: cache.resourceVersionOf(ref) }).toEqual({ ref, resourceVersion: (await kube.getMetadata(ref))?.metadata.resourceVersion });
+      }
+      const listed = await kube.listSecretMetadata(ns, `owner=helm,name=${release}`);
+      const fromCache = cache.releaseSecrets(ns, release)!;
+      expect(fromCache.map((s) => `${s.metadata.name}@${s.metadata.resourceVersion}`).sort()).toEqual(listed.map((s) => `${s.metadata.name}@${s.metadata.resourceVersion}`).sort());
+      await expect(storage.deployedManifestOf(fromCache, release, ns)).resolves.toBe(await manifest());
+
+      // Changes arrive through the watch.
+      const deployment = objects.find((o) => o.kind === 'Deployment')!;
+      const patched = await kube.mergePatch(deployment, { metadata: { annotations: { 'caelus.dev/cache-probe': suffix } } });
+      // The controllers may write the object again after the patch: compare with what the server has now.
+      await until(async () => {
+        const live = (await kube.getMetadata(deployment))?.metadata.resourceVersion;
+        return live !== undefined && Number(live) >= Number(patched.metadata.resourceVersion) && cache.resourceVersionOf(deployment) === live;
+      });
+      const probe = { apiVersion: 'v1', kind: 'ConfigMap', name: 'cache-probe', namespace: ns };
+      const created = await kube.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: probe.name, namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'Helm' } }, data: { a: 'b' } });
+      await until(() => cache.resourceVersionOf(probe) === created.metadata.resourceVersion);
+      await kube.delete(probe);
+      await until(() => cache.resourceVersionOf(probe) === undefined);
+      expect(cache.stats().every((w) => w.synced)).toBe(true);
+    } finally {
+      cache.close();
+    }
+  });
+
   describe('drift', () => {
     const opts = { namespace: ns, releaseName: release };
 
@@ -321,3 +361,11 @@ describe('platform adapters on the local stack', () => {
     });
   });
 });
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

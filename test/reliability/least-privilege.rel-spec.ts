@@ -127,7 +127,11 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
       await worker.stop(30_000);
       const forbidden = worker.output().split('\n').filter((l) => /forbidden/i.test(l));
       expect(forbidden).toEqual([]);
-      r.note(`create, values change, upgrade to 1.1.0, drift (deleted ConfigMap, scaled Deployment) corrected, delete: ${events.length} events, no error, no "forbidden" in the worker's debug log`);
+      // The drift watch cache listed and watched with this identity too (Secrets and the chart's kinds).
+      const watching = worker.output().split('\n').filter((l) => l.includes('drift cache: watching'));
+      expect(watching.some((l) => l.includes('Secret (owner=helm)'))).toBe(true);
+      expect(watching.some((l) => l.includes('Deployment (app.kubernetes.io/managed-by=Helm)'))).toBe(true);
+      r.note(`create, values change, upgrade to 1.1.0, drift (deleted ConfigMap, scaled Deployment) corrected, delete: ${events.length} events, no error, no "forbidden" in the worker's debug log; its drift watch cache listed and watched Secrets and the chart's kinds`);
     });
   });
 

@@ -8,7 +8,7 @@ import { fetchExposition, MetricsServer, startMetricsServer, WorkerMetrics } fro
 import { createDeploymentActivities, DeploymentSupervisor } from '../../../libs/orchestration/src';
 import { activityMetricsInterceptor } from '../../../libs/orchestration/src/interceptors/activity-metrics.interceptor';
 import { DeploymentsRepository } from '../../../libs/persistence/src';
-import { HelmReleaseStorage, HelmRunner, KubeClient, PlatformLogger } from '../../../libs/platform/src';
+import { HelmReleaseStorage, HelmRunner, KubeClient, MetadataCache, PlatformLogger } from '../../../libs/platform/src';
 import { installTemporalRuntime } from './temporal-runtime';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,6 +25,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   private running?: Promise<void>;
   private sweepTimer?: NodeJS.Timeout;
   private metricsServer?: MetricsServer;
+  private driftCache?: MetadataCache;
   private stopping = false;
 
   constructor(
@@ -65,6 +66,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       warn: (msg, fields) => this.logger.warn({ ...fields, msg }),
     };
     const kube = new KubeClient({ kubeconfig: cfg.kubeconfig });
+    this.driftCache = cfg.driftWatchCache ? new MetadataCache(kube, { logger: platformLogger }) : undefined;
     const helm = new HelmRunner({
       helmBin: cfg.helmBin,
       kubeconfig: cfg.kubeconfig,
@@ -80,6 +82,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       driftIntervalSeconds: cfg.driftIntervalSeconds,
       kube,
       storage: new HelmReleaseStorage(kube),
+      cache: this.driftCache,
       helm,
       helmTimeoutSeconds: cfg.helmTimeoutSeconds,
       namespaceDeleteTimeoutSeconds: 600,
@@ -135,6 +138,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
     await this.running;
+    this.driftCache?.close();
     await this.connection?.close().catch(() => undefined);
     await this.metricsServer?.close();
   }

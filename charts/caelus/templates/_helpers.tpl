@@ -134,6 +134,8 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
 {{- end }}
 - name: CAELUS_DRIFT_INTERVAL
   value: {{ .Values.config.driftIntervalSeconds | quote }}
+- name: CAELUS_DRIFT_WATCH
+  value: {{ .Values.config.driftWatchCache | quote }}
 - name: CAELUS_HELM_TIMEOUT
   value: {{ .Values.config.helmTimeoutSeconds | quote }}
 - name: CAELUS_SUPERVISOR_INTERVAL

@@ -87,6 +87,16 @@ describe(loadConfig.name, () => {
     });
   });
 
+  describe('drift watch cache', () => {
+    it('is on unless CAELUS_DRIFT_WATCH says false, and rejects anything but a boolean', () => {
+      expect(loadConfig(base).driftWatchCache).toBe(true);
+      expect(loadConfig({ ...base, CAELUS_DRIFT_WATCH: 'false' }).driftWatchCache).toBe(false);
+      expect(loadConfig({ ...base, CAELUS_DRIFT_WATCH: '0' }).driftWatchCache).toBe(false);
+      expect(loadConfig({ ...base, CAELUS_DRIFT_WATCH: '1' }).driftWatchCache).toBe(true);
+      expect(problems({ ...base, CAELUS_DRIFT_WATCH: 'yes' })).toEqual(['CAELUS_DRIFT_WATCH must be true or false (got "yes")']);
+    });
+  });
+
   describe('metrics ports', () => {
     it('defaults to 9464 for the worker listener and 9465 for the Temporal exporter; 0 turns them off', () => {
       expect(loadConfig(base).metrics).toEqual({ workerPort: 9464, temporalPort: 9465 });

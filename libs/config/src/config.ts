@@ -39,6 +39,11 @@ export interface CaelusConfig {
   /** Sensitive: keys of an ongoing rotation; they still open values they sealed, never seal new ones. */
   readonly previousEncryptionKeys: readonly Buffer[];
   readonly driftIntervalSeconds: number;
+  /**
+   * Drift checks read release objects' and release Secrets' metadata from watches (needs list and
+   * watch on those kinds) instead of asking the API server for each object on every check.
+   */
+  readonly driftWatchCache: boolean;
   readonly chartRoots: readonly string[];
   /** Registries (host:port) reached over plain HTTP, such as the local stack's. */
   readonly plainHttpRegistries: readonly string[];
@@ -69,6 +74,15 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
+}
+
+function flagIn(env: Record<string, string | undefined>, key: string, def: boolean, problems: string[]): boolean {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return def;
+  if (['true', '1'].includes(raw)) return true;
+  if (['false', '0'].includes(raw)) return false;
+  problems.push(`${key} must be true or false (got "${raw}")`);
+  return def;
 }
 
 function intIn(env: Record<string, string | undefined>, key: string, def: number, min: number, max: number, problems: string[]): number {
@@ -209,6 +223,7 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     encryptionKey: readEncryptionKey(env, root, problems),
     previousEncryptionKeys: readPreviousKeys(env, problems),
     driftIntervalSeconds: intIn(env, 'CAELUS_DRIFT_INTERVAL', 300, 5, 86400, problems),
+    driftWatchCache: flagIn(env, 'CAELUS_DRIFT_WATCH', true, problems),
     chartRoots,
     plainHttpRegistries,
     bodyLimitBytes: intIn(env, 'CAELUS_BODY_LIMIT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024, problems),

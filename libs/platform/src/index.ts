@@ -8,6 +8,7 @@ export * from './kubernetes/kube.client';
 export * from './kubernetes/namespace';
 export * from './kubernetes/manifest';
 export * from './kubernetes/drift';
+export * from './kubernetes/metadata-cache';
 
 export * from './helm/helm.types';
 export * from './helm/helm.errors';

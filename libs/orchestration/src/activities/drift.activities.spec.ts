@@ -1,5 +1,5 @@
 import { DeploymentStateService } from '../../../domain/src';
-import { correctDrift, detectDrift, HelmReleaseStorage, KubeClient } from '../../../platform/src';
+import { correctDrift, detectDrift, HelmReleaseStorage, KubeClient, MetadataCache } from '../../../platform/src';
 import { createDriftActivities } from './drift.activities';
 import { DeploymentMetrics } from './metrics.port';
 
@@ -19,7 +19,7 @@ describe(createDriftActivities.name, () => {
     appliedTemplateId: 't1',
     ...over,
   });
-  function setup(manifest: string | undefined, row: unknown = loaded()) {
+  function setup(manifest: string | undefined, row: unknown = loaded(), cache?: { cached: string | undefined; listed?: unknown[] }) {
     const state = {
       load: jest.fn(async () => {
         if (row === null) throw Object.assign(new Error('deployment d1 not found'), { code: 'NotFound' });
@@ -28,16 +28,21 @@ describe(createDriftActivities.name, () => {
       recordDriftCheck: jest.fn(async () => true),
       appendEvent: jest.fn(async () => undefined),
     };
-    const storage = { readDeployedManifest: jest.fn(async () => manifest) };
+    const storage = { readDeployedManifest: jest.fn(async () => manifest), deployedManifestOf: jest.fn(async () => cache?.cached) };
+    const kube = { getMetadata: jest.fn(async () => undefined), get: jest.fn(), apply: jest.fn(), isNamespaced: jest.fn() };
+    const metadataCache = cache
+      ? { releaseSecrets: jest.fn(() => cache.listed), resourceVersionOf: jest.fn((ref: { name: string }) => (ref.name === 'web-1' ? '42' : undefined)) }
+      : undefined;
     const metrics: jest.Mocked<DeploymentMetrics> = { requestReady: jest.fn(), driftChecked: jest.fn(), activityFailed: jest.fn() };
     const sut = createDriftActivities({
-      kube: {} as KubeClient,
+      kube: kube as unknown as KubeClient,
+      cache: metadataCache as unknown as MetadataCache,
       storage: storage as unknown as HelmReleaseStorage,
       state: state as unknown as DeploymentStateService,
       metrics,
       driftIntervalSeconds: 60,
     });
-    return { sut, metrics, state, storage };
+    return { sut, metrics, state, storage, kube, metadataCache };
   }
   const object = (kind: string, name: string) => ({ kind, name, namespace: 'web-1', reason: 'changed', fields: ['spec.replicas'] });
 
@@ -116,6 +121,66 @@ describe(createDriftActivities.name, () => {
     it('reports a missing release so the workflow re-applies', async () => {
       const { sut } = setup(undefined);
       await expect(sut.driftTick({ deploymentId: 'd1', generation: 2 })).resolves.toMatchObject({ drift: { releaseMissing: true } });
+    });
+  });
+
+  describe('with the watch cache', () => {
+    const secrets = [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sh.helm.release.v1.web-1.v1', namespace: 'web-1', resourceVersion: '9', labels: { status: 'deployed' } } }];
+
+    it('reads the manifest and the objects\' resourceVersions from the cache on a clean check', async () => {
+      jest.mocked(detectDrift).mockImplementation(async (kube) => {
+        const known = await kube.getMetadata({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'web-1', name: 'web-1' });
+        const unknown = await kube.getMetadata({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'web-1', name: 'other' });
+        expect(known?.metadata.resourceVersion).toBe('42');
+        expect(unknown).toBeUndefined();
+        return { drifted: false, objects: [] };
+      });
+      const { sut, storage, kube, metadataCache } = setup('kind: Deployment', loaded(), { cached: 'kind: Deployment', listed: secrets });
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).resolves.toEqual({ releaseMissing: false, drifted: 0, corrected: 0 });
+      expect(metadataCache!.releaseSecrets).toHaveBeenCalledWith('web-1', 'web-1');
+      expect(storage.deployedManifestOf).toHaveBeenCalledWith(secrets, 'web-1', 'web-1');
+      expect(storage.readDeployedManifest).not.toHaveBeenCalled();
+      // Only the object the cache does not hold went to the API server.
+      expect(kube.getMetadata).toHaveBeenCalledTimes(1);
+      expect(kube.getMetadata).toHaveBeenCalledWith(expect.objectContaining({ name: 'other' }));
+    });
+
+    it('lists from the API server while the Secret watch is not synced', async () => {
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      const { sut, storage } = setup('kind: Deployment', loaded(), { cached: undefined, listed: undefined });
+      await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
+      expect(storage.deployedManifestOf).not.toHaveBeenCalled();
+      expect(storage.readDeployedManifest).toHaveBeenCalledTimes(1);
+    });
+
+    it('reads everything again from the API server before correcting, and corrects against the fresh manifest', async () => {
+      // The cache still shows the revision before an upgrade: against it, the live objects look drifted.
+      jest.mocked(detectDrift).mockImplementation(async (_kube, manifest) =>
+        (manifest === 'revision: 1' ? { drifted: true, objects: [object('Deployment', 'web-1')] } : { drifted: false, objects: [] }) as never,
+      );
+      const { sut, storage, state } = setup('revision: 2', loaded(), { cached: 'revision: 1', listed: secrets });
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).resolves.toEqual({ releaseMissing: false, drifted: 0, corrected: 0 });
+      expect(storage.readDeployedManifest).toHaveBeenCalledTimes(1);
+      expect(jest.mocked(detectDrift).mock.calls.map((c) => c[1])).toEqual(['revision: 1', 'revision: 2']);
+      expect(correctDrift).not.toHaveBeenCalled();
+      expect(state.appendEvent).not.toHaveBeenCalled();
+    });
+
+    it('confirms drift with direct reads, then corrects it', async () => {
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: true, objects: [object('Deployment', 'web-1')] } as never);
+      jest.mocked(correctDrift).mockResolvedValue({ corrected: [object('Deployment', 'web-1')] } as never);
+      const { sut, kube } = setup('kind: Deployment', loaded(), { cached: 'kind: Deployment', listed: secrets });
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).resolves.toEqual({ releaseMissing: false, drifted: 1, corrected: 1 });
+      expect(detectDrift).toHaveBeenCalledTimes(2);
+      // The second look used the client itself, not the cache.
+      expect(jest.mocked(detectDrift).mock.calls[1][0]).toBe(kube);
+    });
+
+    it('confirms a missing release with a direct read', async () => {
+      const { sut, storage } = setup('kind: Deployment', loaded(), { cached: undefined, listed: [] });
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).resolves.toMatchObject({ releaseMissing: false });
+      expect(storage.readDeployedManifest).toHaveBeenCalledTimes(1);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { DeploymentStateService, DesiredState } from '../../../domain/src';
-import { correctDrift, detectDrift, DriftMemo, HelmReleaseStorage, KubeClient } from '../../../platform/src';
+import { correctDrift, detectDrift, DriftKube, DriftMemo, HelmReleaseStorage, KubeClient, MetadataCache, ObjectRef } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
 import { DesiredSummary, loadOrNull, summarize } from './state.activities';
@@ -10,6 +10,12 @@ export interface DriftActivityDeps {
   state: DeploymentStateService;
   metrics: DeploymentMetrics;
   driftIntervalSeconds: number;
+  /**
+   * Watch-fed metadata of release objects and release Secrets: a steady check then reads
+   * nothing from the API server. Left out, every check lists and reads (7 requests for the
+   * example chart).
+   */
+  cache?: MetadataCache;
 }
 
 export interface DriftCheckResult {
@@ -30,7 +36,7 @@ export interface DriftTickResult {
 /** Drift memos kept per release; bounded so that deleted deployments do not accumulate. */
 const MAX_MEMOS = 10_000;
 
-export function createDriftActivities({ kube, storage, state, metrics, driftIntervalSeconds }: DriftActivityDeps) {
+export function createDriftActivities({ kube, storage, state, metrics, driftIntervalSeconds, cache }: DriftActivityDeps) {
   // Per release: the manifest last checked and what detectDrift remembered about it (parsed
   // objects, resourceVersions found clean). A new revision's manifest starts a fresh memo.
   const memos = new Map<string, { manifest: string; memo: DriftMemo }>();
@@ -42,15 +48,42 @@ export function createDriftActivities({ kube, storage, state, metrics, driftInte
     if (memos.size > MAX_MEMOS) memos.delete(memos.keys().next().value!);
     return entry.memo;
   };
+  // Reads go to the cache first, to the API server when it cannot tell.
+  const direct: DriftKube = kube;
+  const cached: DriftKube = cache
+    ? {
+        get: (ref) => kube.get(ref),
+        apply: (obj, options) => kube.apply(obj, options),
+        isNamespaced: (apiVersion, kind) => kube.isNamespaced(apiVersion, kind),
+        getMetadata: async (ref: ObjectRef) => {
+          const resourceVersion = cache.resourceVersionOf(ref);
+          if (resourceVersion === undefined) return kube.getMetadata(ref);
+          return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace, resourceVersion } };
+        },
+      }
+    : direct;
+
+  /** The deployed manifest and the drift found against it; `fresh` reads everything from the API server. */
+  const inspect = async (release: string, fresh: boolean) => {
+    const listed = fresh ? undefined : cache?.releaseSecrets(release, release);
+    const manifest = listed ? await storage.deployedManifestOf(listed, release, release) : await storage.readDeployedManifest(release, release);
+    if (manifest === undefined) return { manifest, report: undefined, cacheUsed: !fresh && cache !== undefined };
+    const report = await detectDrift(fresh ? direct : cached, manifest, { namespace: release, releaseName: release, memo: memoFor(release, manifest) });
+    return { manifest, report, cacheUsed: !fresh && cache !== undefined };
+  };
+
   /** The check itself, on a deployment already loaded. */
   const check = async (d: DesiredState, generation: number): Promise<DriftCheckResult> => {
-    const manifest = await storage.readDeployedManifest(d.deploymentUid, d.deploymentUid);
+    let { manifest, report, cacheUsed } = await inspect(d.deploymentUid, false);
+    // The cache lags the cluster by the watch's latency (more while a watch is stuck): before
+    // acting on what it says (a missing release, drift to correct), read everything again from
+    // the API server, so a stale cache can delay a correction but never cause a wrong one.
+    if (cacheUsed && (manifest === undefined || report?.drifted)) ({ manifest, report } = await inspect(d.deploymentUid, true));
     const product = d.productName;
-    if (manifest === undefined) {
+    if (manifest === undefined || report === undefined) {
       reportMetric(() => metrics.driftChecked({ product, outcome: 'release-missing', found: [], corrected: [] }));
       return { releaseMissing: true, drifted: 0, corrected: 0 };
     }
-    const report = await detectDrift(kube, manifest, { namespace: d.deploymentUid, releaseName: d.deploymentUid, memo: memoFor(d.deploymentUid, manifest) });
     const checkedAt = new Date().toISOString();
     const objects = report.objects.map((o) => ({ kind: o.kind, name: o.name, namespace: o.namespace, reason: o.reason, fields: o.fields }));
     if (!report.drifted) {

@@ -98,6 +98,15 @@ export class HelmReleaseStorage {
   async readDeployedManifest(release: string, namespace: string): Promise<string | undefined> {
     // Metadata first: the Secret's payload is read and decoded only when it changed.
     const listed = await this.kube.listSecretMetadata(namespace, `owner=helm,name=${release},status=deployed`);
+    return this.deployedManifestOf(listed, release, namespace);
+  }
+
+  /**
+   * The deployed manifest, given the metadata of the release's Secrets as listed (or as a
+   * watch-fed cache holds them): the newest one labelled deployed is read only when its
+   * resourceVersion is not the one last decoded.
+   */
+  async deployedManifestOf(listed: KubeObject[], release: string, namespace: string): Promise<string | undefined> {
     const newest = listed.filter((s) => s.metadata.labels?.status === 'deployed').sort((a, b) => revisionOf(a) - revisionOf(b)).pop();
     if (!newest) return undefined;
     const key = `${namespace}/${newest.metadata.name}`;

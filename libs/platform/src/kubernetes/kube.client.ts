@@ -9,6 +9,7 @@ import {
   createConfiguration,
 } from '@kubernetes/client-node';
 import type { Configuration, KubernetesObject, RequestContext, ResponseContext, SecurityAuthentication } from '@kubernetes/client-node';
+import { fetch } from 'undici';
 
 import { KubeError, toKubeError } from './kube.errors';
 import { describeRef, refOf, type KubeObject, type ObjectRef } from './kube.types';
@@ -39,6 +40,23 @@ export interface ListOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+}
+
+/** One event of a watch: ADDED, MODIFIED, DELETED, BOOKMARK (a resourceVersion only) or ERROR (a Status). */
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: KubeObject;
+}
+
+export interface WatchMetadataOptions {
+  labelSelector?: string;
+  /** Where the watch starts: the resourceVersion of the list it follows, or of the last event seen. */
+  resourceVersion: string;
+  /** The API server ends the watch after this long (the caller then watches again). */
+  timeoutSeconds: number;
+  /** Aborts the watch when nothing (not even the end of the stream) arrived for this long. */
+  idleTimeoutMs: number;
+  signal?: AbortSignal;
 }
 
 export interface WaitForNamespaceGoneOptions {
@@ -80,6 +98,38 @@ class RawObjectApi extends KubernetesObjectApi {
     ctx.setHeaderParam('Accept', `${METADATA_ONLY};as=PartialObjectMetadataList, application/json;q=0.9`);
     if (labelSelector) ctx.setQueryParam('labelSelector', labelSelector);
     return this.requestPromise(ctx) as Promise<unknown> as Promise<{ items: KubernetesObject[] }>;
+  }
+
+  /**
+   * One page of a list of metadata, of all namespaces when `namespace` is undefined, with the
+   * list's resourceVersion (where a watch starts) and the continue token of the next page.
+   */
+  async listMetadataPage(
+    apiVersion: string,
+    kind: string,
+    query: { namespace?: string; labelSelector?: string; limit?: number; continueToken?: string },
+  ): Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } }> {
+    const path = await this.specUriPath({ apiVersion, kind, metadata: { namespace: query.namespace } }, 'list');
+    const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+    ctx.setHeaderParam('Accept', `${METADATA_ONLY};as=PartialObjectMetadataList, application/json;q=0.9`);
+    if (query.labelSelector) ctx.setQueryParam('labelSelector', query.labelSelector);
+    if (query.limit) ctx.setQueryParam('limit', String(query.limit));
+    if (query.continueToken) ctx.setQueryParam('continue', query.continueToken);
+    return this.requestPromise(ctx) as Promise<unknown> as Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } }>;
+  }
+
+  /**
+   * An authenticated request for a watch of a kind's metadata in all namespaces. It bypasses the
+   * promise middleware: a watch outlives the per-request timeout.
+   */
+  async metadataWatchRequest(apiVersion: string, kind: string, query: Record<string, string>): Promise<RequestContext> {
+    const path = await this.specUriPath({ apiVersion, kind, metadata: {} }, 'list');
+    const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+    ctx.setHeaderParam('Accept', `${METADATA_ONLY};as=PartialObjectMetadata, application/json;q=0.9`);
+    ctx.setHeaderParam('User-Agent', 'caelus');
+    for (const [name, value] of Object.entries(query)) ctx.setQueryParam(name, value);
+    await this.configuration.authMethods.default?.applySecurityAuthentication(ctx);
+    return ctx;
   }
 
   protected override async processResponse<T extends KubernetesObject>(response: ResponseContext): Promise<T> {
@@ -209,6 +259,95 @@ export class KubeClient {
       const list = await this.objects.listMetadata(apiVersion, kind, options.namespace, options.labelSelector);
       return list.items.map((item) => ({ ...(item as unknown as KubeObject), apiVersion, kind }));
     });
+  }
+
+  /**
+   * The metadata of every matching object, of all namespaces unless one is given, read in pages,
+   * and the resourceVersion to start a watch from.
+   */
+  async listAllMetadata(
+    apiVersion: string,
+    kind: string,
+    options: { namespace?: string; labelSelector?: string; pageSize?: number } = {},
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    const where = options.namespace ? ` in ${options.namespace}` : ' in all namespaces';
+    return this.call(`list ${kind} metadata${where}`, async () => {
+      const items: KubeObject[] = [];
+      let continueToken: string | undefined;
+      let resourceVersion = '';
+      do {
+        const page = await this.objects.listMetadataPage(apiVersion, kind, {
+          namespace: options.namespace,
+          labelSelector: options.labelSelector,
+          limit: options.pageSize ?? 500,
+          continueToken,
+        });
+        for (const item of page.items) items.push({ ...(item as unknown as KubeObject), apiVersion, kind });
+        continueToken = page.metadata?.continue || undefined;
+        resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+      } while (continueToken);
+      return { items, resourceVersion };
+    });
+  }
+
+  /**
+   * Watches the metadata of a kind in all namespaces from `resourceVersion`, calling `onEvent`
+   * for each event in order. Resolves when the server ends the watch (its timeoutSeconds);
+   * rejects with a KubeError on an HTTP error, a network failure, an idle stream or an ERROR
+   * event (410 Expired: the caller lists again). `onEvent` may throw to end the watch.
+   */
+  async watchMetadata(apiVersion: string, kind: string, options: WatchMetadataOptions, onEvent: (event: WatchEvent) => void): Promise<void> {
+    const action = `watch ${kind} metadata in all namespaces`;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => controller.abort(new KubeError(`${action}: nothing received for ${Math.round(options.idleTimeoutMs / 1000)}s`, undefined, 'Timeout', true)), options.idleTimeoutMs);
+      idle.unref();
+    };
+    try {
+      armIdle();
+      const query: Record<string, string> = {
+        watch: '1',
+        allowWatchBookmarks: 'true',
+        resourceVersion: options.resourceVersion,
+        timeoutSeconds: String(options.timeoutSeconds),
+      };
+      if (options.labelSelector) query.labelSelector = options.labelSelector;
+      const ctx = await this.call(action, () => this.objects.metadataWatchRequest(apiVersion, kind, query));
+      const response = await fetch(ctx.getUrl(), { method: 'GET', headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher(), signal: controller.signal });
+      if (response.status !== 200) {
+        throw toKubeError(new ApiException(response.status, 'Unsuccessful HTTP Request', await response.text(), {}), action);
+      }
+      if (!response.body) return;
+      const decoder = new TextDecoder();
+      let buffered = '';
+      for await (const chunk of response.body) {
+        armIdle();
+        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (!line) continue;
+          const event = JSON.parse(line) as WatchEvent;
+          if (event.type === 'ERROR') {
+            const status = event.object as unknown as { code?: number; reason?: string; message?: string };
+            throw new KubeError(`${action}: ${status.message ?? 'watch error'}`, status.code, status.reason, true);
+          }
+          onEvent(event);
+        }
+      }
+    } catch (err) {
+      if (controller.signal.aborted && controller.signal.reason instanceof KubeError) throw controller.signal.reason;
+      throw err instanceof KubeError ? err : toKubeError(err, action);
+    } finally {
+      clearTimeout(idle);
+      options.signal?.removeEventListener('abort', onAbort);
+      controller.abort();
+    }
   }
 
   async list<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, options: ListOptions = {}): Promise<T[]> {
