@@ -323,14 +323,14 @@ export class KubeClient {
       }
       if (!response.body) return;
       const decoder = new TextDecoder();
-      let buffered = '';
+      // One JSON event per line; a chunk may end inside a line, which is carried to the next.
+      let carried = '';
       for await (const chunk of response.body) {
         armIdle();
-        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, newline).trim();
-          buffered = buffered.slice(newline + 1);
+        const lines = (carried + decoder.decode(chunk as Uint8Array, { stream: true })).split('\n');
+        carried = lines.pop() ?? '';
+        for (const raw of lines) {
+          const line = raw.trim();
           if (!line) continue;
           const event = JSON.parse(line) as WatchEvent;
           if (event.type === 'ERROR') {
