@@ -18,7 +18,7 @@ import { createScratchDb, deploymentRows, ScratchDb } from './lib/db';
 import { ExampleChart, exampleChart, headlessVariant } from './lib/helm';
 import { apiClient, expectStatus } from './lib/http';
 import { AppProcess, freePort, readCpu, readMemory, REPO, startBuiltApp, waitForLog } from './lib/procs';
-import { writeMarkdown } from './lib/report';
+import { IDLE_1000_FILE, writeMarkdown } from './lib/report';
 import { connectTemporal, terminateAll, workflowIdFor } from './lib/temporal';
 import { log, round, sleep, waitFor } from './lib/util';
 import { apiPhase } from './phases/api';
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--report-only')) {
     // Re-renders BENCHMARKS.md from bench/results/latest.json, nothing is run.
-    writeMarkdown(join(REPO, 'BENCHMARKS.md'), JSON.parse(readFileSync(join(REPO, 'bench', 'results', 'latest.json'), 'utf8')));
+    writeMarkdown(join(REPO, 'BENCHMARKS.md'), JSON.parse(readFileSync(join(REPO, 'bench', 'results', 'latest.json'), 'utf8')), readIdleAtScale());
     log('updated BENCHMARKS.md from bench/results/latest.json');
     return;
   }
@@ -75,7 +75,9 @@ async function main(): Promise<void> {
   if (opts.workerRoot && !existsSync(join(opts.workerRoot, 'dist', 'apps', 'worker', 'src', 'main.js'))) {
     throw new Error(`--worker-root ${opts.workerRoot} has no dist/apps/worker/src/main.js: build it there first`);
   }
-  const command = ['npm', 'run', 'bench', ...(argv.length ? ['--', ...argv] : [])].join(' ');
+  // Recorded as typed, but for the other build's directory (see worker_from.commit).
+  const shown = argv.map((arg, i) => (argv[i - 1] === '--worker-root' ? '<another checkout>' : arg));
+  const command = ['npm', 'run', 'bench', ...(shown.length ? ['--', ...shown] : [])].join(' ');
   const startedAt = new Date();
   const runId = randomBytes(3).toString('hex');
   const prefix = `bench${runId}`;
@@ -152,7 +154,8 @@ async function main(): Promise<void> {
       api_connections: opts.apiConnections,
     },
     commit: gitHead(REPO),
-    ...(opts.workerRoot ? { worker_from: { root: opts.workerRoot, commit: gitHead(opts.workerRoot) } } : {}),
+    // The other build's commit, not its directory: results name no path of the machine they ran on.
+    ...(opts.workerRoot ? { worker_from: { commit: gitHead(opts.workerRoot) } } : {}),
     ...results,
   };
   mkdirSync(join(opts.output, '..'), { recursive: true });
@@ -162,10 +165,16 @@ async function main(): Promise<void> {
   if (opts.output === defaultOutput) writeFileSync(join(opts.output, '..', `${out.mode}.json`), json);
   log(`wrote ${relative(REPO, opts.output)}`);
   if (opts.markdown && opts.phases.size === PHASES.length && opts.output === defaultOutput) {
-    writeMarkdown(join(REPO, 'BENCHMARKS.md'), out);
+    writeMarkdown(join(REPO, 'BENCHMARKS.md'), out, readIdleAtScale());
     log('updated BENCHMARKS.md');
   }
   log(`done in ${out.duration_s} s`);
+}
+
+/** The last full-size idle run, when one was kept (see IDLE_1000_FILE). */
+function readIdleAtScale(): unknown {
+  const file = join(REPO, IDLE_1000_FILE);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 }
 
 function gitHead(root: string): string | undefined {

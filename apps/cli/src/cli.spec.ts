@@ -15,9 +15,9 @@ function fakeIo(respond: (call: Call) => { status: number; body?: unknown; heade
     stdout: (t) => (out.stdout += t),
     stderr: (t) => (out.stderr += t),
     env,
-    cwd: '/work',
+    cwd: '/home/alice',
     readFile: async (p) => {
-      if (p === '/work/values.json') return '{"title":"From file"}';
+      if (p === '/home/alice/values.json') return '{"title":"From file"}';
       throw Object.assign(new Error('nope'), { code: 'ENOENT' });
     },
     defaultToken: async () => 'dev-admin-token',

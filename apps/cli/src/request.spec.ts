@@ -6,7 +6,7 @@ const command = (name: string): CommandSpec => COMMANDS.find((c) => c.name === n
 
 function files(map: Record<string, string>): InputContext {
   return {
-    cwd: '/work',
+    cwd: '/home/alice',
     readFile: async (path) => {
       if (path in map) return map[path];
       throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
@@ -16,10 +16,10 @@ function files(map: Record<string, string>): InputContext {
 
 describe('CLI requests', () => {
   const ctx = files({
-    '/work/values.yaml': 'title: Hello\nadmin:\n  enabled: yes\n',
-    '/work/schema.json': '{"type":"object"}',
+    '/home/alice/values.yaml': 'title: Hello\nadmin:\n  enabled: yes\n',
+    '/home/alice/schema.json': '{"type":"object"}',
     '/tmp/caps.json': '{"upgradePolicy":{"allowFrom":">=1.0.0"}}',
-    '/work/broken.json': '{"type":',
+    '/home/alice/broken.json': '{"type":',
     '-': 'title: from stdin\n',
   });
 
