@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
@@ -75,6 +75,7 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
       // 2. A token for it and a kubeconfig that uses nothing else.
       const token = (await kubectl(['create', 'token', sa, '-n', ns, '--duration', '2h'])).trim();
       const admin = parseYaml(readFileSync(s.stack.KUBECONFIG, 'utf8')) as { clusters: { cluster: Record<string, unknown>; name: string }[] };
+      mkdirSync(LOG_DIR, { recursive: true });
       const kubeconfig = join(LOG_DIR, `lp-${suffix}.kubeconfig.yaml`);
       writeFileSync(
         kubeconfig,

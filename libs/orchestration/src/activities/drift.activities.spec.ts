@@ -31,7 +31,7 @@ describe(createDriftActivities.name, () => {
     const storage = { readDeployedManifest: jest.fn(async () => manifest), deployedManifestOf: jest.fn(async () => cache?.cached) };
     const kube = { getMetadata: jest.fn(async () => undefined), get: jest.fn(), apply: jest.fn(), isNamespaced: jest.fn() };
     const metadataCache = cache
-      ? { releaseSecrets: jest.fn(() => cache.listed), resourceVersionOf: jest.fn((ref: { name: string }) => (ref.name === 'web-1' ? '42' : undefined)) }
+      ? { releaseSecrets: jest.fn(() => cache.listed), resourceVersionOf: jest.fn((ref: { name: string }) => (ref.name === 'web-1' ? '42' : undefined)), prime: jest.fn() }
       : undefined;
     const metrics: jest.Mocked<DeploymentMetrics> = { requestReady: jest.fn(), driftChecked: jest.fn(), activityFailed: jest.fn() };
     const sut = createDriftActivities({
@@ -143,6 +143,22 @@ describe(createDriftActivities.name, () => {
       // Only the object the cache does not hold went to the API server.
       expect(kube.getMetadata).toHaveBeenCalledTimes(1);
       expect(kube.getMetadata).toHaveBeenCalledWith(expect.objectContaining({ name: 'other' }));
+    });
+
+    it('starts watching the release\'s kinds at its first check', async () => {
+      jest.mocked(detectDrift).mockImplementation(async (_kube, _manifest, options) => {
+        options.memo!.objects = [
+          { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web-1' } },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-1-config' } },
+        ];
+        return { drifted: false, objects: [] };
+      });
+      const { sut, metadataCache } = setup('kind: Deployment', loaded(), { cached: undefined, listed: undefined });
+      await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
+      expect(metadataCache!.prime.mock.calls).toEqual([
+        ['apps/v1', 'Deployment'],
+        ['v1', 'ConfigMap'],
+      ]);
     });
 
     it('lists from the API server while the Secret watch is not synced', async () => {

@@ -68,7 +68,10 @@ export function createDriftActivities({ kube, storage, state, metrics, driftInte
     const listed = fresh ? undefined : cache?.releaseSecrets(release, release);
     const manifest = listed ? await storage.deployedManifestOf(listed, release, release) : await storage.readDeployedManifest(release, release);
     if (manifest === undefined) return { manifest, report: undefined, cacheUsed: !fresh && cache !== undefined };
-    const report = await detectDrift(fresh ? direct : cached, manifest, { namespace: release, releaseName: release, memo: memoFor(release, manifest) });
+    const memo = memoFor(release, manifest);
+    const report = await detectDrift(fresh ? direct : cached, manifest, { namespace: release, releaseName: release, memo });
+    // Watch the release's kinds from its first check on: the next check reads them from the cache.
+    if (cache) for (const obj of memo.objects ?? []) cache.prime(obj.apiVersion, obj.kind);
     return { manifest, report, cacheUsed: !fresh && cache !== undefined };
   };
 
