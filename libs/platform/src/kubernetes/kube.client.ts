@@ -91,15 +91,6 @@ class RawObjectApi extends KubernetesObjectApi {
     return this.requestPromise(ctx);
   }
 
-  /** The metadata of each object of a list (PartialObjectMetadataList). */
-  async listMetadata(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): Promise<{ items: KubernetesObject[] }> {
-    const path = await this.specUriPath({ apiVersion, kind, metadata: { namespace } }, 'list');
-    const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
-    ctx.setHeaderParam('Accept', `${METADATA_ONLY};as=PartialObjectMetadataList, application/json;q=0.9`);
-    if (labelSelector) ctx.setQueryParam('labelSelector', labelSelector);
-    return this.requestPromise(ctx) as Promise<unknown> as Promise<{ items: KubernetesObject[] }>;
-  }
-
   /**
    * One page of a list of metadata, of all namespaces when `namespace` is undefined, with the
    * list's resourceVersion (where a watch starts) and the continue token of the next page.
@@ -254,11 +245,7 @@ export class KubeClient {
 
   /** The metadata of the matching objects (names, labels, resourceVersions), without their contents. */
   async listMetadata(apiVersion: string, kind: string, options: Omit<ListOptions, 'fieldSelector'> = {}): Promise<KubeObject[]> {
-    const where = options.namespace ? ` in ${options.namespace}` : '';
-    return this.call(`list ${kind} metadata${where}`, async () => {
-      const list = await this.objects.listMetadata(apiVersion, kind, options.namespace, options.labelSelector);
-      return list.items.map((item) => ({ ...(item as unknown as KubeObject), apiVersion, kind }));
-    });
+    return (await this.listAllMetadata(apiVersion, kind, options)).items;
   }
 
   /**
