@@ -159,6 +159,9 @@ describe(createDriftActivities.name, () => {
         ['apps/v1', 'Deployment'],
         ['v1', 'ConfigMap'],
       ]);
+      // Once per manifest: the next check of the same manifest does not look again.
+      await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
+      expect(metadataCache!.prime).toHaveBeenCalledTimes(2);
     });
 
     it('lists from the API server while the Secret watch is not synced', async () => {

@@ -67,21 +67,22 @@ export function createDriftActivities({ kube, storage, state, metrics, driftInte
   const inspect = async (release: string, fresh: boolean) => {
     const listed = fresh ? undefined : cache?.releaseSecrets(release, release);
     const manifest = listed ? await storage.deployedManifestOf(listed, release, release) : await storage.readDeployedManifest(release, release);
-    if (manifest === undefined) return { manifest, report: undefined, cacheUsed: !fresh && cache !== undefined };
+    if (manifest === undefined) return { manifest, report: undefined };
     const memo = memoFor(release, manifest);
+    const parsedBefore = memo.objects !== undefined;
     const report = await detectDrift(fresh ? direct : cached, manifest, { namespace: release, releaseName: release, memo });
-    // Watch the release's kinds from its first check on: the next check reads them from the cache.
-    if (cache) for (const obj of memo.objects ?? []) cache.prime(obj.apiVersion, obj.kind);
-    return { manifest, report, cacheUsed: !fresh && cache !== undefined };
+    // Watch a new manifest's kinds from its first check on: the next check reads them from the cache.
+    if (cache && !parsedBefore) for (const obj of memo.objects ?? []) cache.prime(obj.apiVersion, obj.kind);
+    return { manifest, report };
   };
 
   /** The check itself, on a deployment already loaded. */
   const check = async (d: DesiredState, generation: number): Promise<DriftCheckResult> => {
-    let { manifest, report, cacheUsed } = await inspect(d.deploymentUid, false);
+    let { manifest, report } = await inspect(d.deploymentUid, false);
     // The cache lags the cluster by the watch's latency (more while a watch is stuck): before
     // acting on what it says (a missing release, drift to correct), read everything again from
     // the API server, so a stale cache can delay a correction but never cause a wrong one.
-    if (cacheUsed && (manifest === undefined || report?.drifted)) ({ manifest, report } = await inspect(d.deploymentUid, true));
+    if (cache && (manifest === undefined || report?.drifted)) ({ manifest, report } = await inspect(d.deploymentUid, true));
     const product = d.productName;
     if (manifest === undefined || report === undefined) {
       reportMetric(() => metrics.driftChecked({ product, outcome: 'release-missing', found: [], corrected: [] }));

@@ -86,9 +86,15 @@ class RawObjectApi extends KubernetesObjectApi {
    * an object changed since it was last found clean, without its spec and status.
    */
   async readMetadata(spec: KubernetesObject): Promise<KubernetesObject> {
-    const ctx = this.configuration.baseServer.makeRequestContext(await this.specUriPath(spec, 'read'), HttpMethod.GET);
-    ctx.setHeaderParam('Accept', `${METADATA_ONLY};as=PartialObjectMetadata, application/json;q=0.9`);
-    return this.requestPromise(ctx);
+    return this.requestPromise(await this.metadataRequest(spec, 'read', 'PartialObjectMetadata'));
+  }
+
+  /** A GET of `spec`'s object or collection that asks for metadata only, as `as`, with `query`. */
+  private async metadataRequest(spec: KubernetesObject, action: 'read' | 'list', as: string, query: Record<string, string | undefined> = {}): Promise<RequestContext> {
+    const ctx = this.configuration.baseServer.makeRequestContext(await this.specUriPath(spec, action), HttpMethod.GET);
+    ctx.setHeaderParam('Accept', `${METADATA_ONLY};as=${as}, application/json;q=0.9`);
+    for (const [name, value] of Object.entries(query)) if (value) ctx.setQueryParam(name, value);
+    return ctx;
   }
 
   /**
@@ -100,12 +106,11 @@ class RawObjectApi extends KubernetesObjectApi {
     kind: string,
     query: { namespace?: string; labelSelector?: string; limit?: number; continueToken?: string },
   ): Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } }> {
-    const path = await this.specUriPath({ apiVersion, kind, metadata: { namespace: query.namespace } }, 'list');
-    const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
-    ctx.setHeaderParam('Accept', `${METADATA_ONLY};as=PartialObjectMetadataList, application/json;q=0.9`);
-    if (query.labelSelector) ctx.setQueryParam('labelSelector', query.labelSelector);
-    if (query.limit) ctx.setQueryParam('limit', String(query.limit));
-    if (query.continueToken) ctx.setQueryParam('continue', query.continueToken);
+    const ctx = await this.metadataRequest({ apiVersion, kind, metadata: { namespace: query.namespace } }, 'list', 'PartialObjectMetadataList', {
+      labelSelector: query.labelSelector,
+      limit: query.limit ? String(query.limit) : undefined,
+      continue: query.continueToken,
+    });
     return this.requestPromise(ctx) as Promise<unknown> as Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } }>;
   }
 
@@ -114,11 +119,8 @@ class RawObjectApi extends KubernetesObjectApi {
    * promise middleware: a watch outlives the per-request timeout.
    */
   async metadataWatchRequest(apiVersion: string, kind: string, query: Record<string, string>): Promise<RequestContext> {
-    const path = await this.specUriPath({ apiVersion, kind, metadata: {} }, 'list');
-    const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
-    ctx.setHeaderParam('Accept', `${METADATA_ONLY};as=PartialObjectMetadata, application/json;q=0.9`);
+    const ctx = await this.metadataRequest({ apiVersion, kind, metadata: {} }, 'list', 'PartialObjectMetadata', query);
     ctx.setHeaderParam('User-Agent', 'caelus');
-    for (const [name, value] of Object.entries(query)) ctx.setQueryParam(name, value);
     await this.configuration.authMethods.default?.applySecurityAuthentication(ctx);
     return ctx;
   }

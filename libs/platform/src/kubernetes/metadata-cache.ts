@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 import type { KubeClient, WatchEvent } from './kube.client';
 import { KubeError } from './kube.errors';
 import type { KubeObject, ObjectRef } from './kube.types';
@@ -145,7 +147,7 @@ export class MetadataCache {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if ([...this.watches.values()].every((w) => w.synced)) return true;
-      await delay(50, this.abort.signal).catch(() => undefined);
+      await delay(50, undefined, { signal: this.abort.signal, ref: false }).catch(() => undefined);
       if (this.abort.signal.aborted) return false;
     }
     return false;
@@ -211,31 +213,15 @@ export class MetadataCache {
         if (status === 403 || status === 404) {
           const retryMs = this.options.deniedRetryMs ?? 600_000;
           this.logger.warn('drift cache: cannot list and watch this kind; drift checks read it from the API server', { kind: what, error: message, retryInSeconds: Math.round(retryMs / 1000) });
-          await delay(retryMs, signal).catch(() => undefined);
+          await delay(retryMs, undefined, { signal, ref: false }).catch(() => undefined);
           continue;
         }
         failures++;
         const backoff = Math.min((this.options.minBackoffMs ?? 1000) * 2 ** (failures - 1), this.options.maxBackoffMs ?? 60_000);
         if (failures === 1) this.logger.warn('drift cache: watch failed; drift checks read from the API server until it is back', { kind: what, error: message });
         else this.logger.debug('drift cache: watch still failing', { kind: what, error: message, failures, backoffMs: backoff });
-        await delay(backoff, signal).catch(() => undefined);
+        await delay(backoff, undefined, { signal, ref: false }).catch(() => undefined);
       }
     }
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    timer.unref();
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
