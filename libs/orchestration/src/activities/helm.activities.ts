@@ -1,5 +1,5 @@
 import { conflict, DeploymentStateService } from '../../../domain/src';
-import { HelmError, HelmRunner } from '../../../platform/src';
+import { HelmError, HelmRunner, PENDING_STATUSES } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { withHeartbeat } from './heartbeat';
 
@@ -46,8 +46,9 @@ export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmAc
           // would say, without starting a helm process for it.
           const before = unlock.revision === undefined ? undefined : { revision: unlock.revision, status: unlock.unlocked ? 'failed' : unlock.previousStatus };
           beat(`helm upgrade --install ${release} (${d.template.version})`);
+          let rel: Awaited<ReturnType<HelmRunner['upgradeInstall']>>;
           try {
-            const rel = await helm.upgradeInstall({
+            rel = await helm.upgradeInstall({
               release,
               namespace,
               chart: { ref: d.template.chartRef, version: d.template.chartVersion, ...(d.template.chartDigest ? { digest: d.template.chartDigest } : {}) },
@@ -57,11 +58,13 @@ export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmAc
               signal,
               onProgress: (line) => beat(line),
             });
-            return { generation, templateId: d.template.id, templateVersion: d.template.version, revision: rel.revision, unlocked: unlock.unlocked, rolledBack: false };
           } catch (err) {
             await rollBackIfNeeded(err, before?.status === 'deployed' || before?.status === 'superseded' ? before.revision : undefined);
             throw err;
           }
+          const unrecorded = unrecordedRelease(rel, await helm.latestStored(release, namespace));
+          if (unrecorded) throw unrecorded;
+          return { generation, templateId: d.template.id, templateVersion: d.template.version, revision: rel.revision, unlocked: unlock.unlocked, rolledBack: false };
 
           async function rollBackIfNeeded(err: unknown, lastGood: number | undefined): Promise<void> {
             if (lastGood === undefined || (err instanceof HelmError && (err.kind === 'invalid-values' || err.kind === 'chart-not-found'))) return;
@@ -96,6 +99,17 @@ export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmAc
 }
 
 export type HelmActivities = ReturnType<typeof createHelmActivities>;
+
+/**
+ * helm exits 0 when its wait succeeded even if it then could not record the release (it only
+ * logs "failed to record the release"), e.g. when the API server went away at that moment: the
+ * revision stays pending in storage while helm reports it deployed. That is a retryable failure,
+ * not a ready release; the retry unlocks the revision and upgrades again.
+ */
+export function unrecordedRelease(reported: { revision: number }, stored: { revision: number; status: string } | undefined): HelmError | undefined {
+  if (!stored || stored.revision !== reported.revision || !(PENDING_STATUSES as readonly string[]).includes(stored.status)) return undefined;
+  return new HelmError('transient', `helm reported revision ${reported.revision} done but could not record it: its release Secret is still ${stored.status}`, { operation: 'upgrade' });
+}
 
 /**
  * The desired state (chart) and the values rendered for it, read at the same generation. They

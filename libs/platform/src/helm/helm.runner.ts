@@ -290,6 +290,11 @@ export class HelmRunner {
   }
 
   /** The deployed manifest straight from Helm's storage (no helm process), for drift checks. */
+  /** The newest stored revision and its status, read from Helm's storage in-process (no helm process). */
+  async latestStored(release: string, namespace: string): Promise<HelmRelease | undefined> {
+    return this.storage.latest(release, namespace);
+  }
+
   async readDeployedManifest(release: string, namespace: string): Promise<string | undefined> {
     assertReleaseName(release);
     assertNamespaceName(namespace);
