@@ -1,20 +1,35 @@
-// Local stack CLI: `tsx scripts/stack/cli.ts up|down|status|tools` (npm run stack:*).
-import { ComponentError, ensureStack, stackStatus, stopStack } from './index';
+// Local stack CLI: `tsx scripts/stack/cli.ts up|down|status|reset|tools [--only a,b]` (npm run stack:*).
+import { COMPONENT_NAMES, ComponentError, ensureStack, resetStack, stackStatus, stopStack } from './index';
 import { ensureTools, printToolSummary, table } from './tools';
 
-async function main(command: string | undefined): Promise<number> {
+const USAGE = `usage: tsx scripts/stack/cli.ts up|down|status|reset|tools [--only ${COMPONENT_NAMES.join(',')}]`;
+
+/** `--only postgres,temporal` (or `--only=…`): the components a command acts on; undefined means all. */
+function parseOnly(args: string[]): string[] | undefined {
+  const i = args.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (i === -1) return undefined;
+  const value = args[i].includes('=') ? args[i].slice('--only='.length) : args[i + 1];
+  if (!value) throw new Error(`--only needs a comma-separated list of components\n${USAGE}`);
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+async function main(command: string | undefined, args: string[]): Promise<number> {
   const started = Date.now();
+  const only = parseOnly(args);
   switch (command) {
     case 'up': {
-      await ensureStack({ verbose: true });
+      await ensureStack({ verbose: true, only });
       console.log(`stack is up (${((Date.now() - started) / 1000).toFixed(1)}s)`);
       return 0;
     }
     case 'down':
-      await stopStack();
+      await stopStack(console.log, only);
+      return 0;
+    case 'reset':
+      await resetStack(console.log, only);
       return 0;
     case 'status': {
-      const statuses = await stackStatus();
+      const statuses = await stackStatus(only);
       console.log(table(['component', 'health', 'detail'], statuses.map((s) => [s.name, s.ok ? 'healthy' : 'DOWN', s.detail])));
       return statuses.every((s) => s.ok) ? 0 : 1;
     }
@@ -23,12 +38,12 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     }
     default:
-      console.error('usage: tsx scripts/stack/cli.ts up|down|status|tools');
+      console.error(USAGE);
       return 2;
   }
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], process.argv.slice(3)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof ComponentError) {

@@ -20,17 +20,24 @@ export interface EnsureStackOptions {
   log?: Log;
   /** Print the tool summary and endpoint table (the CLI does). */
   verbose?: boolean;
+  /** Only these components (e.g. ['postgres']); the others are neither checked nor started. */
+  only?: readonly string[];
 }
 
-function components(): Component[] {
+export const COMPONENT_NAMES = ['postgres', 'temporal', 'kubernetes', 'helm', 'registry'] as const;
+
+function components(only?: readonly string[]): Component[] {
   const previous = loadStackEnv();
-  return [
+  const unknown = (only ?? []).filter((n) => !(COMPONENT_NAMES as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`unknown stack component(s) ${unknown.join(', ')}; known: ${COMPONENT_NAMES.join(', ')}`);
+  const all: Component[] = [
     new PostgresComponent(previous.DATABASE_URL),
     new TemporalComponent(),
     new KubernetesComponent(),
     new HelmComponent(),
     new RegistryComponent(),
   ];
+  return only?.length ? all.filter((c) => only.includes(c.name)) : all;
 }
 
 /**
@@ -44,9 +51,11 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
   const release = await acquireLock(log);
   try {
     fs.mkdirSync(LOGS_DIR, { recursive: true });
-    const tools = await ensureTools(log);
-    const all = components();
-    const env: StackEnv = { CAELUS_TOOLS_BIN: TOOLS_BIN_DIR };
+    const all = components(opts.only);
+    const tools = all.some((c) => c.usesTools !== false) ? await ensureTools(log) : [];
+    // A partial `up` keeps what the other components wrote before.
+    const env: StackEnv = opts.only?.length ? loadStackEnv() : {};
+    if (tools.length) env.CAELUS_TOOLS_BIN = TOOLS_BIN_DIR;
     // The components are independent, so they start (or are checked) side by side.
     const results = await Promise.allSettled(
       all.map(async (c) => {
@@ -78,10 +87,32 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
 }
 
 /** Stops what the stack started, in reverse order. State under .local/ is kept. */
-export async function stopStack(log: Log = console.log): Promise<void> {
+export async function stopStack(log: Log = console.log, only?: readonly string[]): Promise<void> {
   const release = await acquireLock(log);
   try {
-    for (const c of components().reverse()) log(`${c.name}: ${await c.down()}`);
+    for (const c of components(only).reverse()) log(`${c.name}: ${await c.down()}`);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Stops the stack and removes its state: what components keep outside the checkout (the own
+ * PostgreSQL cluster's data when it runs as the `postgres` account) and then everything under
+ * .local/. The tool cache is kept. With `only`, just those components' state.
+ */
+export async function resetStack(log: Log = console.log, only?: readonly string[]): Promise<void> {
+  const release = await acquireLock(log);
+  try {
+    const chosen = components(only);
+    for (const c of [...chosen].reverse()) log(`${c.name}: ${await c.down()}`);
+    for (const c of chosen) if (c.reset) log(`${c.name}: ${await c.reset()}`);
+    if (only?.length) return;
+    for (const entry of fs.existsSync(LOCAL_DIR) ? fs.readdirSync(LOCAL_DIR) : []) {
+      if (entry === 'stack.lock') continue;
+      fs.rmSync(path.join(LOCAL_DIR, entry), { recursive: true, force: true });
+    }
+    log(`removed the contents of ${LOCAL_DIR}`);
   } finally {
     release();
   }
@@ -113,9 +144,9 @@ export interface ComponentStatus extends Health {
   name: string;
 }
 
-export async function stackStatus(): Promise<ComponentStatus[]> {
+export async function stackStatus(only?: readonly string[]): Promise<ComponentStatus[]> {
   return Promise.all(
-    components().map(async (c) => ({ name: c.name, ...(await c.health().catch((e: Error) => ({ ok: false, detail: e.message }))) })),
+    components(only).map(async (c) => ({ name: c.name, ...(await c.health().catch((e: Error) => ({ ok: false, detail: e.message }))) })),
   );
 }
 

@@ -18,6 +18,10 @@ export interface Component {
   endpoints(): Array<[string, string]>;
   /** Lines contributed to .local/stack.env. */
   env(): Record<string, string>;
+  /** False when the component needs none of the built tools (default true). */
+  readonly usesTools?: boolean;
+  /** Removes state the component keeps outside .local/ (after down()); returns a one-line summary. */
+  reset?(): Promise<string>;
 }
 
 export class ComponentError extends Error {

@@ -1,0 +1,44 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { checkoutId, ownClusterLayout, SYSTEM_STATE_DIR } from './postgres';
+
+describe(ownClusterLayout.name, () => {
+  const asRoot = os.userInfo().uid === 0;
+
+  it('puts the cluster of a root stack under the system state directory, per checkout', () => {
+    const sut = ownClusterLayout({}, '/root/src/caelus');
+    if (asRoot && sut.serviceUser) {
+      expect(sut.root).toBe(path.join(SYSTEM_STATE_DIR, checkoutId('/root/src/caelus')));
+      expect(sut.serviceUser).toBe('postgres');
+    } else {
+      expect(sut.root).toBe('/root/src/caelus/.local/postgres');
+    }
+    expect(sut.port).toBe(54329);
+  });
+
+  it('takes the directory and port from CAELUS_POSTGRES_DIR and CAELUS_POSTGRES_PORT', () => {
+    const sut = ownClusterLayout({ CAELUS_POSTGRES_DIR: '/srv/pg/one', CAELUS_POSTGRES_PORT: '55001' }, '/x/caelus');
+    expect(sut.root).toBe('/srv/pg/one');
+    expect(sut.port).toBe(55001);
+  });
+
+  it('refuses a port that is not one', () => {
+    expect(() => ownClusterLayout({ CAELUS_POSTGRES_PORT: '70000' }, '/x')).toThrow(/CAELUS_POSTGRES_PORT/);
+    expect(() => ownClusterLayout({ CAELUS_POSTGRES_PORT: 'abc' }, '/x')).toThrow(/CAELUS_POSTGRES_PORT/);
+  });
+});
+
+describe(checkoutId.name, () => {
+  it('names the checkout and tells two checkouts of the same name apart', () => {
+    const a = checkoutId('/root/a/caelus');
+    const b = checkoutId('/root/b/caelus');
+    expect(a).toMatch(/^caelus-[0-9a-f]{12}$/);
+    expect(b).toMatch(/^caelus-[0-9a-f]{12}$/);
+    expect(a).not.toBe(b);
+    expect(checkoutId('/root/a/caelus')).toBe(a);
+  });
+
+  it('keeps odd characters out of the directory name', () => {
+    expect(checkoutId('/tmp/my clone (2)')).toMatch(/^my_clone__2_-[0-9a-f]{12}$/);
+  });
+});
