@@ -280,3 +280,82 @@ describe('charts/caelus', () => {
     });
   });
 });
+
+describe('charts/caelus network policies', () => {
+  type Peer = Record<string, unknown>;
+  type Policy = Doc & { spec: { podSelector: Record<string, unknown>; policyTypes: string[]; ingress?: { from?: Peer[]; ports?: unknown[] }[]; egress?: unknown[] } };
+  const policies = (docs: Doc[]) => docs.filter((d) => d.kind === 'NetworkPolicy') as Policy[];
+  const releasePods = { 'app.kubernetes.io/name': 'caelus', 'app.kubernetes.io/instance': release };
+  const npTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'caelus-chart-np-it-'));
+
+  afterAll(() => fs.rmSync(npTmp, { recursive: true, force: true }));
+
+  it('isolates the release\'s pods, opens the API to the ingress controller and /metrics to monitoring, and leaves egress open', async () => {
+    const byName = Object.fromEntries(policies(await render()).map((p) => [p.metadata.name, p.spec]));
+
+    expect(byName).toEqual({
+      [`${fullname}-default-deny-ingress`]: { podSelector: { matchLabels: releasePods }, policyTypes: ['Ingress'] },
+      [`${fullname}-allow-api`]: {
+        podSelector: { matchLabels: { ...releasePods, 'app.kubernetes.io/component': 'api' } },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }], ports: [{ port: 'http', protocol: 'TCP' }] }],
+      },
+      [`${fullname}-allow-metrics`]: {
+        podSelector: { matchLabels: releasePods, matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'In', values: ['api', 'worker'] }] },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+            ports: [
+              { port: 'http', protocol: 'TCP' },
+              { port: 'metrics', protocol: 'TCP' },
+            ],
+          },
+        ],
+      },
+    });
+  });
+
+  it('takes its sources from values, renders no rule (not an open one) for an empty list, and nothing when disabled', async () => {
+    const custom = policies(
+      await render('--set', 'networkPolicy.api.from[0].ipBlock.cidr=0.0.0.0/0', '--set', 'networkPolicy.metrics.from=null'),
+    );
+    expect(custom.map((p) => p.metadata.name)).toEqual([`${fullname}-default-deny-ingress`, `${fullname}-allow-api`]);
+    expect(custom[1].spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 'http', protocol: 'TCP' }] }]);
+
+    const closed = policies(await render('--set-json', 'networkPolicy.api.from=[]', '--set-json', 'networkPolicy.metrics.from=[]'));
+    expect(closed.map((p) => p.metadata.name)).toEqual([`${fullname}-default-deny-ingress`]);
+
+    expect(policies(await render('--set', 'networkPolicy.enabled=false'))).toEqual([]);
+    const typo = await run(env.HELM_BIN, ['template', release, CHART, ...installValues, '--set', 'networkPolicy.api.form[0].ipBlock.cidr=0.0.0.0/0']);
+    expect(typo.stderr).toContain("additional properties 'form' not allowed");
+  });
+
+  it('lints without warnings with the policies off and with custom sources', async () => {
+    for (const extra of [['--set', 'networkPolicy.enabled=false'], ['--set', 'networkPolicy.api.from[0].podSelector.matchLabels.app=client']]) {
+      const out = await helm('lint', CHART, '--strict', ...installValues, ...extra);
+      expect(out).toContain('1 chart(s) linted, 0 chart(s) failed');
+      expect(out).not.toMatch(/\[(WARNING|ERROR)\]/);
+    }
+  });
+
+  it('hands the tenant egress ranges to the worker', async () => {
+    const docs = await render('--set', 'config.tenantEgress.denyCidrs=10.0.0.0/8\\,203.0.113.0/24', '--set', 'config.tenantEgress.allowCidrs=10.20.0.25/32');
+    const worker = docs.find((d) => d.kind === 'Deployment' && d.metadata.name.endsWith('-worker'));
+    expect(JSON.stringify(worker)).toContain('{"name":"CAELUS_TENANT_EGRESS_DENY_CIDRS","value":"10.0.0.0/8,203.0.113.0/24"}');
+    expect(JSON.stringify(worker)).toContain('{"name":"CAELUS_TENANT_EGRESS_ALLOW_CIDRS","value":"10.20.0.25/32"}');
+    expect(JSON.stringify(await render())).not.toContain('CAELUS_TENANT_EGRESS');
+  });
+
+  it('renders policies the API server accepts (server-side dry run)', async () => {
+    const file = path.join(npTmp, 'policies.yaml');
+    fs.writeFileSync(file, policies(await render()).map((p) => stringifyYaml(p)).join('---\n'));
+    const res = await kubectl('apply', '--dry-run=server', '-n', 'default', '-f', file, '-o', 'name');
+    expect(res.stderr).toBe('');
+    expect(res.stdout.trim().split('\n')).toEqual([
+      `networkpolicy.networking.k8s.io/${fullname}-default-deny-ingress`,
+      `networkpolicy.networking.k8s.io/${fullname}-allow-api`,
+      `networkpolicy.networking.k8s.io/${fullname}-allow-metrics`,
+    ]);
+  });
+});

@@ -116,8 +116,10 @@ describe('platform adapters on the local stack', () => {
     expect(await get('LimitRange', 'caelus-limits')).toBeDefined();
     const policies = await kube.list('networking.k8s.io/v1', 'NetworkPolicy', { namespace: ns });
     expect(policies.map((p) => p.metadata.name).sort()).toEqual([
+      'caelus-allow-egress',
       'caelus-allow-ingress-controller',
       'caelus-allow-same-namespace',
+      'caelus-default-deny-egress',
       'caelus-default-deny-ingress',
     ]);
   });

@@ -86,6 +86,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       helm,
       helmTimeoutSeconds: cfg.helmTimeoutSeconds,
       namespaceDeleteTimeoutSeconds: 600,
+      tenantEgress: cfg.tenantEgress,
       metrics: this.metrics,
     });
 

@@ -154,6 +154,14 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
 - name: CAELUS_PLAIN_HTTP_REGISTRIES
   value: {{ . | quote }}
 {{- end }}
+{{- with .Values.config.tenantEgress.denyCidrs }}
+- name: CAELUS_TENANT_EGRESS_DENY_CIDRS
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.config.tenantEgress.allowCidrs }}
+- name: CAELUS_TENANT_EGRESS_ALLOW_CIDRS
+  value: {{ . | quote }}
+{{- end }}
 {{- end -}}
 
 {{/* Volume and mount of the Temporal TLS Secret, when configured. */}}

@@ -118,6 +118,28 @@ describe(loadConfig.name, () => {
     });
   });
 
+  describe('tenant egress', () => {
+    it('leaves the denied ranges to the built-in list unless CAELUS_TENANT_EGRESS_DENY_CIDRS names them', () => {
+      expect(loadConfig(base).tenantEgress).toEqual({ denyCidrs: undefined, allowCidrs: [] });
+      expect(
+        loadConfig({ ...base, CAELUS_TENANT_EGRESS_DENY_CIDRS: '10.0.0.0/8, 100.64.0.0/10,fd00::/8, 0.0.0.0/0', CAELUS_TENANT_EGRESS_ALLOW_CIDRS: '10.20.0.25/32,2001:db8::/32' }).tenantEgress,
+      ).toEqual({ denyCidrs: ['10.0.0.0/8', '100.64.0.0/10', 'fd00::/8', '0.0.0.0/0'], allowCidrs: ['10.20.0.25/32', '2001:db8::/32'] });
+    });
+
+    it('refuses what the API server would not take as an ipBlock', () => {
+      expect(problems({ ...base, CAELUS_TENANT_EGRESS_DENY_CIDRS: '10.0.0.0,10.0.0.1/8,300.0.0.0/8,10.0.0.0/33,fc00::1/7,::ffff:10.0.0.0/104,example.com/8' })).toEqual([
+        'CAELUS_TENANT_EGRESS_DENY_CIDRS: 10.0.0.0 is not a CIDR such as 10.0.0.0/8 or fc00::/7',
+        'CAELUS_TENANT_EGRESS_DENY_CIDRS: 10.0.0.1/8 has host bits set (give the network address)',
+        'CAELUS_TENANT_EGRESS_DENY_CIDRS: 300.0.0.0/8 is not a CIDR such as 10.0.0.0/8 or fc00::/7',
+        'CAELUS_TENANT_EGRESS_DENY_CIDRS: 10.0.0.0/33 is not a CIDR such as 10.0.0.0/8 or fc00::/7',
+        'CAELUS_TENANT_EGRESS_DENY_CIDRS: fc00::1/7 has host bits set (give the network address)',
+        'CAELUS_TENANT_EGRESS_DENY_CIDRS: example.com/8 is not a CIDR such as 10.0.0.0/8 or fc00::/7',
+      ]);
+      expect(problems({ ...base, CAELUS_TENANT_EGRESS_ALLOW_CIDRS: '::ffff:10.0.0.0/120,fe80::/10' })).toEqual([]);
+      expect(problems({ ...base, CAELUS_TENANT_EGRESS_ALLOW_CIDRS: '::ffff:10.0.0.1/120' })).toHaveLength(1);
+    });
+  });
+
   describe(describeConfig.name, () => {
     it('never shows the API key, the client key or the database password', () => {
       const cfg = loadConfig({ ...base, TEMPORAL_API_KEY: 'key-secret-123', TEMPORAL_TLS_CERT: file('tls.crt', 'CERT'), TEMPORAL_TLS_KEY: file('tls.key', 'PRIVATE-KEY') });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { readStackEnv, repoRoot } from './env-file';
 
@@ -56,6 +57,8 @@ export interface CaelusConfig {
   readonly supervisorIntervalSeconds: number;
   /** How long a request waits for signalWithStart before answering anyway (the supervisor catches up). */
   readonly signalTimeoutMs: number;
+  /** Egress of tenant namespaces: the internet minus denyCidrs (undefined: the built-in private ranges), plus allowCidrs. */
+  readonly tenantEgress: { readonly denyCidrs: readonly string[] | undefined; readonly allowCidrs: readonly string[] };
 }
 
 /** The shape of Temporal's TLSConfig, kept here so the config has no Temporal dependency. */
@@ -94,6 +97,45 @@ function intIn(env: Record<string, string | undefined>, key: string, def: number
     return def;
   }
   return n;
+}
+
+/** A comma-separated list of CIDRs (network addresses, IPv4 or IPv6); undefined when unset or empty. */
+function cidrsIn(env: Record<string, string | undefined>, key: string, problems: string[]): string[] | undefined {
+  const list = (env[key] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const cidr of list) {
+    const problem = cidrProblem(cidr);
+    if (problem) problems.push(`${key}: ${cidr} ${problem}`);
+  }
+  return list.length ? list : undefined;
+}
+
+/** Why a string is not a CIDR the Kubernetes API server takes as an ipBlock, or undefined. */
+function cidrProblem(cidr: string): string | undefined {
+  const [address, prefixText, ...rest] = cidr.split('/');
+  const v6 = isIPv6(address);
+  const bits = v6 ? 128 : 32;
+  if (rest.length || !prefixText || !/^\d{1,3}$/.test(prefixText) || !(v6 || isIPv4(address)) || Number(prefixText) > bits) {
+    return 'is not a CIDR such as 10.0.0.0/8 or fc00::/7';
+  }
+  const value = v6 ? ipv6ToBigInt(address) : address.split('.').reduce((n, part) => (n << 8n) | BigInt(part), 0n);
+  const hostBits = BigInt(bits - Number(prefixText));
+  if (value & ((1n << hostBits) - 1n)) return 'has host bits set (give the network address)';
+  return undefined;
+}
+
+function ipv6ToBigInt(address: string): bigint {
+  // A dotted IPv4 tail (::ffff:10.0.0.1) is two groups.
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+  const text = dotted
+    ? address.slice(0, dotted.index) + [((+dotted[1] << 8) | +dotted[2]).toString(16), ((+dotted[3] << 8) | +dotted[4]).toString(16)].join(':')
+    : address;
+  const [head, tail] = text.split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const all = tail === undefined ? groups(head) : [...groups(head), ...Array<string>(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
+  return all.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
 const decodeKey = (raw: string) => (/^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64'));
@@ -237,6 +279,10 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     // 0 turns the sweep off (tests that run several workers on one database do).
     supervisorIntervalSeconds: intIn(env, 'CAELUS_SUPERVISOR_INTERVAL', 300, 0, 86400, problems),
     signalTimeoutMs: intIn(env, 'CAELUS_SIGNAL_TIMEOUT_MS', 15000, 100, 120000, problems),
+    tenantEgress: {
+      denyCidrs: cidrsIn(env, 'CAELUS_TENANT_EGRESS_DENY_CIDRS', problems),
+      allowCidrs: cidrsIn(env, 'CAELUS_TENANT_EGRESS_ALLOW_CIDRS', problems) ?? [],
+    },
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);

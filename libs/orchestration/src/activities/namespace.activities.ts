@@ -1,5 +1,5 @@
 import { DeploymentStateService } from '../../../domain/src';
-import { deleteNamespace, ensureNamespace, KubeClient, NamespaceCapabilities } from '../../../platform/src';
+import { deleteNamespace, ensureNamespace, KubeClient, NamespaceCapabilities, TenantEgress } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { withHeartbeat } from './heartbeat';
 
@@ -7,9 +7,11 @@ export interface NamespaceActivityDeps {
   kube: KubeClient;
   state: DeploymentStateService;
   namespaceDeleteTimeoutSeconds: number;
+  /** Where tenant pods may connect to (config); the built-in defaults when left out. */
+  tenantEgress?: TenantEgress;
 }
 
-export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutSeconds }: NamespaceActivityDeps) {
+export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutSeconds, tenantEgress }: NamespaceActivityDeps) {
   return {
     /** Namespace, quota, limits, network policy and Pod Security labels; idempotent. */
     async ensureNamespace(input: { deploymentId: string }): Promise<{ created: boolean }> {
@@ -22,6 +24,7 @@ export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutS
           deploymentUid: d.deploymentUid,
           labels: { 'caelus.dev/product': d.productName },
           capabilities,
+          egress: tenantEgress,
         });
         return { created: res.created };
       });

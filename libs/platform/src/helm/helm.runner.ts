@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { KubeClient } from '../kubernetes/kube.client';
 import { silentLogger, type PlatformLogger } from '../logger';
+import { childEnv } from '../process/child-env';
 import {
   assertNamespaceName,
   assertReleaseName,
@@ -15,6 +15,7 @@ import {
 } from './helm.args';
 import { HelmError, classifyHelmOutput, stripDebugPrefix, summarizeHelmError } from './helm.errors';
 import { HelmReleaseStorage } from './helm-release.storage';
+import { helmTempDirPrefix } from './helm-temp-dirs';
 import type {
   HelmCallOptions,
   HelmHistoryEntry,
@@ -314,7 +315,7 @@ export class HelmRunner {
 
   /** Values go to helm through a file only we can read, in a directory removed whatever happens. */
   private async withValuesFile<T>(values: object, fn: (path: string) => Promise<T>): Promise<T> {
-    const dir = await mkdtemp(join(tmpdir(), 'caelus-helm-'));
+    const dir = await mkdtemp(helmTempDirPrefix());
     try {
       const path = join(dir, 'values.json');
       // JSON is YAML, and it avoids YAML's surprises with strings like "yes" or "0755".
@@ -353,7 +354,7 @@ export class HelmRunner {
       const child = spawn(this.options.helmBin, args, {
         shell: false,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, ...this.options.env },
+        env: childEnv({ extra: this.options.env, kubeconfig: this.options.kubeconfig }),
       });
 
       const stdout: Buffer[] = [];

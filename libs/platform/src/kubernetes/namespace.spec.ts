@@ -1,7 +1,15 @@
 import type { ApplyOptions, WaitForNamespaceGoneOptions } from './kube.client';
 import { KubeError } from './kube.errors';
 import type { KubeObject } from './kube.types';
-import { buildNamespaceObjects, deleteNamespace, describeNamespaceState, ensureNamespace } from './namespace';
+import {
+  buildEgressRules,
+  buildNamespaceObjects,
+  DEFAULT_EGRESS_DENY_CIDRS,
+  deleteNamespace,
+  describeNamespaceState,
+  ensureNamespace,
+  type TenantEgress,
+} from './namespace';
 
 const spec = { name: 'd-abc', deploymentUid: 'd-abc' };
 
@@ -87,7 +95,7 @@ describe(buildNamespaceObjects.name, () => {
 
   it('denies ingress by default and allows the namespace itself and the ingress controller', () => {
     const policies = buildNamespaceObjects({ ...spec, ingressNamespaceSelector: { 'caelus.dev/ingress': 'true' } }).filter(
-      (o) => o.kind === 'NetworkPolicy',
+      (o) => o.kind === 'NetworkPolicy' && (o.spec as { policyTypes: string[] }).policyTypes.includes('Ingress'),
     );
 
     expect(policies.map((p) => [p.metadata.name, p.spec])).toEqual([
@@ -102,6 +110,65 @@ describe(buildNamespaceObjects.name, () => {
         },
       ],
     ]);
+  });
+});
+
+describe('tenant egress', () => {
+  const egressPolicies = (egress?: TenantEgress) =>
+    buildNamespaceObjects({ ...spec, egress }).filter((o) => o.kind === 'NetworkPolicy' && (o.spec as { policyTypes: string[] }).policyTypes.includes('Egress'));
+
+  it('denies egress by default and allows the namespace, DNS and the internet without private, link-local and loopback ranges', () => {
+    const policies = egressPolicies();
+
+    expect(policies.map((p) => [p.metadata.name, p.metadata.labels, p.spec])).toEqual([
+      ['caelus-default-deny-egress', { 'app.kubernetes.io/managed-by': 'caelus', 'caelus.dev/deployment-uid': 'd-abc' }, { podSelector: {}, policyTypes: ['Egress'] }],
+      [
+        'caelus-allow-egress',
+        { 'app.kubernetes.io/managed-by': 'caelus', 'caelus.dev/deployment-uid': 'd-abc' },
+        {
+          podSelector: {},
+          policyTypes: ['Egress'],
+          egress: [
+            { to: [{ podSelector: {} }] },
+            { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+            {
+              to: [
+                {
+                  ipBlock: {
+                    cidr: '0.0.0.0/0',
+                    except: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'],
+                  },
+                },
+                { ipBlock: { cidr: '::/0', except: ['::1/128', 'fc00::/7', 'fe80::/10'] } },
+              ],
+            },
+          ],
+        },
+      ],
+    ]);
+    expect(DEFAULT_EGRESS_DENY_CIDRS).toContain('169.254.0.0/16');
+  });
+
+  it('selects no other namespace, so the Caelus namespace stays out of reach', () => {
+    const text = JSON.stringify(egressPolicies().map((p) => p.spec));
+
+    expect(text).not.toContain('namespaceSelector');
+    // Every rule that names destinations names some: an empty `to` would mean anywhere.
+    for (const rule of buildEgressRules()) expect((rule as { to?: unknown[] }).to ?? ['ports only']).not.toHaveLength(0);
+  });
+
+  it('takes the denied ranges from the configuration and reopens the allowed ones', () => {
+    const rules = buildEgressRules({ denyCidrs: ['10.0.0.0/8', '203.0.113.0/24'], allowCidrs: ['10.20.0.25/32'] });
+
+    expect(rules.slice(2)).toEqual([
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '203.0.113.0/24'] } }, { ipBlock: { cidr: '::/0' } }] },
+      { to: [{ ipBlock: { cidr: '10.20.0.25/32' } }] },
+    ]);
+  });
+
+  it('leaves a family out entirely when its whole range is denied, and the internet rule when both are', () => {
+    expect(buildEgressRules({ denyCidrs: ['0.0.0.0/0', 'fc00::/7'] }).slice(2)).toEqual([{ to: [{ ipBlock: { cidr: '::/0', except: ['fc00::/7'] } }] }]);
+    expect(buildEgressRules({ denyCidrs: ['0.0.0.0/0', '::/0'] })).toHaveLength(2);
   });
 });
 
@@ -121,6 +188,8 @@ describe(ensureNamespace.name, () => {
         'NetworkPolicy caelus-default-deny-ingress',
         'NetworkPolicy caelus-allow-same-namespace',
         'NetworkPolicy caelus-allow-ingress-controller',
+        'NetworkPolicy caelus-default-deny-egress',
+        'NetworkPolicy caelus-allow-egress',
       ],
     });
     expect(kube.applied[0].obj.kind).toBe('Namespace');

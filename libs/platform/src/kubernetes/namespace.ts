@@ -25,6 +25,18 @@ export interface NamespaceSpec {
   capabilities?: NamespaceCapabilities;
   /** Labels that select the ingress controller's namespace(s); pods there may reach ours. */
   ingressNamespaceSelector?: Record<string, string>;
+  /** Where the namespace's pods may connect to; the defaults below when left out. */
+  egress?: TenantEgress;
+}
+
+/**
+ * Egress of a tenant namespace: its own pods, DNS on port 53 and the internet, which is every
+ * address but `denyCidrs`; `allowCidrs` reopens ranges inside a denied one.
+ */
+export interface TenantEgress {
+  /** IPv4 and IPv6 network addresses (canonical CIDRs); DEFAULT_EGRESS_DENY_CIDRS when left out. */
+  denyCidrs?: readonly string[];
+  allowCidrs?: readonly string[];
 }
 
 export const DEFAULT_QUOTA: Readonly<Quantities> = {
@@ -53,12 +65,33 @@ export const DEFAULT_INGRESS_NAMESPACE_SELECTOR: Readonly<Record<string, string>
   'kubernetes.io/metadata.name': 'ingress-nginx',
 };
 
+/**
+ * Addresses no tenant reaches by default: the private, shared (carrier-grade NAT) and link-local
+ * ranges hold the cluster's pods, services and nodes (so the Caelus namespace, the Kubernetes API
+ * server, Temporal and Postgres), cloud metadata endpoints (169.254.169.254, fd00:ec2::254) and
+ * most internal services; loopback and "this network" complete them.
+ */
+export const DEFAULT_EGRESS_DENY_CIDRS: readonly string[] = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
+];
+
 export const QUOTA_NAME = 'caelus-quota';
 export const LIMIT_RANGE_NAME = 'caelus-limits';
 export const NETWORK_POLICY_NAMES = {
   defaultDeny: 'caelus-default-deny-ingress',
   sameNamespace: 'caelus-allow-same-namespace',
   ingressController: 'caelus-allow-ingress-controller',
+  defaultDenyEgress: 'caelus-default-deny-egress',
+  egress: 'caelus-allow-egress',
 } as const;
 
 /** The Namespace and its guard rails, as plain objects (pure, so it is unit-tested as data). */
@@ -117,6 +150,12 @@ export function buildNamespaceObjects(spec: NamespaceSpec): KubeObject[] {
     metadata: { name, namespace: ns, labels: managedLabels },
     spec: { podSelector: {}, policyTypes: ['Ingress'], ...(ingress ? { ingress } : {}) },
   });
+  const egressPolicy = (name: string, egress: unknown[] | undefined): KubeObject => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name, namespace: ns, labels: managedLabels },
+    spec: { podSelector: {}, policyTypes: ['Egress'], ...(egress ? { egress } : {}) },
+  });
 
   return [
     namespace,
@@ -132,6 +171,38 @@ export function buildNamespaceObjects(spec: NamespaceSpec): KubeObject[] {
         ],
       },
     ]),
+    // Egress the same way: deny everything, then allow what buildEgressRules lists.
+    egressPolicy(NETWORK_POLICY_NAMES.defaultDenyEgress, undefined),
+    egressPolicy(NETWORK_POLICY_NAMES.egress, buildEgressRules(spec.egress)),
+  ];
+}
+
+/**
+ * A NetworkPolicy only allows, so what is denied is what no rule matches: no rule selects another
+ * namespace (the Caelus one included), and the internet rule leaves the denied ranges out. An
+ * empty `to` would mean "anywhere", so a family whose whole range is denied gets no rule at all.
+ */
+export function buildEgressRules(egress: TenantEgress = {}): unknown[] {
+  const deny = egress.denyCidrs ?? DEFAULT_EGRESS_DENY_CIDRS;
+  const internet = [
+    { all: '0.0.0.0/0', except: deny.filter((c) => !c.includes(':')) },
+    { all: '::/0', except: deny.filter((c) => c.includes(':')) },
+  ]
+    .filter(({ except }) => !except.some((c) => c.endsWith('/0')))
+    .map(({ all, except }) => ({ ipBlock: { cidr: all, ...(except.length ? { except: [...except] } : {}) } }));
+  const allow = (egress.allowCidrs ?? []).map((cidr) => ({ ipBlock: { cidr } }));
+  return [
+    // The namespace's own pods (an app and its database).
+    { to: [{ podSelector: {} }] },
+    // DNS wherever the cluster's resolver is (CoreDNS in kube-system, or a node-local cache on a link-local address).
+    {
+      ports: [
+        { protocol: 'UDP', port: 53 },
+        { protocol: 'TCP', port: 53 },
+      ],
+    },
+    ...(internet.length ? [{ to: internet }] : []),
+    ...(allow.length ? [{ to: allow }] : []),
   ];
 }
 
