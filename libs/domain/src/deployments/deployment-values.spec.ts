@@ -112,7 +112,9 @@ describe('deployment values', () => {
     it('refuses an envelope of an unknown key, or an unbound one, as a conflict that may heal', () => {
       const stranger = new SecretBox(Buffer.alloc(32, 1));
       expect(sut({ adminPassword: stranger.seal('long-enough', { ...deploymentOwner('dep-1'), path: '/adminPassword' }) })).toThrow(expect.objectContaining({ code: 'Conflict' }));
-      expect(sut({ adminPassword: box.sealUnbound('long-enough') })).toThrow(expect.objectContaining({ code: 'Conflict', message: expect.stringMatching(/rotate-encryption-key/) }));
+      expect(sut({ adminPassword: box.sealUnbound('long-enough') })).toThrow(
+        expect.objectContaining({ code: 'Conflict', fields: [{ field: '/adminPassword', message: expect.stringMatching(/rotate-encryption-key/) }] }),
+      );
     });
 
     it('validates with the template\'s sealed defaults opened', () => {
@@ -140,7 +142,9 @@ describe('deployment values', () => {
       const user = sealSecrets({ adminPassword: 'mine' }, [['adminPassword']], box, deploymentOwner('dep-1'));
       expect(openValues(box, t, user, owner)).toEqual({ user: { adminPassword: 'mine' }, smtp: { password: 'smtp-pw' }, caelus: system });
       // The template's envelope copied into the deployment's values does not open there.
-      expect(() => openValues(box, t, { adminPassword: (t.defaultValues.user as Record<string, unknown>).adminPassword } as never, owner)).toThrow(/does not open here/);
+      expect(() => openValues(box, t, { adminPassword: (t.defaultValues.user as Record<string, unknown>).adminPassword } as never, owner)).toThrow(
+        expect.objectContaining({ code: 'InvalidValues', fields: [{ field: '/adminPassword', message: expect.stringMatching(/does not open here/) }] }),
+      );
     });
   });
 

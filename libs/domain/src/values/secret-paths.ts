@@ -144,8 +144,8 @@ function openFailure(err: unknown, path: ValuePath): unknown {
   if (!(err instanceof SecretOpenError)) return err;
   const field = toPointer(path) || '/';
   // Another key or an unbound envelope heal (a key rollout finishing, the re-seal script); a copied or altered one never does.
-  if (err.reason === 'unknown-key' || err.reason === 'unbound') return conflict(`a stored secret does not open: ${err.message}`, [{ field, message: err.message }]);
-  return invalidValues(`a stored secret does not open: ${err.message}`, [{ field, message: err.message }]);
+  if (err.reason === 'unknown-key' || err.reason === 'unbound') return conflict('stored secret values do not open', [{ field, message: err.message }]);
+  return invalidValues('stored secret values do not open', [{ field, message: err.message }]);
 }
 
 function openAt(box: SecretBox, sealed: Parameters<SecretBox['open']>[0], owner: SecretOwner, path: ValuePath): unknown {
