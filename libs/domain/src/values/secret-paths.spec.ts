@@ -92,6 +92,13 @@ describe('secret paths', () => {
     expect(openAllSealed(sut, box, owner)).toEqual({ adminPassword: 'old', title: 'x', tokens: ['t0', 'new'] });
   });
 
+  it('seals an object a newer schema marks secret as a whole with the secrets inside it opened', () => {
+    const before = sealSecrets({ creds: { user: 'u', password: 'p' } }, [['creds', 'password']], box, owner);
+    const after = sealSecrets(before, userSecretLocations(userSchema({ properties: { creds: S } }), before), box, owner);
+    expect(SecretBox.isSealed(after.creds)).toBe(true);
+    expect(openAllSealed(after, box, owner)).toEqual({ creds: { user: 'u', password: 'p' } });
+  });
+
   it('redacts secret locations whether sealed or not', () => {
     expect(redactSecrets({ a: 'plain', b: { c: 'x' } }, [['b', 'c'], ['missing']])).toEqual({ a: 'plain', b: { c: REDACTED } });
   });

@@ -134,9 +134,13 @@ export function redactSecrets(doc: JsonObject, paths: readonly ValuePath[]): Jso
   return mapAtPaths(doc, paths, () => REDACTED);
 }
 
-/** Seals every leaf at `paths` that is not sealed yet, bound to the owner and the leaf's path. */
+/**
+ * Seals every leaf at `paths` that is not sealed yet, bound to the owner and the leaf's path. A
+ * leaf holding sealed values itself (an object a newer schema marks secret as a whole) is sealed
+ * with those opened, so that opening it gives plain values again.
+ */
 export function sealSecrets(doc: JsonObject, paths: readonly ValuePath[], box: SecretBox, owner: SecretOwner): JsonObject {
-  return mapAtPaths(doc, paths, (leaf, path) => (leaf === undefined || SecretBox.isSealed(leaf) ? leaf : box.seal(leaf, { ...owner, path: toPointer(path) })));
+  return mapAtPaths(doc, paths, (leaf, path) => (leaf === undefined || SecretBox.isSealed(leaf) ? leaf : box.seal(openAllSealed(leaf, box, owner, path), { ...owner, path: toPointer(path) })));
 }
 
 /** The error an envelope that does not open becomes: never a 500, and never retried when retrying cannot help. */
