@@ -23,8 +23,8 @@ const REPLACEMENT = '[redacted]';
 const ORDINARY: readonly RegExp[] = [
   // YAML/JSON scalars spelled as strings.
   /^(true|false|yes|no|on|off|null|nil|none)$/i,
-  // Numbers: ports, sizes, counts, years. Longer digit strings (account or card numbers) are scrubbed.
-  /^[-+]?\d{1,6}(\.\d+)?$/,
+  // Numbers: ports, counts, years. Longer digit strings (PINs, account or card numbers) are scrubbed.
+  /^[-+]?\d{1,5}(\.\d+)?$/,
   // Kubernetes quantities and durations.
   /^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|Pi|Ei|M|G|T|P|E)$/,
   /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/,
