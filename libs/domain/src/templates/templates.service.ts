@@ -78,24 +78,24 @@ export class TemplatesService {
     const id = randomUUID();
     const defaults = input.defaultValues ?? {};
     const defaultValues = sealSecrets(defaults, secretLocations(input.valuesSchema, defaults), this.box, templateOwner(id));
+    let saved: TemplateVersionEntity;
     try {
-      return redactedDefaults(
-        await this.templates.insert({
-          id,
-          productId,
-          version: input.version,
-          chartRef: input.chartRef,
-          chartVersion: input.chartVersion,
-          chartDigest: input.chartDigest ?? null,
-          defaultValues,
-          valuesSchema: input.valuesSchema ?? null,
-          capabilities: input.capabilities ?? {},
-        }),
-      );
+      saved = await this.templates.insert({
+        id,
+        productId,
+        version: input.version,
+        chartRef: input.chartRef,
+        chartVersion: input.chartVersion,
+        chartDigest: input.chartDigest ?? null,
+        defaultValues,
+        valuesSchema: input.valuesSchema ?? null,
+        capabilities: input.capabilities ?? {},
+      });
     } catch (err) {
       if (uniqueViolation(err)) throw conflict(`version ${input.version} of this product already exists; template versions are immutable`, [{ field: 'version', message: 'already exists' }]);
       throw err;
     }
+    return redactedDefaults(saved);
   }
 
   async list(productId: string, page: PageRequest): Promise<Page<TemplateVersionEntity>> {
