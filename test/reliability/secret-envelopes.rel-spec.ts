@@ -281,8 +281,8 @@ describe('secret envelopes, schema constructs and encoded helm errors (reliabili
       expect(/"level":20[^\n]*"msg":"helm"/.test(log)).toBe(true);
       found.push(...leakedCores(log, [leak.core]).map(() => 'the worker log'));
       expect(found).toEqual([]);
-      r.note(`lastError for the Go-quoted value: ${failed[0].lastError!.slice(0, 140)}`);
-      r.note(`lastError for the base64 of a DSN holding it: ${failed[2].lastError!.slice(0, 140)}`);
+      const quoted = (e: string) => e.slice(e.indexOf('Invalid value'), e.indexOf('Invalid value') + 60);
+      r.note(`lastError quoting the value Go-quoted, in base64 and inside the base64 of a DSN: ${failed.map((d) => `"…${quoted(d.lastError!)}…"`).join(', ')}`);
     });
   });
 });
