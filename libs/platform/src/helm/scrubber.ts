@@ -81,7 +81,11 @@ export function yamlDoubleQuote(s: string): string {
   return out;
 }
 
-/** Base64 of the value as a whole, and the characters of its base64 that depend on its bytes alone at each of the three offsets mod 3. */
+/**
+ * Base64 of the value as a whole, and the characters of its base64 that depend on its bytes alone
+ * at each of the three offsets mod 3 (inside a longer encoded string, the one or two characters at
+ * each edge that also carry neighbouring bytes stay: at most a byte and a half of the value).
+ */
 export function base64Forms(s: string): string[] {
   const bytes = Buffer.from(s, 'utf8');
   const whole = bytes.toString('base64');
