@@ -15,3 +15,4 @@ export * from './helm/helm.errors';
 export { assertReleaseName, assertNamespaceName, resolveChart } from './helm/helm.args';
 export * from './helm/helm-release.storage';
 export { HelmRunner } from './helm/helm.runner';
+export { makeScrubber } from './helm/scrubber';
