@@ -1,4 +1,5 @@
 import { InitialSchema1763776800000 } from './1763776800000-InitialSchema';
+import { BindSealedValues1796020096774 } from './1796020096774-BindSealedValues';
 
 /** Every migration, in order. Listed explicitly so src (ts) and dist (js) runs agree. */
-export const MIGRATIONS = [InitialSchema1763776800000];
+export const MIGRATIONS = [InitialSchema1763776800000, BindSealedValues1796020096774];

@@ -129,7 +129,7 @@ describe('deployments (e2e)', () => {
       const [row] = await db.query<{ user_values: Record<string, unknown>; deployment_uid: string; generation: number; status: string }>(`select * from deployments where id = $1`, [d.id]);
       expect(row).toMatchObject({ deployment_uid: d.deploymentUid, generation: 1, status: 'provisioning' });
       expect(row.user_values.title).toBe('Hello');
-      expect(row.user_values.adminPassword).toEqual({ $caelusEncrypted: expect.stringMatching(/^v1\./) });
+      expect(row.user_values.adminPassword).toEqual({ $caelusEncrypted: expect.stringMatching(/^v2\./) });
       expect(JSON.stringify(row)).not.toContain(SECRET);
       const events = await db.query<{ type: string; actor: string; data: unknown }>(`select * from deployment_events where deployment_id = $1`, [d.id]);
       expect(events).toEqual([expect.objectContaining({ type: 'created', actor: alice.id })]);

@@ -13,6 +13,7 @@ import {
   uniqueViolation,
   UsersRepository,
 } from '../../libs/persistence/src';
+import { MIGRATIONS } from '../../migrations';
 import { migrate } from '../../scripts/migrate';
 
 const TEST_DB = process.env.TEST_DATABASE_URL ?? '';
@@ -86,7 +87,7 @@ describe('persistence', () => {
       await migrate('up', url, quiet);
       expect((await schema()).dump).toBe(first.dump);
 
-      await migrate('down', url, quiet);
+      for (let i = 0; i < MIGRATIONS.length; i++) await migrate('down', url, quiet);
       expect((await schema()).tables).toEqual(['typeorm_migrations']);
 
       await migrate('up', url, quiet);

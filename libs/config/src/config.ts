@@ -288,6 +288,19 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
   return Object.freeze(config);
 }
 
+/**
+ * Only the encryption keys, as loadConfig reads them: for tools that need nothing else, such as
+ * the migration that binds sealed values. Throws ConfigError when a key is malformed.
+ */
+export function loadEncryptionKeys(processEnv: Record<string, string | undefined> = process.env): Pick<CaelusConfig, 'encryptionKey' | 'previousEncryptionKeys'> {
+  const root = repoRoot();
+  const env: Record<string, string | undefined> = { ...readStackEnv(root), ...processEnv };
+  const problems: string[] = [];
+  const keys = { encryptionKey: readEncryptionKey(env, root, problems), previousEncryptionKeys: readPreviousKeys(env, problems) };
+  if (problems.length) throw new ConfigError(problems);
+  return keys;
+}
+
 /** A copy safe to log: sensitive fields replaced. */
 export function describeConfig(config: CaelusConfig): Record<string, unknown> {
   const tls = config.temporal.tls;

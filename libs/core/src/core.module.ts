@@ -103,9 +103,9 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
     },
     {
       provide: TemplatesService,
-      useFactory: (products: ProductsRepository, templates: TemplatesRepository, validator: ValuesValidator, cfg: CaelusConfig) =>
-        new TemplatesService(products, templates, validator, cfg.chartRoots),
-      inject: [ProductsRepository, TemplatesRepository, ValuesValidator, CAELUS_CONFIG],
+      useFactory: (products: ProductsRepository, templates: TemplatesRepository, validator: ValuesValidator, cfg: CaelusConfig, box: SecretBox) =>
+        new TemplatesService(products, templates, validator, cfg.chartRoots, box),
+      inject: [ProductsRepository, TemplatesRepository, ValuesValidator, CAELUS_CONFIG, SecretBox],
     },
     {
       provide: DeploymentsService,

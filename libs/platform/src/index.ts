@@ -17,3 +17,4 @@ export * from './helm/helm-release.storage';
 export { HelmRunner } from './helm/helm.runner';
 export { helmTempDirPrefix, removeStaleHelmTempDirs } from './helm/helm-temp-dirs';
 export { childEnv } from './process/child-env';
+export { makeScrubber } from './helm/scrubber';

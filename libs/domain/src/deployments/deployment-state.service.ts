@@ -9,8 +9,8 @@ import {
   TemplatesRepository,
 } from '../../../persistence/src';
 import { notFound } from '../errors';
-import { JsonObject, openAllSealed, SecretBox } from '../values';
-import { mergeValues } from './deployment-values';
+import { JsonObject, SecretBox } from '../values';
+import { openValues } from './deployment-values';
 
 /** What the workflow needs to drive the cluster: ids, generations and chart coordinates, no values. */
 export interface DesiredState {
@@ -86,8 +86,7 @@ export class DeploymentStateService {
     if (!d) throw notFound('deployment', deploymentId);
     const t = await this.templates.findById(d.desiredTemplateId);
     if (!t) throw notFound('template', d.desiredTemplateId);
-    const plain = openAllSealed(d.userValues, this.box) as JsonObject;
-    return { generation: d.generation, values: mergeValues(t, plain, d) };
+    return { generation: d.generation, values: openValues(this.box, t, d.userValues, d) };
   }
 
   /** Guarded by generation: false when the desired state has moved on since `generation`. */

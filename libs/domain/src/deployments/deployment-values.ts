@@ -1,6 +1,6 @@
 import { TemplateVersionEntity } from '../../../persistence/src';
 import { FieldProblem, invalidValues } from '../errors';
-import { deepMerge, isPlainObject, JsonObject, jsonDepth, openAllSealed, SecretBox, ValuesValidator } from '../values';
+import { deepMerge, deploymentOwner, isPlainObject, JsonObject, jsonDepth, openAllSealed, reservedKeyProblems, SecretBox, templateOwner, ValuesValidator } from '../values';
 
 export const MAX_VALUES_BYTES = 64 * 1024;
 export const MAX_VALUES_DEPTH = 16;
@@ -10,9 +10,24 @@ export interface SystemValues {
   domainName: string;
 }
 
-/** defaults + { user: values } + system overrides: what helm receives, and what the schema checks. */
-export function mergeValues(template: TemplateVersionEntity, userValues: JsonObject, system: SystemValues): JsonObject {
-  return deepMerge(template.defaultValues ?? {}, { user: userValues }, { caelus: { deploymentUid: system.deploymentUid, domainName: system.domainName } });
+/** The deployment a values document belongs to: its id binds its sealed secrets. */
+export interface ValuesOwner extends SystemValues {
+  id: string;
+}
+
+/** defaults + { user: values } + system overrides: what helm receives, and what the schema checks. Both layers already opened. */
+export function mergeValues(defaults: JsonObject, userValues: JsonObject, system: SystemValues): JsonObject {
+  return deepMerge(defaults, { user: userValues }, { caelus: { deploymentUid: system.deploymentUid, domainName: system.domainName } });
+}
+
+/** A template's default values with its sealed defaults opened. */
+export function openDefaults(box: SecretBox, template: TemplateVersionEntity): JsonObject {
+  return openAllSealed(template.defaultValues ?? {}, box, templateOwner(template.id)) as JsonObject;
+}
+
+/** The merged values with every secret opened (the template's and the deployment's): for helm only. */
+export function openValues(box: SecretBox, template: TemplateVersionEntity, userValues: JsonObject, owner: ValuesOwner): JsonObject {
+  return mergeValues(openDefaults(box, template), openAllSealed(userValues, box, deploymentOwner(owner.id)) as JsonObject, owner);
 }
 
 /** Shape checks that hold whatever the schema says. */
@@ -21,6 +36,12 @@ export function checkUserValuesShape(values: unknown): FieldProblem[] {
   if (JSON.stringify(values).length > MAX_VALUES_BYTES) return [{ field: 'values', message: `must be at most ${MAX_VALUES_BYTES} bytes of JSON` }];
   if (jsonDepth(values) > MAX_VALUES_DEPTH) return [{ field: 'values', message: `must be nested at most ${MAX_VALUES_DEPTH} levels` }];
   return [];
+}
+
+/** Values as a client sent them: a 400 if they carry the envelope key anywhere (fields named like the schema's, under /user). */
+export function assertNoClientEnvelopes(values: unknown): void {
+  const problems = reservedKeyProblems(values, '/user');
+  if (problems.length) throw invalidValues('values must not contain encrypted envelopes', problems);
 }
 
 /**
@@ -32,11 +53,10 @@ export function assertValuesValid(
   box: SecretBox,
   template: TemplateVersionEntity,
   userValues: JsonObject,
-  system: SystemValues,
+  owner: ValuesOwner,
 ): void {
   const shape = checkUserValuesShape(userValues);
   if (shape.length) throw invalidValues('values are not valid', shape);
-  const plain = openAllSealed(userValues, box) as JsonObject;
-  const problems = validator.validate(template.id, template.valuesSchema, mergeValues(template, plain, system));
+  const problems = validator.validate(template.id, template.valuesSchema, openValues(box, template, userValues, owner));
   if (problems.length) throw invalidValues(`values do not match the schema of template ${template.version}`, problems);
 }

@@ -90,6 +90,7 @@ describe(DeploymentsService.name, () => {
   });
 
   const create = (values: Record<string, unknown> = { title: 'mine' }, domainName = 'ada.apps.example.com') => sut.create(owner, userId, { templateId: v1, domainName, values });
+  const at = (id: string, path: string) => ({ owner: 'deployment' as const, id, path });
 
   describe('create', () => {
     it('writes the deployment and its event, wakes the workflow and returns the view', async () => {
@@ -106,15 +107,36 @@ describe(DeploymentsService.name, () => {
       await sut.updateValues(owner, userId, view.id, { adminPassword: SECRET });
       const stored = store.deployments.get(view.id)!.userValues;
       expect(JSON.stringify(stored)).not.toContain(SECRET);
-      expect(box.open(stored.adminPassword as never)).toBe(SECRET);
+      expect(box.open(stored.adminPassword as never, at(view.id, '/adminPassword'))).toBe(SECRET);
       expect(JSON.stringify(store.events)).not.toContain(SECRET);
       expect((await sut.get(userId, view.id)).values).toEqual({ adminPassword: REDACTED });
+    });
+
+    it('refuses a client-made envelope anywhere in the values with InvalidValues, and writes nothing', async () => {
+      const before = store.snapshot();
+      for (const values of [{ adminPassword: { [ENCRYPTED_KEY]: 'v2.00000000.a.b.c' } }, { title: 't', nested: [{ [ENCRYPTED_KEY]: 'x' }] }]) {
+        await expectDomainError(create(values), 'InvalidValues', Object.hasOwn(values, 'nested') ? '/user/nested/0/$caelusEncrypted' : '/user/adminPassword/$caelusEncrypted');
+      }
+      expect(store.snapshot()).toBe(before);
+      expect(workflows.wakes).toEqual([]);
+    });
+
+    it('binds each envelope to the deployment and the field it belongs to', async () => {
+      const a = await create({ adminPassword: SECRET });
+      const b = await create({ adminPassword: 'other-secret' }, 'bob.apps.example.com');
+      const sealedA = store.deployments.get(a.id)!.userValues.adminPassword;
+      expect(box.open(sealedA as never, at(a.id, '/adminPassword'))).toBe(SECRET);
+      expect(() => box.open(sealedA as never, at(b.id, '/adminPassword'))).toThrow(/does not open here/);
+      // Copied straight into another row (as with SQL), the envelope does not open there: the API refuses, without the value.
+      store.deployments.get(b.id)!.userValues = { adminPassword: sealedA };
+      const err = await expectDomainError(sut.updateValues(owner, userId, b.id, { adminPassword: REDACTED }), 'InvalidValues', '/adminPassword');
+      expect(JSON.stringify(err)).not.toContain(SECRET);
     });
 
     it('stores a secret given at creation only sealed', async () => {
       const view = await create({ adminPassword: SECRET });
       expect(view.values).toEqual({ adminPassword: REDACTED });
-      expect((store.deployments.get(view.id)!.userValues.adminPassword as Record<string, string>)[ENCRYPTED_KEY]).toMatch(/^v1\./);
+      expect((store.deployments.get(view.id)!.userValues.adminPassword as Record<string, string>)[ENCRYPTED_KEY]).toMatch(/^v2\./);
       expect(store.snapshot()).not.toContain(SECRET);
     });
 
@@ -177,10 +199,18 @@ describe(DeploymentsService.name, () => {
       expect(workflows.wakes.at(-1)?.signal).toEqual({ name: 'reconcile', generation: 2 });
     });
 
+    it('refuses a client-made envelope, and writes nothing', async () => {
+      const d = await create({ adminPassword: SECRET });
+      const stolen = store.deployments.get(d.id)!.userValues.adminPassword;
+      const before = store.snapshot();
+      await expectDomainError(sut.updateValues(owner, userId, d.id, { adminPassword: stolen as never }), 'InvalidValues', '/user/adminPassword/$caelusEncrypted');
+      expect(store.snapshot()).toBe(before);
+    });
+
     it('keeps the stored secret when the redaction marker is sent back', async () => {
       const d = await create({ adminPassword: SECRET });
       await sut.updateValues(owner, userId, d.id, { title: 'x', adminPassword: REDACTED });
-      expect(box.open(store.deployments.get(d.id)!.userValues.adminPassword as never)).toBe(SECRET);
+      expect(box.open(store.deployments.get(d.id)!.userValues.adminPassword as never, at(d.id, '/adminPassword'))).toBe(SECRET);
     });
 
     it('refuses invalid values and writes nothing', async () => {
@@ -268,7 +298,8 @@ describe(DeploymentsService.name, () => {
       await sut.upgrade(admin, userId, d.id, v11);
       const stored = store.deployments.get(d.id)!.userValues;
       expect(SecretBox.isSealed(stored.apiKey)).toBe(true);
-      expect(box.open(stored.adminPassword as never)).toBe(SECRET);
+      expect(box.open(stored.adminPassword as never, at(d.id, '/adminPassword'))).toBe(SECRET);
+      expect(box.open(stored.apiKey as never, at(d.id, '/apiKey'))).toBe('plain-api-key');
       expect((await sut.get(userId, d.id)).values).toEqual({ adminPassword: REDACTED, apiKey: REDACTED });
     });
 

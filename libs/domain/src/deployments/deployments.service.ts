@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { gt as semverGt, satisfies as semverSatisfies } from 'semver';
 import { DataSource, EntityManager } from 'typeorm';
 import {
@@ -17,8 +18,8 @@ import { Principal } from '../auth/principal';
 import { conflict, DomainError, FieldProblem, invalidInput, notFound } from '../errors';
 import { isDomainName, makeDeploymentUid } from '../naming';
 import { DeploymentSignal, DeploymentWorkflowPort, DomainLogger, ManifestRenderer } from '../ports';
-import { JsonObject, keepRedacted, openAllSealed, SecretBox, sealedStrings, sealSecrets, userSecretPaths, ValuesValidator } from '../values';
-import { assertValuesValid, mergeValues } from './deployment-values';
+import { deploymentOwner, JsonObject, keepRedacted, SecretBox, sealedStrings, sealSecrets, templateOwner, userSecretLocations, ValuesValidator } from '../values';
+import { assertNoClientEnvelopes, assertValuesValid, openValues } from './deployment-values';
 import { DeploymentEventView, DeploymentView, toDeploymentView, toEventView } from './deployment.view';
 import { diffManifests } from './manifest-diff';
 
@@ -90,13 +91,16 @@ export class DeploymentsService {
 
     const deploymentUid = makeDeploymentUid(product.name, user.email);
     const values = input.values ?? {};
-    assertValuesValid(validator, box, template, values, { deploymentUid, domainName });
-    const sealed = sealSecrets(values, userSecretPaths(template.valuesSchema), box);
+    assertNoClientEnvelopes(values);
+    // The id is chosen here: secrets are sealed bound to it before the row exists.
+    const id = randomUUID();
+    assertValuesValid(validator, box, template, values, { id, deploymentUid, domainName });
+    const sealed = sealSecrets(values, userSecretLocations(template.valuesSchema, values), box, deploymentOwner(id));
 
     const saved = await this.deps.db
       .transaction(async (m) => {
         const d = await this.deps.deployments.insert(
-          { userId, productId: product.id, deploymentUid, domainName, desiredTemplateId: template.id, userValues: sealed, generation: 1, observedGeneration: 0, status: 'provisioning' },
+          { id, userId, productId: product.id, deploymentUid, domainName, desiredTemplateId: template.id, userValues: sealed, generation: 1, observedGeneration: 0, status: 'provisioning' },
           m,
         );
         await this.deps.events.append(
@@ -124,17 +128,18 @@ export class DeploymentsService {
 
   async updateValues(principal: Principal, userId: string, deploymentId: string, values: JsonObject, expectedGeneration?: number): Promise<DeploymentView> {
     const { validator, box } = this.deps;
+    assertNoClientEnvelopes(values);
     const saved = await this.deps.db.transaction(async (m) => {
       const d = await this.lock(userId, deploymentId, m);
       this.assertMutable(d, expectedGeneration);
       const template = await this.templateOf(d.desiredTemplateId, m);
-      const secretPaths = userSecretPaths(template.valuesSchema);
+      const secretPaths = userSecretLocations(template.valuesSchema, values);
       const incoming = keepRedacted(values, d.userValues, secretPaths);
       assertValuesValid(validator, box, template, incoming, d);
       const generation = d.generation + 1;
       await this.deps.deployments.update(
         d.id,
-        { userValues: sealSecrets(incoming, secretPaths, box), generation, status: d.appliedTemplateId ? 'upgrading' : 'provisioning', lastError: null },
+        { userValues: sealSecrets(incoming, secretPaths, box, deploymentOwner(d.id)), generation, status: d.appliedTemplateId ? 'upgrading' : 'provisioning', lastError: null },
         m,
       );
       await this.deps.events.append(
@@ -238,7 +243,7 @@ export class DeploymentsService {
     const { current, target } = await this.upgradeTemplates(d, templateId, m);
     this.assertUpgradeAllowed(d, current, target);
     // Secret fields may differ between versions: re-seal under the target's schema.
-    const resealed = sealSecrets(d.userValues, userSecretPaths(target.valuesSchema), this.deps.box);
+    const resealed = sealSecrets(d.userValues, userSecretLocations(target.valuesSchema, d.userValues), this.deps.box, deploymentOwner(d.id));
     const generation = d.generation + 1;
     await this.deps.deployments.update(d.id, { desiredTemplateId: target.id, userValues: resealed, generation, status: 'upgrading', lastError: null }, m);
     await this.deps.events.append(
@@ -275,13 +280,12 @@ export class DeploymentsService {
   }
 
   private async renderUpgradeDiff(d: DeploymentEntity, applied: TemplateVersionEntity | null, target: TemplateVersionEntity): Promise<{ rendered: boolean; diff: string; message: string }> {
-    const plain = openAllSealed(d.userValues, this.deps.box) as JsonObject;
     const render = (t: TemplateVersionEntity) =>
       this.deps.renderer.render({
         release: d.deploymentUid,
         namespace: d.deploymentUid,
         chart: { ref: t.chartRef, version: t.chartVersion, ...(t.chartDigest ? { digest: t.chartDigest } : {}) },
-        values: mergeValues(t, plain, d),
+        values: openValues(this.deps.box, t, d.userValues, d),
       });
     let manifests: [string | null, string];
     try {
@@ -295,7 +299,10 @@ export class DeploymentsService {
       to: manifests[1],
       fromLabel: applied?.version ?? 'none',
       toLabel: target.version,
-      secrets: sealedStrings(d.userValues, this.deps.box),
+      secrets: [
+        ...sealedStrings(d.userValues, this.deps.box, deploymentOwner(d.id)),
+        ...[applied, target].flatMap((t) => (t ? sealedStrings(t.defaultValues ?? {}, this.deps.box, templateOwner(t.id)) : [])),
+      ],
     });
     const message = !applied
       ? `deployment has not been applied yet: the diff compares ${target.version} against nothing`

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { FakeStore, fakeProductsRepository, fakeTemplatesRepository } from '../../../../test/support/domain-fakes';
 import { DomainError } from '../errors';
-import { ValuesValidator } from '../values';
+import { ENCRYPTED_KEY, REDACTED, SecretBox, ValuesValidator } from '../values';
 import { CreateTemplateInput, TemplatesService } from './templates.service';
 
 const chartsRoot = resolve(__dirname, '../../../../charts');
@@ -9,6 +9,7 @@ const localChart = join(chartsRoot, 'examples', 'webapp-1.0.0');
 const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
 
 describe(TemplatesService.name, () => {
+  const box = new SecretBox(Buffer.alloc(32, 4));
   let store: FakeStore;
   let sut: TemplatesService;
   let productId: string;
@@ -28,7 +29,7 @@ describe(TemplatesService.name, () => {
 
   beforeEach(() => {
     store = new FakeStore();
-    sut = new TemplatesService(fakeProductsRepository(store) as never, fakeTemplatesRepository(store) as never, new ValuesValidator(), [chartsRoot]);
+    sut = new TemplatesService(fakeProductsRepository(store) as never, fakeTemplatesRepository(store) as never, new ValuesValidator(), [chartsRoot], box);
     productId = store.addProduct().id;
   });
 
@@ -130,5 +131,39 @@ describe(TemplatesService.name, () => {
     expect(store.templates.get(t.id)!.deletedAt).toEqual(deletedAt);
     await problems(sut.get(productId, t.id), 'NotFound');
     await problems(sut.delete(store.addProduct({ name: 'other' }).id, t.id), 'NotFound');
+  });
+
+  describe('secret default values', () => {
+    const schema = {
+      type: 'object',
+      properties: { smtp: { properties: { password: { type: 'string', 'x-caelus-secret': true } } }, user: { properties: { adminPassword: { $ref: '#/$defs/pw' }, title: { type: 'string' } } } },
+      $defs: { pw: { type: 'string', 'x-caelus-secret': true } },
+    };
+    const defaults = { smtp: { password: 'smtp-Default-pw', host: 'mail' }, user: { adminPassword: 'admin-Default-pw', title: 'Hello' } };
+
+    it('are sealed at rest, bound to the template, and shown redacted on create, get and list', async () => {
+      const created = await sut.create(productId, input({ defaultValues: defaults, valuesSchema: schema }));
+      const stored = store.templates.get(created.id)!.defaultValues as { smtp: Record<string, never>; user: Record<string, never> };
+      expect(JSON.stringify(stored)).not.toMatch(/Default-pw/);
+      expect(box.open(stored.smtp.password, { owner: 'template', id: created.id, path: '/smtp/password' })).toBe('smtp-Default-pw');
+      expect(box.open(stored.user.adminPassword, { owner: 'template', id: created.id, path: '/user/adminPassword' })).toBe('admin-Default-pw');
+      const shown = { smtp: { password: REDACTED, host: 'mail' }, user: { adminPassword: REDACTED, title: 'Hello' } };
+      expect(created.defaultValues).toEqual(shown);
+      expect((await sut.get(productId, created.id)).defaultValues).toEqual(shown);
+      expect((await sut.list(productId, { limit: 10 })).items[0].defaultValues).toEqual(shown);
+    });
+
+    it('redacts a secret default stored in clear (a row from before defaults were sealed)', async () => {
+      const t = store.addTemplate(productId, { defaultValues: defaults, valuesSchema: schema });
+      expect((await sut.get(productId, t.id)).defaultValues).toEqual({ smtp: { password: REDACTED, host: 'mail' }, user: { adminPassword: REDACTED, title: 'Hello' } });
+    });
+
+    it.each([
+      ['defaultValues', { defaultValues: { user: { adminPassword: { [ENCRYPTED_KEY]: 'v2.x.y.z.w' } } } }, 'defaultValues/user/adminPassword/$caelusEncrypted'],
+      ['valuesSchema', { valuesSchema: { type: 'object', properties: { [ENCRYPTED_KEY]: { type: 'string' } } } }, 'valuesSchema/properties/$caelusEncrypted'],
+    ])('refuses a client-made envelope in %s and writes nothing', async (_where, over, field) => {
+      expect(await problems(sut.create(productId, input(over)))).toEqual([{ field, message: expect.stringMatching(/reserved/) }]);
+      expect(store.templates.size).toBe(0);
+    });
   });
 });

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { valid as semverValid, validRange } from 'semver';
 import { Page, PageRequest, ProductsRepository, TemplateCapabilities, TemplatesRepository, TemplateVersionEntity, uniqueViolation } from '../../../persistence/src';
 import { conflict, FieldProblem, invalidInput, notFound } from '../errors';
-import { isPlainObject, jsonDepth, ValuesValidator } from '../values';
+import { isPlainObject, jsonDepth, redactAllSealed, redactSecrets, reservedKeyProblems, SecretBox, sealSecrets, secretLocations, templateOwner, ValuesValidator } from '../values';
 import { parseChartRef } from './chart-ref';
 
 export interface CreateTemplateInput {
@@ -53,6 +54,7 @@ export class TemplatesService {
     private readonly templates: TemplatesRepository,
     private readonly validator: ValuesValidator,
     private readonly chartRoots: readonly string[],
+    private readonly box: SecretBox,
   ) {}
 
   async create(productId: string, input: CreateTemplateInput): Promise<TemplateVersionEntity> {
@@ -68,17 +70,24 @@ export class TemplatesService {
     if (chart.source?.kind === 'oci' && input.chartDigest === undefined) problems.push({ field: 'chartDigest', message: 'is required for oci:// charts: template versions are pinned by digest' });
     if (input.defaultValues !== undefined && (!isPlainObject(input.defaultValues) || jsonDepth(input.defaultValues) > 32)) problems.push({ field: 'defaultValues', message: 'must be an object nested at most 32 levels' });
     if (input.valuesSchema !== undefined) problems.push(...this.validator.checkSchema(input.valuesSchema));
+    problems.push(...reservedKeyProblems(input.defaultValues, 'defaultValues'), ...reservedKeyProblems(input.valuesSchema, 'valuesSchema'));
     problems.push(...checkCapabilities(input.capabilities));
     if (problems.length) throw invalidInput('the template is not valid', problems);
 
+    // Default values the schema marks secret are sealed like a deployment's, bound to the template's id.
+    const id = randomUUID();
+    const defaults = input.defaultValues ?? {};
+    const defaultValues = sealSecrets(defaults, secretLocations(input.valuesSchema, defaults), this.box, templateOwner(id));
+    let saved: TemplateVersionEntity;
     try {
-      return await this.templates.insert({
+      saved = await this.templates.insert({
+        id,
         productId,
         version: input.version,
         chartRef: input.chartRef,
         chartVersion: input.chartVersion,
         chartDigest: input.chartDigest ?? null,
-        defaultValues: input.defaultValues ?? {},
+        defaultValues,
         valuesSchema: input.valuesSchema ?? null,
         capabilities: input.capabilities ?? {},
       });
@@ -86,17 +95,19 @@ export class TemplatesService {
       if (uniqueViolation(err)) throw conflict(`version ${input.version} of this product already exists; template versions are immutable`, [{ field: 'version', message: 'already exists' }]);
       throw err;
     }
+    return redactedDefaults(saved);
   }
 
   async list(productId: string, page: PageRequest): Promise<Page<TemplateVersionEntity>> {
     if (!(await this.products.findActiveById(productId))) throw notFound('product', productId);
-    return this.templates.listByProduct(productId, page);
+    const res = await this.templates.listByProduct(productId, page);
+    return { ...res, items: res.items.map(redactedDefaults) };
   }
 
   async get(productId: string, templateId: string): Promise<TemplateVersionEntity> {
     const t = await this.templates.findActiveById(templateId);
     if (!t || t.productId !== productId) throw notFound('template', templateId);
-    return t;
+    return redactedDefaults(t);
   }
 
   /** Soft delete: no new deployment or upgrade may target it; running deployments keep it. */
@@ -105,4 +116,10 @@ export class TemplatesService {
     if (!t || t.productId !== productId) throw notFound('template', templateId);
     if (!t.deletedAt) await this.templates.softDelete(templateId);
   }
+}
+
+/** What the API shows of a template: secret defaults as the redaction marker, sealed or not (rows from before they were sealed). */
+function redactedDefaults(t: TemplateVersionEntity): TemplateVersionEntity {
+  const defaults = redactAllSealed(t.defaultValues ?? {}) as Record<string, unknown>;
+  return { ...t, defaultValues: redactSecrets(defaults, secretLocations(t.valuesSchema, defaults)) };
 }

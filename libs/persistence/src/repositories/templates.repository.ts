@@ -9,7 +9,7 @@ export class TemplatesRepository {
     return (m ?? this.db.manager).getRepository(TemplateVersionEntity);
   }
 
-  insert(t: Omit<TemplateVersionEntity, 'id' | 'createdAt' | 'deletedAt'>, m?: EntityManager): Promise<TemplateVersionEntity> {
+  insert(t: Omit<TemplateVersionEntity, 'id' | 'createdAt' | 'deletedAt'> & { id?: string }, m?: EntityManager): Promise<TemplateVersionEntity> {
     return this.repo(m).save(this.repo(m).create(t));
   }
 
@@ -31,6 +31,23 @@ export class TemplatesRepository {
 
   async countActiveByProduct(productId: string, m?: EntityManager): Promise<number> {
     return this.repo(m).count({ where: { productId, deletedAt: IsNull() } });
+  }
+
+  /** Ids in order, deleted templates included (their defaults may hold sealed values): for key rotation. */
+  async idsAfter(afterId: string | undefined, limit: number): Promise<string[]> {
+    const qb = this.repo().createQueryBuilder('t').withDeleted().select('t.id', 'id');
+    if (afterId) qb.where('t.id > :afterId', { afterId });
+    const rows: { id: string }[] = await qb.orderBy('t.id', 'ASC').limit(limit).getRawMany();
+    return rows.map((r) => r.id);
+  }
+
+  findByIdForUpdate(id: string, m: EntityManager): Promise<TemplateVersionEntity | null> {
+    return m.getRepository(TemplateVersionEntity).findOne({ where: { id }, withDeleted: true, lock: { mode: 'pessimistic_write' } });
+  }
+
+  /** Templates are immutable through the API; only a re-seal of their sealed defaults writes them. */
+  async updateDefaultValues(id: string, defaultValues: Record<string, unknown>, m: EntityManager): Promise<void> {
+    await m.getRepository(TemplateVersionEntity).update({ id }, { defaultValues: defaultValues as never });
   }
 
   async softDelete(id: string, m?: EntityManager): Promise<void> {

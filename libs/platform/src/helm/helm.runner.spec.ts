@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 
 import { resolveChart } from './helm.args';
 import { HelmError } from './helm.errors';
-import { HelmRunner, makeScrubber, parseKeptResources } from './helm.runner';
+import { HelmRunner, parseKeptResources } from './helm.runner';
 
 const CHART_ROOT = resolve(__dirname, '../../../../charts/examples');
 const WEBAPP_1_0_0 = join(CHART_ROOT, 'webapp-1.0.0');
@@ -314,20 +314,6 @@ describe(resolveChart.name, () => {
     await expect(resolveChart({ ref: 'https://charts.example/webapp-1.0.0.tgz' }, {})).rejects.toMatchObject({
       kind: 'chart-not-found',
     });
-  });
-});
-
-describe(makeScrubber.name, () => {
-  it('keeps release and namespace names readable', () => {
-    const sut = makeScrubber({ caelus: { deploymentUid: 'd-1234' }, pw: 'hunter2' }, undefined, ['d-1234']);
-    expect(sut('Deployment is not ready: d-1234/d-1234 hunter2')).toBe('Deployment is not ready: d-1234/d-1234 [redacted]');
-  });
-
-  it('removes string values of 4+ characters and the values file path, longest first', () => {
-    const sut = makeScrubber({ a: 'secret', b: ['secret-longer'], c: { d: 'abc', e: 42 } }, '/tmp/x/values.json');
-    expect(sut('read /tmp/x/values.json: secret-longer and secret and abc 42')).toBe(
-      'read <values file>: [redacted] and [redacted] and abc 42',
-    );
   });
 });
 

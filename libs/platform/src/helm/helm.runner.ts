@@ -16,6 +16,7 @@ import {
 import { HelmError, classifyHelmOutput, stripDebugPrefix, summarizeHelmError } from './helm.errors';
 import { HelmReleaseStorage } from './helm-release.storage';
 import { helmTempDirPrefix } from './helm-temp-dirs';
+import { makeScrubber } from './scrubber';
 import type {
   HelmCallOptions,
   HelmHistoryEntry,
@@ -34,8 +35,6 @@ import type {
 const WATCHDOG_GRACE_SECONDS = 120;
 /** Timeout for quick read-only commands (status, history, get manifest). */
 const QUICK_TIMEOUT_SECONDS = 60;
-/** Strings shorter than this are not scrubbed from output: too likely to be ordinary words or numbers. */
-const MIN_SCRUB_LENGTH = 4;
 /** Stderr kept for classification; older output is dropped. */
 const MAX_STDERR_CHARS = 256 * 1024;
 /** Helm processes run at once unless HelmRunnerOptions.maxConcurrent says otherwise. */
@@ -467,33 +466,6 @@ function isReleaseNotFound(stderr: string): boolean {
 /** Go stack frames printed by --debug on failure carry no progress information. */
 function isStackFrame(line: string): boolean {
   return /^\t/.test(line) || /^(helm\.sh|github\.com|k8s\.io|sigs\.k8s\.io|runtime|main)[\w./()*-]*$/.test(line);
-}
-
-/**
- * Removes every string value (and the values file's path) from helm output. Helm and the API
- * server may quote values in errors ("Invalid value: …", schema patterns); none may reach logs.
- */
-export function makeScrubber(
-  values: object | undefined,
-  valuesFile?: string,
-  /** Identifiers that may appear in values but are no secret (release and namespace names). */
-  publicStrings: readonly string[] = [],
-): (text: string) => string {
-  const secrets = new Set<string>();
-  const collect = (v: unknown): void => {
-    if (typeof v === 'string' && v.length >= MIN_SCRUB_LENGTH && !publicStrings.includes(v)) secrets.add(v);
-    else if (Array.isArray(v)) v.forEach(collect);
-    else if (v && typeof v === 'object') Object.values(v).forEach(collect);
-  };
-  collect(values);
-  // Longest first, so a value containing another is removed whole.
-  const needles = [...secrets].sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = text;
-    if (valuesFile) out = out.split(valuesFile).join('<values file>');
-    for (const needle of needles) if (out.includes(needle)) out = out.split(needle).join('[redacted]');
-    return out;
-  };
 }
 
 /** Reads the release `helm upgrade -o json` prints (no values in it, but the chart's files: keep only metadata). */
