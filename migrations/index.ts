@@ -1,4 +1,5 @@
 import { InitialSchema1763776800000 } from './1763776800000-InitialSchema';
+import { DeploymentQuotasAndDomainSuffixes1796019347276 } from './1796019347276-DeploymentQuotasAndDomainSuffixes';
 
 /** Every migration, in order. Listed explicitly so src (ts) and dist (js) runs agree. */
-export const MIGRATIONS = [InitialSchema1763776800000];
+export const MIGRATIONS = [InitialSchema1763776800000, DeploymentQuotasAndDomainSuffixes1796019347276];
