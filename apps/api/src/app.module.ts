@@ -7,9 +7,11 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { CAELUS_CONFIG, CaelusConfig, loadConfig } from '../../../libs/config/src';
 import { CoreModule } from '../../../libs/core/src';
+import { UsersService } from '../../../libs/domain/src';
 import { ApiMetrics, createMetricsRegistry } from '../../../libs/observability/src';
 import { DEPLOYMENT_STATUSES, DeploymentsRepository } from '../../../libs/persistence/src';
 import { AuthGuard } from './auth/auth.guard';
+import { rateLimitTracker } from './auth/request-principal';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
@@ -51,8 +53,11 @@ export const LOG_REDACT_PATHS = [
       },
     }),
     ThrottlerModule.forRootAsync({
-      inject: [CAELUS_CONFIG],
-      useFactory: (cfg: CaelusConfig) => [{ ttl: cfg.rateLimit.ttlSeconds * 1000, limit: cfg.rateLimit.limit }],
+      inject: [CAELUS_CONFIG, UsersService],
+      useFactory: (cfg: CaelusConfig, users: UsersService) => ({
+        throttlers: [{ ttl: cfg.rateLimit.ttlSeconds * 1000, limit: cfg.rateLimit.limit }],
+        getTracker: (req: Record<string, unknown>) => rateLimitTracker(req, users),
+      }),
     }),
     TerminusModule,
   ],

@@ -29,7 +29,8 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
   app.useBodyParser('json', { limit: cfg.bodyLimitBytes, strict: true, verify: verifyJsonBody() } as NestExpressBodyParserOptionsFor<'json'>);
   app.use(helmet());
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // X-Forwarded-For is believed only from the configured proxies; otherwise req.ip is the TCP peer.
+  app.set('trust proxy', cfg.trustedProxies.length > 0 ? [...cfg.trustedProxies] : false);
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, () => buildOpenApi(app));
