@@ -12,6 +12,7 @@ import { ApiMetrics, createMetricsRegistry } from '../../../libs/observability/s
 import { DEPLOYMENT_STATUSES, DeploymentsRepository } from '../../../libs/persistence/src';
 import { AuthGuard } from './auth/auth.guard';
 import { rateLimitTracker } from './auth/request-principal';
+import { cacheFor } from './http/cache-for';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
@@ -65,16 +66,17 @@ export const LOG_REDACT_PATHS = [
   providers: [
     {
       provide: ApiMetrics,
-      useFactory: (deployments: DeploymentsRepository) => {
+      useFactory: (deployments: DeploymentsRepository, cfg: CaelusConfig) => {
         const logger = new Logger('Metrics');
         return new ApiMetrics(
           createMetricsRegistry(),
-          () => deployments.countByStatus(),
+          // Scrapes are public and unthrottled: count in Postgres at most once per interval.
+          cacheFor(cfg.probeCacheSeconds * 1000, () => deployments.countByStatus()),
           DEPLOYMENT_STATUSES.filter((s) => s !== 'deleted'),
           (err) => logger.warn({ err: (err as Error).message, msg: 'could not count deployments for /metrics' }),
         );
       },
-      inject: [DeploymentsRepository],
+      inject: [DeploymentsRepository, CAELUS_CONFIG],
     },
     { provide: APP_GUARD, useClass: ThrottlerGuard },
     { provide: APP_GUARD, useClass: AuthGuard },

@@ -60,6 +60,8 @@ export interface CaelusConfig {
   readonly deploymentQuota: { readonly perUser: number | null; readonly total: number | null };
   /** Domain names must lie under one of these (lower-case, no leading dot) unless a product has its own list; empty: any name. */
   readonly allowedDomainSuffixes: readonly string[];
+  /** Seconds one /health result and one /metrics count of deployments answer every probe or scrape (0: each asks again). */
+  readonly probeCacheSeconds: number;
   readonly logLevel: string;
   readonly helmTimeoutSeconds: number;
   /** Helm processes one worker runs at once; more helm steps wait for a slot (their activities keep heartbeating). */
@@ -286,6 +288,7 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
       total: limitIn(env, 'CAELUS_MAX_DEPLOYMENTS', problems),
     },
     allowedDomainSuffixes: readDomainSuffixes(env, problems),
+    probeCacheSeconds: intIn(env, 'CAELUS_PROBE_CACHE_SECONDS', 5, 0, 300, problems),
     logLevel: env.LOG_LEVEL ?? 'info',
     helmTimeoutSeconds: intIn(env, 'CAELUS_HELM_TIMEOUT', 300, 10, 3600, problems),
     helmConcurrency: intIn(env, 'CAELUS_HELM_CONCURRENCY', 10, 1, 1000, problems),
