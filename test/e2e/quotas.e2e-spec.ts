@@ -109,7 +109,7 @@ describe('deployment limits (e2e)', () => {
     });
 
     it(`holds across users under ${BURST} concurrent creations from five users`, async () => {
-      global = await startSuite({ CAELUS_MAX_DEPLOYMENTS: '7' });
+      global = await startSuite({ CAELUS_MAX_DEPLOYMENTS: '7', CAELUS_MAX_DEPLOYMENTS_PER_USER: '' });
       const g = global.api;
       const gCatalog = await seedCatalog(g, 'global', { '1.0.0': '1.0.0' });
       const users = await Promise.all(Array.from({ length: 5 }, (_, i) => createUser(g, `global${i}`)));
