@@ -4,6 +4,9 @@
  * admin schemas are compiled strictly at publish, and /health and /metrics answer from a short
  * cache without echoing a backend's error text.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { bearer, startTestApi, TestApi } from '../support/api';
 import { Catalog, createUser, E2eSuite, exampleTemplate, seedCatalog, startSuite, TestDb, TestUser, uniqueDomain } from '../support/e2e';
@@ -37,7 +40,7 @@ describe('input edge cases (e2e)', () => {
   let open: string;
 
   beforeAll(async () => {
-    suite = await startSuite({ LOG_LEVEL: 'info' });
+    suite = await startSuite();
     ({ api, db } = suite);
     admin = bearer(api.adminToken);
     catalog = await seedCatalog(api, 'edge', { '1.0.0': '1.0.0' });
@@ -101,21 +104,30 @@ describe('input edge cases (e2e)', () => {
   describe('/health and /metrics', () => {
     let probed: TestApi;
 
+    let dir: string;
+
     beforeAll(async () => {
-      // Temporal unreachable; probe results cached as in production.
-      probed = await startTestApi({ DATABASE_URL: process.env.TEST_DATABASE_URL!, TEMPORAL_ADDRESS: '127.0.0.1:1', CAELUS_PROBE_CACHE_SECONDS: '5' });
+      // A Kubernetes API server that refuses connections; probe results cached as in production.
+      dir = await mkdtemp(join(tmpdir(), 'caelus-probe-'));
+      const kubeconfig = join(dir, 'kubeconfig');
+      await writeFile(
+        kubeconfig,
+        'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+      );
+      probed = await startTestApi({ DATABASE_URL: process.env.TEST_DATABASE_URL!, KUBECONFIG: kubeconfig, CAELUS_PROBE_CACHE_SECONDS: '5' });
     });
 
     afterAll(async () => {
       await probed?.close();
+      await rm(dir, { recursive: true, force: true });
     });
 
     it('says only "down" for a dependency that fails, not the driver text', async () => {
       const res = await probed.http.get('/health');
       expect(res.status).toBe(503);
-      expect(res.body.details.temporal).toEqual({ status: 'down', message: 'down' });
+      expect(res.body.details.kubernetes).toEqual({ status: 'down', message: 'down' });
       expect(res.body.details.database).toEqual({ status: 'up' });
-      expect(res.text).not.toMatch(/ECONNREFUSED|UNAVAILABLE|127\.0\.0\.1:1|no answer/);
+      expect(res.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1:1|connect|no answer/);
     });
 
     it('does database work at most once per cache interval however often it is probed or scraped', async () => {

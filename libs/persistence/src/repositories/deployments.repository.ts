@@ -44,8 +44,14 @@ export class DeploymentsRepository {
     return (m ?? this.db.manager).getRepository(DeploymentEntity);
   }
 
-  insert(d: Partial<DeploymentEntity>, m?: EntityManager): Promise<DeploymentEntity> {
-    return this.repo(m).save(this.repo(m).create(d));
+  /**
+   * An INSERT, not save(): save() merges the entity through TypeORM's deep merge, which skips a
+   * values key whose name an empty object inherits (`valueOf`, `hasOwnProperty`…) when its value
+   * is an object, so such keys were silently dropped from user values.
+   */
+  async insert(d: Partial<DeploymentEntity>, m?: EntityManager): Promise<DeploymentEntity> {
+    const res = await this.repo(m).createQueryBuilder().insert().into(DeploymentEntity).values(d as never).returning('id').execute();
+    return (await this.findById((res.raw as { id: string }[])[0].id, m))!;
   }
 
   findById(id: string, m?: EntityManager): Promise<DeploymentEntity | null> {
