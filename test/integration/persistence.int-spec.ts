@@ -14,6 +14,7 @@ import {
   UsersRepository,
 } from '../../libs/persistence/src';
 import { migrate } from '../../scripts/migrate';
+import { MIGRATIONS } from '../../migrations';
 
 const TEST_DB = process.env.TEST_DATABASE_URL ?? '';
 const tag = randomBytes(3).toString('hex');
@@ -86,7 +87,8 @@ describe('persistence', () => {
       await migrate('up', url, quiet);
       expect((await schema()).dump).toBe(first.dump);
 
-      await migrate('down', url, quiet);
+      // `down` reverts the last migration: revert each of them.
+      for (let i = 0; i < MIGRATIONS.length; i++) await migrate('down', url, quiet);
       expect((await schema()).tables).toEqual(['typeorm_migrations']);
 
       await migrate('up', url, quiet);
