@@ -92,6 +92,16 @@ describe('authentication and authorization (e2e)', () => {
     { name: 'POST /users', policy: 'admin', ok: 201, call: async (h) => () => h.post('/users').send({ email: `${uniqueName('m')}@example.com` }) },
     { name: 'GET /users', policy: 'admin', ok: 200, call: async (h) => () => h.get('/users?limit=1') },
     { name: 'GET /users/:userId', policy: 'self-or-admin', ok: 200, call: async (h) => () => h.get(`/users/${a.id}`) },
+    { name: 'PUT /users/:userId', policy: 'admin', ok: 200, call: async (h) => () => h.put(`/users/${a.id}`).send({ maxDeployments: 1000 }) },
+    {
+      name: 'POST /users/:userId/token',
+      policy: 'self-or-admin',
+      ok: 200,
+      // A successful rotation revokes A's token: the matrix goes on with the new one.
+      call: async (h) => () => h.post(`/users/${a.id}/token`).on('response', (res: { status: number; body: { apiToken?: string } }) => {
+        if (res.status === 200 && res.body.apiToken) a.token = res.body.apiToken;
+      }),
+    },
     {
       name: 'DELETE /users/:userId',
       policy: 'admin',

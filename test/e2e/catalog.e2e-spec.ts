@@ -45,7 +45,7 @@ describe('products and templates (e2e)', () => {
     it('creates, reads, lists, renames and describes a product', async () => {
       const name = uniqueName('prod');
       const created = await api.http.post('/products').set(admin).send({ name, description: 'A product' }).expect(201);
-      expect(created.body).toEqual({ id: expect.any(String), name, description: 'A product', createdAt: expect.any(String), updatedAt: expect.any(String) });
+      expect(created.body).toEqual({ id: expect.any(String), name, description: 'A product', allowedDomainSuffixes: null, createdAt: expect.any(String), updatedAt: expect.any(String) });
       const id = created.body.id;
       expect((await api.http.get(`/products/${id}`).set(bearer(user.token)).expect(200)).body.name).toBe(name);
 

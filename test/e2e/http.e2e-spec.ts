@@ -63,6 +63,8 @@ describe('HTTP edge (e2e)', () => {
           'POST /users',
           'GET /users',
           'GET /users/{userId}',
+          'PUT /users/{userId}',
+          'POST /users/{userId}/token',
           'DELETE /users/{userId}',
           'POST /products',
           'GET /products',

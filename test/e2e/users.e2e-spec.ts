@@ -22,7 +22,7 @@ describe('users (e2e)', () => {
   it('creates a user and returns its API token once; only the SHA-256 of it is stored', async () => {
     const email = `${uniqueName('Ada')}@Example.com`;
     const res = await api.http.post('/users').set(admin).send({ email }).expect(201);
-    expect(res.body).toEqual({ id: expect.any(String), email: email.toLowerCase(), isAdmin: false, createdAt: expect.any(String), apiToken: expect.stringMatching(/^cae_[\w-]{43}$/) });
+    expect(res.body).toEqual({ id: expect.any(String), email: email.toLowerCase(), isAdmin: false, maxDeployments: null, deploymentLimit: null, liveDeployments: 0, createdAt: expect.any(String), apiToken: expect.stringMatching(/^cae_[\w-]{43}$/) });
 
     const [row] = await db.query<{ api_token_hash: string; email: string }>(`select * from users where id = $1`, [res.body.id]);
     expect(row.api_token_hash).toBe(createHash('sha256').update(res.body.apiToken).digest('hex'));
@@ -30,7 +30,7 @@ describe('users (e2e)', () => {
 
     // The token works, and is never shown again.
     const self = await api.http.get(`/users/${res.body.id}`).set(bearer(res.body.apiToken)).expect(200);
-    expect(self.body).toEqual({ id: res.body.id, email: email.toLowerCase(), isAdmin: false, createdAt: res.body.createdAt });
+    expect(self.body).toEqual({ id: res.body.id, email: email.toLowerCase(), isAdmin: false, maxDeployments: null, deploymentLimit: null, liveDeployments: 0, createdAt: res.body.createdAt });
     const listed = await api.http.get('/users?limit=100').set(admin).expect(200);
     expect(JSON.stringify(listed.body)).not.toContain(res.body.apiToken);
   });

@@ -87,6 +87,7 @@ describe('persistence', () => {
       await migrate('up', url, quiet);
       expect((await schema()).dump).toBe(first.dump);
 
+      // `down` reverts the last migration: revert each of them.
       for (let i = 0; i < MIGRATIONS.length; i++) await migrate('down', url, quiet);
       expect((await schema()).tables).toEqual(['typeorm_migrations']);
 

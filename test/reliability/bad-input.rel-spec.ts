@@ -2,7 +2,10 @@
  * A catalogue of hostile and malformed requests over every route: wrong types, missing and
  * unknown fields, huge and deeply nested bodies, invalid UUIDs, names that are not DNS labels,
  * values that break the schema or are too big, backwards and cross-product upgrades, and
- * injection strings (shell, SQL, helm flags, path traversal) in names, values and chart refs.
+ * injection strings (shell, SQL, helm flags, path traversal) in names, values and chart refs,
+ * control characters (NUL, escapes, DEL, C1) and unpaired surrogates in any string or key, the
+ * reserved keys `constructor`/`prototype` (which Nest would drop silently), unknown keywords in a
+ * published schema, and bad deployment limits and domain suffixes.
  *
  * Each case must get a 4xx with a clear message (never a 5xx), and write nothing: the suite's
  * own database keeps its row counts and the suite's task queue gets no new workflow.
@@ -99,6 +102,14 @@ describe('bad input over every route (reliability)', () => {
   add('GET /users/:userId', 'SQL injection as the id', 400, (h) => h.get(`/users/${encodeURIComponent("1' OR '1'='1")}`).set(admin));
   add('DELETE /users/:userId', 'path traversal as the id', 400, (h) => h.delete(`/users/${encodeURIComponent(TRAVERSAL)}`).set(admin));
   add('DELETE /users/:userId', 'a UUID with a non-hex digit', 400, (h) => h.delete('/users/00000000-0000-4000-8000-00000000000g').set(admin));
+  add('POST /users', 'NUL in the e-mail', 400, (h) => h.post('/users').set(admin).send({ email: 'nul\u0000@example.com' }));
+  add('POST /users', 'a negative deployment limit', 400, (h) => h.post('/users').set(admin).send({ email: 'neg@example.com', maxDeployments: -1 }));
+  add('PUT /users/:userId', 'a deployment limit given as a string', 400, (h) => h.put(`/users/${user.id}`).set(admin).send({ maxDeployments: '5' }));
+  add('PUT /users/:userId', 'a fractional deployment limit', 400, (h) => h.put(`/users/${user.id}`).set(admin).send({ maxDeployments: 2.5 }));
+  add('PUT /users/:userId', 'an isAdmin field', 400, (h) => h.put(`/users/${user.id}`).set(admin).send({ isAdmin: true }));
+  add('PUT /users/:userId', 'an unknown user', 404, (h) => h.put(`/users/${NIL_UUID}`).set(admin).send({ maxDeployments: 1 }));
+  add('POST /users/:userId/token', 'SQL injection as the id', 400, (h) => h.post(`/users/${encodeURIComponent(SQL)}/token`).set(admin));
+  add('POST /users/:userId/token', 'an unknown user', 404, (h) => h.post(`/users/${NIL_UUID}/token`).set(admin));
 
   // --- products ---
   add('POST /products', 'SQL injection as the name', 400, (h) => h.post('/products').set(admin).send({ name: SQL }));
@@ -109,6 +120,13 @@ describe('bad input over every route (reliability)', () => {
   add('POST /products', 'a Cyrillic look-alike letter', 400, (h) => h.post('/products').set(admin).send({ name: 'wеbapp' }));
   add('POST /products', 'CRLF in the name', 400, (h) => h.post('/products').set(admin).send({ name: 'web\r\nSet-Cookie: a=b' }));
   add('POST /products', 'a description 20 levels deep', 400, (h) => h.post('/products').set(admin).send({ name: 'deep', description: nested(20) }));
+  add('POST /products', 'NUL in the description', 400, (h) => h.post('/products').set(admin).send({ name: 'nul-desc', description: 'a\u0000b' }));
+  add('POST /products', 'an escape sequence in the description', 400, (h) => h.post('/products').set(admin).send({ name: 'esc-desc', description: 'red \u001b[31m' }));
+  add('POST /products', 'a C1 control character in the description', 400, (h) => h.post('/products').set(admin).send({ name: 'c1-desc', description: 'next\u0085line' }));
+  add('POST /products', 'a lone surrogate in the description', 400, (h) => h.post('/products').set(admin).send({ name: 'sur-desc', description: 'half \ud83d' }));
+  add('POST /products', 'an allowed domain suffix that is no host name', 400, (h) => h.post('/products').set(admin).send({ name: 'suffixes', allowedDomainSuffixes: ['../etc'] }));
+  add('PUT /products/:productId', 'allowed domain suffixes as a string', 400, (h) => h.put(`/products/${catalog.productId}`).set(admin).send({ allowedDomainSuffixes: 'example.com' }));
+  add('PUT /products/:productId', 'NUL in the description', 400, (h) => h.put(`/products/${catalog.productId}`).set(admin).send({ description: '\u0000' }));
   add('GET /products', 'a negative limit', 400, (h) => h.get('/products?limit=-5').set(admin));
   add('GET /products/:productId', 'path traversal as the id', 400, (h) => h.get(`/products/${encodeURIComponent(TRAVERSAL)}`).set(admin));
   add('PUT /products/:productId', 'a null name', 400, (h) => h.put(`/products/${catalog.productId}`).set(admin).send({ name: null }));
@@ -146,6 +164,14 @@ describe('bad input over every route (reliability)', () => {
   add('POST /products/:productId/templates', 'null default values', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), defaultValues: null }));
   add('POST /products/:productId/templates', 'null capabilities', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), capabilities: null }));
   add('POST /products/:productId/templates', 'a null chart digest for an oci chart', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), chartRef: 'oci://127.0.0.1:5001/x/webapp', chartDigest: null }));
+  add('POST /products/:productId/templates', 'NUL in the default values', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), defaultValues: { user: { title: 'a\u0000' } } }));
+  add('POST /products/:productId/templates', 'NUL in a schema key', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), valuesSchema: { type: 'object', properties: { 'ti\u0000tle': { type: 'string' } } } }));
+  add('POST /products/:productId/templates', 'an unknown schema keyword (a typo)', 400, (h) =>
+    h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), valuesSchema: { type: 'object', properties: { title: { type: 'string', maxLenght: 5 } } } }),
+  );
+  add('POST /products/:productId/templates', 'a constructor key in the default values', 400, (h) =>
+    h.post(`/products/${catalog.productId}/templates`).set(admin).set('content-type', 'application/json').send(JSON.stringify({ ...tpl(), defaultValues: JSON.parse('{"constructor": {"x": 1}}') })),
+  );
   add('POST /products/:productId/templates', 'an unknown product', 404, (h) => h.post(`/products/${NIL_UUID}/templates`).set(admin).send(tpl()));
   add('GET /products/:productId/templates', 'SQL injection as the product id', 400, (h) => h.get(`/products/${encodeURIComponent(SQL)}/templates`).set(admin));
   add('GET /products/:productId/templates/:templateId', 'path traversal as the template id', 400, (h) => h.get(`/products/${catalog.productId}/templates/${encodeURIComponent(TRAVERSAL)}`).set(admin));
@@ -178,11 +204,19 @@ describe('bad input over every route (reliability)', () => {
   createCase('values over 64 KiB', 400, () => ({ values: Object.fromEntries(Array.from({ length: 700 }, (_, i) => [`k${i}`, 'x'.repeat(100)])) }));
   createCase('values 20 levels deep', 400, () => ({ values: nested(20) }));
   createCase('a userId in the body', 400, () => ({ userId: NIL_UUID }));
+  createCase('NUL in a value', 400, () => ({ values: { title: 'a\u0000b' } }));
+  createCase('NUL in a value key', 400, () => ({ values: { 'ti\u0000tle': 'x' } }));
+  createCase('an escape sequence in a value', 400, () => ({ values: { title: 'x\u001b]0;pwned\u0007' } }));
+  createCase('a lone surrogate in a value', 400, () => ({ values: { title: 'half \udc00' } }));
+  createCase('NUL in the domain name', 400, () => ({ domainName: `a\u0000.example.com` }));
+  createCase('a constructor key in the values (which would be silently dropped)', 400, () => ({ values: JSON.parse('{"title": "x", "constructor": {"prototype": 1}}') }));
+  createCase('a prototype key in the values', 400, () => ({ values: JSON.parse('{"title": "x", "prototype": "y"}') }));
   add('POST /users/:userId/deployments', 'an unknown user', 404, (h) => h.post(`/users/${NIL_UUID}/deployments`).set(admin).send(createBody({})));
   add('POST /users/:userId/deployments', 'SQL injection as the user id', 400, (h) => h.post(`/users/${encodeURIComponent(SQL)}/deployments`).set(admin).send(createBody({})));
 
   // --- deployments: list, get, events ---
   add('GET /users/:userId/deployments', 'SQL in the status filter', 400, (h) => h.get(`/users/${user.id}/deployments?status=${encodeURIComponent("ready' OR '1'='1")}`).set(admin));
+  add('GET /users/:userId/deployments', 'NUL in the cursor', 400, (h) => h.get(`/users/${user.id}/deployments?cursor=%00`).set(admin));
   add('GET /users/:userId/deployments', 'status given twice', 400, (h) => h.get(`/users/${user.id}/deployments?status=ready&status=error`).set(admin));
   add('GET /users/:userId/deployments/:deploymentId', 'path traversal as the id', 400, (h) => h.get(dep(encodeURIComponent(TRAVERSAL))).set(admin));
   add('GET /users/:userId/deployments/:deploymentId/events', 'SQL in the cursor', 400, (h) => h.get(dep(d1, `/events?cursor=${encodeURIComponent('1 OR 1=1')}`)).set(admin));
@@ -193,6 +227,8 @@ describe('bad input over every route (reliability)', () => {
   add('PUT /users/:userId/deployments/:deploymentId', 'SQL in If-Match', 400, (h) => h.put(dep()).set(admin).set('If-Match', '"1"; DROP TABLE deployments').send({ values: { title: 'x' } }));
   add('PUT /users/:userId/deployments/:deploymentId', 'a negative If-Match', 400, (h) => h.put(dep()).set(admin).set('If-Match', '"-1"').send({ values: { title: 'x' } }));
   add('PUT /users/:userId/deployments/:deploymentId', 'a body over the size limit', 413, (h) => h.put(dep()).set(admin).send({ values: { title: 'x'.repeat(300 * 1024) } }));
+  add('PUT /users/:userId/deployments/:deploymentId', 'NUL in a value', 400, (h) => h.put(dep()).set(admin).send({ values: { title: '\u0000' } }));
+  add('PUT /users/:userId/deployments/:deploymentId', 'a DEL character in a value', 400, (h) => h.put(dep()).set(admin).send({ values: { title: 'x\u007f' } }));
   add('PUT /users/:userId/deployments/:deploymentId', 'a numeric secret', 400, (h) => h.put(dep()).set(admin).send({ values: { adminPassword: 12345678 } }));
   add('PUT /users/:userId/deployments/:deploymentId', 'a new field of 1.1.0 on a 1.0.0 deployment', 400, (h) => h.put(dep()).set(admin).send({ values: { motd: 'not yet' } }));
 
@@ -245,6 +281,8 @@ describe('bad input over every route (reliability)', () => {
       'GET /users',
       'GET /users/:userId',
       'DELETE /users/:userId',
+      'PUT /users/:userId',
+      'POST /users/:userId/token',
       'POST /products',
       'GET /products',
       'GET /products/:productId',

@@ -22,6 +22,8 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     DATABASE_URL: process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? '',
     CAELUS_ADMIN_TOKEN: adminToken,
     CAELUS_RATE_LIMIT: '1000000',
+    // Suites read counts right after writing them; the probe-cache suite turns the cache back on.
+    CAELUS_PROBE_CACHE_SECONDS: '0',
     CAELUS_TASK_QUEUE: taskQueue,
     LOG_LEVEL: 'warn',
     ...env,

@@ -28,13 +28,13 @@ export class FakeStore {
   }
 
   addUser(over: Partial<UserEntity> = {}): UserEntity {
-    const u: UserEntity = { id: randomUUID(), email: 'ada@example.com', isAdmin: false, apiTokenHash: randomUUID(), createdAt: this.now(), updatedAt: this.now(), deletedAt: null, ...over };
+    const u: UserEntity = { id: randomUUID(), email: 'ada@example.com', isAdmin: false, apiTokenHash: randomUUID(), maxDeployments: null, createdAt: this.now(), updatedAt: this.now(), deletedAt: null, ...over, ...(over.maxDeployments === undefined ? { maxDeployments: null } : {}) };
     this.users.set(u.id, u);
     return u;
   }
 
   addProduct(over: Partial<ProductEntity> = {}): ProductEntity {
-    const p: ProductEntity = { id: randomUUID(), name: 'webapp', description: '', createdAt: this.now(), updatedAt: this.now(), deletedAt: null, ...over };
+    const p: ProductEntity = { id: randomUUID(), name: 'webapp', description: '', allowedDomainSuffixes: null, createdAt: this.now(), updatedAt: this.now(), deletedAt: null, ...over, ...(over.allowedDomainSuffixes === undefined ? { allowedDomainSuffixes: null } : {}) };
     this.products.set(p.id, p);
     return p;
   }
@@ -92,8 +92,13 @@ export function fakeDataSource(store: FakeStore) {
 export function fakeUsersRepository(store: FakeStore) {
   return {
     findActiveById: async (id: string) => clone([...store.users.values()].find((u) => u.id === id && !u.deletedAt) ?? null),
+    findActiveByIdForUpdate: async (id: string) => clone([...store.users.values()].find((u) => u.id === id && !u.deletedAt) ?? null),
+    update: async (id: string, patch: Partial<UserEntity>) => {
+      const u = store.users.get(id);
+      if (u) store.users.set(id, { ...u, ...patch, updatedAt: store.now() });
+    },
     findActiveByTokenHash: async (hash: string) => clone([...store.users.values()].find((u) => u.apiTokenHash === hash && !u.deletedAt) ?? null),
-    insert: async (u: Pick<UserEntity, 'email' | 'isAdmin' | 'apiTokenHash'>) => {
+    insert: async (u: Pick<UserEntity, 'email' | 'isAdmin' | 'apiTokenHash'> & Partial<Pick<UserEntity, 'maxDeployments'>>) => {
       if ([...store.users.values()].some((x) => !x.deletedAt && x.email.toLowerCase() === u.email.toLowerCase())) throw uniqueViolationError('users_email_active_uq');
       return clone(store.addUser(u));
     },
@@ -108,11 +113,11 @@ export function fakeProductsRepository(store: FakeStore) {
   return {
     findActiveById: async (id: string) => clone([...store.products.values()].find((p) => p.id === id && !p.deletedAt) ?? null),
     findById: async (id: string) => clone(store.products.get(id) ?? null),
-    insert: async (p: Pick<ProductEntity, 'name' | 'description'>) => {
+    insert: async (p: Pick<ProductEntity, 'name' | 'description'> & Partial<Pick<ProductEntity, 'allowedDomainSuffixes'>>) => {
       if ([...store.products.values()].some((x) => !x.deletedAt && x.name === p.name)) throw uniqueViolationError('products_name_active_uq');
       return clone(store.addProduct(p));
     },
-    update: async (id: string, patch: Partial<Pick<ProductEntity, 'name' | 'description'>>) => {
+    update: async (id: string, patch: Partial<Pick<ProductEntity, 'name' | 'description' | 'allowedDomainSuffixes'>>) => {
       if (patch.name && [...store.products.values()].some((x) => !x.deletedAt && x.id !== id && x.name === patch.name)) throw uniqueViolationError('products_name_active_uq');
       const p = store.products.get(id);
       if (p) store.products.set(id, { ...p, ...patch, updatedAt: store.now() });
@@ -173,6 +178,10 @@ export function fakeDeploymentsRepository(store: FakeStore) {
       nextCursor: null,
     }),
     countActiveByUser: async (userId: string) => [...store.deployments.values()].filter((d) => d.userId === userId && d.status !== 'deleted').length,
+    countActiveByUsers: async (userIds: readonly string[]) =>
+      new Map(userIds.map((id) => [id, [...store.deployments.values()].filter((d) => d.userId === id && d.status !== 'deleted').length] as const).filter(([, n]) => n > 0)),
+    countActive: async () => [...store.deployments.values()].filter((d) => d.status !== 'deleted').length,
+    lockGlobalQuota: async () => undefined,
     countActiveByProduct: async (productId: string) => [...store.deployments.values()].filter((d) => d.productId === productId && d.status !== 'deleted').length,
   };
 }

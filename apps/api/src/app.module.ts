@@ -7,9 +7,12 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { CAELUS_CONFIG, CaelusConfig, loadConfig } from '../../../libs/config/src';
 import { CoreModule } from '../../../libs/core/src';
+import { UsersService } from '../../../libs/domain/src';
 import { ApiMetrics, createMetricsRegistry } from '../../../libs/observability/src';
 import { DEPLOYMENT_STATUSES, DeploymentsRepository } from '../../../libs/persistence/src';
 import { AuthGuard } from './auth/auth.guard';
+import { rateLimitTracker } from './auth/request-principal';
+import { cacheFor } from './http/cache-for';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
@@ -51,8 +54,11 @@ export const LOG_REDACT_PATHS = [
       },
     }),
     ThrottlerModule.forRootAsync({
-      inject: [CAELUS_CONFIG],
-      useFactory: (cfg: CaelusConfig) => [{ ttl: cfg.rateLimit.ttlSeconds * 1000, limit: cfg.rateLimit.limit }],
+      inject: [CAELUS_CONFIG, UsersService],
+      useFactory: (cfg: CaelusConfig, users: UsersService) => ({
+        throttlers: [{ ttl: cfg.rateLimit.ttlSeconds * 1000, limit: cfg.rateLimit.limit }],
+        getTracker: (req: Record<string, unknown>) => rateLimitTracker(req, users),
+      }),
     }),
     TerminusModule,
   ],
@@ -60,16 +66,17 @@ export const LOG_REDACT_PATHS = [
   providers: [
     {
       provide: ApiMetrics,
-      useFactory: (deployments: DeploymentsRepository) => {
+      useFactory: (deployments: DeploymentsRepository, cfg: CaelusConfig) => {
         const logger = new Logger('Metrics');
         return new ApiMetrics(
           createMetricsRegistry(),
-          () => deployments.countByStatus(),
+          // Scrapes are public and unthrottled: count in Postgres at most once per interval.
+          cacheFor(cfg.probeCacheSeconds * 1000, () => deployments.countByStatus()),
           DEPLOYMENT_STATUSES.filter((s) => s !== 'deleted'),
           (err) => logger.warn({ err: (err as Error).message, msg: 'could not count deployments for /metrics' }),
         );
       },
-      inject: [DeploymentsRepository],
+      inject: [DeploymentsRepository, CAELUS_CONFIG],
     },
     { provide: APP_GUARD, useClass: ThrottlerGuard },
     { provide: APP_GUARD, useClass: AuthGuard },

@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { AppModule } from './app.module';
 import { verifyJsonBody } from './http/json-depth';
+import { SafeInputPipe } from './http/safe-input.pipe';
 import { createValidationPipe } from './http/validation';
 
 export function buildOpenApi(app: NestExpressApplication): OpenAPIObject {
@@ -29,8 +30,9 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
   app.useBodyParser('json', { limit: cfg.bodyLimitBytes, strict: true, verify: verifyJsonBody() } as NestExpressBodyParserOptionsFor<'json'>);
   app.use(helmet());
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
-  app.useGlobalPipes(createValidationPipe());
+  // X-Forwarded-For is believed only from the configured proxies; otherwise req.ip is the TCP peer.
+  app.set('trust proxy', cfg.trustedProxies.length > 0 ? [...cfg.trustedProxies] : false);
+  app.useGlobalPipes(new SafeInputPipe(), createValidationPipe());
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, () => buildOpenApi(app));
   return app;

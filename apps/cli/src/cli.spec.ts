@@ -149,4 +149,18 @@ describe('CLI', () => {
     expect(await runCli(['upgrade-deployment', '--help'], io)).toBe(EXIT.ok);
     expect(out.stdout).toContain('--dry-run');
   });
+
+  it('sets or clears a deployment limit (update-user) and rotates a token (rotate-token)', async () => {
+    const { io, out } = fakeIo((call) => ({ status: 200, body: call.url.endsWith('/token') ? { id: 'u', apiToken: 'cae_new' } : { id: 'u', deploymentLimit: 3, liveDeployments: 1 } }));
+    expect(await runCli(['update-user', 'u', '--max-deployments', '3'], io)).toBe(EXIT.ok);
+    expect(await runCli(['update-user', 'u', '--max-deployments', 'null'], io)).toBe(EXIT.ok);
+    expect(await runCli(['rotate-token', 'u', '--token', 'cae_old'], io)).toBe(EXIT.ok);
+    expect(out.calls.map((c) => [c.method, c.url, c.body])).toEqual([
+      ['PUT', `${DEFAULT_API_URL}/users/u`, { maxDeployments: 3 }],
+      ['PUT', `${DEFAULT_API_URL}/users/u`, { maxDeployments: null }],
+      ['POST', `${DEFAULT_API_URL}/users/u/token`, {}],
+    ]);
+    expect(out.calls[2].headers.authorization).toBe('Bearer cae_old');
+    expect(out.stdout).toContain('apiToken: cae_new');
+  });
 });

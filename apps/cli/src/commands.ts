@@ -42,6 +42,20 @@ const ifMatch: OptionSpec = {
   type: 'string',
 };
 const JSON_HINT = 'JSON, @file.json, @file.yaml or @- for stdin';
+const maxDeployments: OptionSpec = {
+  flags: '--max-deployments <n>',
+  description: 'live deployments the user may own; null for the configured default',
+  to: 'body',
+  key: 'maxDeployments',
+  type: 'json',
+};
+const domainSuffixes: OptionSpec = {
+  flags: '--allowed-domain-suffixes <suffixes>',
+  description: `allowed domain suffixes as a JSON list, e.g. '["apps.example.com"]'; null for the global list (${JSON_HINT})`,
+  to: 'body',
+  key: 'allowedDomainSuffixes',
+  type: 'json',
+};
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -52,10 +66,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { flags: '--email <email>', description: 'e-mail address', to: 'body', key: 'email', type: 'string', required: true },
       { flags: '--admin', description: 'make the user an admin', to: 'body', key: 'isAdmin', type: 'flag' },
+      maxDeployments,
     ],
   },
   { name: 'list-users', summary: 'List users (admin)', method: 'GET', path: '/users', options: page },
-  { name: 'get-user', summary: 'Show a user', method: 'GET', path: '/users/{userId}', options: [] },
+  { name: 'get-user', summary: 'Show a user, with its deployment limit and live deployments', method: 'GET', path: '/users/{userId}', options: [] },
+  { name: 'update-user', summary: "Change a user's deployment limit (admin)", method: 'PUT', path: '/users/{userId}', options: [{ ...maxDeployments, required: true }] },
+  {
+    name: 'rotate-token',
+    summary: 'Issue a new API token for a user (the user or an admin); the old one stops working at once. Prints the new token once',
+    method: 'POST',
+    path: '/users/{userId}/token',
+    options: [],
+  },
   { name: 'delete-user', summary: 'Delete a user (admin)', method: 'DELETE', path: '/users/{userId}', options: [] },
 
   {
@@ -66,6 +89,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { flags: '--name <name>', description: 'DNS label, at most 40 characters', to: 'body', key: 'name', type: 'string', required: true },
       { flags: '--description <text>', description: 'description', to: 'body', key: 'description', type: 'string' },
+      domainSuffixes,
     ],
   },
   { name: 'list-products', summary: 'List products', method: 'GET', path: '/products', options: page },
@@ -78,6 +102,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { flags: '--name <name>', description: 'new name', to: 'body', key: 'name', type: 'string' },
       { flags: '--description <text>', description: 'new description', to: 'body', key: 'description', type: 'string' },
+      domainSuffixes,
     ],
   },
   { name: 'delete-product', summary: 'Delete a product (admin)', method: 'DELETE', path: '/products/{productId}', options: [] },

@@ -151,4 +151,38 @@ describe(loadConfig.name, () => {
       expect(describeConfig(cfg).temporal).toMatchObject({ apiKey: '[set]', tls: { clientCertificate: true, customCa: false } });
     });
   });
+
+  describe('quotas, domain suffixes, trusted proxies and probe caching', () => {
+    it('has no limits, no suffixes, no trusted proxy and a 5 s probe cache by default', () => {
+      const cfg = loadConfig(base);
+      expect(cfg.deploymentQuota).toEqual({ perUser: null, total: null });
+      expect(cfg.allowedDomainSuffixes).toEqual([]);
+      expect(cfg.trustedProxies).toEqual([]);
+      expect(cfg.probeCacheSeconds).toBe(5);
+    });
+
+    it('reads them', () => {
+      const cfg = loadConfig({
+        ...base,
+        CAELUS_MAX_DEPLOYMENTS_PER_USER: '3',
+        CAELUS_MAX_DEPLOYMENTS: '0',
+        CAELUS_ALLOWED_DOMAIN_SUFFIXES: '*.Apps.example.com, .shop.example.org',
+        CAELUS_TRUSTED_PROXIES: 'loopback, 10.0.0.0/8, fd00::1',
+        CAELUS_PROBE_CACHE_SECONDS: '0',
+      });
+      expect(cfg.deploymentQuota).toEqual({ perUser: 3, total: 0 });
+      expect(cfg.allowedDomainSuffixes).toEqual(['apps.example.com', 'shop.example.org']);
+      expect(cfg.trustedProxies).toEqual(['loopback', '10.0.0.0/8', 'fd00::1']);
+      expect(cfg.probeCacheSeconds).toBe(0);
+    });
+
+    it('lists every bad value', () => {
+      expect(problems({ ...base, CAELUS_MAX_DEPLOYMENTS_PER_USER: '-1', CAELUS_ALLOWED_DOMAIN_SUFFIXES: 'ex ample.com', CAELUS_TRUSTED_PROXIES: '10.0.0.0/33,proxy.local' })).toEqual([
+        expect.stringMatching(/^CAELUS_TRUSTED_PROXIES .*"10.0.0.0\/33"/),
+        expect.stringMatching(/^CAELUS_TRUSTED_PROXIES .*"proxy.local"/),
+        expect.stringMatching(/^CAELUS_MAX_DEPLOYMENTS_PER_USER must be an integer/),
+        expect.stringMatching(/^CAELUS_ALLOWED_DOMAIN_SUFFIXES .*"ex ample.com"/),
+      ]);
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import { readStackEnv, repoRoot } from './env-file';
 
@@ -50,6 +50,18 @@ export interface CaelusConfig {
   readonly plainHttpRegistries: readonly string[];
   readonly bodyLimitBytes: number;
   readonly rateLimit: { readonly limit: number; readonly ttlSeconds: number };
+  /**
+   * Proxies whose X-Forwarded-For is believed (Express 'trust proxy': addresses, CIDRs or
+   * loopback/linklocal/uniquelocal); empty: the client is the TCP peer. Unauthenticated requests
+   * are rate-limited by that client address.
+   */
+  readonly trustedProxies: readonly string[];
+  /** Limits on live deployments; null: no limit. A user's own limit replaces `perUser`. */
+  readonly deploymentQuota: { readonly perUser: number | null; readonly total: number | null };
+  /** Domain names must lie under one of these (lower-case, no leading dot) unless a product has its own list; empty: any name. */
+  readonly allowedDomainSuffixes: readonly string[];
+  /** Seconds one /health result and one /metrics count of deployments answer every probe or scrape (0: each asks again). */
+  readonly probeCacheSeconds: number;
   readonly logLevel: string;
   readonly helmTimeoutSeconds: number;
   /** Helm processes one worker runs at once; more helm steps wait for a slot (their activities keep heartbeating). */
@@ -136,6 +148,44 @@ function ipv6ToBigInt(address: string): bigint {
   const groups = (part: string | undefined) => (part ? part.split(':') : []);
   const all = tail === undefined ? groups(head) : [...groups(head), ...Array<string>(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
   return all.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+/** An optional limit: unset or empty means none. */
+function limitIn(env: Record<string, string | undefined>, key: string, problems: string[]): number | null {
+  if (env[key] === undefined || env[key] === '') return null;
+  return intIn(env, key, 0, 0, 1_000_000, problems);
+}
+
+function listIn(env: Record<string, string | undefined>, key: string): string[] {
+  return (env[key] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function readTrustedProxies(env: Record<string, string | undefined>, problems: string[]): string[] {
+  const entries = listIn(env, 'CAELUS_TRUSTED_PROXIES');
+  for (const e of entries) {
+    const [addr, bits, extra] = e.split('/');
+    const family = isIP(addr);
+    const max = family === 6 ? 128 : 32;
+    const ok = PROXY_NAMES.includes(e) || (family !== 0 && extra === undefined && (bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= max)));
+    if (!ok) problems.push(`CAELUS_TRUSTED_PROXIES entries must be IP addresses, CIDRs or ${PROXY_NAMES.join('/')} (got "${e}")`);
+  }
+  return entries;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** `apps.example.com`, `.apps.example.com` and `*.apps.example.com` all mean "names under apps.example.com". */
+function readDomainSuffixes(env: Record<string, string | undefined>, problems: string[]): string[] {
+  return listIn(env, 'CAELUS_ALLOWED_DOMAIN_SUFFIXES').map((raw) => {
+    const s = raw.toLowerCase().replace(/^\*?\./, '');
+    if (s.length > 253 || !s.split('.').every((l) => DNS_LABEL.test(l))) problems.push(`CAELUS_ALLOWED_DOMAIN_SUFFIXES entries must be host names such as apps.example.com (got "${raw}")`);
+    return s;
+  });
 }
 
 const decodeKey = (raw: string) => (/^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64'));
@@ -273,6 +323,13 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
       limit: intIn(env, 'CAELUS_RATE_LIMIT', 600, 1, 1_000_000, problems),
       ttlSeconds: intIn(env, 'CAELUS_RATE_LIMIT_TTL', 60, 1, 3600, problems),
     },
+    trustedProxies: readTrustedProxies(env, problems),
+    deploymentQuota: {
+      perUser: limitIn(env, 'CAELUS_MAX_DEPLOYMENTS_PER_USER', problems),
+      total: limitIn(env, 'CAELUS_MAX_DEPLOYMENTS', problems),
+    },
+    allowedDomainSuffixes: readDomainSuffixes(env, problems),
+    probeCacheSeconds: intIn(env, 'CAELUS_PROBE_CACHE_SECONDS', 5, 0, 300, problems),
     logLevel: env.LOG_LEVEL ?? 'info',
     helmTimeoutSeconds: intIn(env, 'CAELUS_HELM_TIMEOUT', 300, 10, 3600, problems),
     helmConcurrency: intIn(env, 'CAELUS_HELM_CONCURRENCY', 10, 1, 1000, problems),

@@ -93,7 +93,7 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
     },
     {
       provide: UsersService,
-      useFactory: (db: DataSource, users: UsersRepository, deployments: DeploymentsRepository, cfg: CaelusConfig) => new UsersService(db, users, deployments, cfg.adminToken),
+      useFactory: (db: DataSource, users: UsersRepository, deployments: DeploymentsRepository, cfg: CaelusConfig) => new UsersService(db, users, deployments, cfg.adminToken, cfg.deploymentQuota),
       inject: [DataSource, UsersRepository, DeploymentsRepository, CAELUS_CONFIG],
     },
     {
@@ -121,7 +121,23 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
         workflows: DeploymentWorkflowPort,
         renderer: ManifestRenderer,
         logger: DomainLogger,
-      ) => new DeploymentsService({ db, users, products, templates, deployments, events, validator, box, workflows, renderer, logger }),
+        cfg: CaelusConfig,
+      ) =>
+        new DeploymentsService({
+          db,
+          users,
+          products,
+          templates,
+          deployments,
+          events,
+          validator,
+          box,
+          workflows,
+          renderer,
+          logger,
+          quota: cfg.deploymentQuota,
+          allowedDomainSuffixes: cfg.allowedDomainSuffixes,
+        }),
       inject: [
         DataSource,
         UsersRepository,
@@ -134,6 +150,7 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
         DEPLOYMENT_WORKFLOW_PORT,
         MANIFEST_RENDERER,
         DOMAIN_LOGGER,
+        CAELUS_CONFIG,
       ],
     },
     {

@@ -6,6 +6,7 @@ export * from './auth/tokens';
 export * from './values';
 export * from './templates/chart-ref';
 export * from './users/users.service';
+export * from './users/deployment-quota';
 export * from './products/products.service';
 export * from './templates/templates.service';
 export * from './deployments/deployment-values';

@@ -1,4 +1,4 @@
-import { DNS_LABEL, isDnsLabel, isDomainName, makeDeploymentUid, MAX_DEPLOYMENT_UID, randomSuffix } from './naming';
+import { DNS_LABEL, isDnsLabel, isDomainName, makeDeploymentUid, MAX_DEPLOYMENT_UID, normalizeDomainSuffix, randomSuffix, underDomainSuffix } from './naming';
 
 describe('naming', () => {
   describe(makeDeploymentUid.name, () => {
@@ -82,5 +82,30 @@ describe('naming', () => {
       ['ünï.example.com', 'not punycode'],
       ['a.example.com;rm -rf /', 'shell text'],
     ])('rejects %j (%s)', (s) => expect(isDomainName(s)).toBe(false));
+  });
+
+  describe(normalizeDomainSuffix.name, () => {
+    it.each([
+      ['apps.example.com', 'apps.example.com'],
+      ['.Apps.Example.com', 'apps.example.com'],
+      ['*.apps.example.com', 'apps.example.com'],
+      ['test', 'test'],
+      ['', null],
+      ['a..b', null],
+      ['*.*.x.com', null],
+      ['a_b.com', null],
+    ])('%j → %j', (raw, want) => {
+      expect(normalizeDomainSuffix(raw)).toBe(want);
+    });
+  });
+
+  describe(underDomainSuffix.name, () => {
+    it('matches names strictly under a suffix, on a label boundary', () => {
+      expect(underDomainSuffix('a.apps.example.com', ['apps.example.com'])).toBe(true);
+      expect(underDomainSuffix('a.b.apps.example.com', ['x.org', 'apps.example.com'])).toBe(true);
+      expect(underDomainSuffix('apps.example.com', ['apps.example.com'])).toBe(false);
+      expect(underDomainSuffix('myapps.example.com', ['apps.example.com'])).toBe(false);
+      expect(underDomainSuffix('a.apps.example.com.evil.io', ['apps.example.com'])).toBe(false);
+    });
   });
 });

@@ -20,6 +20,21 @@ export function isDomainName(s: string): boolean {
   return labels.length >= 2 && labels.every((l) => isDnsLabel(l)) && !/^[0-9]+$/.test(labels[labels.length - 1]);
 }
 
+/**
+ * An allowed domain suffix as an admin may write it (`apps.example.com`, `.apps.example.com` or
+ * `*.apps.example.com`), normalised to `apps.example.com`; null when it is not a host name suffix.
+ */
+export function normalizeDomainSuffix(raw: string): string | null {
+  const s = raw.trim().toLowerCase().replace(/^\*?\./, '');
+  if (s.length === 0 || s.length > 253) return null;
+  return s.split('.').every((l) => isDnsLabel(l)) ? s : null;
+}
+
+/** True when `name` lies strictly under one of the (normalised) suffixes, on a label boundary. */
+export function underDomainSuffix(name: string, suffixes: readonly string[]): boolean {
+  return suffixes.some((s) => name.length > s.length + 1 && name.endsWith(`.${s}`));
+}
+
 function slug(s: string, max: number): string {
   const cleaned = s
     .toLowerCase()

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import { forbidden, unauthenticated, UsersService } from '../../../../libs/domain/src';
 import { Access, ACCESS_KEY } from './auth.decorators';
+import { resolveBearer } from './request-principal';
 
 /**
  * Runs on every route. A route without an access decorator is refused, so a new route
@@ -20,11 +21,10 @@ export class AuthGuard implements CanActivate {
     if (access === undefined) throw forbidden('this route has no access policy');
 
     const req = ctx.switchToHttp().getRequest();
-    const header: unknown = req.headers?.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw unauthenticated();
-    const principal = await this.users.authenticate(match[1]);
-    if (!principal) throw unauthenticated('the bearer token is not valid');
+    const bearer = await resolveBearer(req, this.users);
+    if (bearer.kind === 'missing') throw unauthenticated();
+    if (bearer.kind === 'invalid') throw unauthenticated('the bearer token is not valid');
+    const principal = bearer.principal;
     req.principal = principal;
 
     if (access === 'admin' && !principal.isAdmin) throw forbidden('this route is for admins only');

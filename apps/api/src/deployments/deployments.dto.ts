@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsObject, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { DEPLOYMENT_STATUSES } from '../../../../libs/persistence/src';
-import { IsOptionalNotNull } from '../http/validation';
+import { IsOptionalNotNull, RawJson } from '../http/validation';
 
 export class CreateDeploymentDto {
   @ApiProperty({ format: 'uuid' })
@@ -17,12 +17,14 @@ export class CreateDeploymentDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'User values, validated against the template schema under `user`' })
   @IsOptionalNotNull()
   @IsObject()
+  @RawJson()
   values?: Record<string, unknown>;
 }
 
 export class UpdateDeploymentDto {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The complete user values. A secret sent back as "[redacted]" keeps its stored value.' })
   @IsObject()
+  @RawJson()
   values: Record<string, unknown>;
 }
 

@@ -1,3 +1,4 @@
+import { QueryFailedError } from 'typeorm';
 import { BadRequestException, HttpException } from '@nestjs/common';
 import { DomainError } from '../../../../libs/domain/src';
 import { DomainExceptionFilter, statusFor } from './domain-exception.filter';
@@ -49,5 +50,15 @@ describe(DomainExceptionFilter.name, () => {
     sut.catch(new Error('db password is hunter2'), h);
     expect(res.statusCode).toBe(500);
     expect(JSON.stringify(res.body)).not.toContain('hunter2');
+  });
+
+  it('logs a failed query without its parameters or the values Postgres quotes', () => {
+    const { host: h } = host();
+    const logged: unknown[] = [];
+    jest.spyOn((sut as unknown as { logger: { error: (o: unknown) => void } }).logger, 'error').mockImplementation((o) => void logged.push(o));
+    const driverError = Object.assign(new Error('invalid input syntax for type json: "hunter2"'), { code: '22P02', table: 'deployments', detail: 'Token "hunter2" is invalid.' });
+    sut.catch(new QueryFailedError('INSERT INTO deployments VALUES ($1)', ['{"password":"hunter2"}'], driverError), h);
+    expect(JSON.stringify(logged)).not.toContain('hunter2');
+    expect(logged[0]).toMatchObject({ err: { type: 'QueryFailedError', code: '22P02', table: 'deployments' } });
   });
 });

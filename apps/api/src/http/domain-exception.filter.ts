@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { DomainError, DomainErrorCode, FieldProblem } from '../../../../libs/domain/src';
+import { QueryFailedError } from 'typeorm';
 import { InvalidCursorError } from '../../../../libs/persistence/src';
 
 export interface ErrorBody {
@@ -57,6 +58,20 @@ function bodyParserError(err: unknown): { status: number; message: string } | nu
   return null;
 }
 
+/**
+ * What the log keeps of an unexpected error. A failed query carries its parameters (user values,
+ * sealed secrets) and Postgres quotes offending input in its message and detail, so of those only
+ * the SQLSTATE, the table, the constraint and the stack are kept.
+ */
+export function loggableError(err: unknown): Record<string, unknown> {
+  if (err instanceof QueryFailedError) {
+    const d = (err as QueryFailedError & { driverError?: Record<string, unknown> }).driverError ?? {};
+    return { type: 'QueryFailedError', code: d.code, table: d.table, constraint: d.constraint, routine: d.routine, stack: err.stack?.split('\n').slice(1).join('\n') };
+  }
+  if (err instanceof Error) return { type: err.name, message: err.message, stack: err.stack };
+  return { type: typeof err };
+}
+
 @Catch()
 export class DomainExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Http');
@@ -94,7 +109,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
       if (parsed) {
         body = { statusCode: parsed.status, error: REASONS[parsed.status] ?? 'Bad Request', message: parsed.message, fields: [{ field: 'body', message: parsed.message }] };
       } else {
-        this.logger.error({ err: exception, requestId }, 'unhandled error');
+        this.logger.error({ err: loggableError(exception), requestId }, 'unhandled error');
         body = { statusCode: 500, error: REASONS[500], message: 'internal error; quote the request id when reporting it' };
       }
     }

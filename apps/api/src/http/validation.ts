@@ -1,4 +1,5 @@
 import { ArgumentMetadata, createParamDecorator, ExecutionContext, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Transform } from 'class-transformer';
 import { ValidateIf } from 'class-validator';
 import { FieldProblem, invalidInput } from '../../../../libs/domain/src';
 
@@ -31,6 +32,14 @@ export function createValidationPipe(): ValidationPipe {
  * (a 500 on PUT /products) or was silently taken for "not given".
  */
 export const IsOptionalNotNull = (): PropertyDecorator => ValidateIf((_object, value) => value !== undefined);
+
+/**
+ * A free-form JSON field (values, schemas) taken exactly as parsed. class-transformer would
+ * rebuild it and silently drop keys such as `constructor`, `toString` or `valueOf`, which are
+ * ordinary keys of a Helm values document; they are kept. (`__proto__` is refused as the body
+ * is parsed, see json-depth.ts.)
+ */
+export const RawJson = (): PropertyDecorator => Transform(({ obj, key }) => (obj as Record<string, unknown>)[key], { toClassOnly: true });
 
 /** UUID route parameters, with the parameter named in the error. */
 @Injectable()

@@ -1,7 +1,26 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { ProductEntity } from '../../../../libs/persistence/src';
 import { IsOptionalNotNull } from '../http/validation';
+
+/** Optional, and null clears it (the configured global list applies again). */
+const AllowedDomainSuffixes = (): PropertyDecorator => {
+  const decorators = [
+    ValidateIf((_o, v) => v !== undefined && v !== null),
+    IsArray(),
+    ArrayMaxSize(50),
+    IsString({ each: true }),
+    MaxLength(253, { each: true }),
+    ApiPropertyOptional({
+      type: [String],
+      nullable: true,
+      maxItems: 50,
+      example: ['apps.example.com'],
+      description: "Deployments' domain names must lie under one of these suffixes; replaces CAELUS_ALLOWED_DOMAIN_SUFFIXES for this product. null or []: the global list applies",
+    }),
+  ];
+  return (target, key) => decorators.forEach((d) => d(target, key));
+};
 
 export class CreateProductDto {
   @ApiProperty({ example: 'nextcloud', description: 'DNS label, at most 40 characters' })
@@ -15,6 +34,9 @@ export class CreateProductDto {
   @IsString()
   @MaxLength(2000)
   description?: string;
+
+  @AllowedDomainSuffixes()
+  allowedDomainSuffixes?: string[] | null;
 }
 
 export class UpdateProductDto {
@@ -30,17 +52,21 @@ export class UpdateProductDto {
   @IsString()
   @MaxLength(2000)
   description?: string;
+
+  @AllowedDomainSuffixes()
+  allowedDomainSuffixes?: string[] | null;
 }
 
 export class ProductResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
   @ApiProperty() description: string;
+  @ApiProperty({ type: [String], nullable: true, description: 'Allowed domain suffixes of this product; null: the global list applies' }) allowedDomainSuffixes: string[] | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 
   static from(p: ProductEntity): ProductResponse {
-    return { id: p.id, name: p.name, description: p.description, createdAt: p.createdAt.toISOString(), updatedAt: p.updatedAt.toISOString() };
+    return { id: p.id, name: p.name, description: p.description, allowedDomainSuffixes: p.allowedDomainSuffixes ?? null, createdAt: p.createdAt.toISOString(), updatedAt: p.updatedAt.toISOString() };
   }
 }
 

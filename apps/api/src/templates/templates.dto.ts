@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsString, MaxLength, MinLength } from 'class-validator';
 import { TemplateCapabilities, TemplateVersionEntity } from '../../../../libs/persistence/src';
-import { IsOptionalNotNull } from '../http/validation';
+import { IsOptionalNotNull, RawJson } from '../http/validation';
 
 export class CreateTemplateDto {
   @ApiProperty({ example: '1.0.0', description: 'Semantic version of this template; upgrades only go forward' })
@@ -31,16 +31,19 @@ export class CreateTemplateDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
   @IsOptionalNotNull()
   @IsObject()
+  @RawJson()
   defaultValues?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'JSON Schema for the merged values; mark secret fields with "x-caelus-secret": true' })
   @IsOptionalNotNull()
   @IsObject()
+  @RawJson()
   valuesSchema?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: '{ quota?, limits?: { default?, defaultRequest?, max? }, upgradePolicy?: { allowFrom? } }' })
   @IsOptionalNotNull()
   @IsObject()
+  @RawJson()
   capabilities?: TemplateCapabilities;
 }
 

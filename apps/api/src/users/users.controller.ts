@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { UsersService } from '../../../../libs/domain/src';
 import { AdminOnly, SelfOrAdmin } from '../auth/auth.decorators';
 import { PageQueryDto } from '../http/page-query.dto';
 import { UuidParam } from '../http/validation';
-import { CreatedUserResponse, CreateUserDto, UserPage, UserResponse } from './users.dto';
+import { CreatedUserResponse, CreateUserDto, UpdateUserDto, UserPage, UserResponse } from './users.dto';
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -17,8 +17,8 @@ export class UsersController {
   @ApiCreatedResponse({ type: CreatedUserResponse })
   @ApiOperation({ summary: 'Create a user; the response carries its API token, shown once' })
   async create(@Body() dto: CreateUserDto): Promise<CreatedUserResponse> {
-    const { user, apiToken } = await this.users.create(dto);
-    return { ...UserResponse.from(user), apiToken };
+    const created = await this.users.create(dto);
+    return { ...UserResponse.from(created), apiToken: created.apiToken };
   }
 
   @Get()
@@ -34,6 +34,24 @@ export class UsersController {
   @ApiOkResponse({ type: UserResponse })
   async get(@Param('userId', UuidParam) userId: string): Promise<UserResponse> {
     return UserResponse.from(await this.users.get(userId));
+  }
+
+  @Put(':userId')
+  @AdminOnly()
+  @ApiOkResponse({ type: UserResponse })
+  @ApiOperation({ summary: "Change a user's settings (admin): its deployment limit; fields left out stay as they are" })
+  async update(@Param('userId', UuidParam) userId: string, @Body() dto: UpdateUserDto): Promise<UserResponse> {
+    return UserResponse.from(await this.users.update(userId, dto));
+  }
+
+  @Post(':userId/token')
+  @SelfOrAdmin()
+  @HttpCode(200)
+  @ApiOkResponse({ type: CreatedUserResponse })
+  @ApiOperation({ summary: 'Issue a new API token for the user and revoke the old one at once; the new token is shown once' })
+  async rotateToken(@Param('userId', UuidParam) userId: string): Promise<CreatedUserResponse> {
+    const rotated = await this.users.rotateToken(userId);
+    return { ...UserResponse.from(rotated), apiToken: rotated.apiToken };
   }
 
   @Delete(':userId')

@@ -190,6 +190,85 @@ describe(DeploymentsService.name, () => {
     });
   });
 
+  describe('create: deployment limits and domain suffixes', () => {
+    const withPolicy = (policy: { quota?: { perUser: number | null; total: number | null }; allowedDomainSuffixes?: string[] }) =>
+      new DeploymentsService({
+        db: fakeDataSource(store) as never,
+        users: fakeUsersRepository(store) as never,
+        products: fakeProductsRepository(store) as never,
+        templates: fakeTemplatesRepository(store) as never,
+        deployments: fakeDeploymentsRepository(store) as never,
+        events: fakeEventsRepository(store) as never,
+        validator: new ValuesValidator(),
+        box,
+        workflows,
+        renderer,
+        logger: { warn: () => undefined },
+        ...policy,
+      });
+    const createWith = (service: DeploymentsService, domainName: string, forUser = userId) => service.create(admin, forUser, { templateId: v1, domainName, values: {} });
+
+    it("refuses a creation past the user's default limit with a Conflict that says so, writing nothing", async () => {
+      const service = withPolicy({ quota: { perUser: 2, total: null } });
+      await createWith(service, 'a.example.com');
+      await createWith(service, 'b.example.com');
+      const before = store.snapshot();
+      const err = await expectDomainError(createWith(service, 'c.example.com'), 'Conflict', 'userId');
+      expect(err.message).toMatch(/deployment limit reached: this user may have 2 live deployment\(s\) and has 2/);
+      expect(store.snapshot()).toBe(before);
+      expect(workflows.wakes).toHaveLength(2);
+    });
+
+    it("uses the user's own limit over the default, and counts deleting but not deleted deployments", async () => {
+      store.users.set(userId, { ...store.users.get(userId)!, maxDeployments: 1 });
+      const service = withPolicy({ quota: { perUser: 10, total: null } });
+      const first = await createWith(service, 'a.example.com');
+      await expectDomainError(createWith(service, 'b.example.com'), 'Conflict');
+      await service.delete(admin, userId, first.id);
+      await expectDomainError(createWith(service, 'b.example.com'), 'Conflict');
+      store.deployments.set(first.id, { ...store.deployments.get(first.id)!, status: 'deleted' });
+      await createWith(service, 'b.example.com');
+    });
+
+    it('lets a limit of 0 forbid deployments altogether', async () => {
+      store.users.set(userId, { ...store.users.get(userId)!, maxDeployments: 0 });
+      await expectDomainError(createWith(withPolicy({}), 'a.example.com'), 'Conflict', 'userId');
+    });
+
+    it('enforces the platform-wide limit over all users', async () => {
+      const other = store.addUser({ email: 'bob@example.com' }).id;
+      const service = withPolicy({ quota: { perUser: null, total: 2 } });
+      await createWith(service, 'a.example.com');
+      await createWith(service, 'b.example.com', other);
+      const err = await expectDomainError(createWith(service, 'c.example.com', other), 'Conflict');
+      expect(err.message).toMatch(/platform runs its maximum of 2/);
+    });
+
+    it('accepts only names under the global suffixes, on a label boundary', async () => {
+      const service = withPolicy({ allowedDomainSuffixes: ['apps.example.com'] });
+      await createWith(service, 'ada.apps.example.com');
+      for (const bad of ['ada.example.com', 'evilapps.example.com', 'apps.example.com', 'ada.apps.example.com.evil.io']) {
+        const err = await expectDomainError(createWith(service, bad), 'InvalidInput', 'domainName');
+        expect(err.message).toBe('domainName must be a name under .apps.example.com');
+      }
+    });
+
+    it("lets a product's own list replace the global one", async () => {
+      store.products.set(productId, { ...store.products.get(productId)!, allowedDomainSuffixes: ['shop.example.org'] });
+      const service = withPolicy({ allowedDomainSuffixes: ['apps.example.com'] });
+      await createWith(service, 'ada.shop.example.org');
+      await expectDomainError(createWith(service, 'ada.apps.example.com'), 'InvalidInput', 'domainName');
+    });
+
+    it('says a taken name is not available without saying whose it is', async () => {
+      const other = store.addUser({ email: 'bob@example.com' }).id;
+      await createWith(withPolicy({}), 'taken.example.com', other);
+      const err = await expectDomainError(createWith(withPolicy({}), 'taken.example.com'), 'Conflict', 'domainName');
+      expect(err.message).toMatch(/^domain name taken\.example\.com is not available/);
+      expect(JSON.stringify({ m: err.message, f: err.fields })).not.toMatch(new RegExp(`${other}|bob`));
+    });
+  });
+
   describe('updateValues', () => {
     it('re-validates, bumps the generation, records keys only and wakes the workflow', async () => {
       const d = await create();

@@ -16,8 +16,9 @@ import {
 } from '../../../persistence/src';
 import { Principal } from '../auth/principal';
 import { conflict, DomainError, FieldProblem, invalidInput, notFound } from '../errors';
-import { isDomainName, makeDeploymentUid } from '../naming';
+import { isDomainName, makeDeploymentUid, underDomainSuffix } from '../naming';
 import { DeploymentSignal, DeploymentWorkflowPort, DomainLogger, ManifestRenderer } from '../ports';
+import { DeploymentQuota, NO_QUOTA, userDeploymentLimit } from '../users/deployment-quota';
 import { deploymentOwner, JsonObject, keepRedacted, SecretBox, sealedStrings, sealSecrets, templateOwner, userSecretLocations, ValuesValidator } from '../values';
 import { assertNoClientEnvelopes, assertValuesValid, openValues } from './deployment-values';
 import { DeploymentEventView, DeploymentView, toDeploymentView, toEventView } from './deployment.view';
@@ -41,6 +42,10 @@ export interface DeploymentsServiceDeps {
   workflows: DeploymentWorkflowPort;
   renderer: ManifestRenderer;
   logger: DomainLogger;
+  /** Limits on live deployments (none when left out). */
+  quota?: DeploymentQuota;
+  /** Normalised suffixes every domain name must be under, unless its product has its own list; empty: any name. */
+  allowedDomainSuffixes?: readonly string[];
 }
 
 export interface UpgradePreview {
@@ -88,6 +93,11 @@ export class DeploymentsService {
     if (!template) throw notFound('template', input.templateId);
     const product = await products.findActiveById(template.productId);
     if (!product) throw conflict(`the product of template ${input.templateId} has been deleted`);
+    const suffixes = product.allowedDomainSuffixes ?? this.deps.allowedDomainSuffixes ?? [];
+    if (suffixes.length > 0 && !underDomainSuffix(domainName, suffixes)) {
+      const list = suffixes.map((s) => `.${s}`).join(', ');
+      throw invalidInput(`domainName must be a name under ${list}`, [{ field: 'domainName', message: `must end in one of ${list}` }]);
+    }
 
     const deploymentUid = makeDeploymentUid(product.name, user.email);
     const values = input.values ?? {};
@@ -99,6 +109,7 @@ export class DeploymentsService {
 
     const saved = await this.deps.db
       .transaction(async (m) => {
+        await this.assertWithinQuota(userId, m);
         const d = await this.deps.deployments.insert(
           { id, userId, productId: product.id, deploymentUid, domainName, desiredTemplateId: template.id, userValues: sealed, generation: 1, observedGeneration: 0, status: 'provisioning' },
           m,
@@ -110,11 +121,36 @@ export class DeploymentsService {
         return d;
       })
       .catch((err) => {
-        if (uniqueViolation(err)) throw conflict(`domain ${domainName} is already used by another deployment`, [{ field: 'domainName', message: 'is already taken' }]);
+        // Whose it is stays unsaid: the name may belong to another tenant.
+        if (uniqueViolation(err)) throw conflict(`domain name ${domainName} is not available: it is already used`, [{ field: 'domainName', message: 'is not available' }]);
         throw err;
       });
     await this.wake(saved, { name: 'reconcile', generation: saved.generation });
     return this.view(saved);
+  }
+
+  /**
+   * The per-user and global limits, checked inside the creating transaction: the user's row lock
+   * (and, with a global limit, an advisory lock) makes concurrent creations queue, so each one
+   * counts what the previous ones committed and no burst of requests gets past a limit.
+   */
+  private async assertWithinQuota(userId: string, m: EntityManager): Promise<void> {
+    const quota = this.deps.quota ?? NO_QUOTA;
+    if (quota.total !== null) await this.deps.deployments.lockGlobalQuota(m);
+    const owner = await this.deps.users.findActiveByIdForUpdate(userId, m);
+    if (!owner) throw notFound('user', userId);
+    const limit = userDeploymentLimit(owner, quota);
+    if (limit !== null) {
+      const live = await this.deps.deployments.countActiveByUser(userId, m);
+      if (live >= limit) {
+        throw conflict(`deployment limit reached: this user may have ${limit} live deployment(s) and has ${live}; delete one or ask an admin to raise the limit`, [
+          { field: 'userId', message: `has reached its limit of ${limit} live deployment(s)` },
+        ]);
+      }
+    }
+    if (quota.total !== null && (await this.deps.deployments.countActive(m)) >= quota.total) {
+      throw conflict(`deployment limit reached: the platform runs its maximum of ${quota.total} live deployments; try again later`, [{ field: 'userId', message: 'the platform-wide deployment limit is reached' }]);
+    }
   }
 
   async list(filter: { userId?: string; status?: DeploymentStatus }, page: PageRequest): Promise<Page<DeploymentView>> {

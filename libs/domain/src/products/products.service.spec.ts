@@ -48,4 +48,19 @@ describe(ProductsService.name, () => {
     await expect(sut.delete(p.id)).rejects.toMatchObject({ code: 'Conflict' });
     expect(store.products.get(p.id)!.deletedAt).toBeNull();
   });
+
+  describe('allowed domain suffixes', () => {
+    it('stores them normalised and de-duplicated; null or empty means the global list', async () => {
+      const p = await sut.create({ name: 'shop', allowedDomainSuffixes: ['*.Shop.Example.com', '.shop.example.com', 'apps.example.org'] });
+      expect(p.allowedDomainSuffixes).toEqual(['shop.example.com', 'apps.example.org']);
+      expect((await sut.update(p.id, { allowedDomainSuffixes: [] })).allowedDomainSuffixes).toBeNull();
+      expect((await sut.update(p.id, { allowedDomainSuffixes: ['x.example.com'] })).allowedDomainSuffixes).toEqual(['x.example.com']);
+      expect((await sut.update(p.id, { description: 'kept' })).allowedDomainSuffixes).toEqual(['x.example.com']);
+      expect((await sut.update(p.id, { allowedDomainSuffixes: null })).allowedDomainSuffixes).toBeNull();
+    });
+
+    it.each(['', 'exa mple.com', '-bad.example.com', 'a/b', '*.*.example.com'])('refuses the suffix %j, naming its index', async (bad) => {
+      await expect(sut.create({ name: 'shop', allowedDomainSuffixes: ['ok.example.com', bad] })).rejects.toMatchObject({ code: 'InvalidInput', fields: [{ field: 'allowedDomainSuffixes.1' }] });
+    });
+  });
 });

@@ -1,12 +1,19 @@
 import { DataSource } from 'typeorm';
 import { DeploymentsRepository, Page, PageRequest, ProductEntity, ProductsRepository, uniqueViolation } from '../../../persistence/src';
 import { conflict, invalidInput, notFound } from '../errors';
-import { isDnsLabel, MAX_PRODUCT_NAME } from '../naming';
+import { isDnsLabel, MAX_PRODUCT_NAME, normalizeDomainSuffix } from '../naming';
 
 export interface ProductInput {
   name?: string;
   description?: string;
+  /**
+   * Domain names of this product's deployments must lie under one of these; it replaces the
+   * configured global list. null or empty: the global list applies.
+   */
+  allowedDomainSuffixes?: string[] | null;
 }
+
+export const MAX_DOMAIN_SUFFIXES = 50;
 
 export class ProductsService {
   constructor(
@@ -30,9 +37,22 @@ export class ProductsService {
     }
   }
 
+  /** Normalised (`*.x.com` and `.x.com` become `x.com`), de-duplicated; null for "use the global list". */
+  private suffixes(raw: string[] | null | undefined): string[] | null {
+    if (!raw || raw.length === 0) return null;
+    if (raw.length > MAX_DOMAIN_SUFFIXES) throw invalidInput('allowedDomainSuffixes is too long', [{ field: 'allowedDomainSuffixes', message: `must list at most ${MAX_DOMAIN_SUFFIXES} suffixes` }]);
+    const out = raw.map((s, i) => {
+      const n = typeof s === 'string' ? normalizeDomainSuffix(s) : null;
+      if (!n) throw invalidInput('allowedDomainSuffixes holds a name that is not a domain suffix', [{ field: `allowedDomainSuffixes.${i}`, message: 'must be a host name suffix such as apps.example.com' }]);
+      return n;
+    });
+    return [...new Set(out)];
+  }
+
   async create(input: Required<Pick<ProductInput, 'name'>> & ProductInput): Promise<ProductEntity> {
     this.checkName(input.name);
-    return this.guardUnique(input.name, () => this.products.insert({ name: input.name, description: input.description ?? '' }));
+    const allowedDomainSuffixes = this.suffixes(input.allowedDomainSuffixes);
+    return this.guardUnique(input.name, () => this.products.insert({ name: input.name, description: input.description ?? '', allowedDomainSuffixes }));
   }
 
   list(page: PageRequest): Promise<Page<ProductEntity>> {
@@ -48,8 +68,10 @@ export class ProductsService {
   /** The name is part of every deployment uid already issued, so renaming keeps those as they are. */
   async update(id: string, input: ProductInput): Promise<ProductEntity> {
     if (input.name !== undefined) this.checkName(input.name);
+    const { allowedDomainSuffixes, ...rest } = input;
+    const patch = allowedDomainSuffixes === undefined ? rest : { ...rest, allowedDomainSuffixes: this.suffixes(allowedDomainSuffixes) };
     await this.get(id);
-    await this.guardUnique(input.name ?? '', () => this.products.update(id, input));
+    await this.guardUnique(input.name ?? '', () => this.products.update(id, patch));
     return this.get(id);
   }
 

@@ -41,6 +41,52 @@ describe(UsersService.name, () => {
     });
   });
 
+  describe('deployment limits', () => {
+    it('shows the limit that applies and the live deployments on every read', async () => {
+      const limited = new UsersService(fakeDataSource(store) as never, fakeUsersRepository(store) as never, fakeDeploymentsRepository(store) as never, ADMIN_TOKEN, { perUser: 3, total: null });
+      const created = await limited.create({ email: 'ada@example.com' });
+      expect(created).toMatchObject({ liveDeployments: 0, deploymentLimit: 3, user: { maxDeployments: null } });
+      store.deployments.set('d1', { id: 'd1', userId: created.user.id, status: 'ready' } as never);
+      store.deployments.set('d2', { id: 'd2', userId: created.user.id, status: 'deleted' } as never);
+      expect(await limited.get(created.user.id)).toMatchObject({ liveDeployments: 1, deploymentLimit: 3 });
+      expect(await limited.update(created.user.id, { maxDeployments: 7 })).toMatchObject({ liveDeployments: 1, deploymentLimit: 7, user: { maxDeployments: 7 } });
+      expect(await limited.update(created.user.id, { maxDeployments: null })).toMatchObject({ deploymentLimit: 3, user: { maxDeployments: null } });
+    });
+
+    it('takes a limit at creation, and none means no limit without a default', async () => {
+      expect(await sut.create({ email: 'a@example.com', maxDeployments: 2 })).toMatchObject({ deploymentLimit: 2 });
+      expect(await sut.create({ email: 'b@example.com' })).toMatchObject({ deploymentLimit: null });
+    });
+
+    it.each([-1, 1.5, 2_000_000])('refuses the limit %j', async (maxDeployments) => {
+      await expect(sut.create({ email: 'a@example.com', maxDeployments })).rejects.toMatchObject({ code: 'InvalidInput', fields: [{ field: 'maxDeployments' }] });
+      const { user } = await sut.create({ email: 'b@example.com' });
+      await expect(sut.update(user.id, { maxDeployments })).rejects.toMatchObject({ code: 'InvalidInput' });
+    });
+
+    it('404s for an unknown or deleted user', async () => {
+      await expect(sut.update('00000000-0000-4000-8000-000000000000', { maxDeployments: 1 })).rejects.toMatchObject({ code: 'NotFound' });
+    });
+  });
+
+  describe('rotateToken', () => {
+    it('issues a new token and revokes the old one at once', async () => {
+      const { user, apiToken: old } = await sut.create({ email: 'ada@example.com' });
+      const rotated = await sut.rotateToken(user.id);
+      expect(rotated.apiToken).toMatch(/^cae_/);
+      expect(rotated.apiToken).not.toBe(old);
+      expect(await sut.authenticate(old)).toBeNull();
+      expect(await sut.authenticate(rotated.apiToken)).toMatchObject({ userId: user.id });
+      expect(store.users.get(user.id)!.apiTokenHash).toBe(hashToken(rotated.apiToken));
+    });
+
+    it('404s for a deleted user', async () => {
+      const { user } = await sut.create({ email: 'ada@example.com' });
+      await sut.delete(user.id);
+      await expect(sut.rotateToken(user.id)).rejects.toMatchObject({ code: 'NotFound' });
+    });
+  });
+
   describe('authenticate', () => {
     it('knows the bootstrap admin, which has no user row', async () => {
       expect(await sut.authenticate(ADMIN_TOKEN)).toEqual({ userId: null, isAdmin: true, actor: 'admin' });

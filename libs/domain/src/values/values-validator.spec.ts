@@ -108,4 +108,23 @@ describe(ValuesValidator.name, () => {
       expect(sut.validate('other-id', { type: 'number' }, 1)).toEqual([]);
     });
   });
+
+  describe('strict mode at publish', () => {
+    it('refuses an unknown keyword, naming it, and an unknown format', () => {
+      expect(sut.checkSchema({ type: 'object', properties: { title: { type: 'string', maxLenght: 3 } } })).toEqual([
+        { field: 'valuesSchema', message: expect.stringMatching(/unknown keyword: "maxLenght"/) },
+      ]);
+      expect(sut.checkSchema({ type: 'string', format: 'no-such-format' })[0].message).toMatch(/no-such-format/);
+      expect(sut.checkSchema({ type: 'object', 'x-ui-widget': 'slider' })[0].message).toMatch(/unknown keyword: "x-ui-widget"/);
+    });
+
+    it('still allows x-caelus-secret and ordinary schemas without type on properties', () => {
+      expect(sut.checkSchema({ properties: { a: { 'x-caelus-secret': true, type: 'string' }, b: { anyOf: [{ type: 'string' }, { type: 'integer' }] } } })).toEqual([]);
+    });
+
+    it('keeps validating stored schemas that strict mode would refuse (published before it)', () => {
+      const old = { type: 'object', properties: { title: { type: 'string', maxLenght: 3 } } };
+      expect(sut.validate('old-template', old, { title: 'long enough' })).toEqual([]);
+    });
+  });
 });

@@ -9,12 +9,18 @@ import { SECRET_KEYWORD } from './secret-paths';
  */
 export class ValuesValidator {
   private readonly ajv: Ajv;
+  /**
+   * Schemas being published are compiled in ajv's strict mode, so a typo such as `maxLenght`, an
+   * unknown format or any unknown keyword (bar x-caelus-secret) is refused instead of silently
+   * validating nothing. strictTypes stays off: it refuses ordinary schemas (`properties` without
+   * `type: object`). Stored schemas keep the lenient instance, so templates published before keep working.
+   */
+  private readonly strictAjv: Ajv;
   private readonly cache = new Map<string, ValidateFunction>();
 
   constructor() {
-    this.ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-    addFormats(this.ajv);
-    this.ajv.addKeyword({ keyword: SECRET_KEYWORD, schemaType: 'boolean' });
+    this.ajv = withCaelusKeywords(new Ajv({ allErrors: true, strict: false, allowUnionTypes: true }));
+    this.strictAjv = withCaelusKeywords(new Ajv({ allErrors: true, strict: true, strictTypes: false, strictTuples: false, allowUnionTypes: true }));
   }
 
   /** Problems with the schema itself, or [] when it compiles. */
@@ -23,9 +29,9 @@ export class ValuesValidator {
       return [{ field: 'valuesSchema', message: 'must be a JSON Schema object' }];
     }
     try {
-      this.compile(schema);
+      this.compile(schema, this.strictAjv);
       // A dry compile: do not keep the schema (or its $id) registered in the shared ajv instance.
-      this.ajv.removeSchema(schema);
+      this.strictAjv.removeSchema(schema);
       return [];
     } catch (err) {
       return [{ field: 'valuesSchema', message: `is not a valid JSON Schema: ${(err as Error).message}` }];
@@ -44,11 +50,17 @@ export class ValuesValidator {
   }
 
   /** Versions of one product usually share a schema `$id`, and ajv refuses a second schema under a known id. */
-  private compile(schema: object): ValidateFunction {
+  private compile(schema: object, ajv = this.ajv): ValidateFunction {
     const id = (schema as { $id?: unknown }).$id;
-    if (typeof id === 'string') this.ajv.removeSchema(id.replace(/#$/, ''));
-    return this.ajv.compile(schema);
+    if (typeof id === 'string') ajv.removeSchema(id.replace(/#$/, ''));
+    return ajv.compile(schema);
   }
+}
+
+function withCaelusKeywords(ajv: Ajv): Ajv {
+  addFormats(ajv);
+  ajv.addKeyword({ keyword: SECRET_KEYWORD, schemaType: 'boolean' });
+  return ajv;
 }
 
 /** A field and message that never echo the offending value (it may be a secret). */

@@ -57,6 +57,7 @@ export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmAc
               description: `caelus generation ${generation}, template ${d.template.version}`,
               signal,
               onProgress: (line) => beat(line),
+              owner: d.userId,
             });
           } catch (err) {
             await rollBackIfNeeded(err, before?.status === 'deployed' || before?.status === 'superseded' ? before.revision : undefined);
@@ -71,7 +72,7 @@ export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmAc
             const now = await helm.status(release, namespace).catch(() => undefined);
             if (!now || now.revision <= lastGood || now.status === 'deployed') return;
             beat(`rolling back ${release} to revision ${lastGood}`);
-            await helm.rollback(release, namespace, lastGood, { timeoutSeconds: helmTimeoutSeconds, signal });
+            await helm.rollback(release, namespace, lastGood, { timeoutSeconds: helmTimeoutSeconds, signal, owner: d.userId });
             await state.appendEvent({
               deploymentId: d.deploymentId,
               generation,
@@ -91,7 +92,7 @@ export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmAc
         const d = await state.load(input.deploymentId);
         return withHeartbeat(async (_beat, signal) => {
           await helm.unlockPending(d.deploymentUid, d.deploymentUid);
-          return helm.uninstall(d.deploymentUid, d.deploymentUid, { wait: true, timeoutSeconds: helmTimeoutSeconds, signal });
+          return helm.uninstall(d.deploymentUid, d.deploymentUid, { wait: true, timeoutSeconds: helmTimeoutSeconds, signal, owner: d.userId });
         });
       });
     },

@@ -4,6 +4,9 @@ type DeploymentPatch = Parameters<Repository<DeploymentEntity>['update']>[1];
 import { DeploymentEntity, DeploymentStatus, DriftSummary } from '../entities';
 import { afterCursor, Page, PageRequest, toPage } from '../pagination';
 
+/** Advisory lock key of the global deployment limit (any constant bigint; "caelus-q" in ASCII). */
+const GLOBAL_QUOTA_LOCK = '7161116398997155185';
+
 export interface DeploymentListFilter {
   userId?: string;
   status?: DeploymentStatus;
@@ -41,8 +44,14 @@ export class DeploymentsRepository {
     return (m ?? this.db.manager).getRepository(DeploymentEntity);
   }
 
-  insert(d: Partial<DeploymentEntity>, m?: EntityManager): Promise<DeploymentEntity> {
-    return this.repo(m).save(this.repo(m).create(d));
+  /**
+   * An INSERT, not save(): save() merges the entity through TypeORM's deep merge, which skips a
+   * values key whose name an empty object inherits (`valueOf`, `hasOwnProperty`…) when its value
+   * is an object, so such keys were silently dropped from user values.
+   */
+  async insert(d: Partial<DeploymentEntity>, m?: EntityManager): Promise<DeploymentEntity> {
+    const res = await this.repo(m).createQueryBuilder().insert().into(DeploymentEntity).values(d as never).returning('id').execute();
+    return (await this.findById((res.raw as { id: string }[])[0].id, m))!;
   }
 
   findById(id: string, m?: EntityManager): Promise<DeploymentEntity | null> {
@@ -139,6 +148,34 @@ export class DeploymentsRepository {
 
   async countActiveByUser(userId: string, m?: EntityManager): Promise<number> {
     return this.repo(m).createQueryBuilder('d').withDeleted().where('d.user_id = :userId', { userId }).andWhere(`d.status <> 'deleted'`).getCount();
+  }
+
+  /** Live (not deleted) deployments of each of the given users; users without any are absent. */
+  async countActiveByUsers(userIds: readonly string[], m?: EntityManager): Promise<Map<string, number>> {
+    if (userIds.length === 0) return new Map();
+    const rows: { userId: string; count: string }[] = await this.repo(m)
+      .createQueryBuilder('d')
+      .withDeleted()
+      .select('d.user_id', 'userId')
+      .addSelect('count(*)', 'count')
+      .where('d.user_id IN (:...userIds)', { userIds })
+      .andWhere(`d.status <> 'deleted'`)
+      .groupBy('d.user_id')
+      .getRawMany();
+    return new Map(rows.map((r) => [r.userId, Number(r.count)]));
+  }
+
+  /**
+   * Serialises deployment creations across the whole platform until the transaction ends, so the
+   * global limit is checked and the insert made with no other creation in between.
+   */
+  async lockGlobalQuota(m: EntityManager): Promise<void> {
+    await m.query('SELECT pg_advisory_xact_lock($1)', [GLOBAL_QUOTA_LOCK]);
+  }
+
+  /** Live (not deleted) deployments of every user. */
+  async countActive(m?: EntityManager): Promise<number> {
+    return this.repo(m).createQueryBuilder('d').withDeleted().where(`d.status <> 'deleted'`).getCount();
   }
 
   async countActiveByProduct(productId: string, m?: EntityManager): Promise<number> {

@@ -9,7 +9,7 @@ export class ProductsRepository {
     return (m ?? this.db.manager).getRepository(ProductEntity);
   }
 
-  insert(product: Pick<ProductEntity, 'name' | 'description'>, m?: EntityManager): Promise<ProductEntity> {
+  insert(product: Pick<ProductEntity, 'name' | 'description'> & Partial<Pick<ProductEntity, 'allowedDomainSuffixes'>>, m?: EntityManager): Promise<ProductEntity> {
     return this.repo(m).save(this.repo(m).create(product));
   }
 
@@ -29,7 +29,7 @@ export class ProductsRepository {
     return toPage(rows, page.limit);
   }
 
-  async update(id: string, patch: Partial<Pick<ProductEntity, 'name' | 'description'>>, m?: EntityManager): Promise<void> {
+  async update(id: string, patch: Partial<Pick<ProductEntity, 'name' | 'description' | 'allowedDomainSuffixes'>>, m?: EntityManager): Promise<void> {
     await this.repo(m).update({ id }, patch);
   }
 

@@ -9,8 +9,10 @@ export class TemplatesRepository {
     return (m ?? this.db.manager).getRepository(TemplateVersionEntity);
   }
 
-  insert(t: Omit<TemplateVersionEntity, 'id' | 'createdAt' | 'deletedAt'> & { id?: string }, m?: EntityManager): Promise<TemplateVersionEntity> {
-    return this.repo(m).save(this.repo(m).create(t));
+  /** An INSERT, not save(): save() drops JSON keys such as `valueOf` from jsonb columns (see DeploymentsRepository.insert). */
+  async insert(t: Omit<TemplateVersionEntity, 'id' | 'createdAt' | 'deletedAt'> & { id?: string }, m?: EntityManager): Promise<TemplateVersionEntity> {
+    const res = await this.repo(m).createQueryBuilder().insert().into(TemplateVersionEntity).values(t as never).returning('id').execute();
+    return this.repo(m).findOneOrFail({ where: { id: (res.raw as { id: string }[])[0].id }, withDeleted: true });
   }
 
   findActiveById(id: string, m?: EntityManager): Promise<TemplateVersionEntity | null> {

@@ -9,12 +9,21 @@ export class UsersRepository {
     return (m ?? this.db.manager).getRepository(UserEntity);
   }
 
-  insert(user: Pick<UserEntity, 'email' | 'isAdmin' | 'apiTokenHash'>, m?: EntityManager): Promise<UserEntity> {
+  insert(user: Pick<UserEntity, 'email' | 'isAdmin' | 'apiTokenHash'> & Partial<Pick<UserEntity, 'maxDeployments'>>, m?: EntityManager): Promise<UserEntity> {
     return this.repo(m).save(this.repo(m).create(user));
   }
 
   findActiveById(id: string, m?: EntityManager): Promise<UserEntity | null> {
     return this.repo(m).findOne({ where: { id, deletedAt: IsNull() } });
+  }
+
+  /** Row lock for the rest of the transaction: a user's deployment creations queue up here (the quota check). */
+  findActiveByIdForUpdate(id: string, m: EntityManager): Promise<UserEntity | null> {
+    return m.getRepository(UserEntity).findOne({ where: { id, deletedAt: IsNull() }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  async update(id: string, patch: Partial<Pick<UserEntity, 'maxDeployments' | 'apiTokenHash'>>, m?: EntityManager): Promise<void> {
+    await this.repo(m).update({ id }, patch);
   }
 
   findActiveByTokenHash(apiTokenHash: string): Promise<UserEntity | null> {

@@ -17,6 +17,7 @@ import { HelmError, classifyHelmOutput, stripDebugPrefix, summarizeHelmError } f
 import { HelmReleaseStorage } from './helm-release.storage';
 import { helmTempDirPrefix } from './helm-temp-dirs';
 import { makeScrubber } from './scrubber';
+import { Slots } from './slots';
 import type {
   HelmCallOptions,
   HelmHistoryEntry,
@@ -102,6 +103,7 @@ export class HelmRunner {
         publicStrings: [req.release, req.namespace],
         signal: req.signal,
         onProgress: req.onProgress,
+        owner: req.owner,
       });
       if (result.code !== 0) throw this.failure('upgrade', result);
       return parseReleaseJson(result.stdout);
@@ -214,6 +216,7 @@ export class HelmRunner {
       timeoutSeconds: timeoutSeconds + WATCHDOG_GRACE_SECONDS,
       signal: options.signal,
       onProgress: options.onProgress,
+      owner: options.owner,
     });
     if (result.code !== 0) throw this.failure('rollback', result);
     const after = await this.status(release, namespace);
@@ -241,6 +244,7 @@ export class HelmRunner {
       timeoutSeconds: options.timeoutSeconds + WATCHDOG_GRACE_SECONDS,
       signal: options.signal,
       onProgress: options.onProgress,
+      owner: options.owner,
     });
     if (result.code !== 0) {
       if (isReleaseNotFound(result.stderr)) return { uninstalled: false, kept: [] };
@@ -263,6 +267,7 @@ export class HelmRunner {
         publicStrings: [req.release, req.namespace],
         signal: req.signal,
         onProgress: req.onProgress,
+        owner: req.owner,
       });
       if (result.code !== 0) throw this.failure('template', result);
       return result.stdout;
@@ -335,7 +340,7 @@ export class HelmRunner {
   /** Runs helm once a slot is free (see HelmRunnerOptions.maxConcurrent). */
   private async run(args: string[], opts: RunOptions): Promise<RunResult> {
     if (opts.signal?.aborted) throw cancelled(opts.operation);
-    const release = await this.slots.acquire(opts.signal, () => cancelled(opts.operation));
+    const release = await this.slots.acquire(opts.signal, () => cancelled(opts.operation), opts.owner);
     try {
       return await this.spawnHelm(args, opts);
     } finally {
@@ -408,46 +413,6 @@ export class HelmRunner {
         resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: scrub(stderr) });
       });
     });
-  }
-}
-
-/** A counting semaphore; a waiter whose signal aborts leaves the queue and gets the given error. */
-class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(size: number) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`maxConcurrent must be a positive integer, got ${size}`);
-    this.free = size;
-  }
-
-  async acquire(signal: AbortSignal | undefined, onAbort: () => Error): Promise<() => void> {
-    if (this.free > 0) {
-      this.free--;
-    } else {
-      await new Promise<void>((resolve, reject) => {
-        const wake = () => {
-          signal?.removeEventListener('abort', abort);
-          resolve();
-        };
-        const abort = () => {
-          const i = this.waiting.indexOf(wake);
-          if (i >= 0) this.waiting.splice(i, 1);
-          reject(onAbort());
-        };
-        this.waiting.push(wake);
-        signal?.addEventListener('abort', abort, { once: true });
-      });
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      // The slot goes straight to the next waiter, if any.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    };
   }
 }
 

@@ -53,6 +53,8 @@ export interface HelmCallOptions {
   signal?: AbortSignal;
   /** Helm's progress lines (stderr, with --debug), scrubbed of values. */
   onProgress?: (line: string) => void;
+  /** Whose step this is (a user id): helm slots are shared fairly between owners (see Slots). */
+  owner?: string;
 }
 
 export interface UpgradeInstallRequest extends HelmCallOptions {
