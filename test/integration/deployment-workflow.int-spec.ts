@@ -402,7 +402,7 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       await eventually(() => sut.status === 'ready');
       // Untyped, as `temporal workflow signal --input ...` would send them.
       const raw = client.workflow.getHandle(handle.workflowId);
-      const huge = 'x'.repeat(200_000);
+      const huge = 'x'.repeat(5_000);
       const malformed: unknown[] = [
         'a string',
         42,

@@ -51,6 +51,7 @@ describe('supervisor on Postgres', () => {
       generation,
       observedGeneration,
       status,
+      deletedAt: status === 'deleting' || status === 'deleted' ? new Date() : null,
     });
     await db.query(`UPDATE deployments SET updated_at = now() - make_interval(secs => $2) WHERE id = $1`, [d.id, ageSeconds]);
     return d;
