@@ -4,7 +4,7 @@
  * is committed but its signal is lost (the API's Temporal address points at a port nothing
  * listens on). Its workflow is running, so the old supervisor, which only started missing
  * workflows, left it alone: `deleting` forever. With the supervisor interval at 15 s (and the
- * stuck threshold at its default, one interval) each must end `deleted`, namespace gone,
+ * stuck threshold at its default, half an interval) each must end `deleted`, namespace gone,
  * within a minute of the DELETE.
  */
 import { exampleChart } from '../support/lifecycle';
@@ -63,7 +63,7 @@ describe('DELETE whose signal was lost on a deployment that failed for good (rel
       const gone = await Promise.all(fleet.map((d) => s.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: d.deploymentUid })));
       expect(gone.filter(Boolean).map((ns) => ns!.metadata.name)).toEqual([]);
       expect(seconds).toBeLessThan(60);
-      r.note(`all ${FLEET} deleted with their namespaces ${Math.round(seconds)}s after the DELETEs (supervisor interval 15 s, stuck after 15 s)`);
+      r.note(`all ${FLEET} deleted with their namespaces ${Math.round(seconds)}s after the DELETEs (supervisor interval 15 s, stuck after 8 s)`);
 
       const finished = await Promise.all(fleet.map((d) => s.temporal.workflow.getHandle(d.workflow.id).describe()));
       expect(finished.map((x) => x.status.name)).toEqual(fleet.map(() => 'COMPLETED'));

@@ -98,9 +98,9 @@ describe(loadConfig.name, () => {
   });
 
   describe('stuck requests', () => {
-    it('signals a stuck request again after one supervisor interval unless CAELUS_STUCK_AFTER says otherwise', () => {
-      expect(loadConfig(base)).toMatchObject({ supervisorIntervalSeconds: 300, stuckAfterSeconds: 300, failedRecheckSeconds: 900 });
-      expect(loadConfig({ ...base, CAELUS_SUPERVISOR_INTERVAL: '15' }).stuckAfterSeconds).toBe(15);
+    it('signals a stuck request again after half a supervisor interval unless CAELUS_STUCK_AFTER says otherwise', () => {
+      expect(loadConfig(base)).toMatchObject({ supervisorIntervalSeconds: 300, stuckAfterSeconds: 150, failedRecheckSeconds: 900 });
+      expect(loadConfig({ ...base, CAELUS_SUPERVISOR_INTERVAL: '15' }).stuckAfterSeconds).toBe(8);
       expect(loadConfig({ ...base, CAELUS_SUPERVISOR_INTERVAL: '0' }).stuckAfterSeconds).toBe(5);
       expect(loadConfig({ ...base, CAELUS_SUPERVISOR_INTERVAL: '15', CAELUS_STUCK_AFTER: '45' }).stuckAfterSeconds).toBe(45);
       expect(loadConfig({ ...base, CAELUS_FAILED_RECHECK_INTERVAL: '60' }).failedRecheckSeconds).toBe(60);

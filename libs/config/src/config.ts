@@ -241,8 +241,8 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     helmTimeoutSeconds: intIn(env, 'CAELUS_HELM_TIMEOUT', 300, 10, 3600, problems),
     helmConcurrency: intIn(env, 'CAELUS_HELM_CONCURRENCY', 10, 1, 1000, problems),
     supervisorIntervalSeconds,
-    // Defaults to one supervisor interval: a lost signal is sent again within two sweeps.
-    stuckAfterSeconds: intIn(env, 'CAELUS_STUCK_AFTER', Math.max(supervisorIntervalSeconds, 5), 5, 86400, problems),
+    // Defaults to half a supervisor interval: a lost signal is sent again within 1.5 intervals.
+    stuckAfterSeconds: intIn(env, 'CAELUS_STUCK_AFTER', Math.max(Math.round(supervisorIntervalSeconds / 2), 5), 5, 86400, problems),
     failedRecheckSeconds: intIn(env, 'CAELUS_FAILED_RECHECK_INTERVAL', 900, 10, 86400, problems),
     signalTimeoutMs: intIn(env, 'CAELUS_SIGNAL_TIMEOUT_MS', 15000, 100, 120000, problems),
   };
