@@ -20,6 +20,16 @@ const HISTORIES = join(__dirname, 'fixtures', 'histories');
 const HISTORY_FIXTURE = join(HISTORIES, 'deployment-lifecycle.json');
 /** Drift ticks as local activities (recorded with the current code). */
 const DRIFT_FIXTURE = join(HISTORIES, 'drift-ticks.json');
+/** A failed-for-good deployment whose delete signal was lost, deleted at its re-check timer. */
+const RECHECK_FIXTURE = join(HISTORIES, 'failed-recheck-delete.json');
+/** Malformed signals and a flood of upgrade signals, some dropped and recorded. */
+const SIGNALS_FIXTURE = join(HISTORIES, 'raw-signals.json');
+
+async function recordFixture(file: string, workflowId: string): Promise<void> {
+  if (process.env.CAELUS_RECORD_HISTORY !== '1' && existsSync(file)) return;
+  const { stdout } = await run(`${process.env.CAELUS_TOOLS_BIN}/temporal`, ['workflow', 'show', '--address', process.env.TEMPORAL_ADDRESS!, '--workflow-id', workflowId, '--output', 'json']);
+  writeFileSync(file, stdout);
+}
 
 try {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -37,7 +47,12 @@ class FakeDeployment {
   templateVersion = '1.0.0';
   applyError: ApplicationFailure | null = null;
   driftIntervalSeconds = 3600;
+  failedRecheckSeconds: number | undefined;
+  /** Holds acceptUpgrade until resolved, so signals pile up in the workflow's queue. */
+  acceptGate: Promise<void> | null = null;
   events: string[] = [];
+  acceptInputs: Record<string, unknown>[] = [];
+  dropped: { count: number; templateIds: unknown[] }[] = [];
   constructor(readonly deploymentId = randomUUID(), readonly deploymentUid = `wf-${randomUUID().slice(0, 8)}`) {}
 
   summary(): DesiredSummary {
@@ -54,6 +69,7 @@ class FakeDeployment {
       templateVersion: this.templateVersion,
       appliedTemplateId: this.observedGeneration ? this.templateId : null,
       driftIntervalSeconds: this.driftIntervalSeconds,
+      ...(this.failedRecheckSeconds ? { failedRecheckSeconds: this.failedRecheckSeconds } : {}),
     };
   }
 
@@ -88,7 +104,9 @@ class FakeDeployment {
       },
       async acceptUpgrade(input) {
         self.calls.push('acceptUpgrade');
-        if (input.templateId === 'backwards') {
+        self.acceptInputs.push(input);
+        await self.acceptGate;
+        if (input.templateId === 'backwards' || input.rejected) {
           self.events.push('upgrade-rejected');
           return { outcome: 'rejected', reason: 'upgrades only go forward' };
         }
@@ -96,6 +114,10 @@ class FakeDeployment {
         self.templateVersion = '1.1.0';
         self.status = 'upgrading';
         return { outcome: 'accepted', generation: self.generation, templateVersion: '1.1.0' };
+      },
+      async recordDroppedUpgrades(input) {
+        self.calls.push('recordDroppedUpgrades');
+        self.dropped.push({ count: input.count, templateIds: input.templateIds });
       },
       async checkDrift() {
         self.calls.push('checkDrift');
@@ -347,12 +369,95 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
     });
   });
 
+  it('re-reads its desired state on the re-check timer after failing for good, and acts on a delete whose signal was lost', async () => {
+    const sut = new FakeDeployment();
+    sut.failedRecheckSeconds = 2;
+    sut.applyError = ApplicationFailure.create({ message: 'helm install: values do not meet the chart schema: replicas must be <= 5', type: 'InvalidValues', nonRetryable: true });
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await start(sut, taskQueue);
+      await eventually(() => sut.status === 'error');
+      await eventually(async () => /re-check at/.test((await handle.query(stateQuery)).waitingFor ?? ''));
+      // The timer re-reads the state; the same generation is not retried.
+      const loads = sut.count('loadDesiredState');
+      await eventually(() => sut.count('loadDesiredState') >= loads + 2, 15_000);
+      expect(sut.count('applyRelease')).toBe(1);
+      expect(sut.count('recordFailure')).toBe(1);
+
+      // The API committed a deletion; its signal never arrived.
+      sut.status = 'deleting';
+      sut.generation += 1;
+      await eventually(() => sut.status === 'deleted', 15_000);
+      await handle.result();
+      expect(sut.calls.slice(-3)).toEqual(['uninstallRelease', 'deleteNamespace', 'markDeleted']);
+      const markers = ((await handle.fetchHistory()).events ?? []).filter((e) => e.markerRecordedEventAttributes);
+      expect(markers.length).toBeGreaterThanOrEqual(1);
+      await recordFixture(RECHECK_FIXTURE, handle.workflowId);
+    });
+  });
+
+  it('records malformed raw signals as rejected without failing or forcing anything, and records what a full upgrade queue dropped', async () => {
+    const sut = new FakeDeployment();
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await start(sut, taskQueue);
+      await eventually(() => sut.status === 'ready');
+      // Untyped, as `temporal workflow signal --input ...` would send them.
+      const raw = client.workflow.getHandle(handle.workflowId);
+      const huge = 'x'.repeat(5_000);
+      const malformed: unknown[] = [
+        'a string',
+        42,
+        null,
+        [randomUUID()],
+        { templateId: huge },
+        { templateId: `${randomUUID().slice(0, 35)}\u0000` },
+        { templateId: randomUUID(), requestedBy: 'ad\u0000min' },
+        { templateId: randomUUID(), requestedBy: huge },
+        { templateId: randomUUID(), extra: true },
+      ];
+      for (const payload of malformed) await raw.signal('upgrade', payload);
+      await raw.signal('reconcile', 'force');
+      await raw.signal('reconcile', { force: 'yes' });
+      await raw.signal('delete', { generation: 'soon' });
+      await raw.signal('delete', 12);
+      await eventually(() => sut.events.filter((e) => e === 'upgrade-rejected').length === malformed.length);
+      expect(sut.acceptInputs.every((i) => typeof i.rejected === 'string')).toBe(true);
+      // No raw payload reaches an activity's input (nor the history of its scheduling).
+      expect(JSON.stringify(sut.acceptInputs)).not.toContain('xxxxxxxxxx');
+      expect(JSON.stringify(sut.acceptInputs)).not.toContain('\\u0000');
+      // Garbage neither forces an apply nor deletes.
+      await eventually(async () => (await handle.query(stateQuery)).waitingFor !== null);
+      expect(sut.count('applyRelease')).toBe(1);
+      expect(sut.count('uninstallRelease')).toBe(0);
+      expect((await handle.query(stateQuery)).phase).toBe('ready');
+
+      // A flood: 25 upgrade signals while the first is being validated. 20 wait, 4 are dropped.
+      let open!: () => void;
+      sut.acceptGate = new Promise<void>((r) => (open = r));
+      const target = randomUUID();
+      await raw.signal('upgrade', { templateId: target });
+      await eventually(() => sut.acceptInputs.length === malformed.length + 1);
+      for (let i = 0; i < 24; i++) await raw.signal('upgrade', { templateId: i < 20 ? target : randomUUID(), requestedBy: 'flood' });
+      await eventually(async () => (await handle.query(stateQuery)).pendingUpgrades === 20);
+      sut.acceptGate = null;
+      open();
+      await eventually(() => sut.dropped.length === 1, 20_000);
+      expect(sut.dropped[0].count).toBe(4);
+      expect(sut.dropped[0].templateIds).toHaveLength(4);
+      expect(sut.count('acceptUpgrade')).toBe(malformed.length + 21);
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+      expect(events.filter((e) => e.activityTaskFailedEventAttributes)).toEqual([]);
+      await handle.terminate('test done');
+      await recordFixture(SIGNALS_FIXTURE, handle.workflowId);
+    });
+  });
+
   it('replays the recorded histories with the current workflow code', async () => {
     // In a child process: protobufjs' JSON codec does not survive jest's module sandbox.
     // Every recorded history: the lifecycle, drift checks as regular activities (recorded before
     // drift ticks became a local activity: running workflows take the old path) and drift ticks.
     const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).map((f) => join(HISTORIES, f));
-    expect(files.length).toBeGreaterThanOrEqual(3);
+    expect(files.length).toBeGreaterThanOrEqual(5);
     const { stdout } = await run('npx', ['tsx', join(__dirname, '..', '..', 'scripts', 'replay-history.ts'), ...files], { cwd: join(__dirname, '..', '..') });
     expect(stdout.match(/deterministic/g)).toHaveLength(files.length);
   });

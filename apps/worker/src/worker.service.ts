@@ -80,6 +80,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       state: this.state,
       deployments: this.deployments,
       driftIntervalSeconds: cfg.driftIntervalSeconds,
+      failedRecheckSeconds: cfg.failedRecheckSeconds,
       kube,
       storage: new HelmReleaseStorage(kube),
       cache: this.driftCache,
@@ -111,7 +112,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       this.logger.warn({ msg: 'supervisor disabled (CAELUS_SUPERVISOR_INTERVAL=0)' });
       return;
     }
-    const supervisor = new DeploymentSupervisor(this.deploymentsRepo, this.client, this.workflows, cfg.temporal.taskQueue, {
+    const supervisor = new DeploymentSupervisor(this.deploymentsRepo, this.client, this.workflows, { taskQueue: cfg.temporal.taskQueue, stuckAfterSeconds: cfg.stuckAfterSeconds }, {
       info: (obj, msg) => this.logger.log({ ...obj, msg }),
       warn: (obj, msg) => this.logger.warn({ ...obj, msg }),
     });

@@ -140,6 +140,12 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
   value: {{ .Values.config.helmTimeoutSeconds | quote }}
 - name: CAELUS_SUPERVISOR_INTERVAL
   value: {{ .Values.config.supervisorIntervalSeconds | quote }}
+{{- with .Values.config.stuckAfterSeconds }}
+- name: CAELUS_STUCK_AFTER
+  value: {{ . | quote }}
+{{- end }}
+- name: CAELUS_FAILED_RECHECK_INTERVAL
+  value: {{ .Values.config.failedRecheckSeconds | quote }}
 - name: CAELUS_BODY_LIMIT_BYTES
   value: {{ .Values.config.bodyLimitBytes | quote }}
 - name: CAELUS_RATE_LIMIT

@@ -97,6 +97,18 @@ describe(loadConfig.name, () => {
     });
   });
 
+  describe('stuck requests', () => {
+    it('signals a stuck request again after half a supervisor interval unless CAELUS_STUCK_AFTER says otherwise', () => {
+      expect(loadConfig(base)).toMatchObject({ supervisorIntervalSeconds: 300, stuckAfterSeconds: 150, failedRecheckSeconds: 900 });
+      expect(loadConfig({ ...base, CAELUS_SUPERVISOR_INTERVAL: '15' }).stuckAfterSeconds).toBe(8);
+      expect(loadConfig({ ...base, CAELUS_SUPERVISOR_INTERVAL: '0' }).stuckAfterSeconds).toBe(5);
+      expect(loadConfig({ ...base, CAELUS_SUPERVISOR_INTERVAL: '15', CAELUS_STUCK_AFTER: '45' }).stuckAfterSeconds).toBe(45);
+      expect(loadConfig({ ...base, CAELUS_FAILED_RECHECK_INTERVAL: '60' }).failedRecheckSeconds).toBe(60);
+      expect(problems({ ...base, CAELUS_STUCK_AFTER: '1' })).toHaveLength(1);
+      expect(problems({ ...base, CAELUS_FAILED_RECHECK_INTERVAL: 'soon' })).toHaveLength(1);
+    });
+  });
+
   describe('metrics ports', () => {
     it('defaults to 9464 for the worker listener and 9465 for the Temporal exporter; 0 turns them off', () => {
       expect(loadConfig(base).metrics).toEqual({ workerPort: 9464, temporalPort: 9465 });

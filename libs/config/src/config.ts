@@ -67,6 +67,10 @@ export interface CaelusConfig {
   /** Helm processes one worker runs at once; more helm steps wait for a slot (their activities keep heartbeating). */
   readonly helmConcurrency: number;
   readonly supervisorIntervalSeconds: number;
+  /** A request (new generation or deletion) unanswered this long is signalled again by the supervisor. */
+  readonly stuckAfterSeconds: number;
+  /** How often a deployment that failed for good re-reads its desired state (in case a signal was lost). */
+  readonly failedRecheckSeconds: number;
   /** How long a request waits for signalWithStart before answering anyway (the supervisor catches up). */
   readonly signalTimeoutMs: number;
   /** Egress of tenant namespaces: the internet minus denyCidrs (undefined: the built-in private ranges), plus allowCidrs. */
@@ -287,6 +291,8 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
   const apiKey = env.TEMPORAL_API_KEY || undefined;
   const tls = readTemporalTls(env, problems);
   const kubeconfig = env.KUBECONFIG || undefined;
+  // 0 turns the sweep off (tests that run several workers on one database do).
+  const supervisorIntervalSeconds = intIn(env, 'CAELUS_SUPERVISOR_INTERVAL', 300, 0, 86400, problems);
 
   const config: CaelusConfig = {
     port: intIn(env, 'PORT', 3000, 0, 65535, problems),
@@ -333,8 +339,10 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     logLevel: env.LOG_LEVEL ?? 'info',
     helmTimeoutSeconds: intIn(env, 'CAELUS_HELM_TIMEOUT', 300, 10, 3600, problems),
     helmConcurrency: intIn(env, 'CAELUS_HELM_CONCURRENCY', 10, 1, 1000, problems),
-    // 0 turns the sweep off (tests that run several workers on one database do).
-    supervisorIntervalSeconds: intIn(env, 'CAELUS_SUPERVISOR_INTERVAL', 300, 0, 86400, problems),
+    supervisorIntervalSeconds,
+    // Defaults to half a supervisor interval: a lost signal is sent again within 1.5 intervals.
+    stuckAfterSeconds: intIn(env, 'CAELUS_STUCK_AFTER', Math.max(Math.round(supervisorIntervalSeconds / 2), 5), 5, 86400, problems),
+    failedRecheckSeconds: intIn(env, 'CAELUS_FAILED_RECHECK_INTERVAL', 900, 10, 86400, problems),
     signalTimeoutMs: intIn(env, 'CAELUS_SIGNAL_TIMEOUT_MS', 15000, 100, 120000, problems),
     tenantEgress: {
       denyCidrs: cidrsIn(env, 'CAELUS_TENANT_EGRESS_DENY_CIDRS', problems),

@@ -20,8 +20,10 @@ export interface DeploymentWorkflowInput {
   /** Carried across continue-as-new. */
   appliedGeneration?: number;
   consecutiveFailures?: number;
-  pendingUpgrades?: UpgradeSignal[];
+  pendingUpgrades?: QueuedUpgrade[];
   pendingDelete?: boolean;
+  /** Upgrade signals dropped because the queue was full, not yet recorded as an event. */
+  droppedUpgrades?: DroppedUpgrades;
   /** Continue-as-new once the history is this long (default 1,500; lowered in tests). */
   maxHistoryEvents?: number;
 }
@@ -35,6 +37,15 @@ export interface ReconcileSignal {
 export interface UpgradeSignal {
   templateId: string;
   requestedBy?: string;
+}
+/** An upgrade signal as the workflow queues it: checked, or replaced by the reason it was rejected. */
+export interface QueuedUpgrade extends UpgradeSignal {
+  rejected?: string;
+}
+/** What a full queue dropped: how many, and a few of the template ids (bounded, never the payloads). */
+export interface DroppedUpgrades {
+  count: number;
+  templateIds: string[];
 }
 export interface DeleteSignal {
   generation?: number;

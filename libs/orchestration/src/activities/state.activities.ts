@@ -1,5 +1,6 @@
 import { DeploymentsService, DeploymentStateService, DesiredState, UpgradeOutcome } from '../../../domain/src';
 import { DeploymentStatus } from '../../../persistence/src';
+import { checkUpgradeSignal, isPrintable, MAX_REQUESTED_BY_LENGTH, SIGNAL_ACTOR } from '../signal-validation';
 import { classified } from './activity-errors';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
 
@@ -7,6 +8,8 @@ export interface StateActivityDeps {
   state: DeploymentStateService;
   deployments: DeploymentsService;
   driftIntervalSeconds: number;
+  /** How often a failed-for-good workflow re-reads its desired state (the workflow's default when unset). */
+  failedRecheckSeconds?: number;
   metrics: DeploymentMetrics;
   /** Injected so durations are testable; defaults to the system clock. */
   now?: () => Date;
@@ -26,10 +29,12 @@ export interface DesiredSummary {
   templateVersion: string;
   appliedTemplateId: string | null;
   driftIntervalSeconds: number;
+  /** Absent in histories written before the re-check timer. */
+  failedRecheckSeconds?: number;
 }
 
 /** The workflow's view of a loaded deployment. */
-export function summarize(d: DesiredState, driftIntervalSeconds: number): DesiredSummary {
+export function summarize(d: DesiredState, driftIntervalSeconds: number, failedRecheckSeconds?: number): DesiredSummary {
   return {
     deploymentId: d.deploymentId,
     deploymentUid: d.deploymentUid,
@@ -43,6 +48,7 @@ export function summarize(d: DesiredState, driftIntervalSeconds: number): Desire
     templateVersion: d.template.version,
     appliedTemplateId: d.appliedTemplateId,
     driftIntervalSeconds,
+    ...(failedRecheckSeconds ? { failedRecheckSeconds } : {}),
   };
 }
 
@@ -54,28 +60,57 @@ export async function loadOrNull(state: Pick<DeploymentStateService, 'load'>, de
   });
 }
 
-export function createStateActivities({ state, deployments, driftIntervalSeconds, metrics, now = () => new Date() }: StateActivityDeps) {
+/** Reasons come from the workflow's own checks; bounded and printable all the same. */
+function boundedReason(reason: unknown): string {
+  const text = typeof reason === 'string' ? reason.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 300) : '';
+  return text || 'the upgrade signal is malformed';
+}
+
+export function createStateActivities({ state, deployments, driftIntervalSeconds, failedRecheckSeconds, metrics, now = () => new Date() }: StateActivityDeps) {
+  /** An upgrade-rejected event at the deployment's current generation; nothing when the row is gone. */
+  const recordRejected = async (deploymentId: string, actor: string, message: string, data: Record<string, unknown>) => {
+    const d = await loadOrNull(state, deploymentId);
+    if (d) await state.appendEvent({ deploymentId: d.deploymentId, generation: d.generation, type: 'upgrade-rejected', actor, message, data });
+  };
+
   return {
     /** Null when the deployment row no longer exists: the workflow then simply ends. */
     async loadDesiredState(input: { deploymentId: string }): Promise<DesiredSummary | null> {
       return classified('load desired state', async () => {
         const d = await loadOrNull(state, input.deploymentId);
-        return d ? summarize(d, driftIntervalSeconds) : null;
+        return d ? summarize(d, driftIntervalSeconds, failedRecheckSeconds) : null;
       });
     },
 
-    /** Validates and persists an upgrade signal with the API's rules; a rejection is recorded, not thrown. */
-    async acceptUpgrade(input: { deploymentId: string; templateId: unknown; requestedBy?: unknown }): Promise<UpgradeOutcome> {
+    /**
+     * Validates and persists an upgrade signal with the API's rules; a rejection is recorded, not
+     * thrown (a malformed signal never heals by retrying). `rejected` is the workflow's own verdict
+     * on the raw payload; older histories queue raw payloads, so they are checked again here.
+     */
+    async acceptUpgrade(input: { deploymentId: string; templateId: unknown; requestedBy?: unknown; rejected?: unknown }): Promise<UpgradeOutcome> {
       return classified('accept upgrade', async () => {
-        const requestedBy = typeof input.requestedBy === 'string' && input.requestedBy.length <= 200 ? input.requestedBy : 'temporal-signal';
-        const templateId = typeof input.templateId === 'string' ? input.templateId.toLowerCase() : '';
-        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(templateId)) {
-          const d = await state.load(input.deploymentId);
-          const reason = 'the upgrade signal needs {"templateId": "<uuid>"}';
-          await state.appendEvent({ deploymentId: d.deploymentId, generation: d.generation, type: 'upgrade-rejected', actor: requestedBy, message: `upgrade rejected: ${reason}`, data: { reason } });
-          return { outcome: 'rejected', reason };
+        const checked =
+          input.rejected !== undefined
+            ? { ok: false as const, reason: boundedReason(input.rejected), requestedBy: isPrintable(input.requestedBy, MAX_REQUESTED_BY_LENGTH) ? input.requestedBy : undefined }
+            : checkUpgradeSignal(input.requestedBy === undefined ? { templateId: input.templateId } : { templateId: input.templateId, requestedBy: input.requestedBy });
+        if (!checked.ok) {
+          await recordRejected(input.deploymentId, checked.requestedBy ?? SIGNAL_ACTOR, `upgrade rejected: ${checked.reason}`, { reason: checked.reason });
+          return { outcome: 'rejected', reason: checked.reason };
         }
-        return deployments.acceptUpgradeSignal(input.deploymentId, templateId, requestedBy);
+        return deployments.acceptUpgradeSignal(input.deploymentId, checked.signal.templateId, checked.signal.requestedBy ?? SIGNAL_ACTOR);
+      });
+    },
+
+    /** A full queue of upgrade signals dropped some: one event says how many, and names a few of their templates. */
+    async recordDroppedUpgrades(input: { deploymentId: string; count: number; templateIds: unknown[]; limit: number }): Promise<void> {
+      return classified('record dropped upgrades', async () => {
+        const count = Number.isSafeInteger(input.count) && input.count > 0 ? input.count : 0;
+        if (!count) return;
+        const templateIds = (Array.isArray(input.templateIds) ? input.templateIds : [])
+          .filter((t) => checkUpgradeSignal({ templateId: t }).ok)
+          .slice(0, 5) as string[];
+        const reason = `more than ${input.limit} upgrade signals were waiting`;
+        await recordRejected(input.deploymentId, SIGNAL_ACTOR, `${count} upgrade signal(s) dropped: ${reason}`, { reason, dropped: count, templateIds });
       });
     },
 

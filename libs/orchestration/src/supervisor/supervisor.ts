@@ -8,46 +8,80 @@ export interface SupervisorLogger {
   warn(obj: Record<string, unknown>, msg: string): void;
 }
 
+export interface SupervisorOptions {
+  taskQueue: string;
+  /** A request unanswered for this long is signalled again, whatever the state of its workflow. */
+  stuckAfterSeconds: number;
+}
+
 export interface SweepResult {
+  /** False when another worker was sweeping: this one did nothing. */
+  swept: boolean;
   unfinished: number;
   running: number;
   started: number;
+  /** Running workflows signalled again because their deployment's request waited too long. */
+  resignalled: number;
   failed: number;
 }
 
+/** The advisory lock key of the sweep (any constant; "caelus" in ASCII). */
+export const SWEEP_LOCK_KEY = 0x6361656c7573n;
+
+type SupervisedRow = Awaited<ReturnType<DeploymentsRepository['listUnfinished']>>[number];
+
 /**
- * Makes sure every deployment that is not deleted has its workflow running. The API commits
- * first and signals second; if it died in between, or Temporal lost a workflow, this restarts it.
+ * Makes sure every deployment that is not deleted has its workflow running, and that no accepted
+ * request waits forever. The API commits first and signals second; if it died in between, or
+ * Temporal lost a workflow, this restarts it. A signal lost on its way to a running workflow
+ * (one that failed for good waits for a signal) is sent again once the request has waited
+ * `stuckAfterSeconds`. One worker sweeps at a time (a Postgres advisory lock).
  */
 export class DeploymentSupervisor {
   constructor(
     private readonly deployments: DeploymentsRepository,
     private readonly client: Client,
     private readonly workflows: DeploymentWorkflowPort,
-    private readonly taskQueue: string,
+    private readonly options: SupervisorOptions,
     private readonly logger: SupervisorLogger,
   ) {}
 
   async sweep(): Promise<SweepResult> {
+    const res = await this.deployments.withAdvisoryLock(SWEEP_LOCK_KEY, () => this.sweepLocked());
+    return res.locked ? res.result : { swept: false, unfinished: 0, running: 0, started: 0, resignalled: 0, failed: 0 };
+  }
+
+  private async sweepLocked(): Promise<SweepResult> {
     const unfinished = await this.deployments.listUnfinished();
+    const stuck = await this.deployments.listStuck(this.options.stuckAfterSeconds);
     const running = new Set<string>();
-    const query = `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.taskQueue.replace(/'/g, '')}'`;
+    const query = `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.options.taskQueue.replace(/'/g, '')}'`;
     for await (const wf of this.client.workflow.list({ query })) running.add(wf.workflowId);
 
-    let started = 0;
+    const missing = unfinished.filter((d) => !running.has(workflowIdFor(d.deploymentUid)));
+    const waiting = stuck.filter((d) => running.has(workflowIdFor(d.deploymentUid)));
+    const started = await this.wakeAll(missing, 'supervisor could not start the workflow');
+    const resignalled = await this.wakeAll(waiting, 'supervisor could not signal the workflow again');
+    const result = { swept: true, unfinished: unfinished.length, running: running.size, started: started.done, resignalled: resignalled.done, failed: started.failed + resignalled.failed };
+    if (result.started || result.resignalled || result.failed) {
+      this.logger.info({ ...result, stuck: waiting.slice(0, 20).map((d) => d.deploymentUid) }, 'supervisor sweep');
+    }
+    return result;
+  }
+
+  /** signalWithStart: starts the workflow if it is gone, signals it if it runs. */
+  private async wakeAll(rows: SupervisedRow[], failure: string): Promise<{ done: number; failed: number }> {
+    let done = 0;
     let failed = 0;
-    for (const d of unfinished) {
-      if (running.has(workflowIdFor(d.deploymentUid))) continue;
+    for (const d of rows) {
       try {
         await this.workflows.wake(d, d.status === 'deleting' ? { name: 'delete', generation: d.generation } : { name: 'reconcile', generation: d.generation });
-        started += 1;
+        done += 1;
       } catch (err) {
         failed += 1;
-        this.logger.warn({ deploymentUid: d.deploymentUid, err: (err as Error).message }, 'supervisor could not start the workflow');
+        this.logger.warn({ deploymentUid: d.deploymentUid, err: (err as Error).message }, failure);
       }
     }
-    const result = { unfinished: unfinished.length, running: running.size, started, failed };
-    if (started || failed) this.logger.info({ ...result }, 'supervisor sweep');
-    return result;
+    return { done, failed };
   }
 }

@@ -6,7 +6,8 @@
  *                       ├─ generation moved ──► ensure namespace ► helm upgrade --install ► record
  *                       └─ otherwise ──► wait for a signal, the retry timer or the drift timer
  *   drift timer ──► drift tick (local activity: load, check in-process, correct, record)
- *   any failure ──► record error, retry on a backoff timer (retryable) or at the next signal
+ *   any failure ──► record error, retry on a backoff timer (retryable), or at the next signal
+ *                   or the long re-check timer (failed for good)
  */
 import {
   ActivityFailure,
@@ -31,17 +32,23 @@ import {
   deleteSignal,
   DeploymentWorkflowInput,
   DeploymentWorkflowState,
+  DroppedUpgrades,
+  QueuedUpgrade,
   reconcileSignal,
   SEARCH_ATTRIBUTES,
   stateQuery,
   upgradeSignal,
-  UpgradeSignal,
   WorkflowPhase,
 } from '../contract';
+import { checkReconcileSignal, queuedUpgrade } from '../signal-validation';
 
 /** Continue-as-new well before Temporal's own suggestion, to keep histories short and replays cheap. */
 export const MAX_HISTORY_EVENTS = 1500;
-const MAX_PENDING_UPGRADES = 20;
+export const MAX_PENDING_UPGRADES = 20;
+/** How many distinct template ids of dropped upgrade signals the drop event names. */
+const MAX_DROPPED_SAMPLE = 5;
+/** A failed-for-good deployment re-reads its desired state this often, in case a signal was lost. */
+export const FAILED_RECHECK_SECONDS = 900;
 
 // Postgres writes retry until the database is back: losing an observation is worse than waiting.
 const DB: ActivityOptions = {
@@ -72,6 +79,10 @@ const DRIFT_TICK: LocalActivityOptions = {
 };
 /** Marks histories written since drift ticks became a local activity (older runs replay the activity path). */
 export const DRIFT_TICK_PATCH = 'drift-tick-local-activity';
+/** Marks histories whose failed-for-good waits have a re-check timer (older runs wait for a signal only). */
+export const FAILED_RECHECK_PATCH = 'failed-recheck-timer';
+/** Marks histories that record dropped upgrade signals as an event. */
+export const DROPPED_UPGRADES_PATCH = 'record-dropped-upgrades';
 
 /** Backoff after the n-th consecutive failure: 15 s, 30 s, 1 min … capped at 10 min. */
 export function retryDelayMs(failures: number): number {
@@ -94,7 +105,8 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
     pendingUpgrades: 0,
     historyLength: 0,
   };
-  const upgrades: UpgradeSignal[] = [...(input.pendingUpgrades ?? [])];
+  const upgrades: QueuedUpgrade[] = [...(input.pendingUpgrades ?? [])];
+  const dropped: DroppedUpgrades = { count: input.droppedUpgrades?.count ?? 0, templateIds: [...(input.droppedUpgrades?.templateIds ?? [])] };
   let reconcileRequested = true;
   let deleteRequested = input.pendingDelete ?? false;
   let forceApply = false;
@@ -104,20 +116,29 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
   let retryAt: number | null = null;
   let nextDriftAt: number | null = null;
   let productName: string | null = null;
+  // From the worker's configuration, as the activity that loads the desired state reports it.
+  let recheckSeconds = FAILED_RECHECK_SECONDS;
   // The desired state a drift tick loaded, used by the next loop instead of loading again.
   let preloaded: DesiredSummary | null | undefined;
   const local = proxyLocalActivities<DeploymentActivities>({ ...DRIFT_TICK, summary: `drift check ${deploymentUid}` });
 
   setHandler(reconcileSignal, (signal) => {
     reconcileRequested = true;
-    if (signal?.force) {
+    if (checkReconcileSignal(signal).force) {
       forceApply = true;
       failedGeneration = null;
     }
   });
   setHandler(upgradeSignal, (signal) => {
-    // Validated by an activity against Postgres; here only bounded so a flood cannot grow state.
-    if (upgrades.length < MAX_PENDING_UPGRADES) upgrades.push(signal ?? ({} as UpgradeSignal));
+    // Checked here (a raw payload never reaches an activity's input), then against Postgres by
+    // acceptUpgrade, which records a rejection. Bounded, so a flood cannot grow state.
+    const queued = queuedUpgrade(signal);
+    if (upgrades.length < MAX_PENDING_UPGRADES) {
+      upgrades.push(queued);
+      return;
+    }
+    dropped.count += 1;
+    if (!queued.rejected && dropped.templateIds.length < MAX_DROPPED_SAMPLE && !dropped.templateIds.includes(queued.templateId)) dropped.templateIds.push(queued.templateId);
   });
   setHandler(deleteSignal, () => {
     deleteRequested = true;
@@ -243,8 +264,15 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
         deploymentId,
         templateId: signal.templateId,
         requestedBy: signal.requestedBy,
+        ...(signal.rejected ? { rejected: signal.rejected } : {}),
       });
       if (outcome.outcome === 'accepted') reconcileRequested = true;
+    }
+    if (dropped.count > 0 && patched(DROPPED_UPGRADES_PATCH)) {
+      const { count, templateIds } = dropped;
+      dropped.count = 0;
+      dropped.templateIds = [];
+      await run('recordDroppedUpgrades', DB, `record ${count} dropped upgrade signals of ${deploymentUid}`, { deploymentId, count, templateIds, limit: MAX_PENDING_UPGRADES });
     }
 
     reconcileRequested = false;
@@ -255,6 +283,7 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
       return;
     }
     state.desiredGeneration = desired.generation;
+    if (desired.failedRecheckSeconds) recheckSeconds = desired.failedRecheckSeconds;
     // A fresh run (first start, or restarted by the supervisor) trusts what Postgres says was applied.
     if (state.appliedGeneration < 0) {
       state.appliedGeneration = desired.status === 'ready' || desired.status === 'degraded' ? desired.observedGeneration : 0;
@@ -289,20 +318,27 @@ export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promis
         consecutiveFailures: state.consecutiveFailures,
         pendingUpgrades: upgrades,
         pendingDelete: deleteRequested,
+        ...(dropped.count ? { droppedUpgrades: dropped } : {}),
         maxHistoryEvents: input.maxHistoryEvents,
       });
     }
     if (reconcileRequested || deleteRequested || upgrades.length) continue;
 
     // Drift checks run only on a healthy release; after a failure the workflow waits for the
-    // retry timer (transient) or for a signal (failed for good).
+    // retry timer (transient) or for a signal (failed for good), and then also re-reads the
+    // desired state on a long timer in case the signal of a change was lost.
     const intervalMs = desired.driftIntervalSeconds * 1000;
     const failing = desired.deleting || failedGeneration !== null;
     nextDriftAt ??= Date.now() + intervalMs;
-    const wakeAt = failing ? (retryAt ?? Infinity) : nextDriftAt;
+    const recheckAt = failing && retryAt === null && patched(FAILED_RECHECK_PATCH) ? Date.now() + recheckSeconds * 1000 : null;
+    const wakeAt = failing ? (retryAt ?? recheckAt ?? Infinity) : nextDriftAt;
     state.nextDriftCheckAt = failing ? null : new Date(nextDriftAt).toISOString();
     state.waitingFor =
-      retryAt !== null && failing ? `retry at ${new Date(retryAt).toISOString()}` : failing ? 'a signal (a new generation or a forced reconcile)' : `a signal or the drift check at ${state.nextDriftCheckAt}`;
+      retryAt !== null && failing
+        ? `retry at ${new Date(retryAt).toISOString()}`
+        : failing
+          ? `a signal (a new generation or a forced reconcile)${recheckAt !== null ? ` or the re-check at ${new Date(recheckAt).toISOString()}` : ''}`
+          : `a signal or the drift check at ${state.nextDriftCheckAt}`;
     setCurrentDetails(`waiting for ${state.waitingFor} (phase ${state.phase}, generation ${state.appliedGeneration}/${desired.generation})`);
     const woken = () => reconcileRequested || deleteRequested || upgrades.length > 0;
     const signalled = wakeAt === Infinity ? (await condition(woken), true) : await condition(woken, Math.max(wakeAt - Date.now(), 1));

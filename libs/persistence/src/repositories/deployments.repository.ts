@@ -1,4 +1,5 @@
 import { DataSource, EntityManager, Repository } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 type DeploymentPatch = Parameters<Repository<DeploymentEntity>['update']>[1];
 import { DeploymentEntity, DeploymentStatus, DriftSummary } from '../entities';
@@ -6,6 +7,11 @@ import { afterCursor, Page, PageRequest, toPage } from '../pagination';
 
 /** Advisory lock key of the global deployment limit (any constant bigint; "caelus-q" in ASCII). */
 const GLOBAL_QUOTA_LOCK = '7161116398997155185';
+
+/** The part of a node-postgres client the advisory lock uses. */
+interface PgSession {
+  query(sql: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+}
 
 export interface DeploymentListFilter {
   userId?: string;
@@ -180,6 +186,55 @@ export class DeploymentsRepository {
 
   async countActiveByProduct(productId: string, m?: EntityManager): Promise<number> {
     return this.repo(m).createQueryBuilder('d').withDeleted().where('d.product_id = :productId', { productId }).andWhere(`d.status <> 'deleted'`).getCount();
+  }
+
+  /**
+   * For the supervisor: deployments whose request has waited longer than `olderThanSeconds` with
+   * nothing written since (Postgres' clock): a committed generation the workflow has not acted on
+   * (neither applied nor recorded as failed: an API commit always leaves a status other than
+   * `error`), or a deletion not finished. Their signal may have been lost.
+   */
+  async listStuck(olderThanSeconds: number): Promise<Pick<DeploymentEntity, 'id' | 'deploymentUid' | 'userId' | 'status' | 'generation'>[]> {
+    return this.db.query(
+      `SELECT id, deployment_uid AS "deploymentUid", user_id AS "userId", status, generation
+         FROM deployments
+        WHERE (status = 'deleting' OR (generation > observed_generation AND status NOT IN ('error', 'deleted')))
+          AND updated_at < now() - make_interval(secs => $1)
+        ORDER BY updated_at ASC`,
+      [olderThanSeconds],
+    );
+  }
+
+  /**
+   * Runs fn only if no other session holds the advisory lock `key` (so several workers never run
+   * the same job at once), on a dedicated connection that holds it until fn is done. Resolves
+   * `{ locked: false }` without running fn when another session has it.
+   */
+  async withAdvisoryLock<T>(key: bigint, fn: () => Promise<T>): Promise<{ locked: true; result: T } | { locked: false }> {
+    // A pool client of its own: the lock belongs to the session, which must outlive fn's queries.
+    const [client, release] = (await (this.db.driver as PostgresDriver).obtainMasterConnection()) as [PgSession, (err?: Error) => void];
+    let locked = false;
+    try {
+      const res = await client.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key.toString()]);
+      locked = res.rows[0]?.locked === true;
+    } catch (err) {
+      release(err as Error);
+      throw err;
+    }
+    if (!locked) {
+      release();
+      return { locked: false };
+    }
+    try {
+      return { locked: true, result: await fn() };
+    } finally {
+      // A session that could not unlock is closed, not pooled: closing it frees the lock.
+      const failed = await client.query('SELECT pg_advisory_unlock($1::bigint)', [key.toString()]).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      release(failed);
+    }
   }
 
   /** For the supervisor: every deployment whose workflow must be running. */
