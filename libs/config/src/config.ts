@@ -56,6 +56,13 @@ export interface CaelusConfig {
   readonly supervisorIntervalSeconds: number;
   /** How long a request waits for signalWithStart before answering anyway (the supervisor catches up). */
   readonly signalTimeoutMs: number;
+  /** The ClusterRole every tenant namespace's ServiceAccount is bound to (CAELUS_TENANT_CLUSTER_ROLE). */
+  readonly tenantClusterRole: string;
+  /**
+   * Tests only (CAELUS_TEST_SKIP_CONFINEMENT_CHECK=1, refused unless NODE_ENV=test): rendered
+   * manifests are applied unchecked, to show that RBAC alone still confines a tenant.
+   */
+  readonly skipConfinementCheck: boolean;
 }
 
 /** The shape of Temporal's TLSConfig, kept here so the config has no Temporal dependency. */
@@ -237,9 +244,21 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     // 0 turns the sweep off (tests that run several workers on one database do).
     supervisorIntervalSeconds: intIn(env, 'CAELUS_SUPERVISOR_INTERVAL', 300, 0, 86400, problems),
     signalTimeoutMs: intIn(env, 'CAELUS_SIGNAL_TIMEOUT_MS', 15000, 100, 120000, problems),
+    tenantClusterRole: env.CAELUS_TENANT_CLUSTER_ROLE || 'caelus-tenant',
+    skipConfinementCheck: readSkipConfinementCheck(env, problems),
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** Only a test run may switch the confinement check off; anywhere else the setting is a config error. */
+function readSkipConfinementCheck(env: Record<string, string | undefined>, problems: string[]): boolean {
+  const skip = flagIn(env, 'CAELUS_TEST_SKIP_CONFINEMENT_CHECK', false, problems);
+  if (skip && env.NODE_ENV !== 'test') {
+    problems.push('CAELUS_TEST_SKIP_CONFINEMENT_CHECK is for tests only: it is refused unless NODE_ENV=test');
+    return false;
+  }
+  return skip;
 }
 
 /** A copy safe to log: sensitive fields replaced. */

@@ -7,11 +7,13 @@ export interface NamespaceActivityDeps {
   kube: KubeClient;
   state: DeploymentStateService;
   namespaceDeleteTimeoutSeconds: number;
+  /** The ClusterRole each namespace's tenant ServiceAccount is bound to (default caelus-tenant). */
+  tenantClusterRole?: string;
 }
 
-export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutSeconds }: NamespaceActivityDeps) {
+export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutSeconds, tenantClusterRole }: NamespaceActivityDeps) {
   return {
-    /** Namespace, quota, limits, network policy and Pod Security labels; idempotent. */
+    /** Namespace, quota, limits, network policy, Pod Security labels, tenant ServiceAccount and RoleBinding; idempotent. */
     async ensureNamespace(input: { deploymentId: string }): Promise<{ created: boolean }> {
       return classified('ensure namespace', async () => {
         const d = await state.load(input.deploymentId);
@@ -22,6 +24,7 @@ export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutS
           deploymentUid: d.deploymentUid,
           labels: { 'caelus.dev/product': d.productName },
           capabilities,
+          tenantClusterRole,
         });
         return { created: res.created };
       });

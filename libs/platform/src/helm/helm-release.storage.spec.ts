@@ -138,6 +138,7 @@ describe(HelmReleaseStorage.name, () => {
     const small = new HelmReleaseStorage(kube, 1);
     kube.secrets = [secret(payload(2, 'deployed', 'kind: A'), '7')];
     await small.readDeployedManifest('web', 'ns1');
+    kube.secrets = [secret({ ...payload(2, 'deployed', 'kind: A'), namespace: 'ns2' }, '7')];
     await small.readDeployedManifest('web', 'ns2');
     expect((small as unknown as { manifests: Map<string, unknown> }).manifests.size).toBe(1);
   });

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
+import { ConfinementError } from '../kubernetes/confinement';
 import { KubeClient } from '../kubernetes/kube.client';
 import { silentLogger, type PlatformLogger } from '../logger';
 import {
   assertNamespaceName,
+  actAsArgs,
   assertReleaseName,
   resolveChart,
   kubeconfigArgs,
@@ -14,7 +16,8 @@ import {
   upgradeInstallArgs,
 } from './helm.args';
 import { HelmError, classifyHelmOutput, stripDebugPrefix, summarizeHelmError } from './helm.errors';
-import { HelmReleaseStorage } from './helm-release.storage';
+import { HelmReleaseStorage, type StoredRelease } from './helm-release.storage';
+import { startPostRenderer, type PostRenderer } from './post-renderer';
 import type {
   HelmCallOptions,
   HelmHistoryEntry,
@@ -79,32 +82,52 @@ export class HelmRunner {
     assertTimeout(req.timeoutSeconds);
     const chart = await resolveChart(req.chart, this.options);
     return this.withValuesFile(req.values, async (valuesFile) => {
-      const args = upgradeInstallArgs({
-        release: req.release,
-        namespace: req.namespace,
-        kubeconfig: this.options.kubeconfig,
-        chart,
-        valuesFile,
-        timeoutSeconds: req.timeoutSeconds,
-        description: req.description,
-      });
-      this.logger.info('helm upgrade --install', {
-        release: req.release,
-        namespace: req.namespace,
-        chart: chart.chart,
-        version: req.chart.version,
-      });
-      const result = await this.run(args, {
-        operation: 'upgrade',
-        timeoutSeconds: req.timeoutSeconds + WATCHDOG_GRACE_SECONDS,
-        values: req.values,
-        valuesFile,
-        publicStrings: [req.release, req.namespace],
-        signal: req.signal,
-        onProgress: req.onProgress,
-      });
-      if (result.code !== 0) throw this.failure('upgrade', result);
-      return parseReleaseJson(result.stdout);
+      // The check runs between helm's render and its first write, on exactly what helm applies.
+      const review = this.options.confinement;
+      const post: PostRenderer | undefined = review
+        ? await startPostRenderer(dirname(valuesFile), async (manifest) => {
+            await review.review(manifest, req.namespace);
+            return manifest;
+          })
+        : undefined;
+      try {
+        const args = upgradeInstallArgs({
+          release: req.release,
+          namespace: req.namespace,
+          kubeconfig: this.options.kubeconfig,
+          chart,
+          valuesFile,
+          timeoutSeconds: req.timeoutSeconds,
+          description: req.description,
+          actAs: this.options.actAs?.(req.namespace),
+          extra: post?.args,
+        });
+        this.logger.info('helm upgrade --install', {
+          release: req.release,
+          namespace: req.namespace,
+          chart: chart.chart,
+          version: req.chart.version,
+        });
+        const result = await this.run(args, {
+          operation: 'upgrade',
+          timeoutSeconds: req.timeoutSeconds + WATCHDOG_GRACE_SECONDS,
+          values: req.values,
+          valuesFile,
+          publicStrings: [req.release, req.namespace],
+          signal: req.signal,
+          onProgress: req.onProgress,
+        });
+        const refusal = post?.refusal();
+        if (refusal) throw refusal instanceof ConfinementError ? refusal : new HelmError('transient', `confinement check failed: ${refusal.message}`, { operation: 'upgrade' });
+        if (result.code !== 0) throw this.failure('upgrade', result);
+        if (post && !post.reviewed()) {
+          // helm applied without handing its manifest over: the check cannot be trusted to run.
+          throw new HelmError('forbidden', 'helm did not run the confinement post-renderer', { operation: 'upgrade' });
+        }
+        return parseReleaseJson(result.stdout);
+      } finally {
+        await post?.close();
+      }
     });
   }
 
@@ -196,6 +219,13 @@ export class HelmRunner {
     assertNamespaceName(namespace);
     const timeoutSeconds = options.timeoutSeconds ?? 300;
     assertTimeout(timeoutSeconds);
+    // helm re-applies a stored revision without rendering: check that revision instead.
+    if (this.options.confinement) {
+      const target = revision ?? ((await this.storage.latest(release, namespace))?.revision ?? 1) - 1;
+      const stored = await this.storage.revision(release, namespace, target);
+      if (!stored) throw new HelmError('invalid-values', `cannot roll back ${release}: revision ${target} is not stored`, { operation: 'rollback' });
+      await this.reviewStored(stored, namespace, `release revision ${target} (rollback target)`);
+    }
     const args = [
       'rollback',
       release,
@@ -226,6 +256,11 @@ export class HelmRunner {
     assertReleaseName(release);
     assertNamespaceName(namespace);
     assertTimeout(options.timeoutSeconds);
+    // helm deletes what the stored release lists and runs its delete hooks: check them first.
+    if (this.options.confinement) {
+      const stored = await this.storage.latest(release, namespace);
+      if (stored) await this.reviewStored(stored, namespace, `stored release revision ${stored.revision}`);
+    }
     const args = [
       'uninstall',
       release,
@@ -304,12 +339,20 @@ export class HelmRunner {
   // --- internals ------------------------------------------------------------------------
 
   private get storage(): HelmReleaseStorage {
-    this.storageInstance ??= new HelmReleaseStorage(this.options.kube ?? new KubeClient({ kubeconfig: this.options.kubeconfig }));
+    this.storageInstance ??= new HelmReleaseStorage(this.options.storageKube ?? this.options.kube ?? new KubeClient({ kubeconfig: this.options.kubeconfig }));
     return this.storageInstance;
   }
 
+  /** A stored revision's manifest and hooks, through the confinement check (ConfinementError when refused). */
+  private async reviewStored(stored: StoredRelease, namespace: string, subject: string): Promise<void> {
+    const review = this.options.confinement;
+    if (!review) return;
+    await review.review(stored.manifest, namespace, subject);
+    for (const hook of stored.hookManifests) await review.review(hook, namespace, `${subject}, hook`);
+  }
+
   private target(namespace: string): string[] {
-    return ['--namespace', namespace, ...kubeconfigArgs(this.options.kubeconfig)];
+    return ['--namespace', namespace, ...kubeconfigArgs(this.options.kubeconfig), ...actAsArgs(this.options.actAs?.(namespace))];
   }
 
   /** Values go to helm through a file only we can read, in a directory removed whatever happens. */

@@ -121,6 +121,8 @@ describe(ensureNamespace.name, () => {
         'NetworkPolicy caelus-default-deny-ingress',
         'NetworkPolicy caelus-allow-same-namespace',
         'NetworkPolicy caelus-allow-ingress-controller',
+        'ServiceAccount caelus-tenant',
+        'RoleBinding caelus-tenant',
       ],
     });
     expect(kube.applied[0].obj.kind).toBe('Namespace');
