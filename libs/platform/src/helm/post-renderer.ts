@@ -56,7 +56,8 @@ export async function startPostRenderer(dir: string, review: (manifest: string) 
   await writeFile(script, BRIDGE_SCRIPT, { mode: 0o600, flag: 'wx' });
   let refusal: Error | undefined;
   let reviewed = false;
-  const server: Server = createServer((sock: Socket) => {
+  // Half-open: the bridge ends its side once it sent the manifest and still waits for the answer.
+  const server: Server = createServer({ allowHalfOpen: true }, (sock: Socket) => {
     const chunks: Buffer[] = [];
     let size = 0;
     sock.on('data', (c: Buffer) => {
