@@ -33,8 +33,9 @@ describe('tenant confinement (end to end)', () => {
   const create = async (user: Record<string, unknown>): Promise<Deployment> =>
     (await api.http.post(base()).set(admin).send({ templateId, domainName: `${uniqueName('esc')}.example.com`, values: user }).expect(202)).body;
   const update = async (d: Deployment, user: Record<string, unknown>) => (await api.http.put(`${base()}/${d.id}`).set(admin).send({ values: user }).expect(202)).body as Deployment;
-  const failedAt = (generation: number) => (d: Deployment) => d.status === 'error' && d.observedGeneration === generation && d.lastError !== null;
-  const readyAt = (generation: number) => (d: Deployment) => d.status === 'ready' && d.observedGeneration === generation;
+  type Observed = Pick<Deployment, 'status' | 'observedGeneration' | 'lastError'>;
+  const failedAt = (generation: number) => (d: Observed) => d.status === 'error' && d.observedGeneration === generation && d.lastError !== null;
+  const readyAt = (generation: number) => (d: Observed) => d.status === 'ready' && d.observedGeneration === generation;
   const configMapsIn = async (namespace: string) => (await kube.list('v1', 'ConfigMap', { namespace })).filter((c) => c.metadata.labels?.['app.kubernetes.io/name'] === 'webapp-escape');
 
   /** No retry storm: over a few seconds the refused generation gets no further attempt. */
