@@ -52,6 +52,9 @@ case "$FAKE_HELM_MODE" in
       printf 'Error: UPGRADE FAILED: error while running post render on files: %s\n' "$(cat "$dir/pr.err")" >&2
       exit 1
     fi
+    for a in "$@"; do
+      if [ "$a" = "--dry-run=server" ] && [ -n "$FAKE_DRYRUN_JSON" ]; then printf '%s' "$FAKE_DRYRUN_JSON"; exit 0; fi
+    done
     echo '{"name":"web","namespace":"ns1","version":2,"info":{"status":"deployed"}}'
     ;;
   hang) echo 'started' >&2; exec sleep 30 ;;
@@ -386,6 +389,20 @@ describe(`${HelmRunner.name} confinement`, () => {
       expect(args[args.indexOf('--kube-as-user') + 1]).toBe('system:serviceaccount:ns1:caelus-tenant');
       expect(args[args.indexOf('--post-renderer') + 1]).toBe(process.execPath);
       expect(await readFile(join(dir, 'applied'), 'utf8')).toBe(manifest);
+    });
+
+    it('checks the hooks of a server-side dry run first, since helm does not post-render hooks', async () => {
+      const manifest = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n';
+      const hook = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-hook\n  namespace: victim\n  annotations:\n    helm.sh/hook: pre-install\n';
+      const dryRun = JSON.stringify({ name: 'web', namespace: 'ns1', version: 1, info: { status: 'pending-install' }, manifest, hooks: [{ name: 'web-hook', kind: 'ConfigMap', manifest: hook }] });
+      await writeFile(join(dir, 'applied'), '');
+      const err = await runner({ FAKE_MANIFEST: manifest, FAKE_DRYRUN_JSON: dryRun }).upgradeInstall(req).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfinementError);
+      expect((err as Error).message).toContain('rendered hook refused, nothing applied: ConfigMap "web-hook" in namespace "victim"');
+      const args = await argv();
+      expect(args).toContain('--dry-run=server');
+      expect(args).not.toContain('--wait');
+      expect(args).toContain('--skip-crds');
     });
 
     it('refuses what breaks confinement with a ConfinementError, whatever helm says about it', async () => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { ConfinementError } from '../kubernetes/confinement';
+import { ConfinementError, type ManifestReview } from '../kubernetes/confinement';
 import { KubeClient } from '../kubernetes/kube.client';
 import { silentLogger, type PlatformLogger } from '../logger';
 import {
@@ -100,8 +100,11 @@ export class HelmRunner {
           timeoutSeconds: req.timeoutSeconds,
           description: req.description,
           actAs: this.options.actAs?.(req.namespace),
-          extra: post?.args,
+          // CRDs are cluster-scoped and helm installs a chart's crds/ before rendering, unchecked.
+          extra: post ? [...post.args, '--skip-crds'] : undefined,
         });
+        if (review && post) await this.reviewHooks(args, req, valuesFile, review, post);
+        const reviewsBefore = post?.reviews() ?? 0;
         this.logger.info('helm upgrade --install', {
           release: req.release,
           namespace: req.namespace,
@@ -120,7 +123,7 @@ export class HelmRunner {
         const refusal = post?.refusal();
         if (refusal) throw refusal instanceof ConfinementError ? refusal : new HelmError('transient', `confinement check failed: ${refusal.message}`, { operation: 'upgrade' });
         if (result.code !== 0) throw this.failure('upgrade', result);
-        if (post && !post.reviewed()) {
+        if (post && post.reviews() === reviewsBefore) {
           // helm applied without handing its manifest over: the check cannot be trusted to run.
           throw new HelmError('forbidden', 'helm did not run the confinement post-renderer', { operation: 'upgrade' });
         }
@@ -343,6 +346,27 @@ export class HelmRunner {
     return this.storageInstance;
   }
 
+  /**
+   * helm (3.22) hands only the non-hook manifest to its post-renderer, so hooks are checked on a
+   * server-side dry run of the same command first (same chart, values and identity; its
+   * manifest passes the post-renderer too). Only a chart that renders differently from one run
+   * to the next could slip a hook past this; the tenant's RBAC still stops it at the API server.
+   */
+  private async reviewHooks(args: string[], req: UpgradeInstallRequest, valuesFile: string, review: ManifestReview, post: PostRenderer): Promise<void> {
+    const result = await this.run([...args.filter((a) => a !== '--wait'), '--dry-run=server'], {
+      operation: 'upgrade (dry run)',
+      timeoutSeconds: QUICK_TIMEOUT_SECONDS + WATCHDOG_GRACE_SECONDS,
+      values: req.values,
+      valuesFile,
+      publicStrings: [req.release, req.namespace],
+      signal: req.signal,
+    });
+    const refusal = post.refusal();
+    if (refusal) throw refusal instanceof ConfinementError ? refusal : new HelmError('transient', `confinement check failed: ${refusal.message}`, { operation: 'upgrade' });
+    if (result.code !== 0) throw this.failure('upgrade', result);
+    for (const hook of parseHookManifests(result.stdout)) await review.review(hook, req.namespace, 'rendered hook');
+  }
+
   /** A stored revision's manifest and hooks, through the confinement check (ConfinementError when refused). */
   private async reviewStored(stored: StoredRelease, namespace: string, subject: string): Promise<void> {
     const review = this.options.confinement;
@@ -558,6 +582,12 @@ function parseReleaseJson(stdout: string): HelmRelease {
     appVersion: rel.chart?.metadata?.appVersion,
     lastDeployed: rel.info.last_deployed,
   };
+}
+
+/** The hooks' manifests of the release `helm upgrade -o json` prints (a dry run's, for the confinement check). */
+export function parseHookManifests(stdout: string): string[] {
+  const rel = JSON.parse(stdout) as { hooks?: { manifest?: unknown }[] | null };
+  return (rel.hooks ?? []).map((h) => h?.manifest).filter((m): m is string => typeof m === 'string');
 }
 
 /** `helm uninstall` lists resources kept by `helm.sh/resource-policy: keep` after a header line. */

@@ -48,7 +48,7 @@ describe(startPostRenderer.name, () => {
     const res = await runAsHelm(sut, manifest);
     expect(res).toEqual({ code: 0, stdout: manifest, stderr: '' });
     expect(seen).toEqual([manifest]);
-    expect(sut.reviewed()).toBe(true);
+    expect(sut.reviews()).toBe(1);
     expect(sut.refusal()).toBeUndefined();
   });
 

@@ -40,8 +40,8 @@ export interface PostRenderer {
   args: string[];
   /** The review's error, when it refused (or failed on) what helm rendered. */
   refusal(): Error | undefined;
-  /** Whether helm handed a manifest over at all. */
-  reviewed(): boolean;
+  /** How many manifests helm handed over so far (one per render). */
+  reviews(): number;
   close(): Promise<void>;
 }
 
@@ -55,7 +55,7 @@ export async function startPostRenderer(dir: string, review: (manifest: string) 
   const socketPath = join(dir, 'post-render.sock');
   await writeFile(script, BRIDGE_SCRIPT, { mode: 0o600, flag: 'wx' });
   let refusal: Error | undefined;
-  let reviewed = false;
+  let reviews = 0;
   // Half-open: the bridge ends its side once it sent the manifest and still waits for the answer.
   const server: Server = createServer({ allowHalfOpen: true }, (sock: Socket) => {
     const chunks: Buffer[] = [];
@@ -72,7 +72,7 @@ export async function startPostRenderer(dir: string, review: (manifest: string) 
     sock.on('error', () => undefined);
     sock.on('end', () => {
       if (size > MAX_MANIFEST_BYTES) return;
-      reviewed = true;
+      reviews++;
       review(Buffer.concat(chunks).toString('utf8')).then(
         (out) => sock.end(`OK\n${out}`),
         (err: Error) => {
@@ -89,7 +89,7 @@ export async function startPostRenderer(dir: string, review: (manifest: string) 
   return {
     args: ['--post-renderer', nodeBin, '--post-renderer-args', script, '--post-renderer-args', socketPath],
     refusal: () => refusal,
-    reviewed: () => reviewed,
+    reviews: () => reviews,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
