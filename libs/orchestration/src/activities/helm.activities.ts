@@ -67,7 +67,8 @@ export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmAc
           return { generation, templateId: d.template.id, templateVersion: d.template.version, revision: rel.revision, unlocked: unlock.unlocked, rolledBack: false };
 
           async function rollBackIfNeeded(err: unknown, lastGood: number | undefined): Promise<void> {
-            if (lastGood === undefined || (err instanceof HelmError && (err.kind === 'invalid-values' || err.kind === 'chart-not-found'))) return;
+            // A confinement refusal applied nothing: there is nothing to roll back.
+            if (lastGood === undefined || err instanceof ConfinementError || (err instanceof HelmError && (err.kind === 'invalid-values' || err.kind === 'chart-not-found'))) return;
             const now = await helm.status(release, namespace).catch(() => undefined);
             if (!now || now.revision <= lastGood || now.status === 'deployed') return;
             beat(`rolling back ${release} to revision ${lastGood}`);

@@ -1,5 +1,5 @@
 import { DeploymentStateService } from '../../../domain/src';
-import { deleteNamespace, ensureNamespace, KubeClient, NamespaceCapabilities } from '../../../platform/src';
+import { deleteNamespace, ensureNamespace, KubeClient, NamespaceCapabilities, TenantClients, waitForTenantAccess } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { withHeartbeat } from './heartbeat';
 
@@ -9,9 +9,11 @@ export interface NamespaceActivityDeps {
   namespaceDeleteTimeoutSeconds: number;
   /** The ClusterRole each namespace's tenant ServiceAccount is bound to (default caelus-tenant). */
   tenantClusterRole?: string;
+  /** When set, ensureNamespace returns once the tenant ServiceAccount may act in the namespace. */
+  tenants?: TenantClients;
 }
 
-export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutSeconds, tenantClusterRole }: NamespaceActivityDeps) {
+export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutSeconds, tenantClusterRole, tenants }: NamespaceActivityDeps) {
   return {
     /** Namespace, quota, limits, network policy, Pod Security labels, tenant ServiceAccount and RoleBinding; idempotent. */
     async ensureNamespace(input: { deploymentId: string }): Promise<{ created: boolean }> {
@@ -26,6 +28,7 @@ export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutS
           capabilities,
           tenantClusterRole,
         });
+        if (tenants) await waitForTenantAccess(tenants.for(d.deploymentUid), d.deploymentUid);
         return { created: res.created };
       });
     },

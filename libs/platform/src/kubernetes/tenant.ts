@@ -1,4 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 import type { KubeClient } from './kube.client';
+import { KubeError } from './kube.errors';
 import type { KubeObject } from './kube.types';
 
 /** The ServiceAccount every tenant namespace gets; helm, drift correction and uninstall act as it. */
@@ -87,5 +90,31 @@ export class TenantClients {
     this.clients.set(namespace, client);
     if (this.clients.size > this.max) this.clients.delete(this.clients.keys().next().value!);
     return client;
+  }
+}
+
+/**
+ * Waits until the tenant identity may act in its namespace (it may list Secrets, where helm keeps
+ * its release records): a RoleBinding just created, or a ClusterRole still being aggregated,
+ * reaches the API server's authorizer a moment later, and a Forbidden then would fail the apply
+ * for good. Retryable KubeError when it does not happen in time.
+ */
+export async function waitForTenantAccess(
+  tenant: Pick<KubeClient, 'listSecretMetadata'>,
+  namespace: string,
+  options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  for (;;) {
+    try {
+      await tenant.listSecretMetadata(namespace, 'owner=helm');
+      return;
+    } catch (err) {
+      if (!(err instanceof KubeError) || err.status !== 403) throw err;
+      if (Date.now() >= deadline) {
+        throw new KubeError(`the tenant ServiceAccount of ${namespace} is still forbidden to act there: ${err.message}`, 403, 'Forbidden', true);
+      }
+    }
+    await delay(options.intervalMs ?? 250, undefined, { signal: options.signal });
   }
 }
