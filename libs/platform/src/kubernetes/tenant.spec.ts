@@ -21,7 +21,7 @@ describe('tenant identity', () => {
     await expect(ensureTenantClusterRole({ get: jest.fn(async () => ({ metadata: { name: 'caelus-tenant' } }) as never), apply })).resolves.toBe(false);
     expect(apply).not.toHaveBeenCalled();
     await expect(ensureTenantClusterRole({ get: jest.fn(async () => undefined), apply })).resolves.toBe(true);
-    expect(apply.mock.calls.map((c: unknown[]) => (c[0] as { metadata: { name: string } }).metadata.name)).toEqual(['caelus-tenant', 'caelus-tenant-defaults']);
+    expect(apply.mock.calls.map((c: unknown[]) => (c[0] as { metadata: { name: string } }).metadata.name)).toEqual(['caelus-tenant-defaults', 'caelus-tenant']);
   });
 });
 

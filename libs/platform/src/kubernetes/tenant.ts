@@ -66,7 +66,8 @@ export function buildTenantClusterRoles(name = DEFAULT_TENANT_CLUSTER_ROLE): Kub
 export async function ensureTenantClusterRole(kube: Pick<KubeClient, 'get' | 'apply'>, name = DEFAULT_TENANT_CLUSTER_ROLE): Promise<boolean> {
   const existing = await kube.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name });
   if (existing) return false;
-  for (const role of buildTenantClusterRoles(name)) await kube.apply(role);
+  // The rules first: once the aggregating role exists, the next start takes both as done.
+  for (const role of buildTenantClusterRoles(name).reverse()) await kube.apply(role);
   return true;
 }
 
