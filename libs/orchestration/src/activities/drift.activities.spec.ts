@@ -1,5 +1,5 @@
 import { DeploymentStateService } from '../../../domain/src';
-import { ConfinementError, correctDrift, detectDrift, HelmReleaseStorage, KubeClient, ManifestReview, MetadataCache, TenantClients } from '../../../platform/src';
+import { ConfinementError, ReleaseStorageError, correctDrift, detectDrift, HelmReleaseStorage, KubeClient, ManifestReview, MetadataCache, TenantClients } from '../../../platform/src';
 import { createDriftActivities } from './drift.activities';
 import { DeploymentMetrics } from './metrics.port';
 
@@ -90,6 +90,17 @@ describe(createDriftActivities.name, () => {
       expect(confinement.review).toHaveBeenCalledTimes(1);
       expect(state.appendEvent).toHaveBeenCalledTimes(1);
       expect(state.appendEvent).toHaveBeenCalledWith(expect.objectContaining({ type: 'error', message: expect.stringContaining('drift check: deployed release manifest refused') }));
+    });
+
+    it('trusts no release Secret that fails validation: no check, no correction, reported once', async () => {
+      const { sut, state, storage } = setup('kind: Deployment');
+      storage.readDeployedManifest.mockRejectedValue(new ReleaseStorageError('helm release Secret web-1/x is not trusted: its owner label is not "helm"'));
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).rejects.toMatchObject({ type: 'ReleaseStorageInvalid', nonRetryable: true });
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).rejects.toMatchObject({ type: 'ReleaseStorageInvalid' });
+      expect(detectDrift).not.toHaveBeenCalled();
+      expect(correctDrift).not.toHaveBeenCalled();
+      expect(state.appendEvent).toHaveBeenCalledTimes(1);
+      expect(state.appendEvent).toHaveBeenCalledWith(expect.objectContaining({ type: 'error', message: 'drift check: helm release Secret web-1/x is not trusted: its owner label is not "helm"' }));
     });
 
     it('reads and corrects as the namespace’s tenant, once the manifest passed', async () => {

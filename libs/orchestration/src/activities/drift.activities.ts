@@ -10,6 +10,7 @@ import {
   ManifestReview,
   MetadataCache,
   ObjectRef,
+  ReleaseStorageError,
   TenantClients,
 } from '../../../platform/src';
 import { classified } from './activity-errors';
@@ -117,12 +118,29 @@ export function createDriftActivities({ kube, storage, state, metrics, driftInte
   };
 
   /** The check itself, on a deployment already loaded. */
+  // The last untrusted-storage error recorded per release, so a tampered Secret is reported once, not every tick.
+  const storageErrors = new Map<string, string>();
+  const inspectOrReport = async (d: DesiredState, generation: number, fresh: boolean) => {
+    try {
+      const inspected = await inspect(d.deploymentUid, fresh);
+      storageErrors.delete(d.deploymentUid);
+      return inspected;
+    } catch (err) {
+      if (err instanceof ReleaseStorageError && storageErrors.get(d.deploymentUid) !== err.message) {
+        storageErrors.set(d.deploymentUid, err.message);
+        if (storageErrors.size > MAX_MEMOS) storageErrors.delete(storageErrors.keys().next().value!);
+        await state.appendEvent({ deploymentId: d.deploymentId, generation, type: 'error', actor: 'workflow', message: `drift check: ${err.message}`, data: { retryable: false } });
+      }
+      throw err;
+    }
+  };
+
   const check = async (d: DesiredState, generation: number): Promise<DriftCheckResult> => {
-    let inspected = await inspect(d.deploymentUid, false);
+    let inspected = await inspectOrReport(d, generation, false);
     // The cache lags the cluster by the watch's latency (more while a watch is stuck): before
     // acting on what it says (a missing release, drift to correct), read everything again from
     // the API server, so a stale cache can delay a correction but never cause a wrong one.
-    if (cache && !inspected.refused && (inspected.manifest === undefined || inspected.report?.drifted)) inspected = await inspect(d.deploymentUid, true);
+    if (cache && !inspected.refused && (inspected.manifest === undefined || inspected.report?.drifted)) inspected = await inspectOrReport(d, generation, true);
     const { manifest, report, refused } = inspected;
     if (refused) {
       if ('firstRefusal' in inspected) {
