@@ -125,13 +125,13 @@ class RawObjectApi extends KubernetesObjectApi {
     apiVersion: string,
     kind: string,
     query: { namespace?: string; labelSelector?: string; limit?: number; continueToken?: string },
-  ): Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } }> {
+  ): Promise<{ items: KubernetesObject[] | null; metadata?: { resourceVersion?: string; continue?: string } }> {
     const ctx = await this.metadataRequest({ apiVersion, kind, metadata: { namespace: query.namespace } }, 'list', 'PartialObjectMetadataList', {
       labelSelector: query.labelSelector,
       limit: query.limit ? String(query.limit) : undefined,
       continue: query.continueToken,
     });
-    return this.requestPromise(ctx) as Promise<unknown> as Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } }>;
+    return this.requestPromise(ctx) as Promise<unknown> as Promise<{ items: KubernetesObject[] | null; metadata?: { resourceVersion?: string; continue?: string } }>;
   }
 
   /**
@@ -317,7 +317,8 @@ export class KubeClient {
           limit: options.pageSize ?? 500,
           continueToken,
         });
-        for (const item of page.items) items.push({ ...(item as unknown as KubeObject), apiVersion, kind });
+        // An empty PartialObjectMetadataList comes with `"items": null`.
+        for (const item of page.items ?? []) items.push({ ...(item as unknown as KubeObject), apiVersion, kind });
         continueToken = page.metadata?.continue || undefined;
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       } while (continueToken);
