@@ -33,8 +33,9 @@ describe('tenant confinement (end to end)', () => {
   const create = async (user: Record<string, unknown>): Promise<Deployment> =>
     (await api.http.post(base()).set(admin).send({ templateId, domainName: `${uniqueName('esc')}.example.com`, values: user }).expect(202)).body;
   const update = async (d: Deployment, user: Record<string, unknown>) => (await api.http.put(`${base()}/${d.id}`).set(admin).send({ values: user }).expect(202)).body as Deployment;
-  type Observed = Pick<Deployment, 'status' | 'observedGeneration' | 'lastError'>;
-  const failedAt = (generation: number) => (d: Observed) => d.status === 'error' && d.observedGeneration === generation && d.lastError !== null;
+  type Observed = Pick<Deployment, 'status' | 'generation' | 'observedGeneration' | 'lastError'>;
+  // A failed generation is not observed: the status and lastError say it failed.
+  const failedAt = (generation: number) => (d: Observed) => d.status === 'error' && d.generation === generation && d.lastError !== null;
   const readyAt = (generation: number) => (d: Observed) => d.status === 'ready' && d.observedGeneration === generation;
   const configMapsIn = async (namespace: string) => (await kube.list('v1', 'ConfigMap', { namespace })).filter((c) => c.metadata.labels?.['app.kubernetes.io/name'] === 'webapp-escape');
 
@@ -153,7 +154,7 @@ describe('tenant confinement (end to end)', () => {
   });
 
   it('runs helm as the tenant ServiceAccount: a Role the tenant ClusterRole does not grant is forbidden by the API server', async () => {
-    const d = await create({ title: 'Role', namespacedRole: true });
+    const d = await create({ title: 'Reader', namespacedRole: true });
     const failed = await waitForStatus(api, userId, d.id, failedAt(1), 120_000);
     expect(failed.lastError).toMatch(/forbidden/i);
     expect(failed.lastError).toContain(`system:serviceaccount:${d.deploymentUid}:caelus-tenant`);
