@@ -341,12 +341,14 @@ describe('charts/caelus', () => {
         ['create', 'pods'],
         ['delete', 'pods'],
         ['create', 'pods/exec'],
-        ['create', 'serviceaccounts/token'],
         ['create', 'customresourcedefinitions'],
         ['delete', 'resourcequotas'],
       ]) {
         expect({ verb, resource, allowed: await can(workerSa, verb, resource, 'default') }).toEqual({ verb, resource, allowed: false });
       }
+      // It creates the tenant ServiceAccounts, never tokens for them (a subresource, which `can` cannot name).
+      const token = await kubectl('auth', 'can-i', 'create', 'serviceaccounts', '--subresource', 'token', '--as', workerSa, '-n', 'default');
+      expect(token.stdout.trim()).toBe('no');
       expect(await can(workerSa, 'impersonate', 'serviceaccounts/caelus-tenant', 'default')).toBe(true);
       expect(await can(workerSa, 'bind', `clusterroles/${fullname}-tenant`)).toBe(true);
       expect(await can(workerSa, 'create', 'rolebindings', 'default')).toBe(true);
