@@ -49,6 +49,7 @@ export const SCENARIOS: Pick<ScenarioMeta, 'id' | 'title' | 'category' | 'spec'>
   { id: 'authorization-gaps', title: 'Authorization of the routes the e2e matrix does not list', category: 'authorization', spec: 'test/reliability/authorization.rel-spec.ts' },
   { id: 'secrets-never-leak', title: 'A secret value never appears in responses, logs, events, history or helm output', category: 'secrets', spec: 'test/reliability/secrets.rel-spec.ts' },
   { id: 'least-privilege-worker', title: 'Worker under the chart’s ServiceAccount: create, upgrade, drift, delete', category: 'least privilege', spec: 'test/reliability/least-privilege.rel-spec.ts' },
+  { id: 'least-privilege-confinement-by-rbac', title: 'Confinement check off: the API server forbids a tenant object in another namespace and a cluster-scoped one', category: 'least privilege', spec: 'test/reliability/least-privilege.rel-spec.ts' },
 ];
 
 export function readResults(dir = RESULTS_DIR): ScenarioResult[] {
