@@ -54,6 +54,7 @@ export const SCENARIOS: Pick<ScenarioMeta, 'id' | 'title' | 'category' | 'spec'>
   { id: 'secret-schema-constructs', title: 'Secrets under every schema construct and in template defaults: sealed, redacted, in clear only for helm', category: 'secrets', spec: 'test/reliability/secret-envelopes.rel-spec.ts' },
   { id: 'secret-encoded-helm-error', title: 'A secret helm errors print Go-quoted or in base64 stays out of lastError, events, logs and history', category: 'secrets', spec: 'test/reliability/secret-envelopes.rel-spec.ts' },
   { id: 'least-privilege-worker', title: 'Worker under the chart’s ServiceAccount: create, upgrade, drift, delete', category: 'least privilege', spec: 'test/reliability/least-privilege.rel-spec.ts' },
+  { id: 'least-privilege-confinement-by-rbac', title: 'Confinement check off: the API server forbids a tenant object in another namespace and a cluster-scoped one', category: 'least privilege', spec: 'test/reliability/least-privilege.rel-spec.ts' },
 ];
 
 export function readResults(dir = RESULTS_DIR): ScenarioResult[] {

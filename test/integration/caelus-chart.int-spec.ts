@@ -9,7 +9,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 
-import { correctDrift, deleteNamespace, detectDrift, ensureNamespace, HelmRunner, KubeClient } from '../../libs/platform/src';
+import {
+  ConfinementChecker,
+  correctDrift,
+  deleteNamespace,
+  detectDrift,
+  DiscoveryCache,
+  ensureNamespace,
+  HelmReleaseStorage,
+  HelmRunner,
+  KubeClient,
+  TenantClients,
+  tenantUser,
+} from '../../libs/platform/src';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const CHART = path.join(REPO, 'charts', 'caelus');
@@ -59,6 +71,7 @@ interface Rule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
+  resourceNames?: string[];
 }
 type Doc = { kind: string; metadata: { name: string; annotations?: Record<string, string> }; [key: string]: unknown };
 
@@ -112,13 +125,20 @@ describe('charts/caelus', () => {
     });
 
     it('gives the worker exactly what it uses', () => {
-      const product = ['get', 'list', 'watch', 'create', 'patch', 'delete'];
       const expected = [
         ...['get', 'create', 'patch', 'delete'].map((v) => `core/namespaces:${v}`),
-        ...['get', 'create', 'patch'].flatMap((v) => [`core/resourcequotas:${v}`, `core/limitranges:${v}`, `networking.k8s.io/networkpolicies:${v}`]),
-        ...['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].map((v) => `core/secrets:${v}`),
-        ...product.flatMap((v) => [`core/configmaps:${v}`, `core/services:${v}`, `core/persistentvolumeclaims:${v}`, `apps/deployments:${v}`]),
-        'apps/replicasets:list',
+        ...['get', 'create', 'patch'].flatMap((v) => [
+          `core/resourcequotas:${v}`,
+          `core/limitranges:${v}`,
+          `core/serviceaccounts:${v}`,
+          `networking.k8s.io/networkpolicies:${v}`,
+          `rbac.authorization.k8s.io/rolebindings:${v}`,
+        ]),
+        'rbac.authorization.k8s.io/clusterroles:get',
+        'rbac.authorization.k8s.io/clusterroles:bind',
+        'core/serviceaccounts:impersonate',
+        // The drift watch cache: metadata lists and watches only.
+        ...['list', 'watch'].flatMap((v) => [`core/secrets:${v}`, `core/configmaps:${v}`, `core/services:${v}`, `core/persistentvolumeclaims:${v}`, `apps/deployments:${v}`]),
       ].sort();
       expect(expandRules(rules)).toEqual(expected);
     });
@@ -128,19 +148,39 @@ describe('charts/caelus', () => {
       const offRules = (off.find((d) => d.kind === 'ClusterRole') as unknown as { rules: Rule[] }).rules;
       const verbs = expandRules(offRules);
       expect(verbs.filter((v) => v.endsWith(':watch'))).toEqual([]);
-      expect(verbs.filter((v) => v.endsWith(':list'))).toEqual(['apps/replicasets:list', 'core/secrets:list']);
+      expect(verbs.filter((v) => v.endsWith(':list'))).toEqual([]);
       const worker = off.find((d) => d.kind === 'Deployment' && d.metadata.name.endsWith('-worker'));
       expect(JSON.stringify(worker)).toContain('{"name":"CAELUS_DRIFT_WATCH","value":"false"}');
     });
 
-    it('has no wildcard, no privilege verbs and no cluster-scoped kind but namespaces', () => {
+    it('has no wildcard; bind and impersonate name only the tenant ClusterRole and ServiceAccounts; no cluster-scoped kind but namespaces and that role', () => {
       const text = JSON.stringify(rules);
       expect(text).not.toContain('*');
-      for (const verb of ['escalate', 'bind', 'impersonate', 'approve', 'sign']) expect(rules.flatMap((r) => r.verbs)).not.toContain(verb);
-      const clusterScoped = ['nodes', 'clusterroles', 'clusterrolebindings', 'customresourcedefinitions', 'persistentvolumes', 'storageclasses', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations'];
+      for (const verb of ['escalate', 'approve', 'sign']) expect(rules.flatMap((r) => r.verbs)).not.toContain(verb);
+      const named = (verb: string) => rules.filter((r) => r.verbs.includes(verb)).map((r) => ({ resources: r.resources, resourceNames: r.resourceNames }));
+      expect(named('bind')).toEqual([{ resources: ['clusterroles'], resourceNames: [`${fullname}-tenant`] }]);
+      expect(named('impersonate')).toEqual([{ resources: ['serviceaccounts'], resourceNames: ['caelus-tenant'] }]);
+      const clusterScoped = ['nodes', 'clusterrolebindings', 'customresourcedefinitions', 'persistentvolumes', 'storageclasses', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations'];
       for (const r of clusterScoped) expect(rules.flatMap((x) => x.resources)).not.toContain(r);
       expect(rules.flatMap((r) => r.resources)).not.toContain('roles');
-      expect(rules.flatMap((r) => r.resources)).not.toContain('rolebindings');
+      // Nothing of a product's objects but their metadata, and no write to Secrets.
+      for (const v of ['get', 'create', 'update', 'patch', 'delete']) {
+        expect(expandRules(rules)).not.toContain(`core/secrets:${v}`);
+        expect(expandRules(rules)).not.toContain(`apps/deployments:${v}`);
+      }
+    });
+
+    it('ships the tenant ClusterRole: aggregated, its default rules namespaced and without RBAC or guard-rail kinds', () => {
+      const tenant = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === `${fullname}-tenant`) as unknown as { aggregationRule: unknown; rules: Rule[] };
+      expect(tenant.aggregationRule).toEqual({ clusterRoleSelectors: [{ matchLabels: { 'caelus.dev/aggregate-to-tenant': 'true' } }] });
+      const defaults = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === `${fullname}-tenant-defaults`) as unknown as { metadata: { labels: Record<string, string> }; rules: Rule[] };
+      expect(defaults.metadata.labels['caelus.dev/aggregate-to-tenant']).toBe('true');
+      const resources = defaults.rules.flatMap((r) => r.resources);
+      expect(resources).toEqual(expect.arrayContaining(['configmaps', 'secrets', 'services', 'persistentvolumeclaims', 'deployments', 'replicasets', 'jobs']));
+      for (const r of ['roles', 'rolebindings', 'networkpolicies', 'resourcequotas', 'limitranges', 'namespaces', 'clusterroles']) expect(resources).not.toContain(r);
+      expect(JSON.stringify(defaults.rules)).not.toContain('*');
+      const worker = docs.find((d) => d.kind === 'Deployment' && d.metadata.name.endsWith('-worker'));
+      expect(JSON.stringify(worker)).toContain(`{"name":"CAELUS_TENANT_CLUSTER_ROLE","value":"${fullname}-tenant"}`);
     });
 
     it('binds the ClusterRole to the worker service account only; the API gets none', () => {
@@ -158,8 +198,8 @@ describe('charts/caelus', () => {
     it('adds the kinds a product chart needs through rbac.productResources, and nothing when rbac.create=false', async () => {
       const more = await render('--set', 'rbac.productResources[0].apiGroup=networking.k8s.io', '--set', 'rbac.productResources[0].resources[0]=ingresses');
       const extended = (more.find((d) => d.kind === 'ClusterRole') as unknown as { rules: Rule[] }).rules;
-      expect(expandRules(extended)).toContain('networking.k8s.io/ingresses:patch');
-      expect(expandRules(extended)).not.toContain('core/configmaps:patch');
+      expect(expandRules(extended)).toContain('networking.k8s.io/ingresses:watch');
+      expect(expandRules(extended)).not.toContain('core/configmaps:watch');
       const none = await render('--set', 'rbac.create=false');
       expect(none.filter((d) => d.kind.startsWith('ClusterRole'))).toEqual([]);
     });
@@ -213,34 +253,66 @@ describe('charts/caelus', () => {
       expect(deployment.spec.template.spec.containers[0].env).toEqual(expect.arrayContaining([{ name: 'LOG_LEVEL', value: 'debug' }]));
     });
 
-    it('lets the worker service account do everything the worker does', async () => {
-      // The worker's own adapters, authenticated as its service account (impersonation).
-      const kubeconfig = parseYaml(fs.readFileSync(env.KUBECONFIG, 'utf8')) as { users: { user: Record<string, unknown> }[] };
-      for (const u of kubeconfig.users) u.user.as = workerSa;
+    it('lets the worker service account do everything the worker does, acting as the tenant inside the namespace', async () => {
+      // The worker's own adapters with a real token of its service account, as in a pod: the
+      // tenant's identity is then reached by impersonation, as the worker does it.
+      const token = (await kubectl('create', 'token', `${fullname}-worker`, '-n', ns, '--duration', '1h')).stdout.trim();
+      const admin = parseYaml(fs.readFileSync(env.KUBECONFIG, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
       const asWorker = path.join(tmp, 'worker-kubeconfig.yaml');
-      fs.writeFileSync(asWorker, stringifyYaml(kubeconfig), { mode: 0o600 });
+      fs.writeFileSync(
+        asWorker,
+        stringifyYaml({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'caelus', cluster: admin.clusters[0].cluster }],
+          users: [{ name: 'worker', user: { token } }],
+          contexts: [{ name: 'worker', context: { cluster: 'caelus', user: 'worker' } }],
+          'current-context': 'worker',
+        }),
+        { mode: 0o600 },
+      );
       const kube = new KubeClient({ kubeconfig: asWorker });
-      const helmRunner = new HelmRunner({ helmBin: env.HELM_BIN, kubeconfig: env.KUBECONFIG, kube, allowedChartRoots: [EXAMPLES], env: { ...helmHome, HELM_KUBEASUSER: workerSa } });
+      const tenants = new TenantClients(kube);
+      const helmRunner = new HelmRunner({
+        helmBin: env.HELM_BIN,
+        kubeconfig: asWorker,
+        kube,
+        storageKube: (n) => tenants.for(n),
+        confinement: new ConfinementChecker(new DiscoveryCache(kube)),
+        actAs: tenantUser,
+        allowedChartRoots: [EXAMPLES],
+        env: helmHome,
+      });
       const target = `caelus-chart-product-${suffix}`;
       const values = { caelus: { deploymentUid: target, domainName: `${target}.apps.example.test` } };
       const chart = (v: string) => ({ ref: path.join(EXAMPLES, `webapp-${v}`), version: v });
+      // The aggregation controller fills the tenant role's rules in from its -defaults role.
+      const end = Date.now() + 30_000;
+      while (!JSON.parse((await kubectl('get', 'clusterrole', `${fullname}-tenant`, '-o', 'json')).stdout || '{}').rules?.length) {
+        if (Date.now() > end) throw new Error('the tenant ClusterRole was not aggregated');
+        await new Promise((r) => setTimeout(r, 500));
+      }
 
-      // Impersonation is in effect: the worker may not list namespaces.
       await expect(kube.list('v1', 'Namespace')).rejects.toMatchObject({ status: 403 });
       try {
-        await ensureNamespace(kube, { name: target, deploymentUid: target });
-        await ensureNamespace(kube, { name: target, deploymentUid: target });
+        await ensureNamespace(kube, { name: target, deploymentUid: target, tenantClusterRole: `${fullname}-tenant` });
+        await ensureNamespace(kube, { name: target, deploymentUid: target, tenantClusterRole: `${fullname}-tenant` });
         await expect(helmRunner.unlockPending(target, target)).resolves.toMatchObject({ unlocked: false });
         const installed = await helmRunner.upgradeInstall({ release: target, namespace: target, chart: chart('1.0.0'), values, timeoutSeconds: 120 });
         const upgraded = await helmRunner.upgradeInstall({ release: target, namespace: target, chart: chart('1.1.0'), values, timeoutSeconds: 120 });
         expect(upgraded.revision).toBe(installed.revision + 1);
 
-        // Drift made by someone else (the admin), found and corrected by the worker.
+        // The worker's own identity no longer reaches the release's objects or its Secrets.
+        await expect(kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', name: target, namespace: target })).rejects.toMatchObject({ status: 403 });
+        await expect(kube.readSecret(target, `sh.helm.release.v1.${target}.v1`)).rejects.toMatchObject({ status: 403 });
+
+        // Drift made by someone else (the admin), found and corrected as the tenant.
         await new KubeClient({ kubeconfig: env.KUBECONFIG }).mergePatch({ apiVersion: 'apps/v1', kind: 'Deployment', name: target, namespace: target }, { spec: { replicas: 2 } });
-        const manifest = (await helmRunner.readDeployedManifest(target, target))!;
-        const drift = await detectDrift(kube, manifest, { namespace: target, releaseName: target });
+        const manifest = (await new HelmReleaseStorage((n) => tenants.for(n)).readDeployedManifest(target, target))!;
+        const tenant = tenants.for(target);
+        const drift = await detectDrift(tenant, manifest, { namespace: target, releaseName: target });
         expect(drift.objects.map((o) => o.kind)).toEqual(['Deployment']);
-        await correctDrift(kube, manifest, drift, { namespace: target, releaseName: target });
+        await correctDrift(tenant, manifest, drift, { namespace: target, releaseName: target });
 
         await helmRunner.rollback(target, target, installed.revision, { timeoutSeconds: 120 });
         await expect(helmRunner.uninstall(target, target, { wait: true, timeoutSeconds: 120 })).resolves.toMatchObject({ uninstalled: true });
@@ -258,18 +330,28 @@ describe('charts/caelus', () => {
         ['watch', 'pods'],
         ['watch', 'namespaces'],
         ['create', 'clusterroles'],
-        ['create', 'rolebindings'],
+        ['create', 'roles'],
+        ['get', 'secrets'],
+        ['patch', 'secrets'],
+        ['create', 'configmaps'],
+        ['patch', 'deployments'],
+        ['impersonate', 'serviceaccounts/default'],
+        ['bind', 'clusterroles/cluster-admin'],
         ['get', 'nodes'],
         ['create', 'pods'],
         ['delete', 'pods'],
         ['create', 'pods/exec'],
-        ['create', 'serviceaccounts/token'],
         ['create', 'customresourcedefinitions'],
         ['delete', 'resourcequotas'],
       ]) {
         expect({ verb, resource, allowed: await can(workerSa, verb, resource, 'default') }).toEqual({ verb, resource, allowed: false });
       }
-      expect(await can(workerSa, 'patch', 'secrets', 'default')).toBe(true);
+      // It creates the tenant ServiceAccounts, never tokens for them (a subresource, which `can` cannot name).
+      const token = await kubectl('auth', 'can-i', 'create', 'serviceaccounts', '--subresource', 'token', '--as', workerSa, '-n', 'default');
+      expect(token.stdout.trim()).toBe('no');
+      expect(await can(workerSa, 'impersonate', 'serviceaccounts/caelus-tenant', 'default')).toBe(true);
+      expect(await can(workerSa, 'bind', `clusterroles/${fullname}-tenant`)).toBe(true);
+      expect(await can(workerSa, 'create', 'rolebindings', 'default')).toBe(true);
       for (const [verb, resource] of [
         ['get', 'secrets'],
         ['get', 'namespaces'],

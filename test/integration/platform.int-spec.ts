@@ -10,8 +10,16 @@ import * as path from 'node:path';
 
 import { loadStackEnv } from '../../scripts/stack';
 import {
+  ConfinementChecker,
+  ConfinementError,
+  DiscoveryCache,
+  ensureTenantClusterRole,
   HelmError,
   HelmReleaseStorage,
+  releaseSecretName,
+  ReleaseStorageError,
+  TenantClients,
+  tenantUser,
   HelmRunner,
   KubeClient,
   correctDrift,
@@ -371,3 +379,108 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Tenant confinement with the adapters as the worker wires them: helm acts as the namespace's
+ * tenant ServiceAccount (--kube-as-user) through the post-renderer check, release Secrets are
+ * read as the tenant and validated.
+ */
+describe('tenant confinement on the local stack', () => {
+  const tns = `platform-tenant-${suffix}`;
+  const victim = `platform-victim-${suffix}`;
+  const escape = { ref: path.join(chartsRoot, 'webapp-escape-1.0.0'), version: '1.0.0' };
+  const escapeValues = (user: Record<string, unknown>) => ({ user: { title: 'Tenant', ...user }, caelus: { deploymentUid: tns, domainName: '' } });
+  let kube: KubeClient;
+  let tenants: TenantClients;
+  let helm: HelmRunner;
+
+  beforeAll(async () => {
+    kube = new KubeClient({ kubeconfig: env.KUBECONFIG });
+    tenants = new TenantClients(kube);
+    helm = new HelmRunner({
+      helmBin: env.HELM_BIN,
+      kubeconfig: env.KUBECONFIG,
+      kube,
+      storageKube: (n) => tenants.for(n),
+      confinement: new ConfinementChecker(new DiscoveryCache(kube)),
+      actAs: tenantUser,
+      allowedChartRoots: [chartsRoot],
+      env: helmHome,
+    });
+    await ensureTenantClusterRole(kube);
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: victim } });
+  });
+
+  afterAll(async () => {
+    await kube.deleteNamespace(tns).catch(() => undefined);
+    await kube.deleteNamespace(victim).catch(() => undefined);
+  });
+
+  it('gives the namespace its tenant ServiceAccount and a RoleBinding to the tenant ClusterRole', async () => {
+    await ensureNamespace(kube, { name: tns, deploymentUid: tns });
+    expect(await kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', name: 'caelus-tenant', namespace: tns })).toBeDefined();
+    const rb = await kube.get<KubeObject & { roleRef: unknown; subjects: unknown }>({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', name: 'caelus-tenant', namespace: tns });
+    expect(rb?.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'caelus-tenant' });
+    expect(rb?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'caelus-tenant', namespace: tns }]);
+    // The tenant may act in its namespace, and nowhere else.
+    const tenant = tenants.for(tns);
+    await expect(tenant.list('v1', 'ConfigMap', { namespace: tns })).resolves.toBeDefined();
+    await expect(tenant.list('v1', 'ConfigMap', { namespace: victim })).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('installs as the tenant through the confinement check', async () => {
+    const rel = await helm.upgradeInstall({ release: tns, namespace: tns, chart: escape, values: escapeValues({}), timeoutSeconds: 60 });
+    expect(rel).toMatchObject({ revision: 1, status: 'deployed' });
+    await expect(helm.status(tns, tns)).resolves.toMatchObject({ revision: 1 });
+  });
+
+  it('runs helm impersonated: a Role the tenant ClusterRole does not grant is forbidden for the tenant ServiceAccount', async () => {
+    const err = await helm.upgradeInstall({ release: tns, namespace: tns, chart: escape, values: escapeValues({ namespacedRole: true }), timeoutSeconds: 60 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HelmError);
+    expect(err).toMatchObject({ kind: 'forbidden' });
+    expect((err as Error).message).toContain(`system:serviceaccount:${tns}:caelus-tenant`);
+    await expect(helm.rollback(tns, tns, 1, { timeoutSeconds: 60 })).resolves.toMatchObject({ status: 'deployed' });
+  });
+
+  it.each([
+    ['a ConfigMap in another namespace', { configNamespace: victim }, `ConfigMap "${'%s'}-config" in namespace "${victim}"`],
+    ['a ClusterRole', { clusterAccess: true }, 'cluster-scoped'],
+    ['a hook in another namespace', { hookNamespace: victim }, `in namespace "${victim}"`],
+  ])('refuses %s before helm applies anything', async (_what, user, expected) => {
+    const before = (await kube.listSecrets(tns, `owner=helm,name=${tns}`)).length;
+    const err = await helm.upgradeInstall({ release: tns, namespace: tns, chart: escape, values: escapeValues(user), timeoutSeconds: 60 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfinementError);
+    expect((err as Error).message).toContain(expected.replace('%s', tns));
+    // No new revision recorded, nothing in the other namespace, no ClusterRole.
+    expect(await kube.listSecrets(tns, `owner=helm,name=${tns}`)).toHaveLength(before);
+    expect((await kube.list('v1', 'ConfigMap', { namespace: victim })).filter((c) => c.metadata.name !== 'kube-root-ca.crt')).toEqual([]);
+    expect(await kube.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: `${tns}-escape` })).toBeUndefined();
+  });
+
+  it('refuses a forged release Secret before trusting it, and refuses to uninstall a stored release that escapes', async () => {
+    const storage = new HelmReleaseStorage((n) => tenants.for(n));
+    const latest = (await storage.latest(tns, tns))!;
+    const secret = (await kube.readSecret(tns, latest.secretName))!;
+    const payload = decodeReleaseData((secret.data as Record<string, string>).release);
+    // A revision whose manifest reaches into another namespace, as a tampered storage could hold.
+    const forgedRevision = latest.revision + 1;
+    payload.version = forgedRevision;
+    payload.manifest = `---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: planted\n  namespace: ${victim}\n`;
+    const forged = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'helm.sh/release.v1',
+      metadata: { name: releaseSecretName(tns, forgedRevision), namespace: tns, labels: { owner: 'helm', name: tns, status: 'deployed', version: String(forgedRevision) } },
+      data: { release: encodeReleaseData(payload) },
+    };
+    await kube.apply(forged);
+    await expect(helm.uninstall(tns, tns, { wait: true, timeoutSeconds: 60 })).rejects.toBeInstanceOf(ConfinementError);
+    // A Secret whose labels disagree with its body is not trusted at all.
+    await kube.mergePatch({ apiVersion: 'v1', kind: 'Secret', name: forged.metadata.name, namespace: tns }, { metadata: { labels: { name: 'someone-else' } } });
+    await kube.mergePatch({ apiVersion: 'v1', kind: 'Secret', name: forged.metadata.name, namespace: tns }, { metadata: { labels: { name: tns, version: '99' } } });
+    await expect(storage.latest(tns, tns)).rejects.toBeInstanceOf(ReleaseStorageError);
+    await kube.delete({ apiVersion: 'v1', kind: 'Secret', name: forged.metadata.name, namespace: tns });
+    await expect(helm.uninstall(tns, tns, { wait: true, timeoutSeconds: 60 })).resolves.toMatchObject({ uninstalled: true });
+    expect((await kube.list('v1', 'ConfigMap', { namespace: victim })).filter((c) => c.metadata.name !== 'kube-root-ca.crt')).toEqual([]);
+  });
+});

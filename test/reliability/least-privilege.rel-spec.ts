@@ -6,7 +6,10 @@
  * an upgrade, drift correction and deletion without one Forbidden.
  *
  * test/integration/caelus-chart.int-spec.ts checks the rendered rules and the adapters' calls
- * under impersonation; this runs the whole worker app.
+ * under impersonation; this runs the whole worker app. Inside each tenant namespace the worker
+ * acts as that namespace's ServiceAccount, bound to the chart's tenant ClusterRole; with the
+ * confinement check switched off (CAELUS_TEST_SKIP_CONFINEMENT_CHECK, tests only) the API server
+ * itself still refuses an object in another namespace and a cluster-scoped one.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +28,9 @@ const RBAC = join(CHART, 'templates', 'rbac.yaml');
 const suffix = randomBytes(3).toString('hex');
 const ns = `caelus-rel-lp-${suffix}`;
 const release = `caelus-lp-${suffix}`;
+const tenantRole = `${release}-tenant`;
+const victim = `caelus-rel-lp-victim-${suffix}`;
+const ESCAPE_CHART = join(REPO, 'charts', 'examples', 'webapp-escape-1.0.0');
 
 const kubectlBin = () => join(process.env.CAELUS_TOOLS_BIN ?? join(REPO, '.local', 'bin'), 'kubectl');
 const kubectl = async (args: string[], input?: string) => {
@@ -35,11 +41,21 @@ const kubectl = async (args: string[], input?: string) => {
   return (await child).stdout;
 };
 
+/** The controller manager fills the tenant ClusterRole's rules in from the roles it aggregates. */
+async function waitForAggregation(): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (!(JSON.parse((await kubectl(['get', 'clusterrole', tenantRole, '-o', 'json'])) || '{}') as { rules?: unknown[] }).rules?.length) {
+    if (Date.now() > end) throw new Error(`ClusterRole ${tenantRole} was not aggregated within 30 s`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
+
 const chartReady = existsSync(RBAC) && /kind: ClusterRole\b/.test(readFileSync(RBAC, 'utf8'));
 
 describe('worker under the chart’s least-privilege identity (reliability)', () => {
   let s: RelSuite;
   let applied = '';
+  let kubeconfig = '';
 
   beforeAll(async () => {
     if (!chartReady) return;
@@ -49,7 +65,7 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
   afterAll(async () => {
     await s?.close();
     if (applied) await kubectl(['delete', '-n', ns, '--ignore-not-found', '--wait=false', '-f', '-'], applied).catch(() => undefined);
-    await kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']).catch(() => undefined);
+    await kubectl(['delete', 'namespace', ns, victim, '--ignore-not-found', '--wait=false']).catch(() => undefined);
   });
 
   (chartReady ? it : it.skip)('creates, updates, upgrades, corrects drift and deletes with only the chart’s RBAC', async () => {
@@ -76,7 +92,7 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
       const token = (await kubectl(['create', 'token', sa, '-n', ns, '--duration', '2h'])).trim();
       const admin = parseYaml(readFileSync(s.stack.KUBECONFIG, 'utf8')) as { clusters: { cluster: Record<string, unknown>; name: string }[] };
       mkdirSync(LOG_DIR, { recursive: true });
-      const kubeconfig = join(LOG_DIR, `lp-${suffix}.kubeconfig.yaml`);
+      kubeconfig = join(LOG_DIR, `lp-${suffix}.kubeconfig.yaml`);
       writeFileSync(
         kubeconfig,
         toYaml({
@@ -92,9 +108,10 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
       const asWorker = new KubeClient({ kubeconfig });
       await expect(asWorker.list('v1', 'Namespace')).rejects.toMatchObject({ status: 403 });
       await expect(asWorker.list('v1', 'Pod', { namespace: 'default' })).rejects.toMatchObject({ status: 403 });
+      await waitForAggregation();
 
       // 3. The built worker with that identity, helm included; drift checks every few seconds.
-      const worker = s.startWorker('sa', { KUBECONFIG: kubeconfig, CAELUS_DRIFT_INTERVAL: '8', LOG_LEVEL: 'debug' });
+      const worker = s.startWorker('sa', { KUBECONFIG: kubeconfig, CAELUS_DRIFT_INTERVAL: '8', LOG_LEVEL: 'debug', CAELUS_TENANT_CLUSTER_ROLE: tenantRole });
       const base = `/users/${s.seed.userId}/deployments`;
       const created = await s.api.http.post(base).set(s.admin).send({ templateId: s.seed.templates['1.0.0'], domainName: `lp-${suffix}.example.com`, values: { title: 'Least', adminPassword: `pw-${randomBytes(8).toString('hex')}` } });
       expect(created.status).toBe(202);
@@ -107,6 +124,9 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
 
       // Drift made with the admin identity, corrected by the worker with its own.
       const uid = d.deploymentUid;
+      // The tenant identity helm acted as, and the worker's own identity kept out of the namespace.
+      expect(await s.kube.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', name: 'caelus-tenant', namespace: uid })).toMatchObject({ roleRef: { name: tenantRole } });
+      await expect(asWorker.get({ apiVersion: 'apps/v1', kind: 'Deployment', name: uid, namespace: uid })).rejects.toMatchObject({ status: 403 });
       await s.kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: `${uid}-config`, namespace: uid });
       await s.kube.mergePatch({ apiVersion: 'apps/v1', kind: 'Deployment', name: uid, namespace: uid }, { spec: { replicas: 2 } });
       const end = Date.now() + 120_000;
@@ -133,6 +153,56 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
       expect(watching.some((l) => l.includes('Secret (owner=helm)'))).toBe(true);
       expect(watching.some((l) => l.includes('Deployment (app.kubernetes.io/managed-by=Helm)'))).toBe(true);
       r.note(`create, values change, upgrade to 1.1.0, drift (deleted ConfigMap, scaled Deployment) corrected, delete: ${events.length} events, no error, no "forbidden" in the worker's debug log; its drift watch cache listed and watched Secrets and the chart's kinds`);
+    });
+  });
+
+  (chartReady ? it : it.skip)('with the confinement check off, the API server forbids an object in another namespace and a cluster-scoped one', async () => {
+    await scenario('least-privilege-confinement-by-rbac', 1, 'escaping chart, check switched off', async (r) => {
+      expect(kubeconfig).not.toBe('');
+      await s.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: victim } });
+      const worker = s.startWorker('sa-unchecked', {
+        KUBECONFIG: kubeconfig,
+        CAELUS_TENANT_CLUSTER_ROLE: tenantRole,
+        CAELUS_TEST_SKIP_CONFINEMENT_CHECK: '1',
+        NODE_ENV: 'test',
+      });
+      const product = await s.api.http.post('/products').set(s.admin).send({ name: `escape-${suffix}` }).expect(201);
+      const template = await s.api.http
+        .post(`/products/${product.body.id}/templates`)
+        .set(s.admin)
+        .send({
+          version: '1.0.0',
+          chartRef: ESCAPE_CHART,
+          chartVersion: '1.0.0',
+          defaultValues: parseYaml(readFileSync(join(ESCAPE_CHART, 'values.yaml'), 'utf8')),
+          valuesSchema: JSON.parse(readFileSync(join(ESCAPE_CHART, 'values.schema.json'), 'utf8')),
+        })
+        .expect(201);
+      const base = `/users/${s.seed.userId}/deployments`;
+      const create = async (user: Record<string, unknown>): Promise<Deployment> =>
+        (await s.api.http.post(base).set(s.admin).send({ templateId: template.body.id, domainName: `esc-${randomBytes(3).toString('hex')}.example.com`, values: user }).expect(202)).body;
+      const other = await create({ title: 'Other namespace', configNamespace: victim });
+      const cluster = await create({ title: 'Cluster scoped', clusterAccess: true });
+      const failed = (x: { status: string; lastError?: string | null }) => x.status === 'error' && Boolean(x.lastError);
+      await waitAll(s, [other, cluster], 'error', failed, 180_000);
+      const rows = await s.db.query<{ id: string; last_error: string }>(`select id, last_error from deployments where id = any($1)`, [[other.id, cluster.id]]);
+      const lastError = (d: Deployment) => rows.find((row) => row.id === d.id)!.last_error;
+      // Refused by the API server, as the tenant, not by the (switched-off) check.
+      for (const d of [other, cluster]) {
+        expect(lastError(d)).toMatch(/forbidden/i);
+        expect(lastError(d)).toContain(`system:serviceaccount:${d.deploymentUid}:caelus-tenant`);
+        expect(lastError(d)).not.toContain('refused, nothing applied');
+      }
+      // The other namespace is a user value: helm's output names it, and the scrubber blanks it.
+      expect(lastError(other)).toMatch(/configmaps .* is forbidden: .* cannot \w+ resource "configmaps"/);
+      expect(lastError(cluster)).toMatch(/clusterroles/);
+      // Nothing outside, seen with the admin's identity.
+      const inVictim = (await s.kube.list('v1', 'ConfigMap', { namespace: victim })).map((c) => c.metadata.name).filter((n) => n !== 'kube-root-ca.crt');
+      expect(inVictim).toEqual([]);
+      expect(await s.kube.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: `${cluster.deploymentUid}-escape` })).toBeUndefined();
+      await worker.stop(30_000);
+      expect(worker.output()).toContain('CAELUS_TEST_SKIP_CONFINEMENT_CHECK is set');
+      r.note(`check off: ConfigMap into ${victim} and a ClusterRole both failed with the API server's Forbidden for the tenant ServiceAccount; nothing created outside the namespaces`);
     });
   });
 

@@ -8,7 +8,18 @@ import { fetchExposition, MetricsServer, startMetricsServer, WorkerMetrics } fro
 import { createDeploymentActivities, DeploymentSupervisor } from '../../../libs/orchestration/src';
 import { activityMetricsInterceptor } from '../../../libs/orchestration/src/interceptors/activity-metrics.interceptor';
 import { DeploymentsRepository } from '../../../libs/persistence/src';
-import { HelmReleaseStorage, HelmRunner, KubeClient, MetadataCache, PlatformLogger } from '../../../libs/platform/src';
+import {
+  ConfinementChecker,
+  DiscoveryCache,
+  ensureTenantClusterRole,
+  HelmReleaseStorage,
+  HelmRunner,
+  KubeClient,
+  MetadataCache,
+  PlatformLogger,
+  TenantClients,
+  tenantUser,
+} from '../../../libs/platform/src';
 import { installTemporalRuntime } from './temporal-runtime';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -67,10 +78,22 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     };
     const kube = new KubeClient({ kubeconfig: cfg.kubeconfig });
     this.driftCache = cfg.driftWatchCache ? new MetadataCache(kube, { logger: platformLogger }) : undefined;
+    // Inside a tenant namespace the worker acts as that namespace's ServiceAccount only.
+    const tenants = new TenantClients(kube);
+    const storage = new HelmReleaseStorage((namespace) => tenants.for(namespace));
+    void this.ensureTenantRole(kube, cfg.tenantClusterRole);
+    let confinement: ConfinementChecker | undefined = new ConfinementChecker(new DiscoveryCache(kube));
+    if (cfg.skipConfinementCheck) {
+      confinement = undefined;
+      this.logger.error({ msg: 'CAELUS_TEST_SKIP_CONFINEMENT_CHECK is set: rendered manifests are applied WITHOUT the confinement check (tests only)' });
+    }
     const helm = new HelmRunner({
       helmBin: cfg.helmBin,
       kubeconfig: cfg.kubeconfig,
       kube,
+      storageKube: (namespace) => tenants.for(namespace),
+      confinement,
+      actAs: tenantUser,
       plainHttpRegistries: cfg.plainHttpRegistries,
       allowedChartRoots: cfg.chartRoots,
       logger: platformLogger,
@@ -82,7 +105,10 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       driftIntervalSeconds: cfg.driftIntervalSeconds,
       failedRecheckSeconds: cfg.failedRecheckSeconds,
       kube,
-      storage: new HelmReleaseStorage(kube),
+      storage,
+      tenants,
+      confinement,
+      tenantClusterRole: cfg.tenantClusterRole,
       cache: this.driftCache,
       helm,
       helmTimeoutSeconds: cfg.helmTimeoutSeconds,
@@ -120,6 +146,18 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       supervisor.sweep().catch((err) => this.logger.warn({ err: (err as Error).message, msg: 'supervisor sweep failed; will retry' }));
     void sweep();
     this.sweepTimer = setInterval(sweep, cfg.supervisorIntervalSeconds * 1000);
+  }
+
+  /**
+   * A development cluster (admin kubeconfig) gets the default tenant ClusterRole if it has none;
+   * under the chart it exists and the worker may not create ClusterRoles, which is fine.
+   */
+  private async ensureTenantRole(kube: KubeClient, name: string): Promise<void> {
+    try {
+      if (await ensureTenantClusterRole(kube, name)) this.logger.log({ clusterRole: name, msg: 'created the default tenant ClusterRole' });
+    } catch (err) {
+      this.logger.warn({ clusterRole: name, err: (err as Error).message, msg: 'tenant ClusterRole not checked; tenant namespaces are bound to it whether it exists or not' });
+    }
   }
 
   private async connectWithRetry(): Promise<NativeConnection> {

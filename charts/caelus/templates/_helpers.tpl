@@ -47,6 +47,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
+{{/* The ClusterRole every tenant namespace's ServiceAccount is bound to. */}}
+{{- define "caelus.tenantClusterRoleName" -}}
+{{- default (printf "%s-tenant" (include "caelus.fullname" .)) .Values.rbac.tenant.clusterRoleName -}}
+{{- end -}}
+
 {{- define "caelus.apiServiceAccountName" -}}
 {{- if .Values.serviceAccount.api.create -}}
 {{- default (printf "%s-api" (include "caelus.fullname" .)) .Values.serviceAccount.api.name -}}
@@ -136,6 +141,8 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
   value: {{ .Values.config.driftIntervalSeconds | quote }}
 - name: CAELUS_DRIFT_WATCH
   value: {{ .Values.config.driftWatchCache | quote }}
+- name: CAELUS_TENANT_CLUSTER_ROLE
+  value: {{ include "caelus.tenantClusterRoleName" . | quote }}
 - name: CAELUS_HELM_TIMEOUT
   value: {{ .Values.config.helmTimeoutSeconds | quote }}
 - name: CAELUS_SUPERVISOR_INTERVAL

@@ -87,6 +87,20 @@ describe(loadConfig.name, () => {
     });
   });
 
+  describe('tenant confinement', () => {
+    it('binds tenants to caelus-tenant unless CAELUS_TENANT_CLUSTER_ROLE names another ClusterRole', () => {
+      expect(loadConfig(base).tenantClusterRole).toBe('caelus-tenant');
+      expect(loadConfig({ ...base, CAELUS_TENANT_CLUSTER_ROLE: 'caelus-prod-tenant' }).tenantClusterRole).toBe('caelus-prod-tenant');
+    });
+
+    it('lets only a test run switch the confinement check off', () => {
+      expect(loadConfig(base).skipConfinementCheck).toBe(false);
+      expect(loadConfig({ ...base, NODE_ENV: 'test', CAELUS_TEST_SKIP_CONFINEMENT_CHECK: '1' }).skipConfinementCheck).toBe(true);
+      expect(problems({ ...base, CAELUS_TEST_SKIP_CONFINEMENT_CHECK: '1' })).toEqual(['CAELUS_TEST_SKIP_CONFINEMENT_CHECK is for tests only: it is refused unless NODE_ENV=test']);
+      expect(problems({ ...base, NODE_ENV: 'production', CAELUS_TEST_SKIP_CONFINEMENT_CHECK: 'true' })).toHaveLength(1);
+    });
+  });
+
   describe('drift watch cache', () => {
     it('is on unless CAELUS_DRIFT_WATCH says false, and rejects anything but a boolean', () => {
       expect(loadConfig(base).driftWatchCache).toBe(true);

@@ -75,6 +75,13 @@ export interface CaelusConfig {
   readonly signalTimeoutMs: number;
   /** Egress of tenant namespaces: the internet minus denyCidrs (undefined: the built-in private ranges), plus allowCidrs. */
   readonly tenantEgress: { readonly denyCidrs: readonly string[] | undefined; readonly allowCidrs: readonly string[] };
+  /** The ClusterRole every tenant namespace's ServiceAccount is bound to (CAELUS_TENANT_CLUSTER_ROLE). */
+  readonly tenantClusterRole: string;
+  /**
+   * Tests only (CAELUS_TEST_SKIP_CONFINEMENT_CHECK=1, refused unless NODE_ENV=test): rendered
+   * manifests are applied unchecked, to show that RBAC alone still confines a tenant.
+   */
+  readonly skipConfinementCheck: boolean;
 }
 
 /** The shape of Temporal's TLSConfig, kept here so the config has no Temporal dependency. */
@@ -348,6 +355,8 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
       denyCidrs: cidrsIn(env, 'CAELUS_TENANT_EGRESS_DENY_CIDRS', problems),
       allowCidrs: cidrsIn(env, 'CAELUS_TENANT_EGRESS_ALLOW_CIDRS', problems) ?? [],
     },
+    tenantClusterRole: env.CAELUS_TENANT_CLUSTER_ROLE || 'caelus-tenant',
+    skipConfinementCheck: readSkipConfinementCheck(env, problems),
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);
@@ -364,6 +373,16 @@ export function loadEncryptionKeys(processEnv: Record<string, string | undefined
   const keys = { encryptionKey: readEncryptionKey(env, root, problems), previousEncryptionKeys: readPreviousKeys(env, problems) };
   if (problems.length) throw new ConfigError(problems);
   return keys;
+}
+
+/** Only a test run may switch the confinement check off; anywhere else the setting is a config error. */
+function readSkipConfinementCheck(env: Record<string, string | undefined>, problems: string[]): boolean {
+  const skip = flagIn(env, 'CAELUS_TEST_SKIP_CONFINEMENT_CHECK', false, problems);
+  if (skip && env.NODE_ENV !== 'test') {
+    problems.push('CAELUS_TEST_SKIP_CONFINEMENT_CHECK is for tests only: it is refused unless NODE_ENV=test');
+    return false;
+  }
+  return skip;
 }
 
 /** A copy safe to log: sensitive fields replaced. */

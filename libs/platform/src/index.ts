@@ -9,6 +9,9 @@ export * from './kubernetes/namespace';
 export * from './kubernetes/manifest';
 export * from './kubernetes/drift';
 export * from './kubernetes/metadata-cache';
+export * from './kubernetes/discovery';
+export * from './kubernetes/confinement';
+export * from './kubernetes/tenant';
 
 export * from './helm/helm.types';
 export * from './helm/helm.errors';

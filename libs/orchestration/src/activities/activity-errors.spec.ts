@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { DomainError } from '../../../domain/src';
-import { HelmError, KubeError } from '../../../platform/src';
+import { ConfinementError, HelmError, KubeError, ReleaseStorageError } from '../../../platform/src';
 import { toActivityFailure } from './activity-errors';
 
 describe(toActivityFailure.name, () => {
@@ -17,6 +17,8 @@ describe(toActivityFailure.name, () => {
     [new DomainError('Conflict', 'busy'), 'Conflict', false],
     [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), 'DatabaseUnavailable', false],
     [new Error('something odd'), 'Unexpected', false],
+    [new ConfinementError('rendered manifest', [{ rule: 'namespaced', kind: 'ClusterRole', name: 'x', message: 'ClusterRole "x": cluster-scoped' }]), 'Confinement', true],
+    [new ReleaseStorageError('helm release Secret is not trusted: its owner label is not "helm"'), 'ReleaseStorageInvalid', true],
   ])('classifies %s', (err, type, nonRetryable) => {
     const sut = toActivityFailure(err, 'step');
     expect(sut).toBeInstanceOf(ApplicationFailure);

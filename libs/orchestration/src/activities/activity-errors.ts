@@ -1,13 +1,15 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { DomainError } from '../../../domain/src';
 import { isConnectionError } from '../../../persistence/src';
-import { HelmError, KubeError } from '../../../platform/src';
+import { ConfinementError, HelmError, KubeError, ReleaseStorageError } from '../../../platform/src';
 
 /** Failure types the workflow and operators see in history. */
 export const FAILURE_TYPES = {
   invalidValues: 'InvalidValues',
   chartNotFound: 'ChartNotFound',
   forbidden: 'Forbidden',
+  confinement: 'Confinement',
+  releaseStorage: 'ReleaseStorageInvalid',
   notFound: 'NotFound',
   helm: 'HelmError',
   kubernetes: 'KubernetesError',
@@ -22,6 +24,13 @@ export const FAILURE_TYPES = {
  */
 export function toActivityFailure(err: unknown, step: string): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
+  // The same desired state renders the same objects: waits for a change, like invalid values.
+  if (err instanceof ConfinementError) {
+    return ApplicationFailure.create({ message: `${step}: ${err.message}`, type: FAILURE_TYPES.confinement, nonRetryable: true, details: [{ violations: err.violations.map((v) => ({ rule: v.rule, kind: v.kind ?? null, name: v.name ?? null, namespace: v.namespace ?? null })) }] });
+  }
+  if (err instanceof ReleaseStorageError) {
+    return ApplicationFailure.create({ message: `${step}: ${err.message}`, type: FAILURE_TYPES.releaseStorage, nonRetryable: true });
+  }
   if (err instanceof HelmError) {
     const type = err.kind === 'invalid-values' ? FAILURE_TYPES.invalidValues : err.kind === 'chart-not-found' ? FAILURE_TYPES.chartNotFound : err.kind === 'forbidden' ? FAILURE_TYPES.forbidden : FAILURE_TYPES.helm;
     return ApplicationFailure.create({ message: `${step}: ${err.message}`, type, nonRetryable: !err.retryable, details: [{ kind: err.kind }] });

@@ -1,5 +1,5 @@
 import { DeploymentStateService } from '../../../domain/src';
-import { correctDrift, detectDrift, HelmReleaseStorage, KubeClient, MetadataCache } from '../../../platform/src';
+import { ConfinementError, ReleaseStorageError, correctDrift, detectDrift, HelmReleaseStorage, KubeClient, ManifestReview, MetadataCache, TenantClients } from '../../../platform/src';
 import { createDriftActivities } from './drift.activities';
 import { DeploymentMetrics } from './metrics.port';
 
@@ -19,7 +19,12 @@ describe(createDriftActivities.name, () => {
     appliedTemplateId: 't1',
     ...over,
   });
-  function setup(manifest: string | undefined, row: unknown = loaded(), cache?: { cached: string | undefined; listed?: unknown[] }) {
+  function setup(
+    manifest: string | undefined,
+    row: unknown = loaded(),
+    cache?: { cached: string | undefined; listed?: unknown[] },
+    extra: { tenants?: TenantClients; confinement?: ManifestReview } = {},
+  ) {
     const state = {
       load: jest.fn(async () => {
         if (row === null) throw Object.assign(new Error('deployment d1 not found'), { code: 'NotFound' });
@@ -41,6 +46,7 @@ describe(createDriftActivities.name, () => {
       state: state as unknown as DeploymentStateService,
       metrics,
       driftIntervalSeconds: 60,
+      ...extra,
     });
     return { sut, metrics, state, storage, kube, metadataCache };
   }
@@ -69,6 +75,47 @@ describe(createDriftActivities.name, () => {
     const { sut, metrics } = setup(undefined);
     await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).resolves.toMatchObject({ releaseMissing: true });
     expect(metrics.driftChecked).toHaveBeenCalledWith({ product: 'webapp', outcome: 'release-missing', found: [], corrected: [] });
+  });
+
+  describe('confinement', () => {
+    const refusal = new ConfinementError('deployed release manifest', [{ rule: 'sameNamespace', kind: 'ConfigMap', name: 'leak', namespace: 'victim', message: 'ConfigMap "leak" in namespace "victim": outside' }]);
+
+    it('compares and corrects nothing of a manifest that breaks confinement, and records it once', async () => {
+      const confinement = { review: jest.fn(async () => Promise.reject(refusal)) };
+      const { sut, state } = setup('kind: ConfigMap', loaded(), undefined, { confinement });
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).rejects.toMatchObject({ type: 'Confinement', nonRetryable: true });
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).rejects.toMatchObject({ type: 'Confinement' });
+      expect(detectDrift).not.toHaveBeenCalled();
+      expect(correctDrift).not.toHaveBeenCalled();
+      expect(confinement.review).toHaveBeenCalledTimes(1);
+      expect(state.appendEvent).toHaveBeenCalledTimes(1);
+      expect(state.appendEvent).toHaveBeenCalledWith(expect.objectContaining({ type: 'error', message: expect.stringContaining('drift check: deployed release manifest refused') }));
+    });
+
+    it('trusts no release Secret that fails validation: no check, no correction, reported once', async () => {
+      const { sut, state, storage } = setup('kind: Deployment');
+      storage.readDeployedManifest.mockRejectedValue(new ReleaseStorageError('helm release Secret web-1/x is not trusted: its owner label is not "helm"'));
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).rejects.toMatchObject({ type: 'ReleaseStorageInvalid', nonRetryable: true });
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).rejects.toMatchObject({ type: 'ReleaseStorageInvalid' });
+      expect(detectDrift).not.toHaveBeenCalled();
+      expect(correctDrift).not.toHaveBeenCalled();
+      expect(state.appendEvent).toHaveBeenCalledTimes(1);
+      expect(state.appendEvent).toHaveBeenCalledWith(expect.objectContaining({ type: 'error', message: 'drift check: helm release Secret web-1/x is not trusted: its owner label is not "helm"' }));
+    });
+
+    it('reads and corrects as the namespace’s tenant, once the manifest passed', async () => {
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: true, objects: [object('Deployment', 'web-1')] } as never);
+      jest.mocked(correctDrift).mockResolvedValue({ corrected: [object('Deployment', 'web-1')] } as never);
+      const tenant = { get: jest.fn(), apply: jest.fn(), getMetadata: jest.fn(), isNamespaced: jest.fn() };
+      const tenants = { for: jest.fn(() => tenant) };
+      const confinement = { review: jest.fn(async () => []) };
+      const { sut } = setup('kind: Deployment', loaded(), undefined, { tenants: tenants as unknown as TenantClients, confinement });
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).resolves.toMatchObject({ corrected: 1 });
+      expect(confinement.review).toHaveBeenCalledWith('kind: Deployment', 'web-1', 'deployed release manifest');
+      expect(tenants.for).toHaveBeenCalledWith('web-1');
+      expect(jest.mocked(detectDrift).mock.calls[0][0]).toBe(tenant);
+      expect(jest.mocked(correctDrift).mock.calls[0][0]).toBe(tenant);
+    });
   });
 
   describe('driftTick', () => {

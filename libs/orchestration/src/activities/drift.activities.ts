@@ -1,5 +1,18 @@
 import { DeploymentStateService, DesiredState } from '../../../domain/src';
-import { correctDrift, detectDrift, DriftKube, DriftMemo, HelmReleaseStorage, KubeClient, MetadataCache, ObjectRef } from '../../../platform/src';
+import {
+  ConfinementError,
+  correctDrift,
+  detectDrift,
+  DriftKube,
+  DriftMemo,
+  HelmReleaseStorage,
+  KubeClient,
+  ManifestReview,
+  MetadataCache,
+  ObjectRef,
+  ReleaseStorageError,
+  TenantClients,
+} from '../../../platform/src';
 import { classified } from './activity-errors';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
 import { DesiredSummary, loadOrNull, summarize } from './state.activities';
@@ -16,6 +29,13 @@ export interface DriftActivityDeps {
    * example chart).
    */
   cache?: MetadataCache;
+  /**
+   * The tenant's impersonating clients: drift reads and corrections in a tenant namespace act as
+   * its ServiceAccount. Left out, they use `kube` (tests only).
+   */
+  tenants?: TenantClients;
+  /** Checks the deployed manifest before anything of it is compared or re-applied; left out in tests only. */
+  confinement?: ManifestReview;
 }
 
 export interface DriftCheckResult {
@@ -36,53 +56,105 @@ export interface DriftTickResult {
 /** Drift memos kept per release; bounded so that deleted deployments do not accumulate. */
 const MAX_MEMOS = 10_000;
 
-export function createDriftActivities({ kube, storage, state, metrics, driftIntervalSeconds, cache }: DriftActivityDeps) {
+export function createDriftActivities({ kube, storage, state, metrics, driftIntervalSeconds, cache, tenants, confinement }: DriftActivityDeps) {
   // Per release: the manifest last checked and what detectDrift remembered about it (parsed
-  // objects, resourceVersions found clean). A new revision's manifest starts a fresh memo.
-  const memos = new Map<string, { manifest: string; memo: DriftMemo }>();
-  const memoFor = (release: string, manifest: string): DriftMemo => {
+  // objects, resourceVersions found clean), and whether it passed the confinement check. A new
+  // revision's manifest starts a fresh memo.
+  const memos = new Map<string, { manifest: string; memo: DriftMemo; refused?: ConfinementError; reviewed?: boolean }>();
+  const entryFor = (release: string, manifest: string) => {
     let entry = memos.get(release);
     memos.delete(release);
     if (!entry || entry.manifest !== manifest) entry = { manifest, memo: { clean: new Map() } };
     memos.set(release, entry);
     if (memos.size > MAX_MEMOS) memos.delete(memos.keys().next().value!);
-    return entry.memo;
+    return entry;
   };
+  /** The client that acts in a tenant namespace: its ServiceAccount, when impersonation is on. */
+  const kubeIn = (namespace: string): KubeClient => tenants?.for(namespace) ?? kube;
   // Reads go to the cache first, to the API server when it cannot tell.
-  const direct: DriftKube = kube;
-  const cached: DriftKube = cache
-    ? {
-        get: (ref) => kube.get(ref),
-        apply: (obj, options) => kube.apply(obj, options),
-        isNamespaced: (apiVersion, kind) => kube.isNamespaced(apiVersion, kind),
-        getMetadata: async (ref: ObjectRef) => {
-          const resourceVersion = cache.resourceVersionOf(ref);
-          if (resourceVersion === undefined) return kube.getMetadata(ref);
-          return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace, resourceVersion } };
-        },
-      }
-    : direct;
+  const cachedIn = (k: KubeClient): DriftKube =>
+    cache
+      ? {
+          get: (ref) => k.get(ref),
+          apply: (obj, options) => k.apply(obj, options),
+          isNamespaced: (apiVersion, kind) => k.isNamespaced(apiVersion, kind),
+          getMetadata: async (ref: ObjectRef) => {
+            const resourceVersion = cache.resourceVersionOf(ref);
+            if (resourceVersion === undefined) return k.getMetadata(ref);
+            return { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace, resourceVersion } };
+          },
+        }
+      : k;
 
-  /** The deployed manifest and the drift found against it; `fresh` reads everything from the API server. */
+  /**
+   * The deployed manifest and the drift found against it; `fresh` reads everything from the API
+   * server. A manifest that breaks confinement is neither compared nor corrected (ConfinementError).
+   */
   const inspect = async (release: string, fresh: boolean) => {
     const listed = fresh ? undefined : cache?.releaseSecrets(release, release);
     const manifest = listed ? await storage.deployedManifestOf(listed, release, release) : await storage.readDeployedManifest(release, release);
-    if (manifest === undefined) return { manifest, report: undefined };
-    const memo = memoFor(release, manifest);
+    if (manifest === undefined) return { manifest, report: undefined, refused: undefined };
+    const entry = entryFor(release, manifest);
+    if (confinement && !entry.reviewed) {
+      entry.refused = await confinement.review(manifest, release, 'deployed release manifest').then(
+        () => undefined,
+        (err: unknown) => {
+          if (err instanceof ConfinementError) return err;
+          throw err;
+        },
+      );
+      entry.reviewed = true;
+      // Reported once per manifest; later ticks fail quietly with the same error.
+      if (entry.refused) return { manifest, report: undefined, refused: entry.refused, firstRefusal: true };
+    }
+    if (entry.refused) return { manifest, report: undefined, refused: entry.refused };
+    const memo = entry.memo;
     const parsedBefore = memo.objects !== undefined;
-    const report = await detectDrift(fresh ? direct : cached, manifest, { namespace: release, releaseName: release, memo });
+    const k = kubeIn(release);
+    const report = await detectDrift(fresh ? k : cachedIn(k), manifest, { namespace: release, releaseName: release, memo });
     // Watch a new manifest's kinds from its first check on: the next check reads them from the cache.
     if (cache && !parsedBefore) for (const obj of memo.objects ?? []) cache.prime(obj.apiVersion, obj.kind);
-    return { manifest, report };
+    return { manifest, report, refused: undefined };
   };
 
   /** The check itself, on a deployment already loaded. */
+  // The last untrusted-storage error recorded per release, so a tampered Secret is reported once, not every tick.
+  const storageErrors = new Map<string, string>();
+  const inspectOrReport = async (d: DesiredState, generation: number, fresh: boolean) => {
+    try {
+      const inspected = await inspect(d.deploymentUid, fresh);
+      storageErrors.delete(d.deploymentUid);
+      return inspected;
+    } catch (err) {
+      if (err instanceof ReleaseStorageError && storageErrors.get(d.deploymentUid) !== err.message) {
+        storageErrors.set(d.deploymentUid, err.message);
+        if (storageErrors.size > MAX_MEMOS) storageErrors.delete(storageErrors.keys().next().value!);
+        await state.appendEvent({ deploymentId: d.deploymentId, generation, type: 'error', actor: 'workflow', message: `drift check: ${err.message}`, data: { retryable: false } });
+      }
+      throw err;
+    }
+  };
+
   const check = async (d: DesiredState, generation: number): Promise<DriftCheckResult> => {
-    let { manifest, report } = await inspect(d.deploymentUid, false);
+    let inspected = await inspectOrReport(d, generation, false);
     // The cache lags the cluster by the watch's latency (more while a watch is stuck): before
     // acting on what it says (a missing release, drift to correct), read everything again from
     // the API server, so a stale cache can delay a correction but never cause a wrong one.
-    if (cache && (manifest === undefined || report?.drifted)) ({ manifest, report } = await inspect(d.deploymentUid, true));
+    if (cache && !inspected.refused && (inspected.manifest === undefined || inspected.report?.drifted)) inspected = await inspectOrReport(d, generation, true);
+    const { manifest, report, refused } = inspected;
+    if (refused) {
+      if ('firstRefusal' in inspected) {
+        await state.appendEvent({
+          deploymentId: d.deploymentId,
+          generation,
+          type: 'error',
+          actor: 'workflow',
+          message: `drift check: ${refused.message}`,
+          data: { retryable: false, violations: refused.violations.map((v) => ({ rule: v.rule, kind: v.kind ?? null, name: v.name ?? null, namespace: v.namespace ?? null })) },
+        });
+      }
+      throw refused;
+    }
     const product = d.productName;
     if (manifest === undefined || report === undefined) {
       reportMetric(() => metrics.driftChecked({ product, outcome: 'release-missing', found: [], corrected: [] }));
@@ -103,7 +175,8 @@ export function createDriftActivities({ kube, storage, state, metrics, driftInte
       message: `drift in ${objects.map((o) => `${o.kind}/${o.name}`).join(', ')}`,
       data: { objects },
     });
-    const correction = await correctDrift(kube, manifest, report, { namespace: d.deploymentUid, releaseName: d.deploymentUid });
+    // Only objects of a manifest that passed the confinement check above, as the tenant.
+    const correction = await correctDrift(kubeIn(d.deploymentUid), manifest, report, { namespace: d.deploymentUid, releaseName: d.deploymentUid });
     await state.appendEvent({
       deploymentId: d.deploymentId,
       generation,

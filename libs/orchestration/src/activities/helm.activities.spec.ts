@@ -1,6 +1,8 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { DomainError } from '../../../domain/src';
 import type { DeploymentStateService, DesiredState } from '../../../domain/src';
-import { desiredWithValues, unrecordedRelease } from './helm.activities';
+import { ConfinementError, HelmError, HelmRunner, ReleaseStorageError } from '../../../platform/src';
+import { createHelmActivities, desiredWithValues, unrecordedRelease } from './helm.activities';
 
 type State = Pick<DeploymentStateService, 'load' | 'renderValues'>;
 
@@ -47,5 +49,35 @@ describe(unrecordedRelease.name, () => {
     expect(unrecordedRelease({ revision: 3 }, { revision: 3, status: 'deployed' })).toBeUndefined();
     expect(unrecordedRelease({ revision: 3 }, { revision: 4, status: 'pending-upgrade' })).toBeUndefined();
     expect(unrecordedRelease({ revision: 3 }, undefined)).toBeUndefined();
+  });
+});
+
+describe('uninstallRelease', () => {
+  const setup = (uninstall: () => Promise<unknown>) => {
+    const state = { load: jest.fn(async () => desired(4, 't')), appendEvent: jest.fn(async () => undefined) };
+    const helm = { unlockPending: jest.fn(async () => ({ unlocked: false })), uninstall: jest.fn(uninstall) };
+    const sut = createHelmActivities({ helm: helm as unknown as HelmRunner, state: state as unknown as DeploymentStateService, helmTimeoutSeconds: 60 });
+    return { sut, state, helm };
+  };
+
+  it('does not let helm act on a stored release that escapes its namespace: records it and leaves the rest to the namespace deletion', async () => {
+    const refusal = new ConfinementError('stored release revision 2', [{ rule: 'namespaced', kind: 'ClusterRole', name: 'x', message: 'ClusterRole "x": cluster-scoped' }]);
+    const { sut, state } = setup(async () => Promise.reject(refusal));
+    await expect(new MockActivityEnvironment().run(sut.uninstallRelease, { deploymentId: 'd1' })).resolves.toEqual({ uninstalled: false, kept: [] });
+    expect(state.appendEvent).toHaveBeenCalledWith(
+      expect.objectContaining({ type: 'error', generation: 4, message: expect.stringContaining('helm uninstall skipped, the namespace is deleted instead: stored release revision 2 refused') }),
+    );
+  });
+
+  it('treats an untrusted release Secret the same way', async () => {
+    const { sut, state } = setup(async () => Promise.reject(new ReleaseStorageError('helm release Secret u1/x is not trusted: its owner label is not "helm"')));
+    await expect(new MockActivityEnvironment().run(sut.uninstallRelease, { deploymentId: 'd1' })).resolves.toMatchObject({ uninstalled: false });
+    expect(state.appendEvent).toHaveBeenCalledTimes(1);
+  });
+
+  it('still fails, retryably, on anything else', async () => {
+    const { sut, state } = setup(async () => Promise.reject(new HelmError('transient', 'connection refused')));
+    await expect(new MockActivityEnvironment().run(sut.uninstallRelease, { deploymentId: 'd1' })).rejects.toMatchObject({ nonRetryable: false });
+    expect(state.appendEvent).not.toHaveBeenCalled();
   });
 });

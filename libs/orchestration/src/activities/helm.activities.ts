@@ -1,5 +1,5 @@
 import { conflict, DeploymentStateService } from '../../../domain/src';
-import { HelmError, HelmRunner, PENDING_STATUSES } from '../../../platform/src';
+import { ConfinementError, HelmError, HelmRunner, PENDING_STATUSES, ReleaseStorageError } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { withHeartbeat } from './heartbeat';
 
@@ -68,7 +68,8 @@ export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmAc
           return { generation, templateId: d.template.id, templateVersion: d.template.version, revision: rel.revision, unlocked: unlock.unlocked, rolledBack: false };
 
           async function rollBackIfNeeded(err: unknown, lastGood: number | undefined): Promise<void> {
-            if (lastGood === undefined || (err instanceof HelmError && (err.kind === 'invalid-values' || err.kind === 'chart-not-found'))) return;
+            // A confinement refusal applied nothing: there is nothing to roll back.
+            if (lastGood === undefined || err instanceof ConfinementError || (err instanceof HelmError && (err.kind === 'invalid-values' || err.kind === 'chart-not-found'))) return;
             const now = await helm.status(release, namespace).catch(() => undefined);
             if (!now || now.revision <= lastGood || now.status === 'deployed') return;
             beat(`rolling back ${release} to revision ${lastGood}`);
@@ -86,13 +87,31 @@ export function createHelmActivities({ helm, state, helmTimeoutSeconds }: HelmAc
       });
     },
 
-    /** `helm uninstall --wait`; a release that is already gone is fine. */
+    /**
+     * `helm uninstall --wait`; a release that is already gone is fine. A stored release that
+     * breaks confinement (or is not one helm wrote) is not uninstalled by helm, which would delete
+     * and run hooks outside the namespace: it is recorded, and deleting the namespace next removes
+     * everything that is the tenant's, release records included.
+     */
     async uninstallRelease(input: { deploymentId: string }): Promise<{ uninstalled: boolean; kept: string[] }> {
       return classified('helm uninstall', async () => {
         const d = await state.load(input.deploymentId);
         return withHeartbeat(async (_beat, signal) => {
-          await helm.unlockPending(d.deploymentUid, d.deploymentUid);
-          return helm.uninstall(d.deploymentUid, d.deploymentUid, { wait: true, timeoutSeconds: helmTimeoutSeconds, signal, owner: d.userId });
+          try {
+            await helm.unlockPending(d.deploymentUid, d.deploymentUid);
+            return await helm.uninstall(d.deploymentUid, d.deploymentUid, { wait: true, timeoutSeconds: helmTimeoutSeconds, signal, owner: d.userId });
+          } catch (err) {
+            if (!(err instanceof ConfinementError || err instanceof ReleaseStorageError)) throw err;
+            await state.appendEvent({
+              deploymentId: d.deploymentId,
+              generation: d.generation,
+              type: 'error',
+              actor: 'workflow',
+              message: `helm uninstall skipped, the namespace is deleted instead: ${err.message}`,
+              data: { retryable: false },
+            });
+            return { uninstalled: false, kept: [] };
+          }
         });
       });
     },

@@ -1,5 +1,5 @@
 import { DeploymentStateService } from '../../../domain/src';
-import { deleteNamespace, ensureNamespace, KubeClient, NamespaceCapabilities, TenantEgress } from '../../../platform/src';
+import { deleteNamespace, ensureNamespace, KubeClient, NamespaceCapabilities, TenantClients, TenantEgress, waitForTenantAccess } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { withHeartbeat } from './heartbeat';
 
@@ -9,11 +9,15 @@ export interface NamespaceActivityDeps {
   namespaceDeleteTimeoutSeconds: number;
   /** Where tenant pods may connect to (config); the built-in defaults when left out. */
   tenantEgress?: TenantEgress;
+  /** The ClusterRole each namespace's tenant ServiceAccount is bound to (default caelus-tenant). */
+  tenantClusterRole?: string;
+  /** When set, ensureNamespace returns once the tenant ServiceAccount may act in the namespace. */
+  tenants?: TenantClients;
 }
 
-export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutSeconds, tenantEgress }: NamespaceActivityDeps) {
+export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutSeconds, tenantEgress, tenantClusterRole, tenants }: NamespaceActivityDeps) {
   return {
-    /** Namespace, quota, limits, network policy and Pod Security labels; idempotent. */
+    /** Namespace, quota, limits, network policy, Pod Security labels, tenant ServiceAccount and RoleBinding; idempotent. */
     async ensureNamespace(input: { deploymentId: string }): Promise<{ created: boolean }> {
       return classified('ensure namespace', async () => {
         const d = await state.load(input.deploymentId);
@@ -25,7 +29,9 @@ export function createNamespaceActivities({ kube, state, namespaceDeleteTimeoutS
           labels: { 'caelus.dev/product': d.productName },
           capabilities,
           egress: tenantEgress,
+          tenantClusterRole,
         });
+        if (tenants) await waitForTenantAccess(tenants.for(d.deploymentUid), d.deploymentUid);
         return { created: res.created };
       });
     },

@@ -2,7 +2,9 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 
 import type { KubeObject } from '../kubernetes/kube.types';
 import {
+  assertTrustedRelease,
   HelmReleaseStorage,
+  ReleaseStorageError,
   RELEASE_SECRET_TYPE,
   decodeReleaseData,
   encodeReleaseData,
@@ -138,6 +140,7 @@ describe(HelmReleaseStorage.name, () => {
     const small = new HelmReleaseStorage(kube, 1);
     kube.secrets = [secret(payload(2, 'deployed', 'kind: A'), '7')];
     await small.readDeployedManifest('web', 'ns1');
+    kube.secrets = [secret({ ...payload(2, 'deployed', 'kind: A'), namespace: 'ns2' }, '7')];
     await small.readDeployedManifest('web', 'ns2');
     expect((small as unknown as { manifests: Map<string, unknown> }).manifests.size).toBe(1);
   });
@@ -176,4 +179,71 @@ describe(HelmReleaseStorage.name, () => {
       expect({ ...written, info: undefined }).toEqual({ ...payload(2, status), info: undefined });
     },
   );
+});
+
+describe(assertTrustedRelease.name, () => {
+  const good = () => secret(payload(3, 'deployed'));
+  const check = (s: KubeObject, p = payload(3, 'deployed')) => () => assertTrustedRelease(s, p, 'web', 'ns1');
+
+  it('accepts a Secret as helm writes it', () => {
+    expect(check(good())).not.toThrow();
+  });
+
+  it.each<[string, (s: KubeObject) => void, string]>([
+    ['another owner', (s) => (s.metadata.labels!.owner = 'someone'), 'its owner label is not "helm"'],
+    ['another release name label', (s) => (s.metadata.labels!.name = 'other'), 'its name label is not "web"'],
+    ['another namespace', (s) => (s.metadata.namespace = 'ns2'), 'it is not in namespace "ns1"'],
+    ['a version label that disagrees', (s) => (s.metadata.labels!.version = '4'), 'its version label (4) is not the revision it holds (3)'],
+    ['a name that disagrees', (s) => (s.metadata.name = 'sh.helm.release.v1.web.v9'), 'its name is not sh.helm.release.v1.web.v3'],
+    ['another type', (s) => (s.type = 'Opaque'), 'its type is not helm.sh/release.v1'],
+  ])('refuses a Secret with %s, naming the rule', (_what, tamper, rule) => {
+    const s = good();
+    tamper(s);
+    expect(check(s)).toThrow(ReleaseStorageError);
+    expect(check(s)).toThrow(rule);
+  });
+
+  it('refuses a body that names another release, namespace or revision', () => {
+    expect(check(good(), { ...payload(3, 'deployed'), name: 'other' })).toThrow('the release it holds is not named "web"');
+    expect(check(good(), { ...payload(3, 'deployed'), namespace: 'ns2' })).toThrow('the release it holds is not in namespace "ns1"');
+    expect(check(good(), payload(4, 'deployed'))).toThrow('its version label (3) is not the revision it holds (4)');
+  });
+});
+
+describe('release storage limits', () => {
+  it('refuses a gzip bomb without inflating it', () => {
+    // 64 MiB of zeros gzip to about 64 KiB; the cap here is 1 MiB.
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+    const data = Buffer.from(bomb.toString('base64'), 'latin1').toString('base64');
+    const before = process.memoryUsage().arrayBuffers;
+    expect(() => decodeReleaseData(data, 1024 * 1024)).toThrow(ReleaseStorageError);
+    expect(() => decodeReleaseData(data, 1024 * 1024)).toThrow('inflates to more than 1048576 bytes');
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it('never hands out a manifest from an untrusted Secret', async () => {
+    const kube = new FakeKube();
+    const forged = secret({ ...payload(2, 'deployed', 'kind: ClusterRole'), name: 'other' });
+    forged.metadata.name = releaseSecretName('web', 2);
+    forged.metadata.labels!.name = 'web';
+    kube.secrets = [forged];
+    const sut = new HelmReleaseStorage(kube);
+    await expect(sut.readDeployedManifest('web', 'ns1')).rejects.toThrow('the release it holds is not named "web"');
+    await expect(sut.latest('web', 'ns1')).rejects.toThrow(ReleaseStorageError);
+  });
+
+  it('reads one revision with its hook manifests, for a rollback check', async () => {
+    const kube = new FakeKube();
+    kube.secrets = [secret({ ...payload(1, 'superseded', 'kind: A'), hooks: [{ name: 'h', kind: 'ConfigMap', manifest: 'kind: ConfigMap' }] }), secret(payload(2, 'deployed'))];
+    const sut = new HelmReleaseStorage(kube);
+    await expect(sut.revision('web', 'ns1', 1)).resolves.toMatchObject({ revision: 1, manifest: 'kind: A', hookManifests: ['kind: ConfigMap'] });
+    await expect(sut.revision('web', 'ns1', 7)).resolves.toBeUndefined();
+  });
+
+  it('uses the client given for the namespace (the tenant’s)', async () => {
+    const perNamespace = new Map([['ns1', new FakeKube()]]);
+    perNamespace.get('ns1')!.secrets = [secret(payload(1, 'deployed', 'kind: B'))];
+    const sut = new HelmReleaseStorage((ns) => perNamespace.get(ns)!);
+    await expect(sut.readDeployedManifest('web', 'ns1')).resolves.toBe('kind: B');
+  });
 });

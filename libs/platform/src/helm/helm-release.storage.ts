@@ -24,24 +24,78 @@ export interface ReleasePayload {
   info: { status: HelmReleaseStatus; description?: string; last_deployed?: string; [k: string]: unknown };
   chart?: { metadata?: { name?: string; version?: string; appVersion?: string } };
   manifest?: string;
+  hooks?: { name?: string; kind?: string; path?: string; manifest?: string; events?: string[] }[];
   [field: string]: unknown;
 }
 
-/** A stored revision as Caelus needs it: metadata and manifest, never values. */
+/** A stored revision as Caelus needs it: metadata, manifest and hook manifests, never values. */
 export interface StoredRelease extends HelmRelease {
   manifest: string;
+  /** The hooks' manifests (pre/post install, upgrade, rollback, delete, test), as helm applies them. */
+  hookManifests: string[];
   secretName: string;
 }
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
 
+/**
+ * Upper bound of a decoded release. A Secret holds at most 1 MiB, but gzip shrinks repetitive
+ * text a thousandfold: a crafted Secret could otherwise inflate to gigabytes in the worker.
+ */
+export const MAX_DECODED_RELEASE_BYTES = 64 * 1024 * 1024;
+
+/** Helm's release storage holds something Caelus will not trust: the rule it breaks is named. */
+export class ReleaseStorageError extends Error {
+  override readonly name = 'ReleaseStorageError';
+  readonly retryable = false;
+}
+
 /** Decodes `Secret.data.release` as the API returns it (base64 of Helm's base64 of gzip of JSON). */
-export function decodeReleaseData(secretData: string): ReleasePayload {
+export function decodeReleaseData(secretData: string, maxBytes = MAX_DECODED_RELEASE_BYTES): ReleasePayload {
   const helmEncoded = Buffer.from(secretData, 'base64').toString('latin1');
   let bytes = Buffer.from(helmEncoded, 'base64');
   // Like helm: payloads written before compression was introduced are plain JSON.
-  if (bytes.subarray(0, 3).equals(GZIP_MAGIC)) bytes = gunzipSync(bytes);
-  return parseLossless(bytes.toString('utf8')) as ReleasePayload;
+  if (bytes.subarray(0, 3).equals(GZIP_MAGIC)) {
+    try {
+      // zlib stops inflating once the output passes the limit: the bomb never sits in memory.
+      bytes = gunzipSync(bytes, { maxOutputLength: maxBytes });
+    } catch (err) {
+      if (err instanceof RangeError || (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new ReleaseStorageError(`release data inflates to more than ${maxBytes} bytes (rule: a stored release is at most ${maxBytes} bytes decompressed)`);
+      }
+      throw new ReleaseStorageError(`release data is not valid gzip: ${(err as Error).message}`);
+    }
+  } else if (bytes.length > maxBytes) {
+    throw new ReleaseStorageError(`release data is larger than ${maxBytes} bytes (rule: a stored release is at most ${maxBytes} bytes decompressed)`);
+  }
+  try {
+    return parseLossless(bytes.toString('utf8')) as ReleasePayload;
+  } catch {
+    throw new ReleaseStorageError('release data is not valid JSON');
+  }
+}
+
+/**
+ * Checks that a release Secret is what helm would have written for this release and namespace
+ * before anything it says is trusted: Secret name, owner and name labels, namespace, and the
+ * revision in the label, the name and the decoded body all agree.
+ */
+export function assertTrustedRelease(secret: KubeObject, payload: ReleasePayload, release: string, namespace: string): void {
+  const name = secret.metadata.name;
+  const labels = secret.metadata.labels ?? {};
+  const fail = (rule: string) => {
+    throw new ReleaseStorageError(`helm release Secret ${namespace}/${name.slice(0, 120)} is not trusted: ${rule}`);
+  };
+  if (secret.type !== undefined && secret.type !== RELEASE_SECRET_TYPE) fail(`its type is not ${RELEASE_SECRET_TYPE}`);
+  if (labels.owner !== 'helm') fail('its owner label is not "helm"');
+  if (labels.name !== release) fail(`its name label is not "${release}"`);
+  if (secret.metadata.namespace !== undefined && secret.metadata.namespace !== namespace) fail(`it is not in namespace "${namespace}"`);
+  if (payload.name !== release) fail(`the release it holds is not named "${release}"`);
+  if (payload.namespace !== namespace) fail(`the release it holds is not in namespace "${namespace}"`);
+  const revision = payload.version;
+  if (!Number.isInteger(revision) || revision < 1) fail('the revision it holds is not a positive integer');
+  if (labels.version !== String(revision)) fail(`its version label (${String(labels.version).slice(0, 12)}) is not the revision it holds (${revision})`);
+  if (name !== releaseSecretName(release, revision)) fail(`its name is not ${releaseSecretName(release, revision)}`);
 }
 
 /** The inverse of decodeReleaseData, in the form helm writes (best gzip compression). */
@@ -66,6 +120,9 @@ function parseLossless(text: string): unknown {
 
 export type ReleaseStorageKube = Pick<KubeClient, 'listSecrets' | 'listSecretMetadata' | 'readSecret' | 'patchSecret'>;
 
+/** The client for a namespace's release Secrets: one client for all, or one per namespace (impersonation). */
+export type ReleaseStorageKubeFor = ReleaseStorageKube | ((namespace: string) => ReleaseStorageKube);
+
 /** Reads and repairs Helm's release storage through the Kubernetes API. */
 export class HelmReleaseStorage {
   /**
@@ -75,29 +132,40 @@ export class HelmReleaseStorage {
    */
   private readonly manifests = new Map<string, { resourceVersion: string; manifest: string }>();
 
+  private readonly kubeFor: (namespace: string) => ReleaseStorageKube;
+
   constructor(
-    private readonly kube: ReleaseStorageKube,
+    kube: ReleaseStorageKubeFor,
     private readonly maxCachedManifests = 5000,
-  ) {}
+  ) {
+    this.kubeFor = typeof kube === 'function' ? kube : () => kube;
+  }
 
   /** The newest revision, whatever its status; undefined when the release does not exist. */
   async latest(release: string, namespace: string): Promise<StoredRelease | undefined> {
     const secrets = await this.revisionSecrets(release, namespace);
     const newest = secrets[secrets.length - 1];
-    return newest ? toStoredRelease(newest, decodeSecret(newest)) : undefined;
+    return newest ? toStoredRelease(newest, decodeSecret(newest, release, namespace)) : undefined;
+  }
+
+  /** One revision; undefined when it is not stored (any more). */
+  async revision(release: string, namespace: string, revision: number): Promise<StoredRelease | undefined> {
+    const secrets = await this.revisionSecrets(release, namespace);
+    const found = secrets.find((s) => revisionOf(s) === revision);
+    return found ? toStoredRelease(found, decodeSecret(found, release, namespace)) : undefined;
   }
 
   /** The revision currently deployed (newest with status deployed), as helm itself picks it. */
   async deployed(release: string, namespace: string): Promise<StoredRelease | undefined> {
     const secrets = await this.revisionSecrets(release, namespace);
     const deployed = secrets.filter((s) => s.metadata.labels?.status === 'deployed').pop();
-    return deployed ? toStoredRelease(deployed, decodeSecret(deployed)) : undefined;
+    return deployed ? toStoredRelease(deployed, decodeSecret(deployed, release, namespace)) : undefined;
   }
 
   /** The manifest of the deployed revision, for drift checks; undefined when nothing is deployed. */
   async readDeployedManifest(release: string, namespace: string): Promise<string | undefined> {
     // Metadata first: the Secret's payload is read and decoded only when it changed.
-    const listed = await this.kube.listSecretMetadata(namespace, `owner=helm,name=${release},status=deployed`);
+    const listed = await this.kubeFor(namespace).listSecretMetadata(namespace, `owner=helm,name=${release},status=deployed`);
     return this.deployedManifestOf(listed, release, namespace);
   }
 
@@ -115,10 +183,10 @@ export class HelmReleaseStorage {
     this.manifests.delete(key);
     let manifest = cached && resourceVersion && cached.resourceVersion === resourceVersion ? cached.manifest : undefined;
     if (manifest === undefined) {
-      const secret = await this.kube.readSecret(namespace, newest.metadata.name);
+      const secret = await this.kubeFor(namespace).readSecret(namespace, newest.metadata.name);
       // Gone or relabelled since the list (helm ran in between): read the release the slow way.
       if (!secret || secret.type !== RELEASE_SECRET_TYPE || secret.metadata.labels?.status !== 'deployed') return (await this.deployed(release, namespace))?.manifest;
-      manifest = decodeSecret(secret).manifest ?? '';
+      manifest = decodeSecret(secret, release, namespace).manifest ?? '';
       this.remember(key, secret.metadata.resourceVersion ?? '', manifest);
     } else {
       this.remember(key, resourceVersion, manifest);
@@ -141,13 +209,13 @@ export class HelmReleaseStorage {
     const secrets = await this.revisionSecrets(release, namespace);
     const newest = secrets[secrets.length - 1];
     if (!newest) return { unlocked: false };
-    const payload = decodeSecret(newest);
+    const payload = decodeSecret(newest, release, namespace);
     const previousStatus = payload.info.status;
     if (!PENDING_STATUSES.includes(previousStatus)) return { unlocked: false, revision: payload.version, previousStatus };
 
     payload.info.status = 'failed';
     payload.info.description = `Release unlocked from stale '${previousStatus}' state`;
-    await this.kube.patchSecret(namespace, newest.metadata.name, {
+    await this.kubeFor(namespace).patchSecret(namespace, newest.metadata.name, {
       metadata: {
         resourceVersion: newest.metadata.resourceVersion,
         labels: { status: 'failed', modifiedAt: String(Math.floor(Date.now() / 1000)) },
@@ -159,7 +227,7 @@ export class HelmReleaseStorage {
 
   /** The release's Secrets, oldest revision first. */
   private async revisionSecrets(release: string, namespace: string): Promise<KubeObject[]> {
-    const secrets = await this.kube.listSecrets(namespace, `owner=helm,name=${release}`);
+    const secrets = await this.kubeFor(namespace).listSecrets(namespace, `owner=helm,name=${release}`);
     return secrets
       .filter((s) => s.type === RELEASE_SECRET_TYPE)
       .sort((a, b) => revisionOf(a) - revisionOf(b));
@@ -170,10 +238,15 @@ function revisionOf(secret: KubeObject): number {
   return Number(secret.metadata.labels?.version ?? 0);
 }
 
-function decodeSecret(secret: KubeObject): ReleasePayload {
+/** The release a Secret holds, once the Secret passed assertTrustedRelease. */
+function decodeSecret(secret: KubeObject, release: string, namespace: string): ReleasePayload {
   const data = (secret.data as Record<string, string> | undefined)?.release;
-  if (!data) throw new Error(`helm release secret ${secret.metadata.name} has no release data`);
-  return decodeReleaseData(data);
+  if (typeof data !== 'string' || !data) throw new ReleaseStorageError(`helm release Secret ${namespace}/${secret.metadata.name} has no release data`);
+  // The API returns base64: a Secret over 1 MiB of data is not one the API server stored.
+  if (data.length > 2 * 1024 * 1024) throw new ReleaseStorageError(`helm release Secret ${namespace}/${secret.metadata.name} holds more data than a Secret can`);
+  const payload = decodeReleaseData(data);
+  assertTrustedRelease(secret, payload, release, namespace);
+  return payload;
 }
 
 function toStoredRelease(secret: KubeObject, payload: ReleasePayload): StoredRelease {
@@ -189,6 +262,7 @@ function toStoredRelease(secret: KubeObject, payload: ReleasePayload): StoredRel
     appVersion: meta?.appVersion,
     lastDeployed: payload.info.last_deployed,
     manifest: payload.manifest ?? '',
+    hookManifests: (payload.hooks ?? []).map((h) => h?.manifest).filter((m): m is string => typeof m === 'string'),
     secretName: secret.metadata.name,
   };
 }

@@ -113,6 +113,10 @@ export interface UpgradeInstallArgs {
   valuesFile: string;
   timeoutSeconds: number;
   description?: string;
+  /** `--kube-as-user`: the identity helm acts as. */
+  actAs?: string;
+  /** Extra flags, e.g. the post-renderer's. */
+  extra?: string[];
 }
 
 /**
@@ -130,6 +134,7 @@ export function upgradeInstallArgs(a: UpgradeInstallArgs): string[] {
     '--namespace',
     a.namespace,
     ...kubeconfigArgs(a.kubeconfig),
+    ...actAsArgs(a.actAs),
     '--values',
     a.valuesFile,
     '--wait',
@@ -138,6 +143,7 @@ export function upgradeInstallArgs(a: UpgradeInstallArgs): string[] {
     '--history-max',
     '10',
     ...(a.description ? ['--description', a.description] : []),
+    ...(a.extra ?? []),
     '--output',
     'json',
     '--debug',
@@ -158,4 +164,9 @@ export function templateArgs(a: TemplateArgs): string[] {
 /** `--kubeconfig <file>`, or nothing inside a pod, where helm falls back to the in-cluster config. */
 export function kubeconfigArgs(kubeconfig: string | undefined): string[] {
   return kubeconfig ? ['--kubeconfig', kubeconfig] : [];
+}
+
+/** `--kube-as-user <user>`: helm's Kubernetes requests impersonate that user. */
+export function actAsArgs(user: string | undefined): string[] {
+  return user ? ['--kube-as-user', user] : [];
 }

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
+import { ConfinementError, type ManifestReview } from '../kubernetes/confinement';
 import { KubeClient } from '../kubernetes/kube.client';
 import { silentLogger, type PlatformLogger } from '../logger';
 import { childEnv } from '../process/child-env';
 import {
   assertNamespaceName,
+  actAsArgs,
   assertReleaseName,
   resolveChart,
   kubeconfigArgs,
@@ -14,10 +16,11 @@ import {
   upgradeInstallArgs,
 } from './helm.args';
 import { HelmError, classifyHelmOutput, stripDebugPrefix, summarizeHelmError } from './helm.errors';
-import { HelmReleaseStorage } from './helm-release.storage';
 import { helmTempDirPrefix } from './helm-temp-dirs';
 import { makeScrubber } from './scrubber';
 import { Slots } from './slots';
+import { HelmReleaseStorage, type StoredRelease } from './helm-release.storage';
+import { startPostRenderer, type PostRenderer } from './post-renderer';
 import type {
   HelmCallOptions,
   HelmHistoryEntry,
@@ -80,33 +83,56 @@ export class HelmRunner {
     assertTimeout(req.timeoutSeconds);
     const chart = await resolveChart(req.chart, this.options);
     return this.withValuesFile(req.values, async (valuesFile) => {
-      const args = upgradeInstallArgs({
-        release: req.release,
-        namespace: req.namespace,
-        kubeconfig: this.options.kubeconfig,
-        chart,
-        valuesFile,
-        timeoutSeconds: req.timeoutSeconds,
-        description: req.description,
-      });
-      this.logger.info('helm upgrade --install', {
-        release: req.release,
-        namespace: req.namespace,
-        chart: chart.chart,
-        version: req.chart.version,
-      });
-      const result = await this.run(args, {
-        operation: 'upgrade',
-        timeoutSeconds: req.timeoutSeconds + WATCHDOG_GRACE_SECONDS,
-        values: req.values,
-        valuesFile,
-        publicStrings: [req.release, req.namespace],
-        signal: req.signal,
-        onProgress: req.onProgress,
-        owner: req.owner,
-      });
-      if (result.code !== 0) throw this.failure('upgrade', result);
-      return parseReleaseJson(result.stdout);
+      // The check runs between helm's render and its first write, on exactly what helm applies.
+      const review = this.options.confinement;
+      const post: PostRenderer | undefined = review
+        ? await startPostRenderer(dirname(valuesFile), async (manifest) => {
+            await review.review(manifest, req.namespace);
+            return manifest;
+          })
+        : undefined;
+      try {
+        const args = upgradeInstallArgs({
+          release: req.release,
+          namespace: req.namespace,
+          kubeconfig: this.options.kubeconfig,
+          chart,
+          valuesFile,
+          timeoutSeconds: req.timeoutSeconds,
+          description: req.description,
+          actAs: this.options.actAs?.(req.namespace),
+          // CRDs are cluster-scoped and helm installs a chart's crds/ before rendering, unchecked.
+          extra: post ? [...post.args, '--skip-crds'] : undefined,
+        });
+        if (review && post) await this.reviewHooks(args, req, valuesFile, review, post);
+        const reviewsBefore = post?.reviews() ?? 0;
+        this.logger.info('helm upgrade --install', {
+          release: req.release,
+          namespace: req.namespace,
+          chart: chart.chart,
+          version: req.chart.version,
+        });
+        const result = await this.run(args, {
+          operation: 'upgrade',
+          timeoutSeconds: req.timeoutSeconds + WATCHDOG_GRACE_SECONDS,
+          values: req.values,
+          valuesFile,
+          publicStrings: [req.release, req.namespace],
+          signal: req.signal,
+          onProgress: req.onProgress,
+          owner: req.owner,
+        });
+        const refusal = post?.refusal();
+        if (refusal) throw refusal instanceof ConfinementError ? refusal : new HelmError('transient', `confinement check failed: ${refusal.message}`, { operation: 'upgrade' });
+        if (result.code !== 0) throw this.failure('upgrade', result);
+        if (post && post.reviews() === reviewsBefore) {
+          // helm applied without handing its manifest over: the check cannot be trusted to run.
+          throw new HelmError('forbidden', 'helm did not run the confinement post-renderer', { operation: 'upgrade' });
+        }
+        return parseReleaseJson(result.stdout);
+      } finally {
+        await post?.close();
+      }
     });
   }
 
@@ -198,6 +224,13 @@ export class HelmRunner {
     assertNamespaceName(namespace);
     const timeoutSeconds = options.timeoutSeconds ?? 300;
     assertTimeout(timeoutSeconds);
+    // helm re-applies a stored revision without rendering: check that revision instead.
+    if (this.options.confinement) {
+      const target = revision ?? ((await this.storage.latest(release, namespace))?.revision ?? 1) - 1;
+      const stored = await this.storage.revision(release, namespace, target);
+      if (!stored) throw new HelmError('invalid-values', `cannot roll back ${release}: revision ${target} is not stored`, { operation: 'rollback' });
+      await this.reviewStored(stored, namespace, `release revision ${target} (rollback target)`);
+    }
     const args = [
       'rollback',
       release,
@@ -229,6 +262,11 @@ export class HelmRunner {
     assertReleaseName(release);
     assertNamespaceName(namespace);
     assertTimeout(options.timeoutSeconds);
+    // helm deletes what the stored release lists and runs its delete hooks: check them first.
+    if (this.options.confinement) {
+      const stored = await this.storage.latest(release, namespace);
+      if (stored) await this.reviewStored(stored, namespace, `stored release revision ${stored.revision}`);
+    }
     const args = [
       'uninstall',
       release,
@@ -309,12 +347,41 @@ export class HelmRunner {
   // --- internals ------------------------------------------------------------------------
 
   private get storage(): HelmReleaseStorage {
-    this.storageInstance ??= new HelmReleaseStorage(this.options.kube ?? new KubeClient({ kubeconfig: this.options.kubeconfig }));
+    this.storageInstance ??= new HelmReleaseStorage(this.options.storageKube ?? this.options.kube ?? new KubeClient({ kubeconfig: this.options.kubeconfig }));
     return this.storageInstance;
   }
 
+  /**
+   * helm (3.22) hands only the non-hook manifest to its post-renderer, so hooks are checked on a
+   * server-side dry run of the same command first (same chart, values and identity; its
+   * manifest passes the post-renderer too). Only a chart that renders differently from one run
+   * to the next could slip a hook past this; the tenant's RBAC still stops it at the API server.
+   */
+  private async reviewHooks(args: string[], req: UpgradeInstallRequest, valuesFile: string, review: ManifestReview, post: PostRenderer): Promise<void> {
+    const result = await this.run([...args.filter((a) => a !== '--wait'), '--dry-run=server'], {
+      operation: 'upgrade (dry run)',
+      timeoutSeconds: QUICK_TIMEOUT_SECONDS + WATCHDOG_GRACE_SECONDS,
+      values: req.values,
+      valuesFile,
+      publicStrings: [req.release, req.namespace],
+      signal: req.signal,
+    });
+    const refusal = post.refusal();
+    if (refusal) throw refusal instanceof ConfinementError ? refusal : new HelmError('transient', `confinement check failed: ${refusal.message}`, { operation: 'upgrade' });
+    if (result.code !== 0) throw this.failure('upgrade', result);
+    for (const hook of parseHookManifests(result.stdout)) await review.review(hook, req.namespace, 'rendered hook');
+  }
+
+  /** A stored revision's manifest and hooks, through the confinement check (ConfinementError when refused). */
+  private async reviewStored(stored: StoredRelease, namespace: string, subject: string): Promise<void> {
+    const review = this.options.confinement;
+    if (!review) return;
+    await review.review(stored.manifest, namespace, subject);
+    for (const hook of stored.hookManifests) await review.review(hook, namespace, `${subject}, hook`);
+  }
+
   private target(namespace: string): string[] {
-    return ['--namespace', namespace, ...kubeconfigArgs(this.options.kubeconfig)];
+    return ['--namespace', namespace, ...kubeconfigArgs(this.options.kubeconfig), ...actAsArgs(this.options.actAs?.(namespace))];
   }
 
   /** Values go to helm through a file only we can read, in a directory removed whatever happens. */
@@ -453,6 +520,12 @@ function parseReleaseJson(stdout: string): HelmRelease {
     appVersion: rel.chart?.metadata?.appVersion,
     lastDeployed: rel.info.last_deployed,
   };
+}
+
+/** The hooks' manifests of the release `helm upgrade -o json` prints (a dry run's, for the confinement check). */
+export function parseHookManifests(stdout: string): string[] {
+  const rel = JSON.parse(stdout) as { hooks?: { manifest?: unknown }[] | null };
+  return (rel.hooks ?? []).map((h) => h?.manifest).filter((m): m is string => typeof m === 'string');
 }
 
 /** `helm uninstall` lists resources kept by `helm.sh/resource-policy: keep` after a header line. */

@@ -1,5 +1,7 @@
+import type { ManifestReview } from '../kubernetes/confinement';
 import type { KubeClient } from '../kubernetes/kube.client';
 import type { PlatformLogger } from '../logger';
+import type { ReleaseStorageKubeFor } from './helm-release.storage';
 
 /** Helm's release states, as written in its storage and printed by `helm status`. */
 export type HelmReleaseStatus =
@@ -32,6 +34,22 @@ export interface HelmRunnerOptions {
   logger?: PlatformLogger;
   /** Used for Helm's release storage (unlockPending); created from `kubeconfig` when left out. */
   kube?: KubeClient;
+  /**
+   * The client for a namespace's release Secrets, when it is not `kube` (the tenant's
+   * impersonating client, so storage reads and writes have the tenant's rights only).
+   */
+  storageKube?: ReleaseStorageKubeFor;
+  /**
+   * Checks every manifest before helm applies it: what install/upgrade renders (through helm's
+   * post-renderer, hooks included), the stored revision a rollback re-applies and the stored
+   * release an uninstall acts on. Left out, nothing is checked (tests only).
+   */
+  confinement?: ManifestReview;
+  /**
+   * The user helm acts as in a namespace (`--kube-as-user`), e.g. the tenant's ServiceAccount
+   * `system:serviceaccount:<ns>:caelus-tenant`; undefined: helm uses its own credentials.
+   */
+  actAs?: (namespace: string) => string | undefined;
   /** Registry hosts ("host:port") reached over plain HTTP; loopback hosts always are. */
   plainHttpRegistries?: readonly string[];
   /** Directories local charts may come from; without any, local charts are refused. */

@@ -28,6 +28,13 @@ export interface KubeClientOptions {
   requestTimeoutMs?: number;
 }
 
+/** One resource of a group version, as the API server's discovery lists it. */
+export interface ApiResource {
+  name: string;
+  kind: string;
+  namespaced: boolean;
+}
+
 export interface ApplyOptions {
   /** Server-side dry run (dryRun=All): nothing is persisted, the would-be result is returned. */
   dryRun?: boolean;
@@ -81,6 +88,19 @@ class RawObjectApi extends KubernetesObjectApi {
     return resource.namespaced;
   }
 
+  /** The resources a group version serves (discovery), or undefined when the API server does not serve it. */
+  async apiResources(apiVersion: string): Promise<ApiResource[] | undefined> {
+    const ctx = this.configuration.baseServer.makeRequestContext(this.apiVersionPath(apiVersion), HttpMethod.GET);
+    ctx.setHeaderParam('Accept', 'application/json');
+    try {
+      const list = (await this.requestPromise(ctx)) as unknown as { resources?: ApiResource[] };
+      return list.resources ?? [];
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 404) return undefined;
+      throw err;
+    }
+  }
+
   /**
    * An object's metadata only (PartialObjectMetadata): what a drift check needs to see whether
    * an object changed since it was last found clean, without its spec and status.
@@ -105,13 +125,13 @@ class RawObjectApi extends KubernetesObjectApi {
     apiVersion: string,
     kind: string,
     query: { namespace?: string; labelSelector?: string; limit?: number; continueToken?: string },
-  ): Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } }> {
+  ): Promise<{ items: KubernetesObject[] | null; metadata?: { resourceVersion?: string; continue?: string } }> {
     const ctx = await this.metadataRequest({ apiVersion, kind, metadata: { namespace: query.namespace } }, 'list', 'PartialObjectMetadataList', {
       labelSelector: query.labelSelector,
       limit: query.limit ? String(query.limit) : undefined,
       continue: query.continueToken,
     });
-    return this.requestPromise(ctx) as Promise<unknown> as Promise<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string; continue?: string } }>;
+    return this.requestPromise(ctx) as Promise<unknown> as Promise<{ items: KubernetesObject[] | null; metadata?: { resourceVersion?: string; continue?: string } }>;
   }
 
   /**
@@ -176,23 +196,34 @@ export function sharedDispatcherAuth(kc: Pick<KubeConfig, 'getName' | 'applySecu
 export class KubeClient {
   private readonly objects: RawObjectApi;
   private readonly version: VersionApi;
+  private readonly connection: { server: string; auth: SecurityAuthentication; timeoutMs: number };
+  /** The user this client acts as (Impersonate-User), when it is an impersonating client. */
+  readonly actingAs: string | undefined;
 
-  constructor(options: KubeClientOptions) {
-    const kc = new KubeConfig();
-    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-    else kc.loadFromCluster();
-    if (options.context) kc.setCurrentContext(options.context);
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new KubeError(`kubeconfig ${options.kubeconfig ?? '(in-cluster)'} has no current cluster`, undefined, undefined, false);
-
-    const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  constructor(options: KubeClientOptions, impersonation?: { of: KubeClient; user: string }) {
+    if (impersonation) {
+      // Same server, credentials and connection pool as the client it derives from.
+      this.connection = impersonation.of.connection;
+    } else {
+      const kc = new KubeConfig();
+      if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+      else kc.loadFromCluster();
+      if (options.context) kc.setCurrentContext(options.context);
+      const cluster = kc.getCurrentCluster();
+      if (!cluster) throw new KubeError(`kubeconfig ${options.kubeconfig ?? '(in-cluster)'} has no current cluster`, undefined, undefined, false);
+      this.connection = { server: cluster.server, auth: sharedDispatcherAuth(kc), timeoutMs: options.requestTimeoutMs ?? 30_000 };
+    }
+    this.actingAs = impersonation?.user;
+    const { timeoutMs } = this.connection;
+    const actingAs = this.actingAs;
     const configuration: Configuration = createConfiguration({
-      baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: sharedDispatcherAuth(kc) },
+      baseServer: new ServerConfiguration(this.connection.server, {}),
+      authMethods: { default: this.connection.auth },
       promiseMiddleware: [
         {
           pre: async (ctx) => {
             ctx.setHeaderParam('User-Agent', 'caelus');
+            if (actingAs) ctx.setHeaderParam('Impersonate-User', actingAs);
             ctx.setSignal(AbortSignal.timeout(timeoutMs));
             return ctx;
           },
@@ -202,6 +233,21 @@ export class KubeClient {
     });
     this.objects = new RawObjectApi(configuration);
     this.version = new VersionApi(configuration);
+  }
+
+  /**
+   * A client that acts as `user` (Impersonate-User), on this client's connection: the API server
+   * authorizes every request as that user, so this client's own rights do not apply. Needs the
+   * `impersonate` verb on that user (for a ServiceAccount: on serviceaccounts, with its name).
+   */
+  impersonating(user: string): KubeClient {
+    if (this.actingAs) throw new Error('an impersonating client cannot impersonate again');
+    return new KubeClient({}, { of: this, user });
+  }
+
+  /** The resources a group version serves, from discovery; undefined when it is not served. */
+  async apiResources(apiVersion: string): Promise<ApiResource[] | undefined> {
+    return this.call(`discover ${apiVersion}`, () => this.objects.apiResources(apiVersion));
   }
 
   /** Cheap liveness check of the API server; returns its version. */
@@ -271,7 +317,8 @@ export class KubeClient {
           limit: options.pageSize ?? 500,
           continueToken,
         });
-        for (const item of page.items) items.push({ ...(item as unknown as KubeObject), apiVersion, kind });
+        // An empty PartialObjectMetadataList comes with `"items": null`.
+        for (const item of page.items ?? []) items.push({ ...(item as unknown as KubeObject), apiVersion, kind });
         continueToken = page.metadata?.continue || undefined;
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       } while (continueToken);
@@ -287,6 +334,7 @@ export class KubeClient {
    */
   async watchMetadata(apiVersion: string, kind: string, options: WatchMetadataOptions, onEvent: (event: WatchEvent) => void): Promise<void> {
     const action = `watch ${kind} metadata in all namespaces`;
+    if (this.actingAs) throw new KubeError(`${action}: not available on an impersonating client`, undefined, undefined, false);
     const controller = new AbortController();
     const onAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });

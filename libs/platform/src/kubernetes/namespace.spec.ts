@@ -190,6 +190,8 @@ describe(ensureNamespace.name, () => {
         'NetworkPolicy caelus-allow-ingress-controller',
         'NetworkPolicy caelus-default-deny-egress',
         'NetworkPolicy caelus-allow-egress',
+        'ServiceAccount caelus-tenant',
+        'RoleBinding caelus-tenant',
       ],
     });
     expect(kube.applied[0].obj.kind).toBe('Namespace');

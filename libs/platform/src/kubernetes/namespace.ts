@@ -1,6 +1,7 @@
 import type { KubeClient } from './kube.client';
 import { KubeError } from './kube.errors';
 import type { KubeObject } from './kube.types';
+import { DEFAULT_TENANT_CLUSTER_ROLE, TENANT_ROLE_BINDING, TENANT_SERVICE_ACCOUNT } from './tenant';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'caelus';
@@ -25,6 +26,8 @@ export interface NamespaceSpec {
   capabilities?: NamespaceCapabilities;
   /** Labels that select the ingress controller's namespace(s); pods there may reach ours. */
   ingressNamespaceSelector?: Record<string, string>;
+  /** The ClusterRole the namespace's tenant ServiceAccount is bound to (default caelus-tenant). */
+  tenantClusterRole?: string;
   /** Where the namespace's pods may connect to; the defaults below when left out. */
   egress?: TenantEgress;
 }
@@ -157,6 +160,21 @@ export function buildNamespaceObjects(spec: NamespaceSpec): KubeObject[] {
     spec: { podSelector: {}, policyTypes: ['Egress'], ...(egress ? { egress } : {}) },
   });
 
+  // The identity helm and drift correction act as here: its rights end at this namespace.
+  const serviceAccount: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: TENANT_SERVICE_ACCOUNT, namespace: ns, labels: managedLabels },
+    automountServiceAccountToken: false,
+  };
+  const roleBinding: KubeObject = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: TENANT_ROLE_BINDING, namespace: ns, labels: managedLabels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: spec.tenantClusterRole ?? DEFAULT_TENANT_CLUSTER_ROLE },
+    subjects: [{ kind: 'ServiceAccount', name: TENANT_SERVICE_ACCOUNT, namespace: ns }],
+  };
+
   return [
     namespace,
     quota,
@@ -174,6 +192,8 @@ export function buildNamespaceObjects(spec: NamespaceSpec): KubeObject[] {
     // Egress the same way: deny everything, then allow what buildEgressRules lists.
     egressPolicy(NETWORK_POLICY_NAMES.defaultDenyEgress, undefined),
     egressPolicy(NETWORK_POLICY_NAMES.egress, buildEgressRules(spec.egress)),
+    serviceAccount,
+    roleBinding,
   ];
 }
 
