@@ -10,6 +10,7 @@ import { CoreModule } from '../../../libs/core/src';
 import { ApiMetrics, createMetricsRegistry } from '../../../libs/observability/src';
 import { DEPLOYMENT_STATUSES, DeploymentsRepository } from '../../../libs/persistence/src';
 import { AuthGuard } from './auth/auth.guard';
+import { SessionController } from './console/session.controller';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
@@ -56,7 +57,7 @@ export const LOG_REDACT_PATHS = [
     }),
     TerminusModule,
   ],
-  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController, MetricsController],
+  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController, MetricsController, SessionController],
   providers: [
     {
       provide: ApiMetrics,

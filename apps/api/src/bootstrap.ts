@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { AppModule } from './app.module';
+import { serveConsole } from './console/console-static';
 import { verifyJsonBody } from './http/json-depth';
 import { createValidationPipe } from './http/validation';
 
@@ -29,6 +30,7 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
   app.useBodyParser('json', { limit: cfg.bodyLimitBytes, strict: true, verify: verifyJsonBody() } as NestExpressBodyParserOptionsFor<'json'>);
   app.use(helmet());
   app.disable('x-powered-by');
+  serveConsole(app);
   app.set('trust proxy', false);
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();

@@ -1,0 +1,21 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+// The API serves dist/console at / (apps/api/src/console); `npm run build` runs this.
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/',
+  logLevel: 'warn',
+  resolve: {
+    alias: { '@rjsf/validator-ajv8': fileURLToPath(new URL('./src/components/ajv-validator-stand-in.ts', import.meta.url)) },
+  },
+  oxc: { jsx: { runtime: 'automatic' } },
+  build: {
+    outDir: fileURLToPath(new URL('../../dist/console', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    // Nothing inline: the API's Content-Security-Policy allows scripts from 'self' only.
+    modulePreload: { polyfill: false },
+    assetsInlineLimit: 0,
+  },
+});
