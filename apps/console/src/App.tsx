@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiClient, ApiError } from './api/client';
 import type { Session } from './api/types';
 import { Ctx } from './context';
-import { href, matchPath, navigate, useHashPath } from './router';
+import { href, matchPath, useHashPath } from './router';
 import { tokenStore } from './session';
 import { SignIn } from './pages/SignIn';
 import { DeploymentsPage } from './pages/DeploymentsPage';
@@ -119,9 +119,8 @@ function Routes({ path, session }: { path: string; session: Session }) {
   }
   let m: Record<string, string> | null;
   if (path === '/' || path === '') {
-    if (session.userId) return <DeploymentsPage userId={session.userId} />;
-    navigate('/admin/deployments');
-    return null;
+    // The bootstrap admin token has no user and so no deployments of its own.
+    return session.userId ? <DeploymentsPage userId={session.userId} /> : <AdminDeploymentsPage />;
   }
   if (path === '/deployments' && session.userId) return <DeploymentsPage userId={session.userId} />;
   if (path === '/deployments/new' && session.userId) return <NewDeploymentPage userId={session.userId} />;

@@ -16,6 +16,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], opts: { poll
   const loadRef = useRef(load);
   loadRef.current = load;
   const pollRef = useRef(opts.poll);
+  const dataRef = useRef<T | undefined>(undefined);
   pollRef.current = opts.poll;
 
   useEffect(() => {
@@ -26,11 +27,17 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], opts: { poll
       loadRef.current().then(
         (data) => {
           if (!live) return;
+          dataRef.current = data;
           setState({ data, loading: false });
           if (opts.pollMs && pollRef.current?.(data)) timer = setTimeout(run, opts.pollMs);
         },
         (error: Error) => {
-          if (live) setState((s) => ({ data: s.data, error, loading: false }));
+          if (!live) return;
+          // A passing failure (the API restarting, a network blip) does not end live updates.
+          const status = (error as { status?: number }).status ?? 0;
+          const last = dataRef.current;
+          if (opts.pollMs && last !== undefined && pollRef.current?.(last) && (status === 0 || status >= 500)) timer = setTimeout(run, opts.pollMs * 2);
+          setState((s) => ({ data: s.data, error, loading: false }));
         },
       );
     };

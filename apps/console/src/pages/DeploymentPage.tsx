@@ -20,6 +20,16 @@ export function DeploymentPage({ userId, id }: { userId: string; id: string }) {
   const events = useLoad(() => fetchAll((c) => api.events(userId, id, c, 100), 10), [userId, id, busyKey]);
   const catalog = useLoad(() => loadCatalog(api), [api]);
 
+  if (d && (d.status === 'deleting' || d.status === 'deleted') && deployment.error instanceof ApiError && deployment.error.status === 404) {
+    return (
+      <>
+        <PageTitle>{d.domainName}</PageTitle>
+        <p className="notice" role="status">
+          This deployment has been deleted. <a href={href('/')}>Back to the deployments</a>.
+        </p>
+      </>
+    );
+  }
   if (!d) {
     return (
       <>
