@@ -18,7 +18,7 @@ export function findConsoleDir(): string | undefined {
  * (#/…), which never reaches the server. Hashed assets are cached for a year, index.html never.
  */
 export function serveConsole(app: NestExpressApplication, dir = findConsoleDir()): boolean {
-  if (!dir) return false;
+  if (!dir || !existsSync(join(dir, 'index.html'))) return false;
   app.useStaticAssets(dir, {
     index: 'index.html',
     redirect: false,

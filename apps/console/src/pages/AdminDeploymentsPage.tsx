@@ -6,7 +6,7 @@ import { useConsole } from '../context';
 import { loadCatalog, useLoad } from '../hooks';
 import { DeploymentTable } from './DeploymentsPage';
 
-const SHOWN = 200;
+const SHOWN = 1000;
 
 /** Every user's deployments (the API lists them per user), with counts. */
 export function AdminDeploymentsPage() {

@@ -41,22 +41,44 @@ export function NewDeploymentPage({ userId }: { userId: string }) {
       ) : (
         <>
           <div className="form-grid">
-            <label htmlFor="product">Product</label>
-            <select id="product" value={product?.id} onChange={(e) => { setProductId(e.target.value); setTemplateId(''); }}>
-              {products.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
-            <label htmlFor="template">Template version</label>
-            <select id="template" value={template?.id} onChange={(e) => setTemplateId(e.target.value)}>
-              {templates.map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.version}
-                </option>
-              ))}
-            </select>
+            <div className="field">
+              <label htmlFor="product">Product</label>
+              <select id="product" value={product?.id} onChange={(e) => { setProductId(e.target.value); setTemplateId(''); }}>
+                {products.map((p) => (
+                  <option key={p.id} value={p.id}>
+                    {p.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="template">Template version</label>
+              <select id="template" value={template?.id} onChange={(e) => setTemplateId(e.target.value)}>
+                {templates.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.version}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="domain-name">Domain name</label>
+              <input
+                id="domain-name"
+                required
+                autoComplete="off"
+                placeholder="myapp.apps.example.com"
+                value={domainName}
+                onChange={(e) => setDomainName(e.target.value)}
+                aria-invalid={domainErrors.length ? true : undefined}
+                aria-describedby={domainErrors.length ? 'domain-name-error' : undefined}
+              />
+              {domainErrors.length > 0 && (
+                <p id="domain-name-error" className="field-error">
+                  {domainErrors.map((f) => f.message).join('; ')}
+                </p>
+              )}
+            </div>
           </div>
           {product?.description && <p className="muted">{product.description}</p>}
           <ErrorBox error={error} />
@@ -79,26 +101,7 @@ export function NewDeploymentPage({ userId }: { userId: string }) {
                   setBusy(false);
                 }
               }}
-            >
-              <div className="field">
-                <label htmlFor="domain-name">Domain name</label>
-                <input
-                  id="domain-name"
-                  required
-                  autoComplete="off"
-                  placeholder="myapp.apps.example.com"
-                  value={domainName}
-                  onChange={(e) => setDomainName(e.target.value)}
-                  aria-invalid={domainErrors.length ? true : undefined}
-                  aria-describedby={domainErrors.length ? 'domain-name-error' : undefined}
-                />
-                {domainErrors.length > 0 && (
-                  <p id="domain-name-error" className="field-error">
-                    {domainErrors.map((f) => f.message).join('; ')}
-                  </p>
-                )}
-              </div>
-            </ValuesForm>
+            />
           )}
           <p>
             <a href={href('/')}>Cancel</a>
