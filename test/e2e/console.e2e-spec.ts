@@ -329,9 +329,15 @@ describe('web console in Chromium (e2e)', () => {
     await page.close();
   });
 
-  it('shows a non-admin no admin pages, and the API refuses them too', async () => {
+  it('shows a non-admin no admin pages, and the API refuses them too (signing in with the keyboard only)', async () => {
     const page = await newPage();
-    await signIn(page, user.token);
+    await page.goto(`${base}/`);
+    // The token field has the focus; Enter signs in; the page's heading takes the focus.
+    expect(await page.evaluate('document.activeElement.id')).toBe('api-token');
+    await page.keyboard.type(user.token);
+    await page.keyboard.press('Enter');
+    await visible(page.getByRole('heading', { name: 'My deployments' }));
+    await eventually(async () => expect(await page.evaluate('document.activeElement.tagName')).toBe('H1'));
     const nav = page.getByRole('navigation', { name: 'Main' });
     await visible(nav.getByRole('link', { name: 'My deployments' }));
     for (const name of ['Users', 'Products', 'All deployments']) await hasCount(nav.getByRole('link', { name }), 0);

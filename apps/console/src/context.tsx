@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react';
-import type { ApiClient } from './api/client';
+import type { ApiClient } from './api/api.client';
 import type { Session } from './api/types';
 
 export interface ConsoleContext {

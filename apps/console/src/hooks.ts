@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { fetchAll, type ApiClient } from './api/client';
+import { fetchAll, type ApiClient } from './api/api.client';
 import type { Product, Template } from './api/types';
 
 export interface Loaded<T> {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, type ReactNode } from 'react';
-import { ApiError } from '../api/client';
+import { ApiError } from '../api/api.client';
 
 /** The page's h1; it takes focus on navigation so keyboard and screen-reader users start there. */
 export function PageTitle({ children }: { children: ReactNode }) {

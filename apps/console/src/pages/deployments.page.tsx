@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { BUSY_STATUSES, DEPLOYMENT_STATUSES, type Deployment } from '../api/types';
 import { Empty, ErrorBox, formatTime, Loading, PageTitle, Pager } from '../components/common';
-import { StatusBadge } from '../components/StatusBadge';
+import { StatusBadge } from '../components/status-badge';
 import { useConsole } from '../context';
 import { loadCatalog, useLoad, type Catalog } from '../hooks';
 import { href } from '../router';

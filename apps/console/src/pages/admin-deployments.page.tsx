@@ -1,10 +1,10 @@
 import { useMemo, useState } from 'react';
-import { fetchAll } from '../api/client';
+import { fetchAll } from '../api/api.client';
 import { BUSY_STATUSES, DEPLOYMENT_STATUSES, type Deployment } from '../api/types';
 import { Empty, ErrorBox, Loading, PageTitle } from '../components/common';
 import { useConsole } from '../context';
 import { loadCatalog, useLoad } from '../hooks';
-import { DeploymentTable } from './DeploymentsPage';
+import { DeploymentTable } from './deployments.page';
 
 const SHOWN = 1000;
 

@@ -1,16 +1,16 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { ApiClient, ApiError } from './api/client';
+import { ApiClient, ApiError } from './api/api.client';
 import type { Session } from './api/types';
 import { Ctx } from './context';
 import { href, matchPath, useHashPath } from './router';
 import { tokenStore } from './session';
-import { SignIn } from './pages/SignIn';
-import { DeploymentsPage } from './pages/DeploymentsPage';
-import { DeploymentPage } from './pages/DeploymentPage';
-import { NewDeploymentPage } from './pages/NewDeploymentPage';
-import { AdminUsersPage } from './pages/AdminUsersPage';
-import { AdminProductsPage, AdminProductPage } from './pages/AdminProductsPage';
-import { AdminDeploymentsPage } from './pages/AdminDeploymentsPage';
+import { SignIn } from './pages/sign-in.page';
+import { DeploymentsPage } from './pages/deployments.page';
+import { DeploymentPage } from './pages/deployment.page';
+import { NewDeploymentPage } from './pages/new-deployment.page';
+import { AdminUsersPage } from './pages/admin-users.page';
+import { AdminProductsPage, AdminProductPage } from './pages/admin-products.page';
+import { AdminDeploymentsPage } from './pages/admin-deployments.page';
 import { ErrorBox, PageTitle } from './components/common';
 
 interface Signed {

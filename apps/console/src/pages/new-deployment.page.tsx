@@ -1,12 +1,12 @@
 import { useState } from 'react';
-import { ApiError } from '../api/client';
+import { ApiError } from '../api/api.client';
 import type { FieldProblem, JsonObject } from '../api/types';
 import { Empty, ErrorBox, Loading, PageTitle } from '../components/common';
-import { ValuesForm } from '../components/LazyValuesForm';
+import { ValuesForm } from '../components/lazy-values-form';
 import { useConsole } from '../context';
 import { loadCatalog, useLoad } from '../hooks';
 import { href } from '../router';
-import { goToDeployment } from './DeploymentPage';
+import { goToDeployment } from './deployment.page';
 
 export function NewDeploymentPage({ userId }: { userId: string }) {
   const { api } = useConsole();

@@ -1,5 +1,5 @@
 import { render, screen } from '@testing-library/react';
-import { DiffView, parseUnifiedDiff } from './DiffView';
+import { DiffView, parseUnifiedDiff } from './diff-view';
 
 const DIFF = [
   '--- 1.0.0/ConfigMap/d-abc-config',

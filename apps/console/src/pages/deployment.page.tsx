@@ -1,10 +1,10 @@
 import { useState } from 'react';
-import { ApiError, fetchAll } from '../api/client';
+import { ApiError, fetchAll } from '../api/api.client';
 import { BUSY_STATUSES, type Deployment, type FieldProblem, type JsonObject, type Template, type UpgradePreview } from '../api/types';
-import { DiffView } from '../components/DiffView';
+import { DiffView } from '../components/diff-view';
 import { Empty, ErrorBox, formatTime, Loading, PageTitle } from '../components/common';
-import { StatusBadge } from '../components/StatusBadge';
-import { ValuesForm } from '../components/LazyValuesForm';
+import { StatusBadge } from '../components/status-badge';
+import { ValuesForm } from '../components/lazy-values-form';
 import { useConsole } from '../context';
 import { loadCatalog, useLoad } from '../hooks';
 import { href, navigate } from '../router';

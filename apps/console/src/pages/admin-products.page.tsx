@@ -1,8 +1,8 @@
 import { Validator, type Schema } from '@cfworker/json-schema';
 import { useState } from 'react';
-import { ApiError, fetchAll } from '../api/client';
+import { ApiError, fetchAll } from '../api/api.client';
 import type { JsonObject, NewTemplate } from '../api/types';
-import { DocumentEditor, useParsed, type EditorState } from '../components/DocumentEditor';
+import { DocumentEditor, useParsed, type EditorState } from '../components/document-editor';
 import { Empty, ErrorBox, formatTime, Loading, PageTitle } from '../components/common';
 import { useConsole } from '../context';
 import { invalidateCatalog, useLoad } from '../hooks';

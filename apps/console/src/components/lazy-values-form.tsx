@@ -1,9 +1,9 @@
 import { lazy, Suspense } from 'react';
-import type { ValuesFormProps } from './ValuesForm';
+import type { ValuesFormProps } from './values-form';
 
 // The schema form (react-jsonschema-form) loads with the first page that needs it, keeping it
 // out of the JavaScript the deployment list loads.
-const Inner = lazy(() => import('./ValuesForm').then((m) => ({ default: m.ValuesForm })));
+const Inner = lazy(() => import('./values-form').then((m) => ({ default: m.ValuesForm })));
 
 export function ValuesForm(props: ValuesFormProps) {
   return (

@@ -1,4 +1,4 @@
-import { ApiClient, ApiError, fetchAll } from './client';
+import { ApiClient, ApiError, fetchAll } from './api.client';
 
 function answer(status: number, body?: unknown, statusText = ''): Response {
   const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);

@@ -1,5 +1,5 @@
 import { act, fireEvent, render, screen } from '@testing-library/react';
-import { fieldErrorsToErrorSchema, secretUiSchema, userSchema, ValuesForm } from './ValuesForm';
+import { fieldErrorsToErrorSchema, secretUiSchema, userSchema, ValuesForm } from './values-form';
 
 // Shaped like charts/examples/webapp-1.x: user values live under `user`, with a $ref'd definition.
 const SCHEMA = {
