@@ -17,5 +17,12 @@ export default defineConfig({
     // Nothing inline: the API's Content-Security-Policy allows scripts from 'self' only.
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
+    rolldownOptions: {
+      // React Server Components' 'use client' markers in react-jsonschema-form mean nothing in a SPA.
+      onwarn(warning, warn) {
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;
+        warn(warning);
+      },
+    },
   },
 });
