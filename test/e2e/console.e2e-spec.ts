@@ -215,17 +215,13 @@ describe('web console in Chromium (e2e)', () => {
     await page.getByLabel('Domain name').fill(domain.slice(0, -1));
     await isDisabled(confirm, true);
     await page.getByLabel('Domain name').fill(domain);
-    // Once gone, the deployment answers 404 to the page's polling: the browser logs that request.
-    expectedFailures.add(404);
     await confirm.click();
     await visible(page.locator('[data-event-type="delete-requested"]'));
-    await poll(
-      'the deletion',
-      async () => (await suite.api.http.get(`/users/${user.id}/deployments/${stored.body.items[0].id}`).set(bearer(suite.api.adminToken))).status,
-      (s) => s === 404,
-      READY_MS,
-    );
-    await visible(page.getByText('This deployment has been deleted.'));
+    // The page follows the deletion to its end: release and namespace gone, status deleted.
+    await waitForStatus(suite.api, user.id, stored.body.items[0].id, (x) => x.status === 'deleted', READY_MS);
+    await hasAttr(page.locator('.page-head .badge'), 'data-status', 'deleted', 30_000);
+    await visible(page.locator('[data-event-type="deleted"]'));
+    await visible(page.getByText('This deployment has been deleted'));
 
     // Sign out forgets the token.
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -56,7 +56,7 @@ export function DocumentEditor({ id, label, state, onChange, problem, hint }: { 
         aria-describedby={`${id}-status`}
       />
       <p id={`${id}-status`} className={problem ? 'field-error' : 'muted small'}>
-        {problem ?? hint ?? (state.text.trim() ? `Valid ${state.format.toUpperCase()}.` : 'Empty.')}
+        {problem ?? (state.text.trim() ? `Valid ${state.format.toUpperCase()}.` : (hint ?? 'Empty.'))}
       </p>
     </div>
   );

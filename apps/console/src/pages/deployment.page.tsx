@@ -51,6 +51,11 @@ export function DeploymentPage({ userId, id }: { userId: string; id: string }) {
         <PageTitle>{d.domainName}</PageTitle>
         <StatusBadge status={d.status} />
       </div>
+      {d.status === 'deleted' && (
+        <p className="notice" role="status">
+          This deployment has been deleted: its release and namespace are gone. Its record and events stay for the audit trail.
+        </p>
+      )}
       <ErrorBox error={deployment.error} onRetry={deployment.reload} />
       <dl className="facts">
         <dt>Product</dt>
