@@ -7,6 +7,7 @@ import { loadCatalog, useLoad } from '../hooks';
 import { DeploymentTable } from './deployments.page';
 
 const SHOWN = 1000;
+const LISTED = DEPLOYMENT_STATUSES.filter((s) => s !== 'deleted');
 
 /** Every user's deployments (the API lists them per user), with counts. */
 export function AdminDeploymentsPage() {
@@ -15,8 +16,11 @@ export function AdminDeploymentsPage() {
   const all = useLoad(
     async () => {
       const users = await fetchAll((c) => api.listUsers(c, 100));
-      const lists = await Promise.all(users.map((u) => fetchAll((c) => api.listDeployments(u.id, { cursor: c, limit: 100 }), 100)));
-      return { owners: new Map(users.map((u) => [u.id, u.email])), deployments: lists.flat() };
+      // One cursor chain per user and status, side by side: the unfiltered list (every status but
+      // deleted) would be one long chain of pages, each waiting for the one before.
+      const lists = await Promise.all(users.flatMap((u) => LISTED.map((status) => fetchAll((c) => api.listDeployments(u.id, { status, cursor: c, limit: 100 }), 100))));
+      const deployments = lists.flat().sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+      return { owners: new Map(users.map((u) => [u.id, u.email])), deployments };
     },
     [api],
     { pollMs: 3000, poll: (r) => r.deployments.some((d) => BUSY_STATUSES.includes(d.status)) },
