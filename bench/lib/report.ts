@@ -68,7 +68,7 @@ export function renderResults(r: Json, idleAtScale?: Json): string {
   }
   const c = r.console;
   if (c) {
-    lines.push(`| 5 | Console: the admin's "All deployments" page with ${c.deployments} deployments in its table, navigation → filled and taking input (median of ${c.runs}; a user's first page of 25: ${c.user_first_page_interactive_ms} ms) | ${c.list_interactive_ms} ms | – | – | < 1,000 ms | ${met(c.list_interactive_ms < 1000)} |`);
+    lines.push(`| 5 | Console: the admin's "All deployments" page with ${c.rows_shown ?? c.deployments} deployments in its table (${c.deployments_in_table ?? c.deployments} in the database), navigation → filled and taking input (median of ${c.runs}; a user's first page of 25: ${c.user_first_page_interactive_ms} ms) | ${c.list_interactive_ms} ms | – | – | < 1,000 ms | ${met(c.list_interactive_ms < 1000)} |`);
     lines.push(`| 5 | Console: JavaScript the first page loads, gzipped (${c.first_load_js.length} file${c.first_load_js.length === 1 ? '' : 's'}) | ${c.first_load_js_gzip_kb} kB | – | – | < 300 kB | ${met(c.first_load_js_gzip_kb < 300)} |`);
   }
   lines.push('');

@@ -32,9 +32,10 @@ export function AdminDeploymentsPage() {
     <>
       <PageTitle>All deployments</PageTitle>
       <ErrorBox error={all.error} onRetry={all.reload} />
-      {!all.data && all.loading && <Loading what="deployments of every user" />}
+      {!all.error && (!all.data || (!catalog.data && !catalog.error)) && <Loading what="deployments of every user" />}
       {all.data && all.data.deployments.length === 0 && <Empty>No user has a deployment yet.</Empty>}
-      {all.data && all.data.deployments.length > 0 && (
+      {/* Shown once the catalogue (product names, versions) is there too: a table of 1,000 rows is rendered once, not twice. */}
+      {all.data && all.data.deployments.length > 0 && (catalog.data || catalog.error) && (
         <>
           <div className="counts">
             <Counts title="By product" rows={count(all.data.deployments, (d) => catalog.data?.productName(d.productId) ?? d.productId.slice(0, 8))} />
