@@ -25,7 +25,26 @@ const common = {
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/apps/console/'] },
+    {
+      // The web console's components in a DOM (jsdom); `npm run test:unit` runs them too.
+      displayName: 'console',
+      testEnvironment: 'jsdom',
+      testMatch: ['<rootDir>/apps/console/**/*.spec.{ts,tsx}'],
+      transform: {
+        '^.+\\.tsx?$': [
+          '@swc/jest',
+          { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } }, target: 'es2022' }, module: { type: 'commonjs' } },
+        ],
+      },
+      moduleFileExtensions: ['tsx', 'ts', 'js', 'cjs', 'json'],
+      moduleNameMapper: {
+        '\\.css$': '<rootDir>/apps/console/src/test-support/style-stub.ts',
+        '^@rjsf/validator-ajv8$': '<rootDir>/apps/console/src/components/ajv-validator-stand-in.ts',
+      },
+      setupFiles: ['<rootDir>/apps/console/src/test-support/jsdom-setup.ts'],
+      modulePathIgnorePatterns: ['<rootDir>/.local/', '<rootDir>/dist/'],
+    },
     {
       ...common,
       displayName: 'integration',

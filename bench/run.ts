@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only overhead,throughput,idle,api] [--no-build] [--cpu-prof] …`
+ * `npm run bench [-- --quick] [--only overhead,throughput,idle,api,console] [--no-build] [--cpu-prof] …`
  *
  * Runs the benchmarks of issue 6 on the local stack against the BUILT API and worker in child
  * processes, on a scratch database and a task queue of its own, and cleans up after itself
@@ -22,11 +22,12 @@ import { IDLE_1000_FILE, writeMarkdown } from './lib/report';
 import { connectTemporal, terminateAll, workflowIdFor } from './lib/temporal';
 import { log, round, sleep, waitFor } from './lib/util';
 import { apiPhase } from './phases/api';
+import { consolePhase } from './phases/console';
 import { idlePhase } from './phases/idle';
 import { overheadPhase } from './phases/overhead';
 import { throughputPhase } from './phases/throughput';
 
-const PHASES = ['overhead', 'throughput', 'idle', 'api'] as const;
+const PHASES = ['overhead', 'throughput', 'idle', 'api', 'console'] as const;
 
 function parseArgs(argv: string[]): BenchOptions {
   const quick = argv.includes('--quick');
@@ -87,8 +88,10 @@ async function main(): Promise<void> {
 
   const stack = await ensureStack({ log: (l) => log(`stack: ${l}`) });
   if (opts.build) {
-    log('building (tsc -p tsconfig.build.json)');
+    log('building (tsc -p tsconfig.build.json, and the console with vite)');
     execFileSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'inherit' });
+    // The web console the API serves at / (the console phase opens it).
+    execFileSync(process.execPath, [join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'apps/console/vite.config.mts'], { cwd: REPO, stdio: 'inherit' });
   }
 
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -123,6 +126,7 @@ async function main(): Promise<void> {
       if (phase === 'throughput') results.throughput = await throughputPhase(ctx);
       if (phase === 'idle') results.idle = await idlePhase(ctx);
       if (phase === 'api') results.api = await apiPhase(ctx);
+      if (phase === 'console') results.console = await consolePhase(ctx);
       timings[phase] = Math.round((Date.now() - t) / 1000);
       // The machine is shared: say how busy it was (1-minute load average; 2 cores).
       loads[phase] = [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0] * 100) / 100];

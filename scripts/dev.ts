@@ -1,6 +1,6 @@
 /**
- * `npm run dev`: the local stack, migrations, a build, then the API and the worker side by
- * side with their logs interleaved. Ctrl-C stops both (the stack keeps running; see
+ * `npm run dev`: the local stack, migrations, a build (with the web console the API serves at /),
+ * then the API and the worker side by side with their logs interleaved. Ctrl-C stops both (the stack keeps running; see
  * `npm run stack:down`).
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -30,8 +30,8 @@ async function main(): Promise<void> {
   Object.assign(process.env, env);
   await migrate('up', env.DATABASE_URL, (line) => console.log(`[dev] migrate: ${line}`));
 
-  console.log('[dev] building');
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  console.log('[dev] building (the API, the worker and the web console)');
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('build failed');
 
   const adminToken = devAdminToken();
@@ -62,6 +62,7 @@ async function main(): Promise<void> {
 
   console.log(`
 [dev] Caelus is starting (${((Date.now() - t0) / 1000).toFixed(0)} s so far)
+  Console      http://127.0.0.1:${port}/       (sign in with the admin token below)
   API          http://127.0.0.1:${port}        (OpenAPI: http://127.0.0.1:${port}/docs)
   Temporal UI  ${env.TEMPORAL_UI_URL}
   Admin token  in .local/admin.token  (curl -H "Authorization: Bearer $(cat .local/admin.token)" ...)

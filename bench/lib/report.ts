@@ -66,6 +66,11 @@ export function renderResults(r: Json, idleAtScale?: Json): string {
     lines.push(`| 4 | API: GET list deployments (${a.rows_in_table} rows), p50 / p99, req/s | ${a.list.p50_ms} / ${a.list.p99_ms} ms, ${a.list.rps}/s | /health/live ${a.health.p50_ms} / ${a.health.p99_ms} ms, ${a.health.rps}/s | p99 ${x(a.list_ratio)}, p50 ${x(a.list_ratio_p50)}, req/s ${x(a.list_rps_ratio)} | – | – |`);
     lines.push(`| 4 | API: POST create deployment (no worker), p50 / p99, req/s | ${a.create.p50_ms} / ${a.create.p99_ms} ms, ${a.create.rps}/s | /health/live ${a.health.p50_ms} / ${a.health.p99_ms} ms, ${a.health.rps}/s | p99 ${x(a.create_ratio)}, p50 ${x(a.create_ratio_p50)}, req/s ${x(a.create_rps_ratio)} | – | – |`);
   }
+  const c = r.console;
+  if (c) {
+    lines.push(`| 5 | Console: the admin's "All deployments" page with ${c.rows_shown ?? c.deployments} deployments in its table (${c.deployments_in_table ?? c.deployments} in the database), navigation → filled and taking input (median of ${c.runs}; a user's first page of 25: ${c.user_first_page_interactive_ms} ms) | ${c.list_interactive_ms} ms | – | – | < 1,000 ms | ${met(c.list_interactive_ms < 1000)} |`);
+    lines.push(`| 5 | Console: JavaScript the first page loads, gzipped (${c.first_load_js.length} file${c.first_load_js.length === 1 ? '' : 's'}) | ${c.first_load_js_gzip_kb} kB | – | – | < 300 kB | ${met(c.first_load_js_gzip_kb < 300)} |`);
+  }
   lines.push('');
   if (t?.cpu_seconds) {
     const h = t.cpu_seconds.helm_side;

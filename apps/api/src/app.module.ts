@@ -13,6 +13,7 @@ import { DEPLOYMENT_STATUSES, DeploymentsRepository } from '../../../libs/persis
 import { AuthGuard } from './auth/auth.guard';
 import { rateLimitTracker } from './auth/request-principal';
 import { cacheFor } from './http/cache-for';
+import { SessionController } from './console/session.controller';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
@@ -62,7 +63,7 @@ export const LOG_REDACT_PATHS = [
     }),
     TerminusModule,
   ],
-  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController, MetricsController],
+  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController, MetricsController, SessionController],
   providers: [
     {
       provide: ApiMetrics,

@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { AppModule } from './app.module';
+import { serveConsole } from './console/console-static';
 import { verifyJsonBody } from './http/json-depth';
 import { SafeInputPipe } from './http/safe-input.pipe';
 import { createValidationPipe } from './http/validation';
@@ -30,6 +31,7 @@ export async function createApiApp(options: { logger?: boolean } = {}): Promise<
   app.useBodyParser('json', { limit: cfg.bodyLimitBytes, strict: true, verify: verifyJsonBody() } as NestExpressBodyParserOptionsFor<'json'>);
   app.use(helmet());
   app.disable('x-powered-by');
+  serveConsole(app);
   // X-Forwarded-For is believed only from the configured proxies; otherwise req.ip is the TCP peer.
   app.set('trust proxy', cfg.trustedProxies.length > 0 ? [...cfg.trustedProxies] : false);
   app.useGlobalPipes(new SafeInputPipe(), createValidationPipe());

@@ -1,0 +1,131 @@
+import { useState } from 'react';
+import { BUSY_STATUSES, DEPLOYMENT_STATUSES, type Deployment } from '../api/types';
+import { Empty, ErrorBox, formatTime, Loading, PageTitle, Pager } from '../components/common';
+import { StatusBadge } from '../components/status-badge';
+import { useConsole } from '../context';
+import { loadCatalog, useLoad, type Catalog } from '../hooks';
+import { href } from '../router';
+
+const PAGE_SIZE = 25;
+const POLL_MS = 2000;
+
+export function DeploymentsPage({ userId }: { userId: string }) {
+  const { api, session } = useConsole();
+  const [status, setStatus] = useState('');
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const cursor = cursors[cursors.length - 1];
+  const own = session.userId === userId;
+
+  const list = useLoad(() => api.listDeployments(userId, { status: status || undefined, cursor, limit: PAGE_SIZE }), [userId, status, cursor], {
+    pollMs: POLL_MS,
+    poll: (page) => page.items.some((d) => BUSY_STATUSES.includes(d.status)),
+  });
+  const catalog = useLoad(() => loadCatalog(api), [api]);
+
+  return (
+    <>
+      <div className="page-head">
+        <PageTitle>{own ? 'My deployments' : 'Deployments of a user'}</PageTitle>
+        <a className="button primary" href={href(own ? '/deployments/new' : `/users/${userId}/deployments/new`)}>
+          New deployment
+        </a>
+      </div>
+      <div className="toolbar">
+        <label htmlFor="status-filter">Status</label>
+        <select
+          id="status-filter"
+          value={status}
+          onChange={(e) => {
+            setStatus(e.target.value);
+            setCursors([null]);
+          }}
+        >
+          <option value="">All</option>
+          {DEPLOYMENT_STATUSES.filter((s) => s !== 'deleted').map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        {list.data?.items.some((d) => BUSY_STATUSES.includes(d.status)) && (
+          <span className="muted small" role="status">
+            Updating live while deployments are in progress
+          </span>
+        )}
+      </div>
+      <ErrorBox error={list.error} onRetry={list.reload} />
+      {!list.data && list.loading && <Loading what="deployments" />}
+      {list.data && list.data.items.length === 0 && (
+        <Empty>
+          {status ? (
+            <p>No deployment is {status}.</p>
+          ) : (
+            <p>
+              No deployments yet. <a href={href(own ? '/deployments/new' : `/users/${userId}/deployments/new`)}>Create the first one</a>.
+            </p>
+          )}
+        </Empty>
+      )}
+      {list.data && list.data.items.length > 0 && <DeploymentTable items={list.data.items} catalog={catalog.data} />}
+      <Pager
+        label="Deployments"
+        hasPrev={cursors.length > 1}
+        hasNext={!!list.data?.nextCursor}
+        onPrev={() => setCursors((c) => c.slice(0, -1))}
+        onNext={() => list.data?.nextCursor && setCursors((c) => [...c, list.data!.nextCursor])}
+      />
+    </>
+  );
+}
+
+export function DeploymentTable({ items, catalog, owners }: { items: Deployment[]; catalog: Catalog | undefined; owners?: Map<string, string> }) {
+  return (
+    <div className="table-wrap" role="region" aria-label="Deployments" tabIndex={0}>
+      <table className="deployments">
+        <thead>
+          <tr>
+            <th scope="col">Domain name</th>
+            {owners && <th scope="col">Owner</th>}
+            <th scope="col">Product</th>
+            <th scope="col">Template</th>
+            <th scope="col">Status</th>
+            <th scope="col" title="applied / desired">
+              Generation
+            </th>
+            <th scope="col">Last error</th>
+            <th scope="col">Last drift check</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((d) => {
+            const desired = catalog?.template(d.desiredTemplateId);
+            const applied = catalog?.template(d.appliedTemplateId);
+            return (
+              <tr key={d.id} data-deployment-id={d.id}>
+                <td>
+                  <a href={href(`/users/${d.userId}/deployments/${d.id}`)}>{d.domainName}</a>
+                </td>
+                {owners && <td>{owners.get(d.userId) ?? d.userId.slice(0, 8)}</td>}
+                <td>{catalog ? catalog.productName(d.productId) : '…'}</td>
+                <td>
+                  {desired?.version ?? '…'}
+                  {applied && applied.id !== desired?.id ? <span className="muted small"> (applied {applied.version})</span> : null}
+                </td>
+                <td>
+                  <StatusBadge status={d.status} />
+                </td>
+                <td>
+                  <span aria-label={`applied ${d.observedGeneration} of ${d.generation}`}>
+                    {d.observedGeneration} / {d.generation}
+                  </span>
+                </td>
+                <td className="last-error">{d.lastError ?? <span className="muted">—</span>}</td>
+                <td>{formatTime(d.lastDriftCheckAt)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
