@@ -6,7 +6,7 @@ describe(SessionController.name, () => {
   const sut = new SessionController(users as never);
 
   it("names the token's user", async () => {
-    users.get.mockResolvedValue({ id: 'u1', email: 'ada@example.com', isAdmin: false });
+    users.get.mockResolvedValue({ user: { id: 'u1', email: 'ada@example.com', isAdmin: false }, liveDeployments: 0, deploymentLimit: null });
     await expect(sut.get({ userId: 'u1', isAdmin: false, actor: 'u1' })).resolves.toEqual({ userId: 'u1', email: 'ada@example.com', isAdmin: false });
     expect(users.get).toHaveBeenCalledWith('u1');
   });

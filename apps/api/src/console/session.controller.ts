@@ -22,7 +22,7 @@ export class SessionController {
   @ApiOkResponse({ type: SessionResponse })
   async get(@CurrentPrincipal() p: Principal): Promise<SessionResponse> {
     if (p.userId === null) return { userId: null, email: null, isAdmin: p.isAdmin };
-    const user = await this.users.get(p.userId);
+    const { user } = await this.users.get(p.userId);
     return { userId: user.id, email: user.email, isAdmin: user.isAdmin };
   }
 }
