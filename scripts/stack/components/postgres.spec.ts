@@ -6,12 +6,12 @@ describe(ownClusterLayout.name, () => {
   const asRoot = os.userInfo().uid === 0;
 
   it('puts the cluster of a root stack under the system state directory, per checkout', () => {
-    const sut = ownClusterLayout({}, '/root/src/caelus');
+    const sut = ownClusterLayout({}, '/home/dev/src/caelus');
     if (asRoot && sut.serviceUser) {
-      expect(sut.root).toBe(path.join(SYSTEM_STATE_DIR, checkoutId('/root/src/caelus')));
+      expect(sut.root).toBe(path.join(SYSTEM_STATE_DIR, checkoutId('/home/dev/src/caelus')));
       expect(sut.serviceUser).toBe('postgres');
     } else {
-      expect(sut.root).toBe('/root/src/caelus/.local/postgres');
+      expect(sut.root).toBe('/home/dev/src/caelus/.local/postgres');
     }
     expect(sut.port).toBe(54329);
   });
@@ -30,12 +30,12 @@ describe(ownClusterLayout.name, () => {
 
 describe(checkoutId.name, () => {
   it('names the checkout and tells two checkouts of the same name apart', () => {
-    const a = checkoutId('/root/a/caelus');
-    const b = checkoutId('/root/b/caelus');
+    const a = checkoutId('/home/a/caelus');
+    const b = checkoutId('/home/b/caelus');
     expect(a).toMatch(/^caelus-[0-9a-f]{12}$/);
     expect(b).toMatch(/^caelus-[0-9a-f]{12}$/);
     expect(a).not.toBe(b);
-    expect(checkoutId('/root/a/caelus')).toBe(a);
+    expect(checkoutId('/home/a/caelus')).toBe(a);
   });
 
   it('keeps odd characters out of the directory name', () => {
