@@ -84,6 +84,7 @@ describe('HTTP edge (e2e)', () => {
           'GET /users/{userId}/deployments/{deploymentId}/events',
           'GET /health',
           'GET /health/live',
+          'GET /session',
         ].sort(),
       );
       expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
