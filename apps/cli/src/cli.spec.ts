@@ -150,6 +150,13 @@ describe('CLI', () => {
     expect(out.stdout).toContain('--dry-run');
   });
 
+  it('shows who the token belongs to (whoami)', async () => {
+    const { io, out } = fakeIo(() => ({ status: 200, body: { userId: 'u', email: 'ada@example.com', isAdmin: false } }));
+    expect(await runCli(['whoami', '--token', 'cae_x'], io)).toBe(EXIT.ok);
+    expect(out.calls.map((c) => [c.method, c.url])).toEqual([['GET', `${DEFAULT_API_URL}/session`]]);
+    expect(out.stdout).toContain('email: ada@example.com');
+  });
+
   it('sets or clears a deployment limit (update-user) and rotates a token (rotate-token)', async () => {
     const { io, out } = fakeIo((call) => ({ status: 200, body: call.url.endsWith('/token') ? { id: 'u', apiToken: 'cae_new' } : { id: 'u', deploymentLimit: 3, liveDeployments: 1 } }));
     expect(await runCli(['update-user', 'u', '--max-deployments', '3'], io)).toBe(EXIT.ok);

@@ -58,6 +58,7 @@ const domainSuffixes: OptionSpec = {
 };
 
 export const COMMANDS: readonly CommandSpec[] = [
+  { name: 'whoami', summary: 'Show who the token belongs to (user id, e-mail, admin or not)', method: 'GET', path: '/session', options: [] },
   {
     name: 'create-user',
     summary: 'Create a user (admin); prints its API token once',

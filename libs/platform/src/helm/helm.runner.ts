@@ -365,6 +365,8 @@ export class HelmRunner {
       valuesFile,
       publicStrings: [req.release, req.namespace],
       signal: req.signal,
+      // The same owner as the upgrade itself, so the dry run takes its turn in that owner's queue.
+      owner: req.owner,
     });
     const refusal = post.refusal();
     if (refusal) throw refusal instanceof ConfinementError ? refusal : new HelmError('transient', `confinement check failed: ${refusal.message}`, { operation: 'upgrade' });
