@@ -113,6 +113,7 @@ describe('authentication and authorization (e2e)', () => {
     },
 
     { name: 'POST /products', policy: 'admin', ok: 201, call: async (h) => () => h.post('/products').send({ name: uniqueName('authz') }) },
+    { name: 'GET /session', policy: 'authenticated', ok: 200, call: async (h) => () => h.get('/session') },
     { name: 'GET /products', policy: 'authenticated', ok: 200, call: async (h) => () => h.get('/products?limit=1') },
     { name: 'GET /products/:productId', policy: 'authenticated', ok: 200, call: async (h) => () => h.get(`/products/${catalog.productId}`) },
     { name: 'PUT /products/:productId', policy: 'admin', ok: 200, call: async (h) => () => h.put(`/products/${catalog.productId}`).send({ description: uniqueName('d') }) },

@@ -5,7 +5,8 @@
  * deployment ends `error` with a lastError naming the object and the rule, an event records it,
  * it is not retried, and nothing exists outside its namespace. Safe values make it ready again.
  * A namespaced Role (which the confinement check allows) is forbidden by the API server: helm
- * acts as the namespace's tenant ServiceAccount, not with the worker's own rights.
+ * acts as the namespace's tenant ServiceAccount, not with the worker's own rights. A tampered
+ * release Secret is not trusted: the drift check reports the rule it breaks and corrects nothing.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -159,6 +160,40 @@ describe('tenant confinement (end to end)', () => {
     expect(failed.lastError).toMatch(/forbidden/i);
     expect(failed.lastError).toContain(`system:serviceaccount:${d.deploymentUid}:caelus-tenant`);
     expect(await kube.get({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', name: `${d.deploymentUid}-reader`, namespace: d.deploymentUid })).toBeUndefined();
+    await api.http.delete(`${base()}/${d.id}`).set(admin).expect(202);
+    await waitForStatus(api, userId, d.id, (x) => x.status === 'deleted', 180_000);
+  });
+
+  it('does not trust a tampered release Secret: the drift check names the rule it breaks and corrects nothing until it is sound again', async () => {
+    const d = await create({ title: 'Stored' });
+    await waitForStatus(api, userId, d.id, readyAt(1), 120_000);
+    const secretName = `sh.helm.release.v1.${d.deploymentUid}.v1`;
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', name: `${d.deploymentUid}-config`, namespace: d.deploymentUid };
+    // Someone with access to the namespace relabels the release record and removes an object.
+    const relabel = (version: string) =>
+      kube.mergePatch({ apiVersion: 'v1', kind: 'Secret', name: secretName, namespace: d.deploymentUid }, { metadata: { labels: { version } } });
+    await relabel('7');
+    await kube.delete(configMap);
+
+    const refused = await poll(
+      'an error event about the release Secret',
+      async () => events(api, userId, d.id),
+      (evs) => evs.some((e) => e.type === 'error' && e.message.includes('is not trusted')),
+      60_000,
+    );
+    const message = refused.find((e) => e.type === 'error' && e.message.includes('is not trusted'))!.message;
+    expect(message).toContain(`helm release Secret ${d.deploymentUid}/${secretName} is not trusted`);
+    expect(message).toContain('its version label (7) is not the revision it holds (1)');
+    // Reported once, not on every tick, and nothing was corrected from the untrusted record.
+    await new Promise((r) => setTimeout(r, 12_000));
+    const later = await events(api, userId, d.id);
+    expect(later.filter((e) => e.type === 'error' && e.message.includes('is not trusted'))).toHaveLength(1);
+    expect(later.filter((e) => e.type === 'drift-corrected')).toHaveLength(0);
+    expect(await kube.get(configMap)).toBeUndefined();
+
+    // Once the record is sound again, the next check corrects the drift.
+    await relabel('1');
+    await poll('the ConfigMap restored', async () => kube.get(configMap), (cm) => cm !== undefined, 60_000);
     await api.http.delete(`${base()}/${d.id}`).set(admin).expect(202);
     await waitForStatus(api, userId, d.id, (x) => x.status === 'deleted', 180_000);
   });

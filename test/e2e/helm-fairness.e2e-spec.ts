@@ -8,7 +8,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
 import { poll, seedCatalog, Seeded, startWorker, waitForStatus } from '../support/lifecycle';
 
-const QUEUED = 4;
+const QUEUED = 6;
 
 describe('fair helm slots between owners (e2e)', () => {
   let api: TestApi;

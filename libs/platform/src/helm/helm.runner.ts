@@ -59,6 +59,8 @@ interface RunOptions extends HelmCallOptions {
   valuesFile?: string;
   /** Release and namespace: kept readable in output even when a value repeats them. */
   publicStrings?: string[];
+  /** The caller already holds a helm slot for this step (see upgradeInstall). */
+  slotHeld?: boolean;
 }
 
 /**
@@ -104,24 +106,33 @@ export class HelmRunner {
           // CRDs are cluster-scoped and helm installs a chart's crds/ before rendering, unchecked.
           extra: post ? [...post.args, '--skip-crds'] : undefined,
         });
-        if (review && post) await this.reviewHooks(args, req, valuesFile, review, post);
-        const reviewsBefore = post?.reviews() ?? 0;
-        this.logger.info('helm upgrade --install', {
-          release: req.release,
-          namespace: req.namespace,
-          chart: chart.chart,
-          version: req.chart.version,
-        });
-        const result = await this.run(args, {
-          operation: 'upgrade',
-          timeoutSeconds: req.timeoutSeconds + WATCHDOG_GRACE_SECONDS,
-          values: req.values,
-          valuesFile,
-          publicStrings: [req.release, req.namespace],
-          signal: req.signal,
-          onProgress: req.onProgress,
-          owner: req.owner,
-        });
+        // The hook dry run and the upgrade are one step: they share one turn of the owner's helm slot.
+        if (req.signal?.aborted) throw cancelled('upgrade');
+        const releaseSlot = await this.slots.acquire(req.signal, () => cancelled('upgrade'), req.owner);
+        let result: RunResult;
+        let reviewsBefore: number;
+        try {
+          if (review && post) await this.reviewHooks(args, req, valuesFile, review, post);
+          reviewsBefore = post?.reviews() ?? 0;
+          this.logger.info('helm upgrade --install', {
+            release: req.release,
+            namespace: req.namespace,
+            chart: chart.chart,
+            version: req.chart.version,
+          });
+          result = await this.run(args, {
+            operation: 'upgrade',
+            timeoutSeconds: req.timeoutSeconds + WATCHDOG_GRACE_SECONDS,
+            values: req.values,
+            valuesFile,
+            publicStrings: [req.release, req.namespace],
+            signal: req.signal,
+            onProgress: req.onProgress,
+            slotHeld: true,
+          });
+        } finally {
+          releaseSlot();
+        }
         const refusal = post?.refusal();
         if (refusal) throw refusal instanceof ConfinementError ? refusal : new HelmError('transient', `confinement check failed: ${refusal.message}`, { operation: 'upgrade' });
         if (result.code !== 0) throw this.failure('upgrade', result);
@@ -365,8 +376,8 @@ export class HelmRunner {
       valuesFile,
       publicStrings: [req.release, req.namespace],
       signal: req.signal,
-      // The same owner as the upgrade itself, so the dry run takes its turn in that owner's queue.
-      owner: req.owner,
+      // Inside the upgrade's turn of the slot (upgradeInstall holds it).
+      slotHeld: true,
     });
     const refusal = post.refusal();
     if (refusal) throw refusal instanceof ConfinementError ? refusal : new HelmError('transient', `confinement check failed: ${refusal.message}`, { operation: 'upgrade' });
@@ -409,6 +420,7 @@ export class HelmRunner {
   /** Runs helm once a slot is free (see HelmRunnerOptions.maxConcurrent). */
   private async run(args: string[], opts: RunOptions): Promise<RunResult> {
     if (opts.signal?.aborted) throw cancelled(opts.operation);
+    if (opts.slotHeld) return this.spawnHelm(args, opts);
     const release = await this.slots.acquire(opts.signal, () => cancelled(opts.operation), opts.owner);
     try {
       return await this.spawnHelm(args, opts);
