@@ -44,8 +44,9 @@ describe('DELETE whose signal was lost on a deployment that failed for good (rel
       }
       r.note(`${FLEET} deployments failed for good (helm refused the values); each workflow waits for a signal`);
 
-      // The DELETEs commit (202) but their signals are lost.
-      await s.restartApi({ TEMPORAL_ADDRESS: dead });
+      // The DELETEs commit (202) but their signals are lost. The API gives up on Temporal after 1 s
+      // (default 15 s), so the rows are checked before the supervisor could take them as stuck.
+      await s.restartApi({ TEMPORAL_ADDRESS: dead, CAELUS_SIGNAL_TIMEOUT_MS: '1000' });
       const deleted = Date.now();
       await Promise.all(
         fleet.map(async (d) => {
@@ -54,7 +55,6 @@ describe('DELETE whose signal was lost on a deployment that failed for good (rel
         }),
       );
       // Checked at once: the rows have just changed, so no sweep takes them as stuck for CAELUS_STUCK_AFTER.
-      // (After the API restart below the supervisor may already be deleting them.)
       for (const d of fleet) expect((await getDeployment(s, d)).status).toBe('deleting');
       const runs = await Promise.all(fleet.map((d) => workflowRuns(s, d)));
       expect(runs.map((x) => x.running)).toEqual(fleet.map(() => 1));
