@@ -51,6 +51,22 @@ reclaimPolicy: Delete
 volumeBindingMode: Immediate
 `;
 
+/** The work directory a kwok cluster config records when it is not this checkout's; undefined otherwise. */
+export function createdElsewhere(configFile = path.join(CLUSTER_DIR, 'kwok.yaml'), expected = CLUSTER_DIR): string | undefined {
+  if (!fs.existsSync(configFile)) return undefined;
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  for (const m of fs.readFileSync(configFile, 'utf8').matchAll(/^\s*workDir:\s*(\S+)\s*$/gm)) {
+    if (real(m[1]) !== real(expected)) return m[1];
+  }
+  return undefined;
+}
+
 /**
  * A real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)
  * run by `kwokctl --runtime binary` from the cached binaries, with kwok faking the node.
@@ -103,6 +119,13 @@ export class KubernetesComponent implements Component {
   async up(log: Log): Promise<void> {
     try {
       if (!(await this.apiReady())) {
+        const elsewhere = createdElsewhere();
+        if (elsewhere) {
+          // kwokctl records absolute paths: a moved checkout (or a cluster made through a symlinked .local)
+          // cannot be started from here. Its state is only test data, so it is made afresh.
+          log(`kubernetes: the kwok cluster in .local was created at ${elsewhere}; recreating it here`);
+          fs.rmSync(CLUSTER_DIR, { recursive: true, force: true });
+        }
         if (fs.existsSync(path.join(CLUSTER_DIR, 'kwok.yaml'))) {
           log('kubernetes: starting the existing kwok cluster');
           await this.logged('start', await this.kwokctl(['start', 'cluster', '--wait', '2m']));
