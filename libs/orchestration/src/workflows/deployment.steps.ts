@@ -153,10 +153,6 @@ export class DeploymentSteps {
     }
   }
 
-  checkDrift(desired: DesiredSummary): Promise<Result<'checkDrift'>> {
-    return this.run('checkDrift', CLUSTER, `drift check ${this.uid}`, { deploymentId: this.deploymentId, generation: desired.generation });
-  }
-
   /** The drift tick as a local activity; its failure is the caller's to log. */
   localDriftTick(desired: DesiredSummary): Promise<Result<'driftTick'>> {
     setCurrentDetails(`running: drift check ${this.uid}`);

@@ -16,6 +16,7 @@ import type { DesiredSummary } from '../activities';
 import { deleteSignal, DeploymentWorkflowInput, reconcileSignal, stateQuery, upgradeSignal } from '../contract';
 import { checkReconcileSignal, queuedUpgrade } from '../signal-validation';
 import { DeploymentSteps, describeFailure } from './deployment.steps';
+import { deprecateDriftTickPatch } from './drift-tick-patch';
 import {
   DeploymentMemory,
   describeWait,
@@ -29,8 +30,7 @@ import {
 } from './next-step';
 
 export { MAX_HISTORY_EVENTS, MAX_PENDING_UPGRADES, FAILED_RECHECK_SECONDS, retryDelayMs } from './next-step';
-/** Marks histories written since drift ticks became a local activity (older runs replay the activity path). */
-export const DRIFT_TICK_PATCH = 'drift-tick-local-activity';
+export { DRIFT_TICK_PATCH } from './drift-tick-patch';
 /** Marks histories whose failed-for-good waits have a re-check timer (older runs wait for a signal only). Kept: such runs may still wait. */
 export const FAILED_RECHECK_PATCH = 'failed-recheck-timer';
 /** Marks histories that record dropped upgrade signals as an event. Kept: older runs may still hold a full queue. */
@@ -157,9 +157,8 @@ class DeploymentRun {
         return this.wait(step);
       case 'drift-tick':
         schedule.nextDriftAt = step.nextDriftAt;
-        // Runs from before drift ticks became a local activity check drift with a regular activity.
-        if (patched(DRIFT_TICK_PATCH)) this.memory.round = { stage: 'ticked', tickDesired: await this.driftTick(round.desired!) };
-        else this.memory.round = { stage: 'ticked', tickDesired: await this.driftCheck(round.desired!) };
+        deprecateDriftTickPatch();
+        this.memory.round = { stage: 'ticked', tickDesired: await this.driftTick(round.desired!) };
         return;
     }
   }
@@ -203,19 +202,6 @@ class DeploymentRun {
       ...(pending.dropped.count ? { droppedUpgrades: pending.dropped } : {}),
       maxHistoryEvents: this.input.maxHistoryEvents,
     });
-  }
-
-  /** The drift check as a regular activity, from before drift ticks: the next round loads the state. */
-  private async driftCheck(desired: DesiredSummary): Promise<undefined> {
-    try {
-      const res = await this.steps.checkDrift(desired);
-      if (res.releaseMissing) this.memory.pending.force = true;
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      const { message } = describeFailure(err, 'drift check');
-      log.warn('drift check failed', { deploymentUid: this.input.deploymentUid, message });
-    }
-    return undefined;
   }
 
   /** Returns the desired state the tick loaded, or undefined when the tick failed. */
