@@ -13,7 +13,7 @@
  */
 import { allHandlersFinished, condition, continueAsNew, isCancellation, log, patched, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { DesiredSummary } from '../activities';
-import { deleteSignal, DeploymentWorkflowInput, reconcileSignal, stateQuery, upgradeSignal } from '../contract';
+import { deleteSignal, DeploymentWorkflowInput, INITIAL_PHASE, reconcileSignal, stateQuery, upgradeSignal } from '../contract';
 import { checkReconcileSignal, queuedUpgrade } from '../signal-validation';
 import { DeploymentSteps, describeFailure } from './deployment.steps';
 import { deprecateDriftTickPatch } from './drift-tick-patch';
@@ -56,7 +56,7 @@ class DeploymentRun {
       view: {
         deploymentId: input.deploymentId,
         deploymentUid: input.deploymentUid,
-        phase: 'loading',
+        phase: INITIAL_PHASE,
         appliedGeneration: input.appliedGeneration ?? -1,
         desiredGeneration: 0,
         templateVersion: null,
