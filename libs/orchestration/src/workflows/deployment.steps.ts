@@ -45,8 +45,7 @@ const DRIFT_TICK: LocalActivityOptions = {
 
 const acts = proxyActivities<DeploymentActivities>(DB);
 
-type Activity = keyof DeploymentActivities;
-type Result<K extends Activity> = Awaited<ReturnType<DeploymentActivities[K]>>;
+type Result<K extends keyof DeploymentActivities> = Awaited<ReturnType<DeploymentActivities[K]>>;
 
 export class DeploymentSteps {
   private readonly local: ReturnType<typeof proxyLocalActivities<DeploymentActivities>>;
@@ -77,34 +76,34 @@ export class DeploymentSteps {
     if (updates.length) upsertSearchAttributes(updates);
   }
 
-  private run<K extends Activity>(name: K, options: ActivityOptions, summary: string, ...args: Parameters<DeploymentActivities[K]>): Promise<Result<K>> {
+  /** Call-site options of a step's activity, named in the Web UI and in the workflow's current details. */
+  private step(options: ActivityOptions, summary: string): ActivityOptions {
     setCurrentDetails(`running: ${summary}`);
-    const activity = acts[name] as unknown as { executeWithOptions(o: ActivityOptions, a: unknown[]): Promise<Result<K>> };
-    return activity.executeWithOptions({ ...options, summary }, args);
+    return { ...options, summary };
   }
 
   /** Whether the upgrade was accepted (a rejection is recorded by the activity). */
   async acceptUpgrade(upgrade: QueuedUpgrade): Promise<boolean> {
-    const outcome = await this.run('acceptUpgrade', DB, `validate upgrade of ${this.uid}`, {
+    const outcome = await acts.acceptUpgrade.executeWithOptions(this.step(DB, `validate upgrade of ${this.uid}`), [{
       deploymentId: this.deploymentId,
       templateId: upgrade.templateId,
       requestedBy: upgrade.requestedBy,
       ...(upgrade.rejected ? { rejected: upgrade.rejected } : {}),
-    });
+    }]);
     return outcome.outcome === 'accepted';
   }
 
   async recordDroppedUpgrades(count: number, templateIds: string[]): Promise<void> {
-    await this.run('recordDroppedUpgrades', DB, `record ${count} dropped upgrade signals of ${this.uid}`, {
+    await acts.recordDroppedUpgrades.executeWithOptions(this.step(DB, `record ${count} dropped upgrade signals of ${this.uid}`), [{
       deploymentId: this.deploymentId,
       count,
       templateIds,
       limit: MAX_PENDING_UPGRADES,
-    });
+    }]);
   }
 
   loadDesiredState(): Promise<DesiredSummary | null> {
-    return this.run('loadDesiredState', DB, `load desired state of ${this.uid}`, { deploymentId: this.deploymentId });
+    return acts.loadDesiredState.executeWithOptions(this.step(DB, `load desired state of ${this.uid}`), [{ deploymentId: this.deploymentId }]);
   }
 
   /** ensure namespace ► helm upgrade --install ► record; a failure is recorded, never rethrown. */
@@ -113,16 +112,16 @@ export class DeploymentSteps {
     this.setPhase(desired.appliedTemplateId && desired.observedGeneration > 0 ? 'upgrading' : 'provisioning', desired);
     try {
       const deploymentId = this.deploymentId;
-      await this.run('ensureNamespace', CLUSTER, `ensure namespace ${this.uid}`, { deploymentId });
-      const applied = await this.run('applyRelease', HELM, `helm upgrade --install ${this.uid} (${desired.templateVersion})`, { deploymentId });
-      const current = await this.run('recordApplied', DB, `record ${this.uid} ready at generation ${applied.generation}`, {
+      await acts.ensureNamespace.executeWithOptions(this.step(CLUSTER, `ensure namespace ${this.uid}`), [{ deploymentId }]);
+      const applied = await acts.applyRelease.executeWithOptions(this.step(HELM, `helm upgrade --install ${this.uid} (${desired.templateVersion})`), [{ deploymentId }]);
+      const current = await acts.recordApplied.executeWithOptions(this.step(DB, `record ${this.uid} ready at generation ${applied.generation}`), [{
         deploymentId,
         generation: applied.generation,
         templateId: applied.templateId,
         templateVersion: applied.templateVersion,
         revision: applied.revision,
         unlocked: applied.unlocked,
-      });
+      }]);
       view.appliedGeneration = applied.generation;
       view.consecutiveFailures = 0;
       view.lastError = null;
@@ -142,9 +141,9 @@ export class DeploymentSteps {
     const deploymentId = this.deploymentId;
     this.setPhase('deleting', desired);
     try {
-      await this.run('uninstallRelease', CLUSTER, `helm uninstall ${this.uid}`, { deploymentId });
-      await this.run('deleteNamespace', { ...CLUSTER, startToCloseTimeout: '15m' }, `delete namespace ${this.uid} and wait until gone`, { deploymentId });
-      await this.run('markDeleted', DB, `mark ${this.uid} deleted`, { deploymentId, generation: desired.generation });
+      await acts.uninstallRelease.executeWithOptions(this.step(CLUSTER, `helm uninstall ${this.uid}`), [{ deploymentId }]);
+      await acts.deleteNamespace.executeWithOptions(this.step({ ...CLUSTER, startToCloseTimeout: '15m' }, `delete namespace ${this.uid} and wait until gone`), [{ deploymentId }]);
+      await acts.markDeleted.executeWithOptions(this.step(DB, `mark ${this.uid} deleted`), [{ deploymentId, generation: desired.generation }]);
       this.setPhase('deleted', desired);
       return true;
     } catch (err) {
@@ -167,14 +166,14 @@ export class DeploymentSteps {
     view.consecutiveFailures += 1;
     view.lastError = message;
     log.warn('deployment step failed', { deploymentUid: this.uid, step, retryable, attempt: view.consecutiveFailures });
-    const current = await this.run('recordFailure', DB, `record failure of ${this.uid}`, {
+    const current = await acts.recordFailure.executeWithOptions(this.step(DB, `record failure of ${this.uid}`), [{
       deploymentId: this.deploymentId,
       generation: desired.generation,
       message,
       retryable,
       attempt: view.consecutiveFailures,
       deleting: desired.deleting,
-    });
+    }]);
     if (!desired.deleting) this.setPhase('error', desired);
     // A non-retryable failure (bad values, missing chart) waits for the next change instead of storming.
     schedule.retryAt = retryable || desired.deleting ? Date.now() + retryDelayMs(view.consecutiveFailures) : null;
