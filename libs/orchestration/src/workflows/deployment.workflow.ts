@@ -31,9 +31,13 @@ import {
 
 export { MAX_HISTORY_EVENTS, MAX_PENDING_UPGRADES, FAILED_RECHECK_SECONDS, retryDelayMs } from './next-step';
 export { DRIFT_TICK_PATCH } from './drift-tick-patch';
-/** Marks histories whose failed-for-good waits have a re-check timer (older runs wait for a signal only). Kept: such runs may still wait. */
+/**
+ * Marks histories whose failed-for-good waits have a re-check timer. Kept as patched(): a run that
+ * failed for good before it waits for a signal only, writes no event and never continues as new,
+ * so its history replays only while the timer stays behind this patch.
+ */
 export const FAILED_RECHECK_PATCH = 'failed-recheck-timer';
-/** Marks histories that record dropped upgrade signals as an event. Kept: older runs may still hold a full queue. */
+/** Marks histories that record dropped upgrade signals as an event. Kept as patched(): older runs that dropped signals have no such activity in their history. */
 export const DROPPED_UPGRADES_PATCH = 'record-dropped-upgrades';
 
 export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promise<void> {
