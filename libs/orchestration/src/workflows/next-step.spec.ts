@@ -1,4 +1,4 @@
-import type { WorkflowPhase } from '../contract';
+import { WORKFLOW_PHASES, WorkflowPhase } from '../contract';
 import { DeploymentMemory, describeWait, DesiredView, nextStep, observe, Pending, retryDelayMs, Round, Schedule, Stage, Step, Wake } from './next-step';
 
 const NOW = Date.parse('2026-01-01T00:00:00.000Z');
@@ -99,6 +99,31 @@ describe(nextStep.name, () => {
 
     it.each<WorkflowPhase>(['provisioning', 'upgrading', 'ready', 'error', 'deleting'])('waits in phase %s when nothing changed', (phase) => {
       expect(nextStep(memory({ phase }), NOW, false)).toEqual(waitDrift(NOW + MINUTE));
+    });
+
+    const SIGNALS: [string, Partial<Pending>][] = [
+      ['reconcile', { reconcile: true }],
+      ['upgrade', { upgrades: [UPGRADE] }],
+      ['reconcile and upgrade', { reconcile: true, upgrades: [UPGRADE] }],
+    ];
+    const settled = WORKFLOW_PHASES.filter((p) => p !== 'loading');
+    const cases = settled.flatMap((phase) => SIGNALS.map(([name, pending]) => [phase, name, pending] as const));
+
+    it.each(cases)('in phase %s, a %s signal that came during the load sends the round again', (phase, _name, pending) => {
+      expect(nextStep(memory({ phase, pending }), NOW, false)).toEqual(again);
+    });
+
+    it.each(cases)('in phase %s, a values change is applied before a %s signal is looked at', (phase, _name, pending) => {
+      expect(nextStep(memory({ phase, pending, desired: desired({ generation: 3 }) }), NOW, false)).toEqual({ kind: 'apply' });
+    });
+
+    it.each(SIGNALS)('a fresh run settles its phase before a %s signal is looked at', (_name, pending) => {
+      expect(nextStep(memory({ phase: 'loading', pending }), NOW, false)).toEqual({ kind: 'settle', phase: 'ready' });
+    });
+
+    it.each(SIGNALS)('a deleting deployment waiting for its retry goes round again on a %s signal', (_name, pending) => {
+      const deleting = desired({ status: 'deleting', deleting: true });
+      expect(nextStep(memory({ phase: 'deleting', desired: deleting, pending, schedule: { retryAt: NOW + MINUTE } }), NOW, false)).toEqual(again);
     });
 
     it('continues as new when there is nothing to do and the history is full', () => {
