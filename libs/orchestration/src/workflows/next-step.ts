@@ -1,7 +1,8 @@
 /**
  * The deployment workflow's decision, apart from its effects (the idea of Flux helm-controller's
  * `actionForState`): given the workflow's memory and the workflow time, which step comes next.
- * Pure and deterministic: no Temporal call, no I/O, no clock of its own. Workflow code imports it.
+ * `nextStep` is pure (no Temporal call, no I/O, no clock of its own); `observe`, the memory update
+ * on a load, sits beside it so that both are unit-tested together. Workflow code imports this file.
  *
  * One round of the loop, and the stage at which each decision is taken:
  *
