@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import autocannon from 'autocannon';
 import { join } from 'node:path';
+import { INITIAL_PHASE } from '../../libs/orchestration/src/contract';
 import { BenchContext } from '../lib/context';
 import { readCpu, REPO } from '../lib/procs';
 import { terminateAll, WORKFLOW_TYPE } from '../lib/temporal';
@@ -155,7 +156,7 @@ async function rawSignalWithStart(ctx: BenchContext, seconds: number, connection
           typedSearchAttributes: [
             { key: key('CaelusDeploymentId'), value: id },
             { key: key('CaelusUserId'), value: ctx.seed.userId },
-            { key: key('CaelusPhase'), value: 'pending' },
+            { key: key('CaelusPhase'), value: INITIAL_PHASE },
           ],
           staticSummary: `Caelus deployment ${id}`,
         });

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client, Connection, WorkflowExecutionDescription } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
@@ -15,20 +15,58 @@ import type { DeploymentActivities, DesiredSummary } from '../../libs/orchestrat
 import { deleteSignal, reconcileSignal, SEARCH_ATTRIBUTES, stateQuery, upgradeSignal, WORKFLOW_TYPE, workflowIdFor } from '../../libs/orchestration/src/contract';
 
 const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
 const WORKFLOWS = require.resolve('../../libs/orchestration/src/workflows');
 const HISTORIES = join(__dirname, 'fixtures', 'histories');
-const HISTORY_FIXTURE = join(HISTORIES, 'deployment-lifecycle.json');
-/** Drift ticks as local activities (recorded with the current code). */
-const DRIFT_FIXTURE = join(HISTORIES, 'drift-ticks.json');
-/** A failed-for-good deployment whose delete signal was lost, deleted at its re-check timer. */
-const RECHECK_FIXTURE = join(HISTORIES, 'failed-recheck-delete.json');
-/** Malformed signals and a flood of upgrade signals, some dropped and recorded. */
-const SIGNALS_FIXTURE = join(HISTORIES, 'raw-signals.json');
+/**
+ * Recorded histories, by the workflow code that wrote them. The drift patch is retired in steps
+ * (patched → deprecatePatch → removal): histories from before the patch (drift checks as regular
+ * activities) no longer replay once it is deprecated; those written under patched() and under
+ * deprecatePatch do, and the latter also replay once the call is removed.
+ */
+const BEFORE_PATCH = join(HISTORIES, '0-before-drift-tick-patch');
+const PATCHED = join(HISTORIES, '1-drift-tick-patched');
+/** Recorded with the current code (deprecatePatch); the tests below write a missing one. */
+const DEPRECATED = join(HISTORIES, '2-drift-tick-deprecated');
+/** The workflow with the deprecatePatch call removed (step 3). */
+const PATCH_REMOVED = join(__dirname, 'fixtures', 'workflows', 'drift-tick-patch.removed.ts');
 
-async function recordFixture(file: string, workflowId: string): Promise<void> {
+/** Keeps a test's history as a replay fixture if it is missing, or when asked to (CAELUS_RECORD_HISTORY=1). */
+async function recordFixture(name: string, workflowId: string): Promise<void> {
+  const file = join(DEPRECATED, name);
   if (process.env.CAELUS_RECORD_HISTORY !== '1' && existsSync(file)) return;
   const { stdout } = await run(`${process.env.CAELUS_TOOLS_BIN}/temporal`, ['workflow', 'show', '--address', process.env.TEMPORAL_ADDRESS!, '--workflow-id', workflowId, '--output', 'json']);
-  writeFileSync(file, stdout);
+  // Stack traces in failures name the checkout: committed files name no machine path.
+  const roots = [...new Set([ROOT, dirname(realpathSync(join(ROOT, 'node_modules')))])];
+  writeFileSync(file, roots.reduce((text, root) => text.split(root).join('<repo>'), stdout));
+}
+
+function historiesIn(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f));
+}
+
+const replays = new Map<string, Promise<string>>();
+/**
+ * The replay script's report for these arguments, run once per argument list. In a child process:
+ * protobufjs' JSON codec does not survive jest's module sandbox. A failed replay exits 1; its report is kept.
+ */
+function replay(...args: string[]): Promise<string> {
+  const key = args.join(' ');
+  if (!replays.has(key)) {
+    const done = run('npx', ['tsx', join(ROOT, 'scripts', 'replay-history.ts'), ...args], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }).then(
+      (r) => r.stdout,
+      (err: { stdout?: string }) => (err.stdout ? err.stdout : Promise.reject(err)),
+    );
+    replays.set(key, done);
+  }
+  return replays.get(key)!;
+}
+
+/** 'deterministic', or why the replay of this history failed. */
+function outcome(report: string, file: string): string {
+  const line = report.split('\n').find((l) => l.startsWith(`replayed ${file}:`) || l.startsWith(`replay failed for ${file}:`));
+  if (!line) return 'not replayed';
+  return line.startsWith('replayed ') ? 'deterministic' : line;
 }
 
 try {
@@ -225,11 +263,7 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.templateVersion)).toBe('1.1.0');
       expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.product)).toBe('webapp');
 
-      // Keep this history as the replay fixture when asked to (CAELUS_RECORD_HISTORY=1).
-      if (process.env.CAELUS_RECORD_HISTORY === '1' || !existsSync(HISTORY_FIXTURE)) {
-        const { stdout } = await run(`${process.env.CAELUS_TOOLS_BIN}/temporal`, ['workflow', 'show', '--address', process.env.TEMPORAL_ADDRESS!, '--workflow-id', handle.workflowId, '--output', 'json']);
-        writeFileSync(HISTORY_FIXTURE, stdout);
-      }
+      await recordFixture('deployment-lifecycle.json', handle.workflowId);
     });
   });
 
@@ -311,10 +345,7 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       const firstTick = events.findIndex((e) => e.markerRecordedEventAttributes);
       const secondTick = events.findIndex((e, i) => i > firstTick && e.markerRecordedEventAttributes);
       expect(secondTick - firstTick).toBeLessThanOrEqual(8);
-      if (process.env.CAELUS_RECORD_HISTORY === '1' || !existsSync(DRIFT_FIXTURE)) {
-        const { stdout } = await run(`${process.env.CAELUS_TOOLS_BIN}/temporal`, ['workflow', 'show', '--address', process.env.TEMPORAL_ADDRESS!, '--workflow-id', handle.workflowId, '--output', 'json']);
-        writeFileSync(DRIFT_FIXTURE, stdout);
-      }
+      await recordFixture('drift-ticks.json', handle.workflowId);
     });
   });
 
@@ -391,7 +422,7 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       expect(sut.calls.slice(-3)).toEqual(['uninstallRelease', 'deleteNamespace', 'markDeleted']);
       const markers = ((await handle.fetchHistory()).events ?? []).filter((e) => e.markerRecordedEventAttributes);
       expect(markers.length).toBeGreaterThanOrEqual(1);
-      await recordFixture(RECHECK_FIXTURE, handle.workflowId);
+      await recordFixture('failed-recheck-delete.json', handle.workflowId);
     });
   });
 
@@ -448,17 +479,43 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
       expect(events.filter((e) => e.activityTaskFailedEventAttributes)).toEqual([]);
       await handle.terminate('test done');
-      await recordFixture(SIGNALS_FIXTURE, handle.workflowId);
+      await recordFixture('raw-signals.json', handle.workflowId);
     });
   });
 
   it('replays the recorded histories with the current workflow code', async () => {
-    // In a child process: protobufjs' JSON codec does not survive jest's module sandbox.
-    // Every recorded history: the lifecycle, drift checks as regular activities (recorded before
-    // drift ticks became a local activity: running workflows take the old path) and drift ticks.
-    const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).map((f) => join(HISTORIES, f));
+    // Every history that running workflows may have: the lifecycle, drift ticks, the re-check
+    // timer and raw signals, recorded before the drift patch was deprecated and after.
+    const files = [...historiesIn(PATCHED), ...historiesIn(DEPRECATED)];
     expect(files.length).toBeGreaterThanOrEqual(5);
-    const { stdout } = await run('npx', ['tsx', join(__dirname, '..', '..', 'scripts', 'replay-history.ts'), ...files], { cwd: join(__dirname, '..', '..') });
+    const stdout = await replay(...historiesIn(BEFORE_PATCH), ...files);
     expect(stdout.match(/deterministic/g)).toHaveLength(files.length);
+  });
+
+  describe('retiring the drift patch (patched → deprecatePatch → removal)', () => {
+    it('step 1 → 2: histories recorded under patched() replay with deprecatePatch', async () => {
+      const report = await replay(...historiesIn(BEFORE_PATCH), ...historiesIn(PATCHED), ...historiesIn(DEPRECATED));
+      expect(historiesIn(PATCHED).map((f) => outcome(report, f))).toEqual(historiesIn(PATCHED).map(() => 'deterministic'));
+    });
+
+    it('step 2: histories recorded with deprecatePatch replay, and mark the patch deprecated', async () => {
+      const report = await replay(...historiesIn(BEFORE_PATCH), ...historiesIn(PATCHED), ...historiesIn(DEPRECATED));
+      expect(historiesIn(DEPRECATED).map((f) => outcome(report, f))).toEqual(historiesIn(DEPRECATED).map(() => 'deterministic'));
+      const ticks = readFileSync(join(DEPRECATED, 'drift-ticks.json'), 'utf8');
+      const marker = Buffer.from(JSON.stringify({ id: 'drift-tick-local-activity', deprecated: true })).toString('base64');
+      expect(ticks).toContain(marker);
+    });
+
+    it('step 2 needs every run from before the patch gone: a history with drift checks as regular activities no longer replays', async () => {
+      const report = await replay(...historiesIn(BEFORE_PATCH), ...historiesIn(PATCHED), ...historiesIn(DEPRECATED));
+      expect(historiesIn(BEFORE_PATCH).length).toBeGreaterThan(0);
+      for (const file of historiesIn(BEFORE_PATCH)) expect(outcome(report, file)).toMatch(/nondeterminism/i);
+    });
+
+    it('step 3: with the call removed, histories recorded with deprecatePatch still replay (and those under patched() do not, so step 3 waits for them)', async () => {
+      const report = await replay('--replace', `drift-tick-patch=${PATCH_REMOVED}`, ...historiesIn(DEPRECATED), join(PATCHED, 'drift-ticks.json'));
+      expect(historiesIn(DEPRECATED).map((f) => outcome(report, f))).toEqual(historiesIn(DEPRECATED).map(() => 'deterministic'));
+      expect(outcome(report, join(PATCHED, 'drift-ticks.json'))).toMatch(/nondeterminism/i);
+    });
   });
 });

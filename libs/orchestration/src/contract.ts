@@ -51,7 +51,14 @@ export interface DeleteSignal {
   generation?: number;
 }
 
-export type WorkflowPhase = 'loading' | 'provisioning' | 'upgrading' | 'ready' | 'degraded' | 'error' | 'deleting' | 'deleted' | 'waiting';
+/**
+ * Every phase the workflow shows, in its state query and in the CaelusPhase search attribute.
+ * The client starts a workflow in INITIAL_PHASE, the phase the workflow itself starts in, so that
+ * visibility never shows a value the workflow does not know.
+ */
+export const WORKFLOW_PHASES = ['loading', 'provisioning', 'upgrading', 'ready', 'error', 'deleting', 'deleted'] as const;
+export type WorkflowPhase = (typeof WORKFLOW_PHASES)[number];
+export const INITIAL_PHASE: WorkflowPhase = 'loading';
 
 /** What the `state` query returns (ids, counters and phase; nothing secret). */
 export interface DeploymentWorkflowState {

@@ -1,6 +1,6 @@
 import { Client } from '@temporalio/client';
 import { DeploymentSignal, DeploymentWorkflowPort, WorkflowRef } from '../../../domain/src';
-import { DeploymentWorkflowInput, SEARCH_ATTRIBUTES, WORKFLOW_TYPE, workflowIdFor } from '../contract';
+import { DeploymentWorkflowInput, INITIAL_PHASE, SEARCH_ATTRIBUTES, WORKFLOW_TYPE, workflowIdFor } from '../contract';
 
 export interface TemporalWorkflowsOptions {
   namespace: string;
@@ -29,7 +29,7 @@ export class TemporalDeploymentWorkflows implements DeploymentWorkflowPort {
       typedSearchAttributes: [
         { key: SEARCH_ATTRIBUTES.deploymentId, value: d.id },
         { key: SEARCH_ATTRIBUTES.userId, value: d.userId },
-        { key: SEARCH_ATTRIBUTES.phase, value: 'pending' },
+        { key: SEARCH_ATTRIBUTES.phase, value: INITIAL_PHASE },
       ],
       staticSummary: `Caelus deployment ${d.deploymentUid}`,
     }));

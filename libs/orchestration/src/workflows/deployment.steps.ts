@@ -1,0 +1,194 @@
+/**
+ * The effects of the deployment workflow's steps: each one a named activity with a summary, and
+ * what its outcome changes in the workflow's memory. Workflow code: no Node API, no I/O.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  TimeoutFailure,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import type { DeploymentActivities, DesiredSummary } from '../activities';
+import { DeploymentWorkflowInput, QueuedUpgrade, SEARCH_ATTRIBUTES, WorkflowPhase } from '../contract';
+import { DeploymentMemory, MAX_PENDING_UPGRADES, retryDelayMs } from './next-step';
+
+// Postgres writes retry until the database is back: losing an observation is worse than waiting.
+const DB: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+};
+const CLUSTER: ActivityOptions = {
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5 },
+};
+const HELM: ActivityOptions = {
+  startToCloseTimeout: '20m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
+};
+/**
+ * Drift ticks run as a local activity: one workflow task per tick instead of three (plus two
+ * activity tasks), and 6 history events instead of 17. A failed tick is only logged; the next
+ * loop then loads the desired state with a regular activity.
+ */
+const DRIFT_TICK: LocalActivityOptions = {
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
+};
+
+const acts = proxyActivities<DeploymentActivities>(DB);
+
+type Result<K extends keyof DeploymentActivities> = Awaited<ReturnType<DeploymentActivities[K]>>;
+
+export class DeploymentSteps {
+  private readonly local: ReturnType<typeof proxyLocalActivities<DeploymentActivities>>;
+  private readonly deploymentId: string;
+  private readonly uid: string;
+
+  constructor(
+    input: DeploymentWorkflowInput,
+    private readonly memory: DeploymentMemory<DesiredSummary>,
+  ) {
+    this.deploymentId = input.deploymentId;
+    this.uid = input.deploymentUid;
+    this.local = proxyLocalActivities<DeploymentActivities>({ ...DRIFT_TICK, summary: `drift check ${this.uid}` });
+  }
+
+  /** Upserts the search attributes that changed. */
+  setPhase(phase: WorkflowPhase, desired?: DesiredSummary): void {
+    const { view } = this.memory;
+    const updates = [];
+    if (phase !== view.phase) updates.push({ key: SEARCH_ATTRIBUTES.phase, value: phase });
+    if (desired && desired.templateVersion !== view.templateVersion) updates.push({ key: SEARCH_ATTRIBUTES.templateVersion, value: desired.templateVersion });
+    if (desired && desired.productName !== this.memory.productName) {
+      this.memory.productName = desired.productName;
+      updates.push({ key: SEARCH_ATTRIBUTES.product, value: desired.productName });
+    }
+    view.phase = phase;
+    if (desired) view.templateVersion = desired.templateVersion;
+    if (updates.length) upsertSearchAttributes(updates);
+  }
+
+  /** Call-site options of a step's activity, named in the Web UI and in the workflow's current details. */
+  private step(options: ActivityOptions, summary: string): ActivityOptions {
+    setCurrentDetails(`running: ${summary}`);
+    return { ...options, summary };
+  }
+
+  /** Whether the upgrade was accepted (a rejection is recorded by the activity). */
+  async acceptUpgrade(upgrade: QueuedUpgrade): Promise<boolean> {
+    const outcome = await acts.acceptUpgrade.executeWithOptions(this.step(DB, `validate upgrade of ${this.uid}`), [{
+      deploymentId: this.deploymentId,
+      templateId: upgrade.templateId,
+      requestedBy: upgrade.requestedBy,
+      ...(upgrade.rejected ? { rejected: upgrade.rejected } : {}),
+    }]);
+    return outcome.outcome === 'accepted';
+  }
+
+  async recordDroppedUpgrades(count: number, templateIds: string[]): Promise<void> {
+    await acts.recordDroppedUpgrades.executeWithOptions(this.step(DB, `record ${count} dropped upgrade signals of ${this.uid}`), [{
+      deploymentId: this.deploymentId,
+      count,
+      templateIds,
+      limit: MAX_PENDING_UPGRADES,
+    }]);
+  }
+
+  loadDesiredState(): Promise<DesiredSummary | null> {
+    return acts.loadDesiredState.executeWithOptions(this.step(DB, `load desired state of ${this.uid}`), [{ deploymentId: this.deploymentId }]);
+  }
+
+  /** ensure namespace ► helm upgrade --install ► record; a failure is recorded, never rethrown. */
+  async reconcile(desired: DesiredSummary): Promise<void> {
+    const { view, schedule, pending } = this.memory;
+    this.setPhase(desired.appliedTemplateId && desired.observedGeneration > 0 ? 'upgrading' : 'provisioning', desired);
+    try {
+      const deploymentId = this.deploymentId;
+      await acts.ensureNamespace.executeWithOptions(this.step(CLUSTER, `ensure namespace ${this.uid}`), [{ deploymentId }]);
+      const applied = await acts.applyRelease.executeWithOptions(this.step(HELM, `helm upgrade --install ${this.uid} (${desired.templateVersion})`), [{ deploymentId }]);
+      const current = await acts.recordApplied.executeWithOptions(this.step(DB, `record ${this.uid} ready at generation ${applied.generation}`), [{
+        deploymentId,
+        generation: applied.generation,
+        templateId: applied.templateId,
+        templateVersion: applied.templateVersion,
+        revision: applied.revision,
+        unlocked: applied.unlocked,
+      }]);
+      view.appliedGeneration = applied.generation;
+      view.consecutiveFailures = 0;
+      view.lastError = null;
+      schedule.retryAt = null;
+      schedule.failedGeneration = null;
+      schedule.nextDriftAt = null;
+      this.setPhase('ready', desired);
+      // The desired state moved on while helm ran: go round again at once.
+      if (!current) pending.reconcile = true;
+    } catch (err) {
+      await this.fail(err, desired, 'apply');
+    }
+  }
+
+  /** uninstall ► delete namespace (wait) ► mark deleted; whether the deployment is gone. */
+  async teardown(desired: DesiredSummary): Promise<boolean> {
+    const deploymentId = this.deploymentId;
+    this.setPhase('deleting', desired);
+    try {
+      await acts.uninstallRelease.executeWithOptions(this.step(CLUSTER, `helm uninstall ${this.uid}`), [{ deploymentId }]);
+      await acts.deleteNamespace.executeWithOptions(this.step({ ...CLUSTER, startToCloseTimeout: '15m' }, `delete namespace ${this.uid} and wait until gone`), [{ deploymentId }]);
+      await acts.markDeleted.executeWithOptions(this.step(DB, `mark ${this.uid} deleted`), [{ deploymentId, generation: desired.generation }]);
+      this.setPhase('deleted', desired);
+      return true;
+    } catch (err) {
+      await this.fail(err, desired, 'delete');
+      return false;
+    }
+  }
+
+  /** The drift tick as a local activity; its failure is the caller's to log. */
+  localDriftTick(desired: DesiredSummary): Promise<Result<'driftTick'>> {
+    setCurrentDetails(`running: drift check ${this.uid}`);
+    return this.local.driftTick({ deploymentId: this.deploymentId, generation: desired.generation });
+  }
+
+  /** Records a failure on the deployment and schedules the retry; never rethrows (except cancellation). */
+  private async fail(err: unknown, desired: DesiredSummary, step: string): Promise<void> {
+    if (isCancellation(err)) throw err;
+    const { view, schedule, pending } = this.memory;
+    const { message, retryable } = describeFailure(err, step);
+    view.consecutiveFailures += 1;
+    view.lastError = message;
+    log.warn('deployment step failed', { deploymentUid: this.uid, step, retryable, attempt: view.consecutiveFailures });
+    const current = await acts.recordFailure.executeWithOptions(this.step(DB, `record failure of ${this.uid}`), [{
+      deploymentId: this.deploymentId,
+      generation: desired.generation,
+      message,
+      retryable,
+      attempt: view.consecutiveFailures,
+      deleting: desired.deleting,
+    }]);
+    if (!desired.deleting) this.setPhase('error', desired);
+    // A non-retryable failure (bad values, missing chart) waits for the next change instead of storming.
+    schedule.retryAt = retryable || desired.deleting ? Date.now() + retryDelayMs(view.consecutiveFailures) : null;
+    schedule.failedGeneration = desired.deleting ? null : desired.generation;
+    if (!current) pending.reconcile = true;
+  }
+}
+
+/** The message and retryability of an activity failure, for the deployment's lastError. */
+export function describeFailure(err: unknown, step: string): { message: string; retryable: boolean } {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) return { message: cause.message, retryable: !cause.nonRetryable };
+    if (cause instanceof TimeoutFailure) return { message: `${step}: timed out (${cause.timeoutType})`, retryable: true };
+    return { message: `${step}: ${cause?.message ?? err.message}`, retryable: true };
+  }
+  return { message: `${step}: ${err instanceof Error ? err.message : String(err)}`, retryable: true };
+}

@@ -1,0 +1,258 @@
+import { WORKFLOW_PHASES, WorkflowPhase } from '../contract';
+import { DeploymentMemory, describeWait, DesiredView, nextStep, observe, Pending, retryDelayMs, Round, Schedule, Stage, Step, Wake } from './next-step';
+
+const NOW = Date.parse('2026-01-01T00:00:00.000Z');
+const MINUTE = 60_000;
+const UPGRADE = { templateId: '3f2c1a9e-8b7d-4c6e-9f01-23456789abcd' };
+
+function desired(over: Partial<DesiredView> = {}): DesiredView {
+  return { status: 'ready', generation: 2, observedGeneration: 2, deleting: false, driftIntervalSeconds: 60, ...over };
+}
+
+interface Given {
+  stage?: Stage;
+  desired?: DesiredView | null;
+  tickDesired?: DesiredView | null;
+  woken?: Round['woken'];
+  phase?: WorkflowPhase;
+  appliedGeneration?: number;
+  pending?: Partial<Pending>;
+  schedule?: Partial<Schedule>;
+}
+
+function memory(given: Given = {}): DeploymentMemory {
+  const round: Round = { stage: given.stage ?? 'act', desired: 'desired' in given ? given.desired : desired() };
+  if ('tickDesired' in given) round.tickDesired = given.tickDesired;
+  if (given.woken) round.woken = given.woken;
+  return {
+    view: {
+      deploymentId: 'd',
+      deploymentUid: 'u',
+      phase: given.phase ?? 'ready',
+      appliedGeneration: given.appliedGeneration ?? 2,
+      desiredGeneration: 2,
+      templateVersion: '1.0.0',
+      consecutiveFailures: 0,
+      lastError: null,
+      waitingFor: null,
+      nextDriftCheckAt: null,
+      pendingUpgrades: 0,
+      historyLength: 0,
+    },
+    pending: { reconcile: false, delete: false, force: false, upgrades: [], dropped: { count: 0, templateIds: [] }, ...given.pending },
+    schedule: { failedGeneration: null, retryAt: null, nextDriftAt: null, recheckSeconds: 900, ...given.schedule },
+    round,
+    productName: 'webapp',
+  };
+}
+
+const waitDrift = (at: number): Step => ({ kind: 'wait', wake: { kind: 'drift', at }, nextDriftAt: at });
+const waitRetry = (at: number, nextDriftAt = NOW + MINUTE): Step => ({ kind: 'wait', wake: { kind: 'retry', at }, nextDriftAt });
+const waitRecheck = (at: number, nextDriftAt = NOW + MINUTE): Step => ({ kind: 'wait', wake: { kind: 'recheck', at }, nextDriftAt });
+const again: Step = { kind: 'again', keepTickState: false };
+
+describe(nextStep.name, () => {
+  describe('receiving signals at the start of a round', () => {
+    it.each<[string, Given, Step]>([
+      ['accepts a queued upgrade first', { stage: 'receive', pending: { upgrades: [UPGRADE] } }, { kind: 'accept-upgrade' }],
+      ['accepts upgrades before recording dropped ones', { stage: 'receive', pending: { upgrades: [UPGRADE], dropped: { count: 3, templateIds: [] } } }, { kind: 'accept-upgrade' }],
+      ['records dropped upgrades once the queue is empty', { stage: 'receive', pending: { dropped: { count: 3, templateIds: [] } } }, { kind: 'record-dropped' }],
+      ['loads the desired state when nothing is queued', { stage: 'receive', pending: { reconcile: true } }, { kind: 'load' }],
+      ['takes the state a drift tick loaded', { stage: 'receive', tickDesired: desired() }, { kind: 'take-tick-state' }],
+      ['takes a drift tick that found the row gone', { stage: 'receive', tickDesired: null }, { kind: 'take-tick-state' }],
+      ['loads after the dropped upgrades were recorded (once a round)', { stage: 'load', pending: { dropped: { count: 3, templateIds: [] } } }, { kind: 'load' }],
+      ['takes the tick state after the dropped upgrades', { stage: 'load', tickDesired: desired() }, { kind: 'take-tick-state' }],
+    ])('%s', (_name, given, step) => {
+      expect(nextStep(memory(given), NOW, false)).toEqual(step);
+    });
+  });
+
+  describe('acting on the loaded desired state', () => {
+    it.each<[string, Given, Step]>([
+      ['finishes when the row is gone', { desired: null }, { kind: 'finish' }],
+      ['finishes when the row is deleted', { desired: desired({ status: 'deleted', deleting: true }) }, { kind: 'finish' }],
+      ['tears down a deleting deployment', { desired: desired({ status: 'deleting', deleting: true, generation: 3 }) }, { kind: 'teardown' }],
+      ['tears down when the delete retry is due', { desired: desired({ status: 'deleting', deleting: true }), schedule: { retryAt: NOW } }, { kind: 'teardown' }],
+      ['tears down before the retry on a delete signal', { desired: desired({ status: 'deleting', deleting: true }), schedule: { retryAt: NOW + MINUTE }, pending: { delete: true } }, { kind: 'teardown' }],
+      ['waits for the delete retry', { desired: desired({ status: 'deleting', deleting: true }), schedule: { retryAt: NOW + MINUTE } }, waitRetry(NOW + MINUTE)],
+      ['applies a new generation', { desired: desired({ generation: 3 }) }, { kind: 'apply' }],
+      ['applies a first install', { appliedGeneration: 0, phase: 'loading', desired: desired({ status: 'provisioning', generation: 1, observedGeneration: 0 }) }, { kind: 'apply' }],
+      ['applies a forced reconcile of the applied generation', { pending: { force: true } }, { kind: 'apply' }],
+      ['applies when the transient retry is due', { schedule: { retryAt: NOW, failedGeneration: 2 }, appliedGeneration: 1 }, { kind: 'apply' }],
+      ['applies when the retry is overdue', { schedule: { retryAt: NOW - MINUTE }, phase: 'error' }, { kind: 'apply' }],
+      ['waits for the transient retry', { schedule: { retryAt: NOW + MINUTE, failedGeneration: 2 }, appliedGeneration: 1, phase: 'error' }, waitRetry(NOW + MINUTE)],
+      ['does not retry a generation failed for good', { schedule: { failedGeneration: 2 }, appliedGeneration: 1, phase: 'error' }, waitRecheck(NOW + 900_000)],
+      ['applies a new generation after failing for good', { desired: desired({ generation: 3 }), schedule: { failedGeneration: 2 }, appliedGeneration: 1, phase: 'error' }, { kind: 'apply' }],
+      ['applies a forced reconcile after failing for good', { schedule: { failedGeneration: null }, pending: { force: true }, appliedGeneration: 1, phase: 'error' }, { kind: 'apply' }],
+      ['settles a fresh run on ready', { phase: 'loading' }, { kind: 'settle', phase: 'ready' }],
+      ['settles a fresh run of a degraded deployment on ready', { phase: 'loading', desired: desired({ status: 'degraded' }) }, { kind: 'settle', phase: 'ready' }],
+      ['settles a fresh run of a failed deployment on error', { phase: 'loading', desired: desired({ status: 'error' }) }, { kind: 'settle', phase: 'error' }],
+      ['waits for the drift timer when nothing changed', {}, waitDrift(NOW + MINUTE)],
+      ['goes round again on a signal that came during the load', { pending: { reconcile: true } }, again],
+    ])('%s', (_name, given, step) => {
+      expect(nextStep(memory(given), NOW, false)).toEqual(step);
+    });
+
+    it.each<WorkflowPhase>(['provisioning', 'upgrading', 'ready', 'error', 'deleting'])('applies a new generation in phase %s', (phase) => {
+      expect(nextStep(memory({ phase, desired: desired({ generation: 3 }) }), NOW, false)).toEqual({ kind: 'apply' });
+    });
+
+    it.each<WorkflowPhase>(['provisioning', 'upgrading', 'ready', 'error', 'deleting'])('waits in phase %s when nothing changed', (phase) => {
+      expect(nextStep(memory({ phase }), NOW, false)).toEqual(waitDrift(NOW + MINUTE));
+    });
+
+    const SIGNALS: [string, Partial<Pending>][] = [
+      ['reconcile', { reconcile: true }],
+      ['upgrade', { upgrades: [UPGRADE] }],
+      ['reconcile and upgrade', { reconcile: true, upgrades: [UPGRADE] }],
+    ];
+    const settled = WORKFLOW_PHASES.filter((p) => p !== 'loading');
+    const cases = settled.flatMap((phase) => SIGNALS.map(([name, pending]) => [phase, name, pending] as const));
+
+    it.each(cases)('in phase %s, a %s signal that came during the load sends the round again', (phase, _name, pending) => {
+      expect(nextStep(memory({ phase, pending }), NOW, false)).toEqual(again);
+    });
+
+    it.each(cases)('in phase %s, a values change is applied before a %s signal is looked at', (phase, _name, pending) => {
+      expect(nextStep(memory({ phase, pending, desired: desired({ generation: 3 }) }), NOW, false)).toEqual({ kind: 'apply' });
+    });
+
+    it.each(SIGNALS)('a fresh run settles its phase before a %s signal is looked at', (_name, pending) => {
+      expect(nextStep(memory({ phase: 'loading', pending }), NOW, false)).toEqual({ kind: 'settle', phase: 'ready' });
+    });
+
+    it.each(SIGNALS)('a deleting deployment waiting for its retry goes round again on a %s signal', (_name, pending) => {
+      const deleting = desired({ status: 'deleting', deleting: true });
+      expect(nextStep(memory({ phase: 'deleting', desired: deleting, pending, schedule: { retryAt: NOW + MINUTE } }), NOW, false)).toEqual(again);
+    });
+
+    it('continues as new when there is nothing to do and the history is full', () => {
+      expect(nextStep(memory(), NOW, true)).toEqual({ kind: 'continue-as-new' });
+    });
+
+    it('acts before it continues as new', () => {
+      expect(nextStep(memory({ desired: desired({ generation: 3 }) }), NOW, true)).toEqual({ kind: 'apply' });
+      expect(nextStep(memory({ desired: desired({ status: 'deleting', deleting: true }) }), NOW, true)).toEqual({ kind: 'teardown' });
+    });
+  });
+
+  describe('after the action', () => {
+    it.each<[string, Given, boolean, Step]>([
+      ['continues as new when the history is full', {}, true, { kind: 'continue-as-new' }],
+      ['continues as new even with signals pending (they are carried over)', { pending: { reconcile: true, upgrades: [UPGRADE] } }, true, { kind: 'continue-as-new' }],
+      ['goes round again on a reconcile signal', { pending: { reconcile: true } }, false, again],
+      ['goes round again on a delete signal', { pending: { delete: true } }, false, again],
+      ['goes round again on a queued upgrade', { pending: { upgrades: [UPGRADE] } }, false, again],
+      ['waits for the drift timer already set', { schedule: { nextDriftAt: NOW + 5_000 } }, false, waitDrift(NOW + 5_000)],
+      ['sets the drift timer one interval ahead', {}, false, waitDrift(NOW + MINUTE)],
+      ['waits for an overdue drift timer', { schedule: { nextDriftAt: NOW - 5_000 } }, false, waitDrift(NOW - 5_000)],
+      ['waits for the retry after a transient failure', { schedule: { retryAt: NOW + 15_000, failedGeneration: 2 } }, false, waitRetry(NOW + 15_000)],
+      ['waits for the re-check after failing for good', { schedule: { failedGeneration: 2, recheckSeconds: 30 } }, false, waitRecheck(NOW + 30_000)],
+      ['waits for the retry of a failed delete', { desired: desired({ status: 'deleting', deleting: true }), schedule: { retryAt: NOW + 15_000 } }, false, waitRetry(NOW + 15_000)],
+      ['waits for the re-check while deleting without a retry', { desired: desired({ status: 'deleting', deleting: true }) }, false, waitRecheck(NOW + 900_000)],
+      ['keeps the drift timer while failing', { schedule: { failedGeneration: 2, nextDriftAt: NOW + 5_000 } }, false, waitRecheck(NOW + 900_000, NOW + 5_000)],
+    ])('%s', (_name, given, historyFull, step) => {
+      expect(nextStep(memory({ ...given, stage: 'acted' }), NOW, historyFull)).toEqual(step);
+    });
+
+    it('finishes after a teardown', () => {
+      expect(nextStep(memory({ stage: 'deleted' }), NOW, false)).toEqual({ kind: 'finish' });
+    });
+  });
+
+  describe('after a wait', () => {
+    const drift: Wake = { kind: 'drift', at: NOW };
+    it.each<[string, Given, Step]>([
+      ['runs a drift tick when the drift timer fired', { woken: { signalled: false, wake: drift }, schedule: { nextDriftAt: NOW } }, { kind: 'drift-tick', nextDriftAt: NOW + MINUTE }],
+      ['runs an overdue drift tick', { woken: { signalled: false, wake: drift }, schedule: { nextDriftAt: NOW - MINUTE } }, { kind: 'drift-tick', nextDriftAt: NOW + MINUTE }],
+      ['does not tick before the drift timer is due', { woken: { signalled: false, wake: drift }, schedule: { nextDriftAt: NOW + 1 } }, again],
+      ['goes round again on a signal instead of ticking', { woken: { signalled: true, wake: drift }, schedule: { nextDriftAt: NOW } }, again],
+      ['goes round again when the retry timer fired', { woken: { signalled: false, wake: { kind: 'retry', at: NOW } }, schedule: { nextDriftAt: NOW } }, again],
+      ['goes round again when the re-check timer fired', { woken: { signalled: false, wake: { kind: 'recheck', at: NOW } }, schedule: { nextDriftAt: NOW } }, again],
+      ['goes round again on a signal after waiting for one only', { woken: { signalled: true, wake: { kind: 'signal' } }, schedule: { nextDriftAt: NOW } }, again],
+    ])('%s', (_name, given, step) => {
+      expect(nextStep(memory({ ...given, stage: 'woken' }), NOW, false)).toEqual(step);
+    });
+  });
+
+  describe('after a drift tick', () => {
+    it.each<[string, Partial<Pending>, boolean]>([
+      ['keeps the state the tick loaded when no signal came', {}, true],
+      ['loads again after a reconcile signal during the tick', { reconcile: true }, false],
+      ['loads again after a delete signal during the tick', { delete: true }, false],
+      ['loads again after an upgrade signal during the tick', { upgrades: [UPGRADE] }, false],
+    ])('%s', (_name, pending, keepTickState) => {
+      expect(nextStep(memory({ stage: 'ticked', tickDesired: desired(), pending }), NOW, true)).toEqual({ kind: 'again', keepTickState });
+    });
+  });
+});
+
+describe(observe.name, () => {
+  it.each<[string, number]>([
+    ['ready', 2],
+    ['degraded', 2],
+    ['error', 0],
+    ['upgrading', 0],
+  ])('trusts Postgres on a fresh run when the status is %s', (status, applied) => {
+    const sut = memory({ appliedGeneration: -1 });
+    observe(sut, desired({ status, observedGeneration: 2, generation: 3 }));
+    expect(sut.view).toMatchObject({ appliedGeneration: applied, desiredGeneration: 3 });
+  });
+
+  it('keeps the applied generation of a running workflow', () => {
+    const sut = memory({ appliedGeneration: 1 });
+    observe(sut, desired({ observedGeneration: 2 }));
+    expect(sut.view.appliedGeneration).toBe(1);
+  });
+
+  it('drops a delete signal when the row is not deleting, and keeps it when it is', () => {
+    const sut = memory({ pending: { delete: true } });
+    observe(sut, desired());
+    expect(sut.pending.delete).toBe(false);
+    const deleting = memory({ pending: { delete: true } });
+    observe(deleting, desired({ status: 'deleting', deleting: true }));
+    expect(deleting.pending.delete).toBe(true);
+  });
+
+  it('takes the re-check interval from the worker, and moves the round to its action', () => {
+    const sut = memory({ stage: 'load', tickDesired: desired() });
+    const loaded = desired({ failedRecheckSeconds: 30 });
+    observe(sut, loaded);
+    expect(sut.schedule.recheckSeconds).toBe(30);
+    expect(sut.round).toEqual({ stage: 'act', desired: loaded });
+  });
+
+  it('changes nothing but the round when the row is gone', () => {
+    const sut = memory({ appliedGeneration: -1, pending: { delete: true } });
+    observe(sut, null);
+    expect(sut.view.appliedGeneration).toBe(-1);
+    expect(sut.pending.delete).toBe(true);
+    expect(sut.round).toEqual({ stage: 'act', desired: null });
+  });
+});
+
+describe(describeWait.name, () => {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  it.each<[Wake, string]>([
+    [{ kind: 'retry', at: NOW }, 'retry at 2026-01-01T00:00:00.000Z'],
+    [{ kind: 'recheck', at: NOW }, 'a signal (a new generation or a forced reconcile) or the re-check at 2026-01-01T00:00:00.000Z'],
+    [{ kind: 'signal' }, 'a signal (a new generation or a forced reconcile)'],
+    [{ kind: 'drift', at: NOW }, 'a signal or the drift check at 2026-01-01T00:00:00.000Z'],
+  ])('describes %j', (wake, text) => {
+    expect(describeWait(wake, iso)).toBe(text);
+  });
+});
+
+describe(retryDelayMs.name, () => {
+  it.each([
+    [0, 15_000],
+    [1, 15_000],
+    [2, 30_000],
+    [3, 60_000],
+    [6, 480_000],
+    [7, 600_000],
+    [20, 600_000],
+  ])('waits after failure %i for %i ms', (failures, ms) => {
+    expect(retryDelayMs(failures)).toBe(ms);
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * The deployment workflow's decision, apart from its effects (the idea of Flux helm-controller's
+ * `actionForState`): given the workflow's memory and the workflow time, which step comes next.
+ * `nextStep` is pure (no Temporal call, no I/O, no clock of its own); `observe`, the memory update
+ * on a load, sits beside it so that both are unit-tested together. Workflow code imports this file.
+ *
+ * One round of the loop, and the stage at which each decision is taken:
+ *
+ *   receive ── accept each queued upgrade ► record the dropped ones ─┐
+ *   load ───── load the desired state (or take the drift tick's) ◄───┘
+ *   act ────── finish │ teardown │ apply │ settle the first phase │ nothing
+ *   acted ──── continue as new │ another round (a signal came) │ wait for a signal or a timer
+ *   woken ──── drift tick (the drift timer fired) │ another round
+ *   ticked ─── another round, keeping the tick's desired state unless a signal came meanwhile
+ */
+import type { DeploymentWorkflowState, DroppedUpgrades, QueuedUpgrade, WorkflowPhase } from '../contract';
+
+/** The fields of the loaded desired state that the decision reads (DesiredSummary has them all). */
+export interface DesiredView {
+  status: string;
+  generation: number;
+  observedGeneration: number;
+  deleting: boolean;
+  driftIntervalSeconds: number;
+  failedRecheckSeconds?: number;
+}
+
+/** What the signals asked for and the workflow has not done yet. */
+export interface Pending {
+  reconcile: boolean;
+  delete: boolean;
+  /** A forced reconcile: apply even a generation that failed for good. */
+  force: boolean;
+  upgrades: QueuedUpgrade[];
+  dropped: DroppedUpgrades;
+}
+
+/** The workflow's timers and its memory of the last failure (times are workflow time, ms). */
+export interface Schedule {
+  /** The generation whose last apply failed for good: not retried until it changes or is forced. */
+  failedGeneration: number | null;
+  /** When a failed apply or teardown is retried; null when failed for good. */
+  retryAt: number | null;
+  nextDriftAt: number | null;
+  /** How often a failed-for-good deployment re-reads its desired state (from the worker's configuration). */
+  recheckSeconds: number;
+}
+
+export type Stage = 'receive' | 'load' | 'act' | 'acted' | 'woken' | 'ticked' | 'deleted';
+
+/** What a wait ends on, besides a signal. */
+export type Wake = { kind: 'retry'; at: number } | { kind: 'recheck'; at: number } | { kind: 'drift'; at: number } | { kind: 'signal' };
+
+/** Where the current round of the loop is, and what it has seen so far. */
+export interface Round<D extends DesiredView = DesiredView> {
+  stage: Stage;
+  /** The desired state loaded this round (null: the deployment row is gone). */
+  desired?: D | null;
+  /** What the last drift tick loaded; undefined when it failed or was taken. */
+  tickDesired?: D | null;
+  /** How the last wait ended. */
+  woken?: { signalled: boolean; wake: Wake };
+}
+
+/** The workflow's whole memory: what the query shows, the pending work, the timers and the round. */
+export interface DeploymentMemory<D extends DesiredView = DesiredView> {
+  view: DeploymentWorkflowState;
+  pending: Pending;
+  schedule: Schedule;
+  round: Round<D>;
+  /** The product the search attributes name (upserted when it changes). */
+  productName: string | null;
+}
+
+export type Step =
+  | { kind: 'accept-upgrade' }
+  | { kind: 'record-dropped' }
+  | { kind: 'load' }
+  | { kind: 'take-tick-state' }
+  | { kind: 'finish' }
+  | { kind: 'teardown' }
+  | { kind: 'apply' }
+  | { kind: 'settle'; phase: WorkflowPhase }
+  | { kind: 'continue-as-new' }
+  | { kind: 'again'; keepTickState: boolean }
+  | { kind: 'wait'; wake: Wake; nextDriftAt: number }
+  | { kind: 'drift-tick'; nextDriftAt: number };
+
+/** Continue-as-new well before Temporal's own suggestion, to keep histories short and replays cheap. */
+export const MAX_HISTORY_EVENTS = 1500;
+export const MAX_PENDING_UPGRADES = 20;
+/** How many distinct template ids of dropped upgrade signals the drop event names. */
+export const MAX_DROPPED_SAMPLE = 5;
+/** A failed-for-good deployment re-reads its desired state this often, in case a signal was lost. */
+export const FAILED_RECHECK_SECONDS = 900;
+
+/** Backoff after the n-th consecutive failure: 15 s, 30 s, 1 min … capped at 10 min. */
+export function retryDelayMs(failures: number): number {
+  return Math.min(15_000 * 2 ** Math.max(0, failures - 1), 600_000);
+}
+
+export function hasPendingSignals(pending: Pending): boolean {
+  return pending.reconcile || pending.delete || pending.upgrades.length > 0;
+}
+
+/**
+ * The next step for this memory at workflow time `now`. `historyFull` says whether the history
+ * is long enough to continue as new (read only after the round's action).
+ */
+export function nextStep(memory: DeploymentMemory, now: number, historyFull: boolean): Step {
+  const { pending, round } = memory;
+  switch (round.stage) {
+    case 'receive':
+      if (pending.upgrades.length) return { kind: 'accept-upgrade' };
+      if (pending.dropped.count > 0) return { kind: 'record-dropped' };
+      return loadStep(round);
+    case 'load':
+      return loadStep(round);
+    case 'act':
+      return action(memory, now) ?? afterAction(memory, now, historyFull);
+    case 'acted':
+      return afterAction(memory, now, historyFull);
+    case 'woken':
+      return afterWait(memory, now);
+    case 'ticked':
+      // A signal during the tick may have changed the row: load it again.
+      return { kind: 'again', keepTickState: !hasPendingSignals(pending) };
+    case 'deleted':
+      return { kind: 'finish' };
+  }
+}
+
+function loadStep(round: Round): Step {
+  return round.tickDesired !== undefined ? { kind: 'take-tick-state' } : { kind: 'load' };
+}
+
+/** Teardown, apply or the first phase; undefined when there is nothing to do. */
+function action({ round, pending, schedule, view }: DeploymentMemory, now: number): Step | undefined {
+  const desired = round.desired;
+  if (!desired || desired.status === 'deleted') return { kind: 'finish' };
+  if (desired.deleting) {
+    const retryDue = schedule.retryAt === null || now >= schedule.retryAt;
+    return retryDue || pending.delete ? { kind: 'teardown' } : undefined;
+  }
+  const retryDue = schedule.retryAt !== null && now >= schedule.retryAt;
+  const changed = desired.generation !== view.appliedGeneration && desired.generation !== schedule.failedGeneration;
+  if (changed || pending.force || retryDue) return { kind: 'apply' };
+  if (view.phase === 'loading') return { kind: 'settle', phase: desired.status === 'error' ? 'error' : 'ready' };
+  return undefined;
+}
+
+function afterAction(memory: DeploymentMemory, now: number, historyFull: boolean): Step {
+  if (historyFull) return { kind: 'continue-as-new' };
+  if (hasPendingSignals(memory.pending)) return { kind: 'again', keepTickState: false };
+  return { kind: 'wait', ...waitFor(memory, now) };
+}
+
+/**
+ * Drift checks run only on a healthy release. After a failure the workflow waits for the retry
+ * timer (transient) or for a signal (failed for good), and then also re-reads the desired state on
+ * a long timer in case the signal of a change was lost.
+ */
+function waitFor({ round, schedule }: DeploymentMemory, now: number): { wake: Wake; nextDriftAt: number } {
+  const desired = round.desired!;
+  const nextDriftAt = schedule.nextDriftAt ?? now + desired.driftIntervalSeconds * 1000;
+  if (!isFailing(desired, schedule)) return { wake: { kind: 'drift', at: nextDriftAt }, nextDriftAt };
+  if (schedule.retryAt !== null) return { wake: { kind: 'retry', at: schedule.retryAt }, nextDriftAt };
+  return { wake: { kind: 'recheck', at: now + schedule.recheckSeconds * 1000 }, nextDriftAt };
+}
+
+function afterWait({ round, schedule }: DeploymentMemory, now: number): Step {
+  const woken = round.woken!;
+  const driftDue = !woken.signalled && woken.wake.kind === 'drift' && schedule.nextDriftAt !== null && now >= schedule.nextDriftAt;
+  if (driftDue) return { kind: 'drift-tick', nextDriftAt: now + round.desired!.driftIntervalSeconds * 1000 };
+  return { kind: 'again', keepTickState: false };
+}
+
+function isFailing(desired: DesiredView, schedule: Schedule): boolean {
+  return desired.deleting || schedule.failedGeneration !== null;
+}
+
+/**
+ * What loading a desired state changes in the memory: the generations, the re-check interval,
+ * and a delete signal without a deleting row is dropped (Postgres decides, not the signal).
+ */
+export function observe(memory: DeploymentMemory, desired: DesiredView | null): void {
+  memory.round = { stage: 'act', desired };
+  if (!desired || desired.status === 'deleted') return;
+  memory.view.desiredGeneration = desired.generation;
+  if (desired.failedRecheckSeconds) memory.schedule.recheckSeconds = desired.failedRecheckSeconds;
+  // A fresh run (first start, or restarted by the supervisor) trusts what Postgres says was applied.
+  if (memory.view.appliedGeneration < 0) {
+    memory.view.appliedGeneration = desired.status === 'ready' || desired.status === 'degraded' ? desired.observedGeneration : 0;
+  }
+  if (!desired.deleting) memory.pending.delete = false;
+}
+
+/** What the state query says the workflow waits for. */
+export function describeWait(wake: Wake, iso: (ms: number) => string): string {
+  switch (wake.kind) {
+    case 'retry':
+      return `retry at ${iso(wake.at)}`;
+    case 'recheck':
+      return `a signal (a new generation or a forced reconcile) or the re-check at ${iso(wake.at)}`;
+    case 'signal':
+      return 'a signal (a new generation or a forced reconcile)';
+    case 'drift':
+      return `a signal or the drift check at ${iso(wake.at)}`;
+  }
+}
