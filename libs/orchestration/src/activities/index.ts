@@ -5,6 +5,7 @@ import { createStateActivities, StateActivityDeps } from './state.activities';
 
 export * from './activity-errors';
 export * from './metrics.port';
+export * from './release-backend.port';
 export * from './state.activities';
 export * from './namespace.activities';
 export * from './helm.activities';

@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 import { ConfinementChecker, ConfinementError } from '../kubernetes/confinement';
-import { resolveChart } from './helm.args';
 import { HelmError } from './helm.errors';
-import { HelmRunner, parseKeptResources } from './helm.runner';
+import { HelmRunner } from './helm.runner';
 
 const CHART_ROOT = resolve(__dirname, '../../../../charts/examples');
 const WEBAPP_1_0_0 = join(CHART_ROOT, 'webapp-1.0.0');
@@ -156,7 +155,7 @@ describe(HelmRunner.name, () => {
 
     it('streams progress lines without debug prefixes or values, and logs no values', async () => {
       const logged: string[] = [];
-      const logger = { debug: (m: string, f?: object) => logged.push(m + JSON.stringify(f)), info: (m: string, f?: object) => logged.push(m + JSON.stringify(f)), warn: jest.fn() };
+      const logger = { debug: (f: object, m: string) => logged.push(m + JSON.stringify(f)), info: (f: object, m: string) => logged.push(m + JSON.stringify(f)), warn: jest.fn() };
       const sut = runner('ok', { logger });
       const progress: string[] = [];
 
@@ -304,40 +303,6 @@ describe(HelmRunner.name, () => {
         kept: ['[PersistentVolumeClaim] web-data'],
       });
     });
-  });
-});
-
-describe(resolveChart.name, () => {
-  const digest = `sha256:${'a'.repeat(64)}`;
-
-  it('pins OCI charts by digest and uses plain HTTP for loopback registries', async () => {
-    await expect(resolveChart({ ref: 'oci://127.0.0.1:5001/charts/webapp', version: '1.0.0', digest }, {})).resolves.toEqual({
-      chart: `oci://127.0.0.1:5001/charts/webapp@${digest}`,
-      flags: ['--version', '1.0.0', '--plain-http'],
-    });
-  });
-
-  it('uses TLS for other registries unless configured as plain HTTP', async () => {
-    await expect(resolveChart({ ref: 'oci://registry.example:5000/c/webapp', version: '1.0.0' }, {})).resolves.toEqual({
-      chart: 'oci://registry.example:5000/c/webapp',
-      flags: ['--version', '1.0.0'],
-    });
-    await expect(
-      resolveChart({ ref: 'oci://registry.example:5000/c/webapp' }, { plainHttpRegistries: ['registry.example:5000'] }),
-    ).resolves.toEqual({ chart: 'oci://registry.example:5000/c/webapp', flags: ['--plain-http'] });
-  });
-
-  it('rejects malformed digests and unsupported references', async () => {
-    await expect(resolveChart({ ref: 'oci://r/c/webapp', digest: 'sha256:xyz' }, {})).rejects.toMatchObject({ kind: 'chart-not-found' });
-    await expect(resolveChart({ ref: 'https://charts.example/webapp-1.0.0.tgz' }, {})).rejects.toMatchObject({
-      kind: 'chart-not-found',
-    });
-  });
-});
-
-describe(parseKeptResources.name, () => {
-  it('is empty when helm kept nothing', () => {
-    expect(parseKeptResources('release "web" uninstalled\n')).toEqual([]);
   });
 });
 
