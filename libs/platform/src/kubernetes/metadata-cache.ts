@@ -99,6 +99,9 @@ class KindWatch {
  * cover. What it can get wrong is bounded by watch latency: a change not yet delivered is seen at
  * the next check. Callers re-read from the API server before acting on what it says (see
  * createDriftActivities).
+ *
+ * Hand-written rather than client-node's informer (makeInformer/ListWatch): those cannot request
+ * metadata only, so they would list and stream whole objects, release Secrets included.
  */
 export class MetadataCache {
   private readonly watches = new Map<string, KindWatch>();
