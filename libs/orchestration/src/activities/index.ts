@@ -13,7 +13,7 @@ export * from './drift.activities';
 
 export type ActivityDeps = StateActivityDeps & NamespaceActivityDeps & HelmActivityDeps & DriftActivityDeps;
 
-/** Every activity the deployment workflow calls, built from its adapters (STYLE.md #6). */
+/** Every activity the deployment workflow calls, built from its adapters. */
 export function createDeploymentActivities(deps: ActivityDeps) {
   return {
     ...createStateActivities(deps),
