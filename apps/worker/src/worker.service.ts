@@ -8,7 +8,7 @@ import { DEPLOYMENT_WORKFLOW_PORT, DeploymentWorkflowPort } from '../../../libs/
 import { fetchExposition, fieldsFirst, MetricsServer, startMetricsServer, WorkerMetrics } from '../../../libs/observability/src';
 import { activityMetricsInterceptor, DeploymentActivities, DeploymentSupervisor } from '../../../libs/orchestration/src';
 import { DeploymentsRepository } from '../../../libs/persistence/src';
-import { ensureTenantClusterRole, HelmRunner, KubeClient, MetadataCache } from '../../../libs/platform/src';
+import { ensureTenantClusterRole, KubeClient, MetadataCache } from '../../../libs/platform/src';
 import { installTemporalRuntime } from './temporal-runtime';
 import { DEPLOYMENT_ACTIVITIES, DRIFT_CACHE } from './worker.providers';
 
@@ -33,15 +33,9 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(DEPLOYMENT_WORKFLOW_PORT) private readonly workflows: DeploymentWorkflowPort,
     @Inject(WorkerMetrics) private readonly metrics: WorkerMetrics,
     @Inject(KubeClient) private readonly kube: KubeClient,
-    @Inject(HelmRunner) private readonly helm: HelmRunner,
     @Inject(DRIFT_CACHE) private readonly driftCache: MetadataCache | null,
     @Inject(DEPLOYMENT_ACTIVITIES) private readonly activities: DeploymentActivities,
   ) {}
-
-  /** The worker's helm runner (tests watch its slot grants). */
-  get helmRunner(): HelmRunner {
-    return this.helm;
-  }
 
   /** Polling the task queue: what the readiness probe reports. */
   isReady(): boolean {
