@@ -25,6 +25,7 @@ import {
   TemplatesRepository,
   UsersRepository,
 } from '../../persistence/src';
+import { fieldsFirst } from '../../observability/src';
 import { HelmRunner } from '../../platform/src';
 import { factoryOf, dep } from './factory-provider';
 import { HelmManifestRenderer } from './helm-manifest.renderer';
@@ -87,10 +88,7 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
     },
     {
       provide: DOMAIN_LOGGER,
-      useFactory: (): DomainLogger => {
-        const logger = new Logger('Domain');
-        return { warn: (obj, msg) => logger.warn({ ...obj, msg }) };
-      },
+      useFactory: (): DomainLogger => fieldsFirst(new Logger('Domain')),
     },
     {
       provide: UsersService,

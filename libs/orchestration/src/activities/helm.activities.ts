@@ -30,6 +30,8 @@ export function createHelmActivities({ releases, state, helmTimeoutSeconds }: He
       return classified('helm upgrade', async () => {
         const { d, generation, values } = await desiredWithValues(state, input.deploymentId);
         const release = d.deploymentUid;
+        const record = (type: 'unlocked' | 'rolled-back', message: string, data: Record<string, unknown>) =>
+          state.appendEvent({ deploymentId: d.deploymentId, generation, type, actor: 'workflow', message, data });
         return withHeartbeat(async (beat, signal) => {
           beat(`helm upgrade --install ${release} (${d.template.version})`);
           const applied = await releases.apply({
@@ -43,26 +45,10 @@ export function createHelmActivities({ releases, state, helmTimeoutSeconds }: He
             onProgress: (line) => beat(line),
             owner: d.userId,
             report: {
-              unlocked: async ({ revision, previousStatus }) => {
-                await state.appendEvent({
-                  deploymentId: d.deploymentId,
-                  generation,
-                  type: 'unlocked',
-                  actor: 'workflow',
-                  message: `release revision ${revision} was stuck in ${previousStatus}; marked failed to unlock it`,
-                  data: { revision: revision ?? null, previousStatus: previousStatus ?? null },
-                });
-              },
-              rolledBack: async ({ failedRevision, revision }) => {
-                await state.appendEvent({
-                  deploymentId: d.deploymentId,
-                  generation,
-                  type: 'rolled-back',
-                  actor: 'workflow',
-                  message: `upgrade to revision ${failedRevision} failed; rolled back to revision ${revision}`,
-                  data: { failedRevision, revision },
-                });
-              },
+              unlocked: ({ revision, previousStatus }) =>
+                record('unlocked', `release revision ${revision} was stuck in ${previousStatus}; marked failed to unlock it`, { revision: revision ?? null, previousStatus: previousStatus ?? null }),
+              rolledBack: ({ failedRevision, revision }) =>
+                record('rolled-back', `upgrade to revision ${failedRevision} failed; rolled back to revision ${revision}`, { failedRevision, revision }),
             },
           });
           return { generation, templateId: d.template.id, templateVersion: d.template.version, revision: applied.revision, unlocked: applied.unlocked, rolledBack: false };
