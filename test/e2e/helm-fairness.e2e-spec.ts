@@ -8,8 +8,7 @@
  * and Kubernetes reads before the helm step, during which the slot may change hands once more.)
  */
 import { INestApplicationContext } from '@nestjs/common';
-import { WorkerService } from '../../apps/worker/src/worker.service';
-import type { SlotGrant } from '../../libs/platform/src';
+import { HelmRunner, type SlotGrant } from '../../libs/platform/src';
 import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
 import { poll, seedCatalog, Seeded, startWorker, waitForStatus } from '../support/lifecycle';
 
@@ -29,7 +28,7 @@ describe('fair helm slots between owners (e2e)', () => {
     api = await startTestApi({ CAELUS_HELM_TIMEOUT: '120' });
     process.env.CAELUS_HELM_CONCURRENCY = '1';
     worker = await startWorker();
-    worker.get(WorkerService).helmRunner!.onSlotGrant((g) => grants.push(g));
+    worker.get(HelmRunner).onSlotGrant((g) => grants.push(g));
     seed = await seedCatalog(api, uniqueName('fair'), ['1.0.0']);
     admin = bearer(api.adminToken);
     const res = await api.http.post('/users').set(admin).send({ email: `${uniqueName('other')}@example.com` }).expect(201);

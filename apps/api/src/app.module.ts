@@ -8,7 +8,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { CAELUS_CONFIG, CaelusConfig, loadConfig } from '../../../libs/config/src';
 import { CoreModule } from '../../../libs/core/src';
 import { UsersService } from '../../../libs/domain/src';
-import { ApiMetrics, createMetricsRegistry } from '../../../libs/observability/src';
+import { ApiMetrics, createMetricsRegistry, LOG_REDACT_PATHS } from '../../../libs/observability/src';
 import { DEPLOYMENT_STATUSES, DeploymentsRepository } from '../../../libs/persistence/src';
 import { AuthGuard } from './auth/auth.guard';
 import { rateLimitTracker } from './auth/request-principal';
@@ -23,18 +23,6 @@ import { ProductsController } from './products/products.controller';
 import { TemplatesController } from './templates/templates.controller';
 import { UsersController } from './users/users.controller';
 
-/** Paths redacted from every log line: credentials and anything that may carry user values. */
-export const LOG_REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  '*.apiToken',
-  '*.values',
-  '*.password',
-  '*.adminToken',
-  '*.encryptionKey',
-];
-
 @Module({
   imports: [
     CoreModule,
@@ -44,7 +32,7 @@ export const LOG_REDACT_PATHS = [
         return {
           pinoHttp: {
             level: cfg.logLevel,
-            redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+            redact: { paths: [...LOG_REDACT_PATHS], censor: '[redacted]' },
             genReqId: (req: IncomingMessage) => {
               const incoming = req.headers['x-request-id'];
               return typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();

@@ -1,17 +1,19 @@
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { loadConfig } from '../../../libs/config/src';
+import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { CoreModule } from '../../../libs/core/src';
-import { createMetricsRegistry, WorkerMetrics } from '../../../libs/observability/src';
+import { LOG_REDACT_CENSOR, LOG_REDACT_PATHS } from '../../../libs/observability/src';
+import { workerProviders } from './worker.providers';
 import { WorkerService } from './worker.service';
 
 @Module({
   imports: [
     CoreModule,
     LoggerModule.forRootAsync({
-      useFactory: () => ({ pinoHttp: { level: loadConfig().logLevel, redact: { paths: ['*.values', '*.password', '*.apiToken'], censor: '[redacted]' } } }),
+      inject: [CAELUS_CONFIG],
+      useFactory: (cfg: CaelusConfig) => ({ pinoHttp: { level: cfg.logLevel, redact: { paths: [...LOG_REDACT_PATHS], censor: LOG_REDACT_CENSOR } } }),
     }),
   ],
-  providers: [WorkerService, { provide: WorkerMetrics, useFactory: () => new WorkerMetrics(createMetricsRegistry()) }],
+  providers: [...workerProviders, WorkerService],
 })
 export class WorkerModule {}

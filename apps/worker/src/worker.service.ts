@@ -1,28 +1,16 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { TEMPORAL_CLIENT, temporalConnectionOptions } from '../../../libs/core/src';
-import { DEPLOYMENT_WORKFLOW_PORT, DeploymentsService, DeploymentStateService, DeploymentWorkflowPort } from '../../../libs/domain/src';
-import { fetchExposition, MetricsServer, startMetricsServer, WorkerMetrics } from '../../../libs/observability/src';
-import { createDeploymentActivities, DeploymentSupervisor } from '../../../libs/orchestration/src';
-import { activityMetricsInterceptor } from '../../../libs/orchestration/src/interceptors/activity-metrics.interceptor';
+import { DEPLOYMENT_WORKFLOW_PORT, DeploymentWorkflowPort } from '../../../libs/domain/src';
+import { fetchExposition, fieldsFirst, MetricsServer, startMetricsServer, WorkerMetrics } from '../../../libs/observability/src';
+import { activityMetricsInterceptor, DeploymentActivities, DeploymentSupervisor } from '../../../libs/orchestration/src';
 import { DeploymentsRepository } from '../../../libs/persistence/src';
-import {
-  ConfinementChecker,
-  DiscoveryCache,
-  ensureTenantClusterRole,
-  HelmReleaseStorage,
-  HelmRunner,
-  KubeClient,
-  MetadataCache,
-  PlatformLogger,
-  TenantClients,
-  tenantUser,
-} from '../../../libs/platform/src';
+import { ensureTenantClusterRole, KubeClient, MetadataCache } from '../../../libs/platform/src';
 import { installTemporalRuntime } from './temporal-runtime';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { DEPLOYMENT_ACTIVITIES, DRIFT_CACHE } from './worker.providers';
 
 /**
  * Hosts the Temporal worker for deployment workflows and the supervisor sweep. Shuts down
@@ -36,24 +24,18 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   private running?: Promise<void>;
   private sweepTimer?: NodeJS.Timeout;
   private metricsServer?: MetricsServer;
-  private driftCache?: MetadataCache;
-  private helm?: HelmRunner;
   private stopping = false;
 
   constructor(
     @Inject(CAELUS_CONFIG) private readonly config: CaelusConfig,
-    @Inject(DeploymentStateService) private readonly state: DeploymentStateService,
-    @Inject(DeploymentsService) private readonly deployments: DeploymentsService,
     @Inject(DeploymentsRepository) private readonly deploymentsRepo: DeploymentsRepository,
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(DEPLOYMENT_WORKFLOW_PORT) private readonly workflows: DeploymentWorkflowPort,
     @Inject(WorkerMetrics) private readonly metrics: WorkerMetrics,
+    @Inject(KubeClient) private readonly kube: KubeClient,
+    @Inject(DRIFT_CACHE) private readonly driftCache: MetadataCache | null,
+    @Inject(DEPLOYMENT_ACTIVITIES) private readonly activities: DeploymentActivities,
   ) {}
-
-  /** The worker's helm runner, once bootstrapped (tests watch its slot grants). */
-  get helmRunner(): HelmRunner | undefined {
-    return this.helm;
-  }
 
   /** Polling the task queue: what the readiness probe reports. */
   isReady(): boolean {
@@ -62,7 +44,6 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     const cfg = this.config;
-    if (!cfg.kubeconfig && !cfg.inCluster) throw new Error('KUBECONFIG is required by the worker outside a Kubernetes pod');
     // Before the first native connection: the SDK's metrics exporter is part of its runtime.
     const temporalMetricsUrl = installTemporalRuntime(cfg.metrics.temporalPort, (msg) => this.logger.warn({ msg }));
     if (cfg.metrics.workerPort > 0) {
@@ -77,53 +58,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
         return undefined;
       });
     }
-    const platformLogger: PlatformLogger = {
-      debug: (msg, fields) => this.logger.debug({ ...fields, msg }),
-      info: (msg, fields) => this.logger.log({ ...fields, msg }),
-      warn: (msg, fields) => this.logger.warn({ ...fields, msg }),
-    };
-    const kube = new KubeClient({ kubeconfig: cfg.kubeconfig });
-    this.driftCache = cfg.driftWatchCache ? new MetadataCache(kube, { logger: platformLogger }) : undefined;
-    // Inside a tenant namespace the worker acts as that namespace's ServiceAccount only.
-    const tenants = new TenantClients(kube);
-    const storage = new HelmReleaseStorage((namespace) => tenants.for(namespace));
-    void this.ensureTenantRole(kube, cfg.tenantClusterRole);
-    let confinement: ConfinementChecker | undefined = new ConfinementChecker(new DiscoveryCache(kube));
-    if (cfg.skipConfinementCheck) {
-      confinement = undefined;
-      this.logger.error({ msg: 'CAELUS_TEST_SKIP_CONFINEMENT_CHECK is set: rendered manifests are applied WITHOUT the confinement check (tests only)' });
-    }
-    const helm = new HelmRunner({
-      helmBin: cfg.helmBin,
-      kubeconfig: cfg.kubeconfig,
-      kube,
-      storageKube: (namespace) => tenants.for(namespace),
-      confinement,
-      actAs: tenantUser,
-      plainHttpRegistries: cfg.plainHttpRegistries,
-      allowedChartRoots: cfg.chartRoots,
-      logger: platformLogger,
-      maxConcurrent: cfg.helmConcurrency,
-    });
-    helm.onSlotGrant((grant) => this.metrics.helmSlotGranted(grant));
-    this.helm = helm;
-    const activities = createDeploymentActivities({
-      state: this.state,
-      deployments: this.deployments,
-      driftIntervalSeconds: cfg.driftIntervalSeconds,
-      failedRecheckSeconds: cfg.failedRecheckSeconds,
-      kube,
-      storage,
-      tenants,
-      confinement,
-      tenantClusterRole: cfg.tenantClusterRole,
-      cache: this.driftCache,
-      helm,
-      helmTimeoutSeconds: cfg.helmTimeoutSeconds,
-      namespaceDeleteTimeoutSeconds: 600,
-      tenantEgress: cfg.tenantEgress,
-      metrics: this.metrics,
-    });
+    void this.ensureTenantRole(this.kube, cfg.tenantClusterRole);
 
     this.connection = await this.connectWithRetry();
     this.worker = await Worker.create({
@@ -131,7 +66,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       namespace: cfg.temporal.namespace,
       taskQueue: cfg.temporal.taskQueue,
       workflowsPath: require.resolve('../../../libs/orchestration/src/workflows'),
-      activities,
+      activities: this.activities,
       shutdownGraceTime: '20s',
       maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
       interceptors: { activity: [activityMetricsInterceptor(this.metrics)] },
@@ -146,10 +81,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       this.logger.warn({ msg: 'supervisor disabled (CAELUS_SUPERVISOR_INTERVAL=0)' });
       return;
     }
-    const supervisor = new DeploymentSupervisor(this.deploymentsRepo, this.client, this.workflows, { taskQueue: cfg.temporal.taskQueue, stuckAfterSeconds: cfg.stuckAfterSeconds }, {
-      info: (obj, msg) => this.logger.log({ ...obj, msg }),
-      warn: (obj, msg) => this.logger.warn({ ...obj, msg }),
-    });
+    const supervisor = new DeploymentSupervisor(this.deploymentsRepo, this.client, this.workflows, { taskQueue: cfg.temporal.taskQueue, stuckAfterSeconds: cfg.stuckAfterSeconds }, fieldsFirst(this.logger));
     const sweep = () =>
       supervisor.sweep().catch((err) => this.logger.warn({ err: (err as Error).message, msg: 'supervisor sweep failed; will retry' }));
     void sweep();

@@ -16,7 +16,7 @@ import {
   UsersService,
   ValuesValidator,
 } from '../../domain/src';
-import { TemporalDeploymentWorkflows } from '../../orchestration/src/client/temporal-deployment-workflows';
+import { TemporalDeploymentWorkflows } from '../../orchestration/src';
 import {
   createDataSource,
   DeploymentEventsRepository,
@@ -25,7 +25,9 @@ import {
   TemplatesRepository,
   UsersRepository,
 } from '../../persistence/src';
+import { fieldsFirst } from '../../observability/src';
 import { HelmRunner } from '../../platform/src';
+import { factoryOf, dep } from './factory-provider';
 import { HelmManifestRenderer } from './helm-manifest.renderer';
 import { temporalConnectionOptions } from './temporal-connection';
 import { DOMAIN_LOGGER, TEMPORAL_CLIENT, TEMPORAL_CONNECTION } from './tokens';
@@ -34,7 +36,7 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
 
 /**
  * The composition root shared by the API, the worker and the CLI: config, Postgres,
- * repositories, the Temporal client and the domain services, wired once (STYLE.md #3).
+ * repositories, the Temporal client and the domain services, wired once.
  */
 @Global()
 @Module({
@@ -86,10 +88,7 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
     },
     {
       provide: DOMAIN_LOGGER,
-      useFactory: (): DomainLogger => {
-        const logger = new Logger('Domain');
-        return { warn: (obj, msg) => logger.warn({ ...obj, msg }) };
-      },
+      useFactory: (): DomainLogger => fieldsFirst(new Logger('Domain')),
     },
     {
       provide: UsersService,
@@ -107,52 +106,24 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
         new TemplatesService(products, templates, validator, cfg.chartRoots, box),
       inject: [ProductsRepository, TemplatesRepository, ValuesValidator, CAELUS_CONFIG, SecretBox],
     },
-    {
-      provide: DeploymentsService,
-      useFactory: (
-        db: DataSource,
-        users: UsersRepository,
-        products: ProductsRepository,
-        templates: TemplatesRepository,
-        deployments: DeploymentsRepository,
-        events: DeploymentEventsRepository,
-        validator: ValuesValidator,
-        box: SecretBox,
-        workflows: DeploymentWorkflowPort,
-        renderer: ManifestRenderer,
-        logger: DomainLogger,
-        cfg: CaelusConfig,
-      ) =>
-        new DeploymentsService({
-          db,
-          users,
-          products,
-          templates,
-          deployments,
-          events,
-          validator,
-          box,
-          workflows,
-          renderer,
-          logger,
-          quota: cfg.deploymentQuota,
-          allowedDomainSuffixes: cfg.allowedDomainSuffixes,
-        }),
-      inject: [
-        DataSource,
-        UsersRepository,
-        ProductsRepository,
-        TemplatesRepository,
-        DeploymentsRepository,
-        DeploymentEventsRepository,
-        ValuesValidator,
-        SecretBox,
-        DEPLOYMENT_WORKFLOW_PORT,
-        MANIFEST_RENDERER,
-        DOMAIN_LOGGER,
-        CAELUS_CONFIG,
-      ],
-    },
+    factoryOf(
+      DeploymentsService,
+      {
+        db: dep(DataSource),
+        users: dep(UsersRepository),
+        products: dep(ProductsRepository),
+        templates: dep(TemplatesRepository),
+        deployments: dep(DeploymentsRepository),
+        events: dep(DeploymentEventsRepository),
+        validator: dep(ValuesValidator),
+        box: dep(SecretBox),
+        workflows: dep<DeploymentWorkflowPort>(DEPLOYMENT_WORKFLOW_PORT),
+        renderer: dep<ManifestRenderer>(MANIFEST_RENDERER),
+        logger: dep<DomainLogger>(DOMAIN_LOGGER),
+        cfg: dep<CaelusConfig>(CAELUS_CONFIG),
+      },
+      ({ cfg, ...deps }) => new DeploymentsService({ ...deps, quota: cfg.deploymentQuota, allowedDomainSuffixes: cfg.allowedDomainSuffixes }),
+    ),
     {
       provide: DeploymentStateService,
       useFactory: (deployments: DeploymentsRepository, templates: TemplatesRepository, events: DeploymentEventsRepository, box: SecretBox) =>

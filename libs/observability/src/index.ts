@@ -1,2 +1,4 @@
 export * from './metrics';
 export * from './metrics-server';
+export * from './log-redaction';
+export * from './logger-port';

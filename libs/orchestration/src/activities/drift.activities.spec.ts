@@ -1,5 +1,5 @@
 import { DeploymentStateService } from '../../../domain/src';
-import { ConfinementError, ReleaseStorageError, correctDrift, detectDrift, HelmReleaseStorage, KubeClient, ManifestReview, MetadataCache, TenantClients } from '../../../platform/src';
+import { ConfinementError, ReleaseStorageError, correctDrift, detectDrift, HelmReleaseBackend, HelmReleaseStorage, HelmRunner, KubeClient, ManifestReview, MetadataCache, TenantClients } from '../../../platform/src';
 import { createDriftActivities } from './drift.activities';
 import { DeploymentMetrics } from './metrics.port';
 
@@ -42,7 +42,8 @@ describe(createDriftActivities.name, () => {
     const sut = createDriftActivities({
       kube: kube as unknown as KubeClient,
       cache: metadataCache as unknown as MetadataCache,
-      storage: storage as unknown as HelmReleaseStorage,
+      // The drift check reads the deployed manifest through the helm backend, cache first.
+      releases: new HelmReleaseBackend({ helm: {} as HelmRunner, storage: storage as unknown as HelmReleaseStorage, cache: metadataCache as unknown as MetadataCache }),
       state: state as unknown as DeploymentStateService,
       metrics,
       driftIntervalSeconds: 60,

@@ -5,7 +5,6 @@ import {
   detectDrift,
   DriftKube,
   DriftMemo,
-  HelmReleaseStorage,
   KubeClient,
   ManifestReview,
   MetadataCache,
@@ -15,11 +14,13 @@ import {
 } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
+import type { ReleaseBackend } from './release-backend.port';
 import { DesiredSummary, loadOrNull, summarize } from './state.activities';
 
 export interface DriftActivityDeps {
   kube: KubeClient;
-  storage: HelmReleaseStorage;
+  /** Where the deployed manifest comes from (read in-process, no helm process). */
+  releases: ReleaseBackend;
   state: DeploymentStateService;
   metrics: DeploymentMetrics;
   driftIntervalSeconds: number;
@@ -56,7 +57,7 @@ export interface DriftTickResult {
 /** Drift memos kept per release; bounded so that deleted deployments do not accumulate. */
 const MAX_MEMOS = 10_000;
 
-export function createDriftActivities({ kube, storage, state, metrics, driftIntervalSeconds, cache, tenants, confinement }: DriftActivityDeps) {
+export function createDriftActivities({ kube, releases, state, metrics, driftIntervalSeconds, cache, tenants, confinement }: DriftActivityDeps) {
   // Per release: the manifest last checked and what detectDrift remembered about it (parsed
   // objects, resourceVersions found clean), and whether it passed the confinement check. A new
   // revision's manifest starts a fresh memo.
@@ -91,8 +92,7 @@ export function createDriftActivities({ kube, storage, state, metrics, driftInte
    * server. A manifest that breaks confinement is neither compared nor corrected (ConfinementError).
    */
   const inspect = async (release: string, fresh: boolean) => {
-    const listed = fresh ? undefined : cache?.releaseSecrets(release, release);
-    const manifest = listed ? await storage.deployedManifestOf(listed, release, release) : await storage.readDeployedManifest(release, release);
+    const manifest = await releases.readDeployedManifest({ release, namespace: release }, { fresh });
     if (manifest === undefined) return { manifest, report: undefined, refused: undefined };
     const entry = entryFor(release, manifest);
     if (confinement && !entry.reviewed) {

@@ -1,8 +1,8 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DomainError } from '../../../domain/src';
 import type { DeploymentStateService, DesiredState } from '../../../domain/src';
-import { ConfinementError, HelmError, HelmRunner, ReleaseStorageError } from '../../../platform/src';
-import { createHelmActivities, desiredWithValues, unrecordedRelease } from './helm.activities';
+import { ConfinementError, HelmError, HelmReleaseBackend, HelmReleaseStorage, HelmRunner, ReleaseStorageError } from '../../../platform/src';
+import { createHelmActivities, desiredWithValues } from './helm.activities';
 
 type State = Pick<DeploymentStateService, 'load' | 'renderValues'>;
 
@@ -38,25 +38,12 @@ describe(desiredWithValues.name, () => {
   });
 });
 
-describe(unrecordedRelease.name, () => {
-  it('fails, retryably, a revision helm reported done while its release Secret is still pending', () => {
-    const err = unrecordedRelease({ revision: 3 }, { revision: 3, status: 'pending-upgrade' });
-    expect(err).toMatchObject({ name: 'HelmError', kind: 'transient', retryable: true, message: expect.stringContaining('still pending-upgrade') });
-    expect(unrecordedRelease({ revision: 1 }, { revision: 1, status: 'pending-install' })).toBeDefined();
-  });
-
-  it('accepts a recorded revision, and does not judge another revision or a missing one', () => {
-    expect(unrecordedRelease({ revision: 3 }, { revision: 3, status: 'deployed' })).toBeUndefined();
-    expect(unrecordedRelease({ revision: 3 }, { revision: 4, status: 'pending-upgrade' })).toBeUndefined();
-    expect(unrecordedRelease({ revision: 3 }, undefined)).toBeUndefined();
-  });
-});
-
 describe('uninstallRelease', () => {
   const setup = (uninstall: () => Promise<unknown>) => {
     const state = { load: jest.fn(async () => desired(4, 't')), appendEvent: jest.fn(async () => undefined) };
     const helm = { unlockPending: jest.fn(async () => ({ unlocked: false })), uninstall: jest.fn(uninstall) };
-    const sut = createHelmActivities({ helm: helm as unknown as HelmRunner, state: state as unknown as DeploymentStateService, helmTimeoutSeconds: 60 });
+    const releases = new HelmReleaseBackend({ helm: helm as unknown as HelmRunner, storage: {} as HelmReleaseStorage });
+    const sut = createHelmActivities({ releases, state: state as unknown as DeploymentStateService, helmTimeoutSeconds: 60 });
     return { sut, state, helm };
   };
 

@@ -5,6 +5,7 @@ import { createStateActivities, StateActivityDeps } from './state.activities';
 
 export * from './activity-errors';
 export * from './metrics.port';
+export * from './release-backend.port';
 export * from './state.activities';
 export * from './namespace.activities';
 export * from './helm.activities';
@@ -12,7 +13,7 @@ export * from './drift.activities';
 
 export type ActivityDeps = StateActivityDeps & NamespaceActivityDeps & HelmActivityDeps & DriftActivityDeps;
 
-/** Every activity the deployment workflow calls, built from its adapters (STYLE.md #6). */
+/** Every activity the deployment workflow calls, built from its adapters. */
 export function createDeploymentActivities(deps: ActivityDeps) {
   return {
     ...createStateActivities(deps),

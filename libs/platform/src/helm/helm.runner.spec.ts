@@ -1,66 +1,12 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { ConfinementChecker, ConfinementError } from '../kubernetes/confinement';
-import { resolveChart } from './helm.args';
 import { HelmError } from './helm.errors';
-import { HelmRunner, parseKeptResources } from './helm.runner';
-
-const CHART_ROOT = resolve(__dirname, '../../../../charts/examples');
-const WEBAPP_1_0_0 = join(CHART_ROOT, 'webapp-1.0.0');
-
-/**
- * A stand-in for the helm binary: records its argv (NUL-separated, so any character survives)
- * and what the values file looked like while it ran, then behaves as FAKE_HELM_MODE says.
- */
-const FAKE_HELM = `#!/bin/sh
-dir="$FAKE_HELM_DIR"
-: > "$dir/args"
-prev=""
-for a in "$@"; do
-  printf '%s\\0' "$a" >> "$dir/args"
-  if [ "$prev" = "--values" ]; then
-    stat -c '%a' "$a" > "$dir/values.mode"
-    cat "$a" > "$dir/values.copy"
-    printf '%s' "$a" > "$dir/values.path"
-  fi
-  prev="$a"
-done
-case "$FAKE_HELM_MODE" in
-  ok)
-    echo 'upgrade.go:150: [debug] preparing upgrade for web' >&2
-    echo 'client.go:486: [debug] creating 1 resource(s) for s3cret-title-value' >&2
-    echo '{"name":"web","namespace":"ns1","version":2,"info":{"status":"deployed","description":"Upgrade complete"},"chart":{"metadata":{"name":"webapp","version":"1.0.0","appVersion":"1.27"},"values":{"user":{"adminPassword":"hunter2-secret"}}}}'
-    ;;
-  schema)
-    printf "Error: INSTALLATION FAILED: values don't meet the specifications of the schema(s) in the following chart(s):\\nwebapp:\\n- at '/user/adminPassword': 'hunter2-secret' does not match pattern\\n" >&2
-    exit 1
-    ;;
-  notfound) echo 'Error: release: not found' >&2; exit 1 ;;
-  uninstall-kept) printf 'These resources were kept due to the resource policy:\\n[PersistentVolumeClaim] web-data\\n\\nrelease "web" uninstalled\\n' ;;
-  postrender)
-    # Like helm: the rendered manifest through the post-renderer, then apply only what it printed.
-    pr=""; pra=""; prev=""
-    for a in "$@"; do
-      [ "$prev" = "--post-renderer" ] && pr="$a"
-      [ "$prev" = "--post-renderer-args" ] && pra="$pra $a"
-      prev="$a"
-    done
-    if ! printf '%s' "$FAKE_MANIFEST" | "$pr" $pra > "$dir/applied" 2> "$dir/pr.err"; then
-      printf 'Error: UPGRADE FAILED: error while running post render on files: %s\n' "$(cat "$dir/pr.err")" >&2
-      exit 1
-    fi
-    for a in "$@"; do
-      if [ "$a" = "--dry-run=server" ] && [ -n "$FAKE_DRYRUN_JSON" ]; then printf '%s' "$FAKE_DRYRUN_JSON"; exit 0; fi
-    done
-    echo '{"name":"web","namespace":"ns1","version":2,"info":{"status":"deployed"}}'
-    ;;
-  hang) echo 'started' >&2; exec sleep 30 ;;
-  ignore-term) trap '' TERM; echo 'started' >&2; while :; do sleep 0.1; done ;;
-esac
-`;
+import { CHART_ROOT, FAKE_HELM, WEBAPP_1_0_0 } from './fake-helm.fixture';
+import { HelmRunner } from './helm.runner';
 
 describe(HelmRunner.name, () => {
   let dir: string;
@@ -156,7 +102,7 @@ describe(HelmRunner.name, () => {
 
     it('streams progress lines without debug prefixes or values, and logs no values', async () => {
       const logged: string[] = [];
-      const logger = { debug: (m: string, f?: object) => logged.push(m + JSON.stringify(f)), info: (m: string, f?: object) => logged.push(m + JSON.stringify(f)), warn: jest.fn() };
+      const logger = { debug: (f: object, m: string) => logged.push(m + JSON.stringify(f)), info: (f: object, m: string) => logged.push(m + JSON.stringify(f)), warn: jest.fn() };
       const sut = runner('ok', { logger });
       const progress: string[] = [];
 
@@ -304,40 +250,6 @@ describe(HelmRunner.name, () => {
         kept: ['[PersistentVolumeClaim] web-data'],
       });
     });
-  });
-});
-
-describe(resolveChart.name, () => {
-  const digest = `sha256:${'a'.repeat(64)}`;
-
-  it('pins OCI charts by digest and uses plain HTTP for loopback registries', async () => {
-    await expect(resolveChart({ ref: 'oci://127.0.0.1:5001/charts/webapp', version: '1.0.0', digest }, {})).resolves.toEqual({
-      chart: `oci://127.0.0.1:5001/charts/webapp@${digest}`,
-      flags: ['--version', '1.0.0', '--plain-http'],
-    });
-  });
-
-  it('uses TLS for other registries unless configured as plain HTTP', async () => {
-    await expect(resolveChart({ ref: 'oci://registry.example:5000/c/webapp', version: '1.0.0' }, {})).resolves.toEqual({
-      chart: 'oci://registry.example:5000/c/webapp',
-      flags: ['--version', '1.0.0'],
-    });
-    await expect(
-      resolveChart({ ref: 'oci://registry.example:5000/c/webapp' }, { plainHttpRegistries: ['registry.example:5000'] }),
-    ).resolves.toEqual({ chart: 'oci://registry.example:5000/c/webapp', flags: ['--plain-http'] });
-  });
-
-  it('rejects malformed digests and unsupported references', async () => {
-    await expect(resolveChart({ ref: 'oci://r/c/webapp', digest: 'sha256:xyz' }, {})).rejects.toMatchObject({ kind: 'chart-not-found' });
-    await expect(resolveChart({ ref: 'https://charts.example/webapp-1.0.0.tgz' }, {})).rejects.toMatchObject({
-      kind: 'chart-not-found',
-    });
-  });
-});
-
-describe(parseKeptResources.name, () => {
-  it('is empty when helm kept nothing', () => {
-    expect(parseKeptResources('release "web" uninstalled\n')).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { ManifestReview } from '../kubernetes/confinement';
 import type { KubeClient } from '../kubernetes/kube.client';
 import type { PlatformLogger } from '../logger';
-import type { ReleaseStorageKubeFor } from './helm-release.storage';
+import type { HelmReleaseStorage, ReleaseStorageKubeFor } from './helm-release.storage';
 
 /** Helm's release states, as written in its storage and printed by `helm status`. */
 export type HelmReleaseStatus =
@@ -32,7 +32,13 @@ export interface HelmRunnerOptions {
   /** Left out inside a pod: helm then uses the pod's service account (in-cluster config). */
   kubeconfig?: string;
   logger?: PlatformLogger;
-  /** Used for Helm's release storage (unlockPending); created from `kubeconfig` when left out. */
+  /**
+   * Helm's release storage (unlock, rollback and uninstall checks, reads). The worker injects
+   * the one it shares with the release backend; left out, one is built from `storageKube`,
+   * `kube` or `kubeconfig` (tests, scripts).
+   */
+  storage?: HelmReleaseStorage;
+  /** Used for Helm's release storage when `storage` is left out; created from `kubeconfig` when left out too. */
   kube?: KubeClient;
   /**
    * The client for a namespace's release Secrets, when it is not `kube` (the tenant's

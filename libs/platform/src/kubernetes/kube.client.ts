@@ -1,18 +1,16 @@
-import {
-  ApiException,
-  HttpMethod,
-  KubeConfig,
-  KubernetesObjectApi,
-  PatchStrategy,
-  ServerConfiguration,
-  VersionApi,
-  createConfiguration,
-} from '@kubernetes/client-node';
-import type { Configuration, KubernetesObject, RequestContext, ResponseContext, SecurityAuthentication } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KubeConfig, PatchStrategy, ServerConfiguration, VersionApi, createConfiguration } from '@kubernetes/client-node';
+import type { Configuration, KubernetesObject, SecurityAuthentication } from '@kubernetes/client-node';
 
+import { sharedDispatcherAuth } from './kube.connection';
 import { KubeError, toKubeError } from './kube.errors';
 import { describeRef, refOf, type KubeObject, type ObjectRef } from './kube.types';
+import { watchMetadata, type WatchEvent, type WatchMetadataOptions } from './metadata-watch';
+import { RawObjectApi, type ApiResource } from './raw-object-api';
+
+export { sharedDispatcherAuth } from './kube.connection';
+export type { WatchEvent, WatchMetadataOptions } from './metadata-watch';
+export type { ApiResource } from './raw-object-api';
 
 /** Field manager for everything Caelus writes with server-side apply. */
 export const CAELUS_FIELD_MANAGER = 'caelus';
@@ -26,13 +24,6 @@ export interface KubeClientOptions {
   context?: string;
   /** Upper bound for one API request (default 30 s); a hung API server must not hang an activity. */
   requestTimeoutMs?: number;
-}
-
-/** One resource of a group version, as the API server's discovery lists it. */
-export interface ApiResource {
-  name: string;
-  kind: string;
-  namespaced: boolean;
 }
 
 export interface ApplyOptions {
@@ -49,144 +40,12 @@ export interface ListOptions {
   fieldSelector?: string;
 }
 
-/** One event of a watch: ADDED, MODIFIED, DELETED, BOOKMARK (a resourceVersion only) or ERROR (a Status). */
-export interface WatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  object: KubeObject;
-}
-
-export interface WatchMetadataOptions {
-  labelSelector?: string;
-  /** Where the watch starts: the resourceVersion of the list it follows, or of the last event seen. */
-  resourceVersion: string;
-  /** The API server ends the watch after this long (the caller then watches again). */
-  timeoutSeconds: number;
-  /** Aborts the watch when nothing (not even the end of the stream) arrived for this long. */
-  idleTimeoutMs: number;
-  signal?: AbortSignal;
-}
-
 export interface WaitForNamespaceGoneOptions {
   timeoutMs: number;
   intervalMs?: number;
   signal?: AbortSignal;
   /** Called on every poll while the namespace still exists, with its current state. */
   onProgress?: (namespace: KubeObject) => void;
-}
-
-const METADATA_ONLY = 'application/json;g=meta.k8s.io;v=v1';
-
-/**
- * The generic object API, changed in two ways: responses stay plain wire JSON (the stock
- * client turns them into model classes with Date fields and drops unknown fields, which
- * would distort drift comparison), and discovery is exposed to know if a kind is namespaced.
- */
-class RawObjectApi extends KubernetesObjectApi {
-  async isNamespaced(apiVersion: string, kind: string): Promise<boolean> {
-    const resource = await this.resource(apiVersion, kind);
-    if (!resource) throw new Error(`Unrecognized API version and kind: ${apiVersion} ${kind}`);
-    return resource.namespaced;
-  }
-
-  /** The resources a group version serves (discovery), or undefined when the API server does not serve it. */
-  async apiResources(apiVersion: string): Promise<ApiResource[] | undefined> {
-    const ctx = this.configuration.baseServer.makeRequestContext(this.apiVersionPath(apiVersion), HttpMethod.GET);
-    ctx.setHeaderParam('Accept', 'application/json');
-    try {
-      const list = (await this.requestPromise(ctx)) as unknown as { resources?: ApiResource[] };
-      return list.resources ?? [];
-    } catch (err) {
-      if (err instanceof ApiException && err.code === 404) return undefined;
-      throw err;
-    }
-  }
-
-  /**
-   * An object's metadata only (PartialObjectMetadata): what a drift check needs to see whether
-   * an object changed since it was last found clean, without its spec and status.
-   */
-  async readMetadata(spec: KubernetesObject): Promise<KubernetesObject> {
-    return this.requestPromise(await this.metadataRequest(spec, 'read', 'PartialObjectMetadata'));
-  }
-
-  /** A GET of `spec`'s object or collection that asks for metadata only, as `as`, with `query`. */
-  private async metadataRequest(spec: KubernetesObject, action: 'read' | 'list', as: string, query: Record<string, string | undefined> = {}): Promise<RequestContext> {
-    const ctx = this.configuration.baseServer.makeRequestContext(await this.specUriPath(spec, action), HttpMethod.GET);
-    ctx.setHeaderParam('Accept', `${METADATA_ONLY};as=${as}, application/json;q=0.9`);
-    for (const [name, value] of Object.entries(query)) if (value) ctx.setQueryParam(name, value);
-    return ctx;
-  }
-
-  /**
-   * One page of a list of metadata, of all namespaces when `namespace` is undefined, with the
-   * list's resourceVersion (where a watch starts) and the continue token of the next page.
-   */
-  async listMetadataPage(
-    apiVersion: string,
-    kind: string,
-    query: { namespace?: string; labelSelector?: string; limit?: number; continueToken?: string },
-  ): Promise<{ items: KubernetesObject[] | null; metadata?: { resourceVersion?: string; continue?: string } }> {
-    const ctx = await this.metadataRequest({ apiVersion, kind, metadata: { namespace: query.namespace } }, 'list', 'PartialObjectMetadataList', {
-      labelSelector: query.labelSelector,
-      limit: query.limit ? String(query.limit) : undefined,
-      continue: query.continueToken,
-    });
-    return this.requestPromise(ctx) as Promise<unknown> as Promise<{ items: KubernetesObject[] | null; metadata?: { resourceVersion?: string; continue?: string } }>;
-  }
-
-  /**
-   * An authenticated request for a watch of a kind's metadata in all namespaces. It bypasses the
-   * promise middleware: a watch outlives the per-request timeout.
-   */
-  async metadataWatchRequest(apiVersion: string, kind: string, query: Record<string, string>): Promise<RequestContext> {
-    const ctx = await this.metadataRequest({ apiVersion, kind, metadata: {} }, 'list', 'PartialObjectMetadata', query);
-    ctx.setHeaderParam('User-Agent', 'caelus');
-    await this.configuration.authMethods.default?.applySecurityAuthentication(ctx);
-    return ctx;
-  }
-
-  protected override async processResponse<T extends KubernetesObject>(response: ResponseContext): Promise<T> {
-    const text = await response.body.text();
-    if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299) {
-      return (text ? JSON.parse(text) : {}) as T;
-    }
-    throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', text, response.headers);
-  }
-}
-
-/**
- * The kubeconfig's authentication, with one undici dispatcher kept for the client's lifetime.
- * client-node 2.0 builds a new Agent for every request (kubernetes-client/javascript#2893), so
- * every API call paid a TCP connect and a TLS handshake, on both sides: most of the worker's
- * CPU in drift checks. Like the library's own websocket agent cache, the connection identity
- * (CA, client certificate) is the one read first.
- *
- * The library's authentication also re-reads the CA, certificate and key files and builds (and
- * here drops) an Agent for every request. So the headers it sets (a bearer token, basic auth,
- * impersonation) are kept and re-applied, and the full path runs again every `refreshMs`, so a
- * rotated token file or an expiring exec credential is picked up within that time, as client-go
- * re-reads token files once a minute.
- */
-export function sharedDispatcherAuth(kc: Pick<KubeConfig, 'getName' | 'applySecurityAuthentication'>, refreshMs = 60_000, now: () => number = Date.now): SecurityAuthentication {
-  let shared: ReturnType<RequestContext['getDispatcher']>;
-  let authHeaders: [string, string][] | undefined;
-  let readAt = 0;
-  return {
-    getName: () => kc.getName(),
-    applySecurityAuthentication: async (ctx: RequestContext) => {
-      if (shared && authHeaders && now() - readAt < refreshMs) {
-        for (const [name, value] of authHeaders) ctx.setHeaderParam(name, value);
-        ctx.setDispatcher(shared);
-        return;
-      }
-      const before = { ...ctx.getHeaders() };
-      await kc.applySecurityAuthentication(ctx);
-      authHeaders = Object.entries(ctx.getHeaders()).filter(([name, value]) => before[name] !== value);
-      readAt = now();
-      shared ??= ctx.getDispatcher();
-      if (shared) ctx.setDispatcher(shared);
-    },
-  };
 }
 
 /**
@@ -266,29 +125,25 @@ export class KubeClient {
   /** The live object, or undefined when it does not exist. */
   async get<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {
     const header = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } };
-    try {
-      return await this.call(`read ${describeRef(ref)}`, async () => {
+    return orIfMissing(
+      this.call(`read ${describeRef(ref)}`, async () => {
         await this.requireNamespaceIfNamespaced(ref);
         return (await this.objects.read(header)) as unknown as T;
-      });
-    } catch (err) {
-      if (err instanceof KubeError && err.notFound && err.reason !== 'UnknownKind') return undefined;
-      throw err;
-    }
+      }),
+      undefined,
+    );
   }
 
   /** The live object's metadata only (no spec, no status), or undefined when it does not exist. */
   async getMetadata(ref: ObjectRef): Promise<KubeObject | undefined> {
     const header = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } };
-    try {
-      return await this.call(`read metadata of ${describeRef(ref)}`, async () => {
+    return orIfMissing(
+      this.call(`read metadata of ${describeRef(ref)}`, async () => {
         await this.requireNamespaceIfNamespaced(ref);
         return { ...((await this.objects.readMetadata(header)) as unknown as KubeObject), apiVersion: ref.apiVersion, kind: ref.kind };
-      });
-    } catch (err) {
-      if (err instanceof KubeError && err.notFound && err.reason !== 'UnknownKind') return undefined;
-      throw err;
-    }
+      }),
+      undefined,
+    );
   }
 
   /** The metadata of the matching objects (names, labels, resourceVersions), without their contents. */
@@ -328,63 +183,12 @@ export class KubeClient {
 
   /**
    * Watches the metadata of a kind in all namespaces from `resourceVersion`, calling `onEvent`
-   * for each event in order. Resolves when the server ends the watch (its timeoutSeconds);
-   * rejects with a KubeError on an HTTP error, a network failure, an idle stream or an ERROR
-   * event (410 Expired: the caller lists again). `onEvent` may throw to end the watch.
+   * for each event in order (see watchMetadata in metadata-watch.ts).
    */
   async watchMetadata(apiVersion: string, kind: string, options: WatchMetadataOptions, onEvent: (event: WatchEvent) => void): Promise<void> {
     const action = `watch ${kind} metadata in all namespaces`;
     if (this.actingAs) throw new KubeError(`${action}: not available on an impersonating client`, undefined, undefined, false);
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    let idle: NodeJS.Timeout | undefined;
-    const armIdle = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => controller.abort(new KubeError(`${action}: nothing received for ${Math.round(options.idleTimeoutMs / 1000)}s`, undefined, 'Timeout', true)), options.idleTimeoutMs);
-      idle.unref();
-    };
-    try {
-      armIdle();
-      const query: Record<string, string> = {
-        watch: '1',
-        allowWatchBookmarks: 'true',
-        resourceVersion: options.resourceVersion,
-        timeoutSeconds: String(options.timeoutSeconds),
-      };
-      if (options.labelSelector) query.labelSelector = options.labelSelector;
-      const ctx = await this.call(action, () => this.objects.metadataWatchRequest(apiVersion, kind, query));
-      const response = await fetch(ctx.getUrl(), { method: 'GET', headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher(), signal: controller.signal });
-      if (response.status !== 200) {
-        throw toKubeError(new ApiException(response.status, 'Unsuccessful HTTP Request', await response.text(), {}), action);
-      }
-      if (!response.body) return;
-      const decoder = new TextDecoder();
-      // One JSON event per line; a chunk may end inside a line, which is carried to the next.
-      let carried = '';
-      for await (const chunk of response.body) {
-        armIdle();
-        const lines = (carried + decoder.decode(chunk as Uint8Array, { stream: true })).split('\n');
-        carried = lines.pop() ?? '';
-        for (const raw of lines) {
-          const line = raw.trim();
-          if (!line) continue;
-          const event = JSON.parse(line) as WatchEvent;
-          if (event.type === 'ERROR') {
-            const status = event.object as unknown as { code?: number; reason?: string; message?: string };
-            throw new KubeError(`${action}: ${status.message ?? 'watch error'}`, status.code, status.reason, true);
-          }
-          onEvent(event);
-        }
-      }
-    } catch (err) {
-      if (controller.signal.aborted && controller.signal.reason instanceof KubeError) throw controller.signal.reason;
-      throw err instanceof KubeError ? err : toKubeError(err, action);
-    } finally {
-      clearTimeout(idle);
-      options.signal?.removeEventListener('abort', onAbort);
-      controller.abort();
-    }
+    return watchMetadata(action, (query) => this.call(action, () => this.objects.metadataWatchRequest(apiVersion, kind, query)), options, onEvent);
   }
 
   async list<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, options: ListOptions = {}): Promise<T[]> {
@@ -408,16 +212,14 @@ export class KubeClient {
   /** Deletes an object; false when it was already gone. */
   async delete(ref: ObjectRef, options: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' } = {}): Promise<boolean> {
     const spec = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } };
-    try {
-      await this.call(`delete ${describeRef(ref)}`, async () => {
+    return orIfMissing(
+      this.call(`delete ${describeRef(ref)}`, async () => {
         await this.requireNamespaceIfNamespaced(ref);
         await this.objects.delete(spec, undefined, undefined, undefined, undefined, options.propagationPolicy ?? 'Background');
-      });
-      return true;
-    } catch (err) {
-      if (err instanceof KubeError && err.notFound && err.reason !== 'UnknownKind') return false;
-      throw err;
-    }
+        return true;
+      }),
+      false,
+    );
   }
 
   /** Server-side apply (creates the object when missing). Returns the object as the server has it. */
@@ -489,7 +291,8 @@ export class KubeClient {
           true,
         );
       }
-      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), options.signal);
+      // timers/promises rejects with an AbortError: callers get the signal's reason, as from throwIfAborted.
+      await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), undefined, { signal: options.signal }).catch(() => options.signal?.throwIfAborted());
     }
   }
 
@@ -531,16 +334,12 @@ export class KubeClient {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** The call's result, or `missing` when the object does not exist (a 404 that is not an unknown kind). */
+async function orIfMissing<T, M>(call: Promise<T>, missing: M): Promise<T | M> {
+  try {
+    return await call;
+  } catch (err) {
+    if (err instanceof KubeError && err.notFound && err.reason !== 'UnknownKind') return missing;
+    throw err;
+  }
 }

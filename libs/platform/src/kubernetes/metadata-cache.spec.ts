@@ -108,7 +108,7 @@ describe('MetadataCache', () => {
     watches[0].fail(new KubeError('connection reset', undefined, 'NetworkError', true));
     await settle();
     expect(cache.resourceVersionOf(ref)).toBeUndefined();
-    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('watch failed'), expect.objectContaining({ error: 'connection reset' }));
+    expect(logger.warn).toHaveBeenCalledWith(expect.objectContaining({ error: 'connection reset' }), expect.stringContaining('watch failed'));
     await expect(cache.whenSynced(2000)).resolves.toBe(true);
     expect(lists.length).toBe(3);
     expect(cache.resourceVersionOf(ref)).toBe('5');
@@ -125,7 +125,7 @@ describe('MetadataCache', () => {
     expect(cache.resourceVersionOf(ref)).toBeUndefined();
     expect(watches).toHaveLength(0);
     expect(logger.warn).toHaveBeenCalledTimes(1);
-    expect(logger.warn.mock.calls[0][0]).toContain('cannot list and watch');
+    expect(logger.warn.mock.calls[0][1]).toContain('cannot list and watch');
   });
 
   it('finds a release\'s Secrets by namespace and release name', async () => {

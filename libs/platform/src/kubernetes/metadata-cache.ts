@@ -99,6 +99,9 @@ class KindWatch {
  * cover. What it can get wrong is bounded by watch latency: a change not yet delivered is seen at
  * the next check. Callers re-read from the API server before acting on what it says (see
  * createDriftActivities).
+ *
+ * Hand-written rather than client-node's informer (makeInformer/ListWatch): those cannot request
+ * metadata only, so they would list and stream whole objects, release Secrets included.
  */
 export class MetadataCache {
   private readonly watches = new Map<string, KindWatch>();
@@ -185,7 +188,7 @@ export class MetadataCache {
         const list = await this.source.listAllMetadata(w.apiVersion, w.kind, { labelSelector: w.selector });
         w.replace(list.items, list.resourceVersion);
         w.synced = true;
-        if (failures > 0 || w.restarts === 0) this.logger.info('drift cache: watching', { kind: what, objects: list.items.length });
+        if (failures > 0 || w.restarts === 0) this.logger.info({ kind: what, objects: list.items.length }, 'drift cache: watching');
         failures = 0;
         for (;;) {
           const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300;
@@ -206,20 +209,20 @@ export class MetadataCache {
         const status = err instanceof KubeError ? err.status : undefined;
         if (status === 410) {
           // The watch fell too far behind (Expired): list again at once.
-          this.logger.debug('drift cache: watch expired, listing again', { kind: what });
+          this.logger.debug({ kind: what }, 'drift cache: watch expired, listing again');
           continue;
         }
         const message = err instanceof Error ? err.message : String(err);
         if (status === 403 || status === 404) {
           const retryMs = this.options.deniedRetryMs ?? 600_000;
-          this.logger.warn('drift cache: cannot list and watch this kind; drift checks read it from the API server', { kind: what, error: message, retryInSeconds: Math.round(retryMs / 1000) });
+          this.logger.warn({ kind: what, error: message, retryInSeconds: Math.round(retryMs / 1000) }, 'drift cache: cannot list and watch this kind; drift checks read it from the API server');
           await delay(retryMs, undefined, { signal, ref: false }).catch(() => undefined);
           continue;
         }
         failures++;
         const backoff = Math.min((this.options.minBackoffMs ?? 1000) * 2 ** (failures - 1), this.options.maxBackoffMs ?? 60_000);
-        if (failures === 1) this.logger.warn('drift cache: watch failed; drift checks read from the API server until it is back', { kind: what, error: message });
-        else this.logger.debug('drift cache: watch still failing', { kind: what, error: message, failures, backoffMs: backoff });
+        if (failures === 1) this.logger.warn({ kind: what, error: message }, 'drift cache: watch failed; drift checks read from the API server until it is back');
+        else this.logger.debug({ kind: what, error: message, failures, backoffMs: backoff }, 'drift cache: watch still failing');
         await delay(backoff, undefined, { signal, ref: false }).catch(() => undefined);
       }
     }

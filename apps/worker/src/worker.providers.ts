@@ -1,0 +1,113 @@
+import { Logger, type Provider } from '@nestjs/common';
+import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
+import { dep, factoryOf } from '../../../libs/core/src';
+import { DeploymentsService, DeploymentStateService } from '../../../libs/domain/src';
+import { createMetricsRegistry, fieldsFirst, WorkerMetrics } from '../../../libs/observability/src';
+import { createDeploymentActivities, ReleaseBackend } from '../../../libs/orchestration/src';
+import {
+  ConfinementChecker,
+  DiscoveryCache,
+  HelmReleaseBackend,
+  HelmReleaseStorage,
+  HelmRunner,
+  KubeClient,
+  MetadataCache,
+  PlatformLogger,
+  TenantClients,
+  tenantUser,
+} from '../../../libs/platform/src';
+
+/** The platform adapters' logger (pino's argument order) on the worker's Nest logger. */
+export const PLATFORM_LOGGER = Symbol('PLATFORM_LOGGER');
+/** The release backend the activities call (helm). */
+export const RELEASE_BACKEND = Symbol('RELEASE_BACKEND');
+/** The confinement check, or null when a test switched it off. */
+export const CONFINEMENT = Symbol('CONFINEMENT');
+/** The watch-fed metadata cache for drift checks, or null when it is off (CAELUS_DRIFT_WATCH_CACHE). */
+export const DRIFT_CACHE = Symbol('DRIFT_CACHE');
+/** Every activity of the deployment workflow, built from the adapters below. */
+export const DEPLOYMENT_ACTIVITIES = Symbol('DEPLOYMENT_ACTIVITIES');
+
+const config = dep<CaelusConfig>(CAELUS_CONFIG);
+
+/**
+ * The worker's adapters, built once from the loaded config (as the Temporal nestjs-exchange-rates
+ * sample builds its worker's dependencies). One Helm release storage serves the helm runner and
+ * the release backend.
+ */
+export const workerProviders: Provider[] = [
+  { provide: WorkerMetrics, useFactory: () => new WorkerMetrics(createMetricsRegistry()) },
+  { provide: PLATFORM_LOGGER, useFactory: (): PlatformLogger => fieldsFirst(new Logger('Worker')) },
+  factoryOf(KubeClient, { cfg: config }, ({ cfg }) => {
+    if (!cfg.kubeconfig && !cfg.inCluster) throw new Error('KUBECONFIG is required by the worker outside a Kubernetes pod');
+    return new KubeClient({ kubeconfig: cfg.kubeconfig });
+  }),
+  // Inside a tenant namespace the worker acts as that namespace's ServiceAccount only.
+  factoryOf(TenantClients, { kube: dep(KubeClient) }, ({ kube }) => new TenantClients(kube)),
+  factoryOf(HelmReleaseStorage, { tenants: dep(TenantClients) }, ({ tenants }) => new HelmReleaseStorage((namespace) => tenants.for(namespace))),
+  factoryOf(DiscoveryCache, { kube: dep(KubeClient) }, ({ kube }) => new DiscoveryCache(kube)),
+  factoryOf(CONFINEMENT, { cfg: config, discovery: dep(DiscoveryCache) }, ({ cfg, discovery }) => {
+    if (!cfg.skipConfinementCheck) return new ConfinementChecker(discovery);
+    new Logger('Worker').error({ msg: 'CAELUS_TEST_SKIP_CONFINEMENT_CHECK is set: rendered manifests are applied WITHOUT the confinement check (tests only)' });
+    return null;
+  }),
+  factoryOf(DRIFT_CACHE, { cfg: config, kube: dep(KubeClient), logger: dep<PlatformLogger>(PLATFORM_LOGGER) }, ({ cfg, kube, logger }) =>
+    cfg.driftWatchCache ? new MetadataCache(kube, { logger }) : null,
+  ),
+  factoryOf(
+    HelmRunner,
+    {
+      cfg: config,
+      storage: dep(HelmReleaseStorage),
+      confinement: dep<ConfinementChecker | null>(CONFINEMENT),
+      logger: dep<PlatformLogger>(PLATFORM_LOGGER),
+      metrics: dep(WorkerMetrics),
+    },
+    ({ cfg, storage, confinement, logger, metrics }) => {
+      const helm = new HelmRunner({
+        helmBin: cfg.helmBin,
+        kubeconfig: cfg.kubeconfig,
+        storage,
+        confinement: confinement ?? undefined,
+        actAs: tenantUser,
+        plainHttpRegistries: cfg.plainHttpRegistries,
+        allowedChartRoots: cfg.chartRoots,
+        logger,
+        maxConcurrent: cfg.helmConcurrency,
+      });
+      helm.onSlotGrant((grant) => metrics.helmSlotGranted(grant));
+      return helm;
+    },
+  ),
+  factoryOf(
+    RELEASE_BACKEND,
+    { helm: dep(HelmRunner), storage: dep(HelmReleaseStorage), cache: dep<MetadataCache | null>(DRIFT_CACHE) },
+    ({ helm, storage, cache }): ReleaseBackend => new HelmReleaseBackend({ helm, storage, cache: cache ?? undefined }),
+  ),
+  factoryOf(
+    DEPLOYMENT_ACTIVITIES,
+    {
+      cfg: config,
+      state: dep(DeploymentStateService),
+      deployments: dep(DeploymentsService),
+      kube: dep(KubeClient),
+      tenants: dep(TenantClients),
+      confinement: dep<ConfinementChecker | null>(CONFINEMENT),
+      cache: dep<MetadataCache | null>(DRIFT_CACHE),
+      releases: dep<ReleaseBackend>(RELEASE_BACKEND),
+      metrics: dep(WorkerMetrics),
+    },
+    ({ cfg, confinement, cache, ...deps }) =>
+      createDeploymentActivities({
+        ...deps,
+        confinement: confinement ?? undefined,
+        cache: cache ?? undefined,
+        driftIntervalSeconds: cfg.driftIntervalSeconds,
+        failedRecheckSeconds: cfg.failedRecheckSeconds,
+        tenantClusterRole: cfg.tenantClusterRole,
+        helmTimeoutSeconds: cfg.helmTimeoutSeconds,
+        namespaceDeleteTimeoutSeconds: 600,
+        tenantEgress: cfg.tenantEgress,
+      }),
+  ),
+];

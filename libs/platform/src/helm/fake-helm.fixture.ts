@@ -1,0 +1,57 @@
+import { join, resolve } from 'node:path';
+
+// Test fixture only: the helm runner's specs run this script in place of helm.
+
+export const CHART_ROOT = resolve(__dirname, '../../../../charts/examples');
+export const WEBAPP_1_0_0 = join(CHART_ROOT, 'webapp-1.0.0');
+
+/**
+ * A stand-in for the helm binary: records its argv (NUL-separated, so any character survives)
+ * and what the values file looked like while it ran, then behaves as FAKE_HELM_MODE says.
+ */
+export const FAKE_HELM = `#!/bin/sh
+dir="$FAKE_HELM_DIR"
+: > "$dir/args"
+prev=""
+for a in "$@"; do
+  printf '%s\\0' "$a" >> "$dir/args"
+  if [ "$prev" = "--values" ]; then
+    stat -c '%a' "$a" > "$dir/values.mode"
+    cat "$a" > "$dir/values.copy"
+    printf '%s' "$a" > "$dir/values.path"
+  fi
+  prev="$a"
+done
+case "$FAKE_HELM_MODE" in
+  ok)
+    echo 'upgrade.go:150: [debug] preparing upgrade for web' >&2
+    echo 'client.go:486: [debug] creating 1 resource(s) for s3cret-title-value' >&2
+    echo '{"name":"web","namespace":"ns1","version":2,"info":{"status":"deployed","description":"Upgrade complete"},"chart":{"metadata":{"name":"webapp","version":"1.0.0","appVersion":"1.27"},"values":{"user":{"adminPassword":"hunter2-secret"}}}}'
+    ;;
+  schema)
+    printf "Error: INSTALLATION FAILED: values don't meet the specifications of the schema(s) in the following chart(s):\\nwebapp:\\n- at '/user/adminPassword': 'hunter2-secret' does not match pattern\\n" >&2
+    exit 1
+    ;;
+  notfound) echo 'Error: release: not found' >&2; exit 1 ;;
+  uninstall-kept) printf 'These resources were kept due to the resource policy:\\n[PersistentVolumeClaim] web-data\\n\\nrelease "web" uninstalled\\n' ;;
+  postrender)
+    # Like helm: the rendered manifest through the post-renderer, then apply only what it printed.
+    pr=""; pra=""; prev=""
+    for a in "$@"; do
+      [ "$prev" = "--post-renderer" ] && pr="$a"
+      [ "$prev" = "--post-renderer-args" ] && pra="$pra $a"
+      prev="$a"
+    done
+    if ! printf '%s' "$FAKE_MANIFEST" | "$pr" $pra > "$dir/applied" 2> "$dir/pr.err"; then
+      printf 'Error: UPGRADE FAILED: error while running post render on files: %s\n' "$(cat "$dir/pr.err")" >&2
+      exit 1
+    fi
+    for a in "$@"; do
+      if [ "$a" = "--dry-run=server" ] && [ -n "$FAKE_DRYRUN_JSON" ]; then printf '%s' "$FAKE_DRYRUN_JSON"; exit 0; fi
+    done
+    echo '{"name":"web","namespace":"ns1","version":2,"info":{"status":"deployed"}}'
+    ;;
+  hang) echo 'started' >&2; exec sleep 30 ;;
+  ignore-term) trap '' TERM; echo 'started' >&2; while :; do sleep 0.1; done ;;
+esac
+`;
