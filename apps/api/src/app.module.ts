@@ -14,6 +14,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { rateLimitTracker } from './auth/request-principal';
 import { cacheFor } from './http/cache-for';
 import { SessionController } from './console/session.controller';
+import { AllDeploymentsController } from './deployments/all-deployments.controller';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
@@ -63,7 +64,7 @@ export const LOG_REDACT_PATHS = [
     }),
     TerminusModule,
   ],
-  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController, MetricsController, SessionController],
+  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController, MetricsController, SessionController, AllDeploymentsController],
   providers: [
     {
       provide: ApiMetrics,

@@ -11,6 +11,7 @@ export * from './products/products.service';
 export * from './templates/templates.service';
 export * from './deployments/deployment-values';
 export * from './deployments/deployment.view';
+export * from './deployments/all-deployments.view';
 export * from './deployments/deployments.service';
 export * from './deployments/deployment-state.service';
 export * from './deployments/line-diff';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { gt as semverGt, satisfies as semverSatisfies } from 'semver';
 import { DataSource, EntityManager } from 'typeorm';
 import {
+  AllDeploymentsFilter,
   DeploymentEntity,
   DeploymentEventsRepository,
   DeploymentsRepository,
@@ -21,6 +22,7 @@ import { DeploymentSignal, DeploymentWorkflowPort, DomainLogger, ManifestRendere
 import { DeploymentQuota, NO_QUOTA, userDeploymentLimit } from '../users/deployment-quota';
 import { deploymentOwner, JsonObject, keepRedacted, SecretBox, sealedStrings, sealSecrets, templateOwner, userSecretLocations, ValuesValidator } from '../values';
 import { assertNoClientEnvelopes, assertValuesValid, openValues } from './deployment-values';
+import { AllDeploymentsPageView, toListedDeploymentView } from './all-deployments.view';
 import { DeploymentEventView, DeploymentView, toDeploymentView, toEventView } from './deployment.view';
 import { diffManifests } from './manifest-diff';
 
@@ -387,5 +389,11 @@ export class DeploymentsService {
 
   private view(d: DeploymentEntity): DeploymentView {
     return toDeploymentView(d, this.deps.workflows.describe(d.deploymentUid));
+  }
+
+  /** Admin list of every user's deployments; the counts cover every page of the same filter. */
+  async listAll(filter: AllDeploymentsFilter, page: PageRequest): Promise<AllDeploymentsPageView> {
+    const [res, counts] = await Promise.all([this.deps.deployments.listAll(filter, page), this.deps.deployments.countAll(filter)]);
+    return { items: res.items.map((l) => toListedDeploymentView(l, this.deps.workflows.describe(l.deployment.deploymentUid))), nextCursor: res.nextCursor, counts };
   }
 }
