@@ -107,3 +107,22 @@ export interface UpgradePreview {
   rendered: boolean;
   diff: string;
 }
+
+/** A deployment in the admin list (`GET /deployments`), with the names the list shows. */
+export interface ListedDeployment extends Deployment {
+  ownerEmail: string | null;
+  productName: string | null;
+  desiredTemplateVersion: string | null;
+  appliedTemplateVersion: string | null;
+}
+
+export interface DeploymentCounts {
+  total: number;
+  byStatus: { status: DeploymentStatus; count: number }[];
+  byProduct: { productId: string; productName: string | null; count: number }[];
+  byTemplate: { templateId: string; productId: string; productName: string | null; version: string | null; count: number }[];
+}
+
+export interface AllDeploymentsPage extends Page<ListedDeployment> {
+  counts: DeploymentCounts;
+}
