@@ -21,9 +21,10 @@ export interface AllDeploymentsState {
 }
 
 /**
- * Reads `GET /deployments` page by page up to SHOWN rows. On the first read each page is shown
- * as it arrives; while a deployment is busy the list is read again every few seconds and
- * replaced once complete, so the table never shrinks back to its first page.
+ * Reads `GET /deployments` page by page up to SHOWN rows. On the first read the first page is
+ * shown as soon as it arrives and the rest once read; while a deployment is busy the list is
+ * read again every few seconds and replaced once complete, so the table never shrinks back to
+ * its first page.
  */
 export function useAllDeployments(api: ApiClient, status: string, tick = 0): AllDeploymentsState {
   const [state, setState] = useState<AllDeploymentsState>({ items: [], complete: false });
@@ -44,7 +45,9 @@ export function useAllDeployments(api: ApiClient, status: string, tick = 0): All
           counts = page.counts;
           cursor = page.nextCursor;
           const complete = !cursor || items.length >= SHOWN;
-          if (first || complete) setState({ items: [...items], counts, complete });
+          // The first page at once, then the rest in one go: every render of a growing table is
+          // a layout of all its rows, which costs more than the wait for the last page.
+          if ((first && items.length === page.items.length) || complete) setState({ items: [...items], counts, complete });
         } while (cursor && items.length < SHOWN);
         if (items.some((d) => BUSY_STATUSES.includes(d.status))) timer = setTimeout(() => void run(false), POLL_MS);
       } catch (err) {
@@ -105,7 +108,7 @@ export function AdminDeploymentsPage() {
         )}
       </div>
       {loaded && total === 0 && <Empty>{status ? `No deployment is ${status}.` : 'No user has a deployment yet.'}</Empty>}
-      {all.items.length > 0 && <DeploymentTable items={all.items} catalog={undefined} showOwner />}
+      {all.items.length > 0 && <DeploymentTable items={all.items} catalog={undefined} showOwner fixedLayout />}
     </>
   );
 }

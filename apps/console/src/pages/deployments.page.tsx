@@ -82,10 +82,33 @@ export function DeploymentsPage({ userId }: { userId: string }) {
  * A user's list names products and versions from the catalogue; the admin list's rows carry
  * their names (and owner) from the API, so it needs no catalogue.
  */
-export function DeploymentTable({ items, catalog, showOwner = false }: { items: (Deployment | ListedDeployment)[]; catalog: Catalog | undefined; showOwner?: boolean }) {
+export function DeploymentTable({
+  items,
+  catalog,
+  showOwner = false,
+  fixedLayout = false,
+}: {
+  items: (Deployment | ListedDeployment)[];
+  catalog: Catalog | undefined;
+  showOwner?: boolean;
+  /** Column widths set in advance (CSS table-layout: fixed): a long table is laid out without measuring every cell. */
+  fixedLayout?: boolean;
+}) {
   return (
     <div className="table-wrap" role="region" aria-label="Deployments" tabIndex={0}>
-      <table className="deployments">
+      <table className={fixedLayout ? 'deployments fixed' : 'deployments'}>
+        {fixedLayout && (
+          <colgroup>
+            <col className="col-domain" />
+            {showOwner && <col className="col-owner" />}
+            <col className="col-product" />
+            <col className="col-template" />
+            <col className="col-status" />
+            <col className="col-generation" />
+            <col className="col-error" />
+            <col className="col-drift" />
+          </colgroup>
+        )}
         <thead>
           <tr>
             <th scope="col">Domain name</th>
