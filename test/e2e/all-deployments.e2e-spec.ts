@@ -145,11 +145,11 @@ describe('GET /deployments (e2e)', () => {
     expect(v11.counts.byTemplate).toEqual([{ templateId: web.templates['1.1.0'], productId: web.productId, productName: web.productName, version: '1.1.0', count: 2 }]);
     const none = await list(`?productId=${other.productId}&templateId=${web.templates['1.0.0']}`);
     expect(none).toEqual({ items: [], nextCursor: null, counts: { total: 0, byStatus: [], byProduct: [], byTemplate: [] } });
-    expect((await list('?limit=500')).items).toHaveLength(5);
+    expect((await list('?limit=1000')).items).toHaveLength(5);
   });
 
   it.each([
-    ['limit=501', 'limit'],
+    ['limit=1001', 'limit'],
     ['limit=0', 'limit'],
     ['limit=ten', 'limit'],
     ['status=sleeping', 'status'],

@@ -159,8 +159,8 @@ describe('CLI', () => {
 
   it("lists every user's deployments with their filters (list-all-deployments)", async () => {
     const { io, out } = fakeIo(() => ({ status: 200, body: { items: [], nextCursor: null, counts: { total: 0, byStatus: [], byProduct: [], byTemplate: [] } } }));
-    expect(await runCli(['list-all-deployments', '--status', 'error', '--product-id', 'p1', '--template-id', 't1', '--limit', '500'], io)).toBe(EXIT.ok);
-    expect(out.calls.map((c) => [c.method, c.url])).toEqual([['GET', `${DEFAULT_API_URL}/deployments?limit=500&status=error&productId=p1&templateId=t1`]]);
+    expect(await runCli(['list-all-deployments', '--status', 'error', '--product-id', 'p1', '--template-id', 't1', '--limit', '1000'], io)).toBe(EXIT.ok);
+    expect(out.calls.map((c) => [c.method, c.url])).toEqual([['GET', `${DEFAULT_API_URL}/deployments?limit=1000&status=error&productId=p1&templateId=t1`]]);
     expect(parseYaml(out.stdout)).toMatchObject({ items: [], counts: { total: 0 } });
   });
 

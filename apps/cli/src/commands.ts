@@ -178,7 +178,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     method: 'GET',
     path: '/deployments',
     options: [
-      { flags: '--limit <n>', description: 'page size, 1-500 (default 100)', to: 'query', key: 'limit', type: 'string' },
+      { flags: '--limit <n>', description: 'page size, 1-1000 (default 100)', to: 'query', key: 'limit', type: 'string' },
       page[1],
       { flags: '--status <status>', description: 'only deployments in this status', to: 'query', key: 'status', type: 'string' },
       { flags: '--product-id <id>', description: 'only deployments of this product', to: 'query', key: 'productId', type: 'string' },

@@ -16,7 +16,7 @@ export class AllDeploymentsController {
   @ApiOperation({
     summary: "Every user's deployments (admin)",
     description:
-      'Oldest first, paged with cursors like the per-user list but up to 500 a page, each with its owner, product and template versions; `counts` counts what the filter matches over all pages, per status, product and desired template version.',
+      'Oldest first, paged with cursors like the per-user list but up to 1,000 a page, each with its owner, product and template versions; `counts` counts what the filter matches over all pages, per status, product and desired template version.',
   })
   @ApiOkResponse({ type: AllDeploymentsPage })
   @ApiForbiddenResponse({ description: 'Not an admin' })

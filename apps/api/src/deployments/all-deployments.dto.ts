@@ -5,7 +5,7 @@ import { DEPLOYMENT_STATUSES, DeploymentStatus } from '../../../../libs/persiste
 import { DeploymentResponse } from './deployments.dto';
 
 /** Larger pages than a user's list: an admin reads every deployment of the platform. */
-export const ALL_DEPLOYMENTS_MAX_LIMIT = 500;
+export const ALL_DEPLOYMENTS_MAX_LIMIT = 1000;
 
 export class AllDeploymentsQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: ALL_DEPLOYMENTS_MAX_LIMIT, default: 100 })

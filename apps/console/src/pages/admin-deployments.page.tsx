@@ -5,26 +5,25 @@ import { Empty, ErrorBox, Loading, PageTitle } from '../components/common';
 import { useConsole } from '../context';
 import { DeploymentTable } from './deployments.page';
 
-/** Rows the table holds at most. */
+/** Rows the table holds at most: one request of the API's largest page. */
 export const SHOWN = 1000;
-/** The first page is small so the table shows at once; the rest come in the API's largest pages. */
+/** A small first page, read alongside the whole table and shown while the rest is on its way. */
 export const FIRST_PAGE = 100;
-export const NEXT_PAGE = 500;
 const POLL_MS = 3000;
 
 export interface AllDeploymentsState {
   items: ListedDeployment[];
   counts?: DeploymentCounts;
-  /** False while more pages are coming. */
+  /** False while only the first page is shown. */
   complete: boolean;
   error?: Error;
 }
 
 /**
- * Reads `GET /deployments` page by page up to SHOWN rows. On the first read the first page is
- * shown as soon as it arrives and the rest once read; while a deployment is busy the list is
- * read again every few seconds and replaced once complete, so the table never shrinks back to
- * its first page.
+ * Reads `GET /deployments`: the whole table (up to SHOWN rows) in one request and, on the first
+ * read, a first page of FIRST_PAGE rows side by side with it, shown as soon as it arrives. The
+ * whole table then replaces it in one render (every render of a growing table lays out all its
+ * rows again). While a deployment is busy the table is read again every few seconds.
  */
 export function useAllDeployments(api: ApiClient, status: string, tick = 0): AllDeploymentsState {
   const [state, setState] = useState<AllDeploymentsState>({ items: [], complete: false });
@@ -32,34 +31,36 @@ export function useAllDeployments(api: ApiClient, status: string, tick = 0): All
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     setState({ items: [], complete: false });
-    const run = async (first: boolean) => {
-      const items: ListedDeployment[] = [];
-      let counts: DeploymentCounts | undefined;
-      let cursor: string | null = null;
-      try {
-        do {
-          const limit = Math.min(items.length === 0 ? FIRST_PAGE : NEXT_PAGE, SHOWN - items.length);
-          const page = await api.listAllDeployments({ status: status || undefined, cursor, limit });
-          if (!live) return;
-          items.push(...page.items);
-          counts = page.counts;
-          cursor = page.nextCursor;
-          const complete = !cursor || items.length >= SHOWN;
-          // The first page at once, then the rest in one go: every render of a growing table is
-          // a layout of all its rows, which costs more than the wait for the last page.
-          if ((first && items.length === page.items.length) || complete) setState({ items: [...items], counts, complete });
-        } while (cursor && items.length < SHOWN);
-        if (items.some((d) => BUSY_STATUSES.includes(d.status))) timer = setTimeout(() => void run(false), POLL_MS);
-      } catch (err) {
-        if (!live) return;
-        const error = err as Error & { status?: number };
-        // A passing failure while polling (the API restarting) does not end live updates.
-        const transient = (error.status ?? 0) === 0 || (error.status ?? 0) >= 500;
-        if (!first && transient) timer = setTimeout(() => void run(false), POLL_MS * 2);
-        setState((s) => ({ ...s, complete: true, error }));
+    const filter = { status: status || undefined, cursor: null };
+    const run = (first: boolean) => {
+      let whole = false;
+      if (first) {
+        api.listAllDeployments({ ...filter, limit: FIRST_PAGE }).then(
+          (page) => {
+            if (live && !whole) setState({ items: page.items, counts: page.counts, complete: !page.nextCursor });
+          },
+          // The whole table's request reports the error.
+          () => undefined,
+        );
       }
+      api.listAllDeployments({ ...filter, limit: SHOWN }).then(
+        (page) => {
+          whole = true;
+          if (!live) return;
+          setState({ items: page.items, counts: page.counts, complete: true });
+          if (page.items.some((d) => BUSY_STATUSES.includes(d.status))) timer = setTimeout(() => run(false), POLL_MS);
+        },
+        (err: Error & { status?: number }) => {
+          whole = true;
+          if (!live) return;
+          // A passing failure while polling (the API restarting) does not end live updates.
+          const transient = (err.status ?? 0) === 0 || (err.status ?? 0) >= 500;
+          if (!first && transient) timer = setTimeout(() => run(false), POLL_MS * 2);
+          setState((s) => ({ ...s, complete: true, error: err }));
+        },
+      );
     };
-    void run(true);
+    run(true);
     return () => {
       live = false;
       if (timer) clearTimeout(timer);
