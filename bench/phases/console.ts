@@ -19,18 +19,30 @@ import { log, percentile, round } from '../lib/util';
 const N = 1000;
 const RUNS = 5;
 
-/** Evaluated in the page as a function (a string would need eval, which the console's CSP forbids). */
-const rowsAtLeast = (n: number) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('table.deployments tbody tr').length >= n;
+/**
+ * Evaluated in the page as a function (a string would need eval, which the console's CSP forbids).
+ * It also notes when the table first had a row (checked every frame), as `__firstRowAt`.
+ */
+const rowsAtLeast = (n: number) => {
+  const g = globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } }; performance: { now(): number }; __firstRowAt?: number };
+  const rows = g.document.querySelectorAll('table.deployments tbody tr').length;
+  if (rows > 0 && g.__firstRowAt === undefined) g.__firstRowAt = g.performance.now();
+  return rows >= n;
+};
 
-/** Navigation start → the table has `rows` rows and a task queued after that runs (the page can take input). */
-async function timeList(page: Page, url: string, rows: number): Promise<{ total: number; lastApiResponse: number }> {
+/**
+ * Navigation start → the table has `rows` rows and a task queued after that runs (the page can
+ * take input); also when its first rows showed.
+ */
+async function timeList(page: Page, url: string, rows: number): Promise<{ total: number; firstRows: number; lastApiResponse: number }> {
   await page.goto(url, { waitUntil: 'commit' });
   await page.reload({ waitUntil: 'commit' });
   await page.waitForFunction(rowsAtLeast, rows, { timeout: 60_000, polling: 'raf' });
   const total = await page.evaluate<number>('new Promise((resolve) => setTimeout(() => resolve(performance.now()), 0))');
+  const firstRows = await page.evaluate<number>('globalThis.__firstRowAt ?? NaN');
   // When the last API answer arrived: the rest is the browser's (JSON, React, layout).
   const lastApiResponse = await page.evaluate<number>(`Math.max(0, ...performance.getEntriesByType('resource').filter((e) => e.initiatorType === 'fetch').map((e) => e.responseEnd))`);
-  return { total, lastApiResponse };
+  return { total, firstRows, lastApiResponse };
 }
 
 export async function consolePhase(ctx: BenchContext) {
@@ -69,14 +81,18 @@ export async function consolePhase(ctx: BenchContext) {
     log(`console: first load ${js.length} scripts, ${round(firstLoadGzip / 1000, 1)} kB gzipped`);
 
     const admin: number[] = [];
+    const adminFirst: number[] = [];
     const adminApi: number[] = [];
     const own: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const t = await timeList(page, `${base}/#/admin/deployments`, shown);
       admin.push(t.total);
+      adminFirst.push(t.firstRows);
       adminApi.push(t.lastApiResponse);
     }
-    log(`console: all ${shown} rows interactive after ${admin.map((x) => Math.round(x)).join(', ')} ms (last API answer at ${adminApi.map((x) => Math.round(x)).join(', ')} ms)`);
+    log(
+      `console: all ${shown} rows interactive after ${admin.map((x) => Math.round(x)).join(', ')} ms (first rows at ${adminFirst.map((x) => Math.round(x)).join(', ')} ms; last API answer at ${adminApi.map((x) => Math.round(x)).join(', ')} ms)`,
+    );
     await page.getByRole('button', { name: 'Sign out' }).click();
     // The user signs in on their own list (the admin page stays in the URL otherwise).
     await page.goto(`${base}/#/deployments`);
@@ -94,6 +110,9 @@ export async function consolePhase(ctx: BenchContext) {
       list_interactive_ms: med(admin),
       list_interactive_ms_runs: admin.map((x) => round(x, 0)),
       list_last_api_response_ms_runs: adminApi.map((x) => round(x, 0)),
+      // Navigation → the admin table's first rows on screen (the page shows its first page at once).
+      list_first_rows_ms: med(adminFirst),
+      list_first_rows_ms_runs: adminFirst.map((x) => round(x, 0)),
       user_first_page_interactive_ms: med(own),
       user_first_page_interactive_ms_runs: own.map((x) => round(x, 0)),
       first_load_js_gzip_kb: round(firstLoadGzip / 1000, 1),

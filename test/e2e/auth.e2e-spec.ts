@@ -165,6 +165,7 @@ describe('authentication and authorization (e2e)', () => {
       },
     },
     { name: 'GET /users/:userId/deployments/:deploymentId/events', policy: 'self-or-admin', ok: 200, call: async (h) => () => h.get(dep(deploymentOfA, '/events')) },
+    { name: 'GET /deployments', policy: 'admin', ok: 200, call: async (h) => () => h.get('/deployments?limit=1') },
   ];
 
   describe.each(routes)('$name', (route) => {

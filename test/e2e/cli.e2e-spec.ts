@@ -90,7 +90,7 @@ describe('caelus CLI (e2e)', () => {
       'create-product', 'list-products', 'get-product', 'update-product', 'delete-product',
       'create-template', 'list-templates', 'get-template', 'delete-template',
       'create-deployment', 'list-deployments', 'get-deployment', 'update-deployment', 'delete-deployment', 'upgrade-deployment',
-      'get-deployment-events',
+      'get-deployment-events', 'list-all-deployments',
     ]) {
       expect(COMMANDS.map((c) => c.name)).toContain(name);
       expect(help.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
@@ -138,6 +138,10 @@ describe('caelus CLI (e2e)', () => {
     expect(d).toMatchObject({ userId: user.id, domainName, status: 'provisioning', generation: 1, values: { title: 'From the CLI', adminPassword: '[redacted]' } });
     expect(await ok(['get-deployment', user.id, d.id], asUser)).toMatchObject({ id: d.id, desiredTemplateId: t1.id });
     expect((await ok(['list-deployments', user.id, '--status', 'provisioning'], asUser)).items.map((x: { id: string }) => x.id)).toEqual([d.id]);
+    const all = await ok(['list-all-deployments', '--product-id', product.id, '--limit', '1000']);
+    expect(all.items.map((x: { id: string; ownerEmail: string }) => [x.id, x.ownerEmail])).toEqual([[d.id, `${name}@example.com`]]);
+    expect(all.counts).toMatchObject({ total: 1, byTemplate: [{ templateId: t1.id, version: '1.0.0', count: 1 }] });
+    expect((await cli(['list-all-deployments'], asUser)).code).toBe(EXIT.refused);
 
     const valuesFile = join(scratch, 'values.yaml');
     await writeFile(valuesFile, 'title: Changed by the CLI\nadminPassword: "[redacted]"\n');

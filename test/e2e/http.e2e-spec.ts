@@ -82,6 +82,7 @@ describe('HTTP edge (e2e)', () => {
           'DELETE /users/{userId}/deployments/{deploymentId}',
           'POST /users/{userId}/deployments/{deploymentId}/upgrade',
           'GET /users/{userId}/deployments/{deploymentId}/events',
+          'GET /deployments',
           'GET /health',
           'GET /health/live',
           'GET /session',

@@ -62,10 +62,13 @@ describe('authorization gaps (reliability)', () => {
       const want: Record<string, Record<Who, number>> = {
         'GET /health': { anonymous: 200, 'wrong token': 200, 'user A': 200, 'user B': 200, admin: 200 },
         'POST …/upgrade?dryRun=true': { anonymous: 401, 'wrong token': 401, 'user A': 403, 'user B': 403, admin: 200 },
+        // The admin list filtered down to A's own deployment: the filter never makes it A's route.
+        'GET /deployments?productId=…&status=…': { anonymous: 401, 'wrong token': 401, 'user A': 403, 'user B': 403, admin: 200 },
       };
       const calls: Record<string, (h: ReturnType<typeof request>) => request.Test> = {
         'GET /health': (h) => h.get('/health'),
         'POST …/upgrade?dryRun=true': (h) => h.post(`/users/${a.id}/deployments/${deploymentOfA}/upgrade?dryRun=true`).send({ templateId: catalog.templates['1.1.0'] }),
+        'GET /deployments?productId=…&status=…': (h) => h.get(`/deployments?productId=${catalog.productId}&status=provisioning`),
       };
       const got: string[] = [];
       const expected: string[] = [];
@@ -104,7 +107,7 @@ describe('authorization gaps (reliability)', () => {
       const still = await api.http.get(ofA(a)).set(bearer(a.token)).expect(200);
       expect(still.body).toMatchObject({ generation: 1, status: 'provisioning', deletedAt: null });
       r.setRuns(checks);
-      r.note(`GET /health and the dryRun preview × ${WHO.length} callers as expected; 7 cross-user path attempts on user A's deployment all 404 with nothing written`);
+      r.note(`GET /health, the dryRun preview and the filtered admin list × ${WHO.length} callers as expected; 7 cross-user path attempts on user A's deployment all 404 with nothing written`);
     });
   });
 });

@@ -14,6 +14,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { rateLimitTracker } from './auth/request-principal';
 import { cacheFor } from './http/cache-for';
 import { SessionController } from './console/session.controller';
+import { AllDeploymentsController } from './deployments/all-deployments.controller';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { DependencyProbes } from './health/dependency-probes';
 import { HealthController } from './health/health.controller';
@@ -52,7 +53,7 @@ import { UsersController } from './users/users.controller';
     }),
     TerminusModule,
   ],
-  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController, MetricsController, SessionController],
+  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController, MetricsController, SessionController, AllDeploymentsController],
   providers: [
     DependencyProbes,
     {

@@ -157,6 +157,13 @@ describe('CLI', () => {
     expect(out.stdout).toContain('email: ada@example.com');
   });
 
+  it("lists every user's deployments with their filters (list-all-deployments)", async () => {
+    const { io, out } = fakeIo(() => ({ status: 200, body: { items: [], nextCursor: null, counts: { total: 0, byStatus: [], byProduct: [], byTemplate: [] } } }));
+    expect(await runCli(['list-all-deployments', '--status', 'error', '--product-id', 'p1', '--template-id', 't1', '--limit', '1000'], io)).toBe(EXIT.ok);
+    expect(out.calls.map((c) => [c.method, c.url])).toEqual([['GET', `${DEFAULT_API_URL}/deployments?limit=1000&status=error&productId=p1&templateId=t1`]]);
+    expect(parseYaml(out.stdout)).toMatchObject({ items: [], counts: { total: 0 } });
+  });
+
   it('sets or clears a deployment limit (update-user) and rotates a token (rotate-token)', async () => {
     const { io, out } = fakeIo((call) => ({ status: 200, body: call.url.endsWith('/token') ? { id: 'u', apiToken: 'cae_new' } : { id: 'u', deploymentLimit: 3, liveDeployments: 1 } }));
     expect(await runCli(['update-user', 'u', '--max-deployments', '3'], io)).toBe(EXIT.ok);

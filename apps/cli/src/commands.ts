@@ -172,6 +172,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: '/users/{userId}/deployments/{deploymentId}/events',
     options: page,
   },
+  {
+    name: 'list-all-deployments',
+    summary: "List every user's deployments, with counts per status, product and template version (admin)",
+    method: 'GET',
+    path: '/deployments',
+    options: [
+      { flags: '--limit <n>', description: 'page size, 1-1000 (default 100)', to: 'query', key: 'limit', type: 'string' },
+      page[1],
+      { flags: '--status <status>', description: 'only deployments in this status', to: 'query', key: 'status', type: 'string' },
+      { flags: '--product-id <id>', description: 'only deployments of this product', to: 'query', key: 'productId', type: 'string' },
+      { flags: '--template-id <id>', description: 'only deployments whose desired template version is this one', to: 'query', key: 'templateId', type: 'string' },
+    ],
+  },
 ];
 
 /** `{userId}` and the like, in order. */

@@ -13,6 +13,7 @@ export * from './templates/templates.service';
 export * from './deployments/deployment-values';
 export * from './deployments/deployment.view';
 export type { DeploymentsServiceDeps } from './deployments/deployment-access';
+export * from './deployments/all-deployments.view';
 export * from './deployments/deployments.service';
 export * from './deployments/deployment-upgrade.service';
 export * from './deployments/deployment-state.service';

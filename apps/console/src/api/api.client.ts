@@ -1,4 +1,5 @@
 import type {
+  AllDeploymentsPage,
   CreatedUser,
   Deployment,
   DeploymentEvent,
@@ -124,6 +125,9 @@ export class ApiClient {
     this.request<UpgradePreview>('POST', `/users/${seg(userId)}/deployments/${seg(id)}/upgrade`, { body: { templateId }, query: { dryRun: true } });
   upgrade = (userId: string, id: string, templateId: string, generation: number) =>
     this.request<Deployment>('POST', `/users/${seg(userId)}/deployments/${seg(id)}/upgrade`, { body: { templateId }, ifMatch: generation });
+  /** Every user's deployments (admins), with counts over all pages. */
+  listAllDeployments = (q: { status?: string; productId?: string; templateId?: string; cursor?: string | null; limit?: number } = {}) =>
+    this.request<AllDeploymentsPage>('GET', '/deployments', { query: { limit: q.limit ?? 100, status: q.status, productId: q.productId, templateId: q.templateId, cursor: q.cursor } });
 }
 
 /** Every page of a list, for the small catalogues (products, templates, users). */

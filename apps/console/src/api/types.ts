@@ -1,7 +1,12 @@
-// Shapes of the REST API's responses (openapi.json); only what the console reads.
+// Shapes of the REST API's responses: aliases of the types `npm run console:types` generates
+// from openapi.json (./openapi.types.ts), under the names the console uses.
+import type * as Api from './openapi.types';
 
 export const DEPLOYMENT_STATUSES = ['provisioning', 'ready', 'upgrading', 'degraded', 'error', 'deleting', 'deleted'] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+// The list above must name exactly the API's statuses (a compile error otherwise).
+const sameStatuses: [DeploymentStatus, Api.DeploymentResponse['status']] extends [Api.DeploymentResponse['status'], DeploymentStatus] ? true : never = true;
+void sameStatuses;
 /** Statuses the workflow is still working on: pages showing them poll. */
 export const BUSY_STATUSES: readonly string[] = ['provisioning', 'upgrading', 'deleting'];
 
@@ -10,100 +15,18 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
-
-export interface Session {
-  userId: string | null;
-  email: string | null;
-  isAdmin: boolean;
-}
-
-export interface User {
-  id: string;
-  email: string;
-  isAdmin: boolean;
-  createdAt: string;
-}
-
-export interface CreatedUser extends User {
-  apiToken: string;
-}
-
-export interface Product {
-  id: string;
-  name: string;
-  description: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
 export type JsonObject = Record<string, unknown>;
-
-export interface Template {
-  id: string;
-  productId: string;
-  version: string;
-  chartRef: string;
-  chartVersion: string;
-  chartDigest: string | null;
-  defaultValues: JsonObject;
-  valuesSchema: JsonObject | null;
-  capabilities: JsonObject;
-  createdAt: string;
-}
-
-export interface NewTemplate {
-  version: string;
-  chartRef: string;
-  chartVersion: string;
-  chartDigest?: string;
-  defaultValues?: JsonObject;
-  valuesSchema?: JsonObject;
-  capabilities?: JsonObject;
-}
-
-export interface Deployment {
-  id: string;
-  deploymentUid: string;
-  userId: string;
-  productId: string;
-  status: DeploymentStatus;
-  desiredTemplateId: string;
-  appliedTemplateId: string | null;
-  generation: number;
-  observedGeneration: number;
-  lastError: string | null;
-  domainName: string;
-  values: JsonObject;
-  drift: unknown;
-  lastReconcileAt: string | null;
-  lastDriftCheckAt: string | null;
-  workflow: { id: string; uiUrl: string };
-  createdAt: string;
-  updatedAt: string;
-  deletedAt: string | null;
-}
-
-export interface DeploymentEvent {
-  id: string;
-  generation: number;
-  type: string;
-  actor: string;
-  message: string;
-  data: JsonObject;
-  createdAt: string;
-}
-
-export interface UpgradePreview {
-  valid: boolean;
-  problems: FieldProblem[];
-  message: string;
-  generation: number;
-  fromTemplate: { id: string; version: string } | null;
-  toTemplate: { id: string; version: string };
-  rendered: boolean;
-  diff: string;
-}
+export type FieldProblem = Api.FieldProblemResponse;
+export type Session = Api.SessionResponse;
+export type User = Api.UserResponse;
+export type CreatedUser = Api.CreatedUserResponse;
+export type Product = Api.ProductResponse;
+export type Template = Api.TemplateResponse;
+export type NewTemplate = Api.CreateTemplateDto;
+export type Deployment = Api.DeploymentResponse;
+export type DeploymentEvent = Api.DeploymentEventResponse;
+export type UpgradePreview = Api.UpgradePreviewResponse;
+/** A deployment in the admin list (`GET /deployments`), with the names the list shows. */
+export type ListedDeployment = Api.ListedDeploymentResponse;
+export type DeploymentCounts = Api.DeploymentCountsResponse;
+export type AllDeploymentsPage = Api.AllDeploymentsPage;

@@ -1,79 +1,117 @@
-import { useMemo, useState } from 'react';
-import { fetchAll } from '../api/api.client';
-import { BUSY_STATUSES, DEPLOYMENT_STATUSES, type Deployment } from '../api/types';
+import { useEffect, useState } from 'react';
+import type { ApiClient } from '../api/api.client';
+import { BUSY_STATUSES, DEPLOYMENT_STATUSES, type DeploymentCounts, type ListedDeployment } from '../api/types';
 import { Empty, ErrorBox, Loading, PageTitle } from '../components/common';
 import { useConsole } from '../context';
-import { loadCatalog, useLoad } from '../hooks';
 import { DeploymentTable } from './deployments.page';
 
-const SHOWN = 1000;
-const LISTED = DEPLOYMENT_STATUSES.filter((s) => s !== 'deleted');
+/** Rows the table holds at most: one request of the API's largest page. */
+export const SHOWN = 1000;
+/** A small first page, read alongside the whole table and shown while the rest is on its way. */
+export const FIRST_PAGE = 100;
+const POLL_MS = 3000;
 
-/** Every user's deployments (the API lists them per user), with counts. */
+export interface AllDeploymentsState {
+  items: ListedDeployment[];
+  counts?: DeploymentCounts;
+  /** False while only the first page is shown. */
+  complete: boolean;
+  error?: Error;
+}
+
+/**
+ * Reads `GET /deployments`: the whole table (up to SHOWN rows) in one request and, on the first
+ * read, a first page of FIRST_PAGE rows side by side with it, shown as soon as it arrives. The
+ * whole table then replaces it in one render (every render of a growing table lays out all its
+ * rows again). While a deployment is busy the table is read again every few seconds.
+ */
+export function useAllDeployments(api: ApiClient, status: string, tick = 0): AllDeploymentsState {
+  const [state, setState] = useState<AllDeploymentsState>({ items: [], complete: false });
+  useEffect(() => {
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    setState({ items: [], complete: false });
+    const filter = { status: status || undefined, cursor: null };
+    const run = (first: boolean) => {
+      let whole = false;
+      if (first) {
+        api.listAllDeployments({ ...filter, limit: FIRST_PAGE }).then(
+          (page) => {
+            if (live && !whole) setState({ items: page.items, counts: page.counts, complete: !page.nextCursor });
+          },
+          // The whole table's request reports the error.
+          () => undefined,
+        );
+      }
+      api.listAllDeployments({ ...filter, limit: SHOWN }).then(
+        (page) => {
+          whole = true;
+          if (!live) return;
+          setState({ items: page.items, counts: page.counts, complete: true });
+          if (page.items.some((d) => BUSY_STATUSES.includes(d.status))) timer = setTimeout(() => run(false), POLL_MS);
+        },
+        (err: Error & { status?: number }) => {
+          whole = true;
+          if (!live) return;
+          // A passing failure while polling (the API restarting) does not end live updates.
+          const transient = (err.status ?? 0) === 0 || (err.status ?? 0) >= 500;
+          if (!first && transient) timer = setTimeout(() => run(false), POLL_MS * 2);
+          setState((s) => ({ ...s, complete: true, error: err }));
+        },
+      );
+    };
+    run(true);
+    return () => {
+      live = false;
+      if (timer) clearTimeout(timer);
+    };
+  }, [api, status, tick]);
+  return state;
+}
+
+/** Every user's deployments in one list (`GET /deployments`), with the API's counts. */
 export function AdminDeploymentsPage() {
   const { api } = useConsole();
   const [status, setStatus] = useState('');
-  const all = useLoad(
-    async () => {
-      const users = await fetchAll((c) => api.listUsers(c, 100));
-      // One cursor chain per user and status, side by side: the unfiltered list (every status but
-      // deleted) would be one long chain of pages, each waiting for the one before.
-      const lists = await Promise.all(users.flatMap((u) => LISTED.map((status) => fetchAll((c) => api.listDeployments(u.id, { status, cursor: c, limit: 100 }), 100))));
-      const deployments = lists.flat().sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-      return { owners: new Map(users.map((u) => [u.id, u.email])), deployments };
-    },
-    [api],
-    { pollMs: 3000, poll: (r) => r.deployments.some((d) => BUSY_STATUSES.includes(d.status)) },
-  );
-  const catalog = useLoad(() => loadCatalog(api), [api]);
-  const shown = useMemo(() => (all.data?.deployments ?? []).filter((d) => !status || d.status === status), [all.data, status]);
+  const [tick, setTick] = useState(0);
+  const all = useAllDeployments(api, status, tick);
+  const total = all.counts?.total ?? 0;
+  const loaded = all.counts !== undefined;
 
   return (
     <>
       <PageTitle>All deployments</PageTitle>
-      <ErrorBox error={all.error} onRetry={all.reload} />
-      {!all.error && (!all.data || (!catalog.data && !catalog.error)) && <Loading what="deployments of every user" />}
-      {all.data && all.data.deployments.length === 0 && <Empty>No user has a deployment yet.</Empty>}
-      {/* Shown once the catalogue (product names, versions) is there too: a table of 1,000 rows is rendered once, not twice. */}
-      {all.data && all.data.deployments.length > 0 && (catalog.data || catalog.error) && (
-        <>
-          <div className="counts">
-            <Counts title="By product" rows={count(all.data.deployments, (d) => catalog.data?.productName(d.productId) ?? d.productId.slice(0, 8))} />
-            <Counts
-              title="By template version"
-              rows={count(all.data.deployments, (d) => {
-                const t = catalog.data?.template(d.desiredTemplateId);
-                return t ? `${catalog.data!.productName(t.productId)} ${t.version}` : d.desiredTemplateId.slice(0, 8);
-              })}
-            />
-            <Counts title="By status" rows={count(all.data.deployments, (d) => d.status)} />
-          </div>
-          <div className="toolbar">
-            <label htmlFor="all-status-filter">Status</label>
-            <select id="all-status-filter" value={status} onChange={(e) => setStatus(e.target.value)}>
-              <option value="">All</option>
-              {DEPLOYMENT_STATUSES.filter((s) => s !== 'deleted').map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-            <span className="muted small">
-              {shown.length} deployment{shown.length === 1 ? '' : 's'}
-              {shown.length > SHOWN ? `, the first ${SHOWN} shown` : ''}
-            </span>
-          </div>
-          {shown.length === 0 ? <Empty>No deployment is {status}.</Empty> : <DeploymentTable items={shown.slice(0, SHOWN)} catalog={catalog.data} owners={all.data.owners} />}
-        </>
+      <ErrorBox error={all.error} onRetry={() => setTick((t) => t + 1)} />
+      {!loaded && !all.error && <Loading what="deployments of every user" />}
+      {loaded && all.counts && (
+        <div className="counts">
+          <Counts title="By product" rows={all.counts.byProduct.map((c) => [c.productName ?? c.productId.slice(0, 8), c.count])} />
+          <Counts title="By template version" rows={all.counts.byTemplate.map((c) => [`${c.productName ?? c.productId.slice(0, 8)} ${c.version ?? c.templateId.slice(0, 8)}`, c.count])} />
+          <Counts title="By status" rows={all.counts.byStatus.map((c) => [c.status, c.count])} />
+        </div>
       )}
+      <div className="toolbar">
+        <label htmlFor="all-status-filter">Status</label>
+        <select id="all-status-filter" value={status} onChange={(e) => setStatus(e.target.value)}>
+          <option value="">All</option>
+          {DEPLOYMENT_STATUSES.filter((s) => s !== 'deleted').map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        {loaded && (
+          <span className="muted small" role="status">
+            {total} deployment{total === 1 ? '' : 's'}
+            {total > SHOWN ? `, the first ${SHOWN} shown` : ''}
+            {!all.complete ? `; loading ${all.items.length} of ${Math.min(total, SHOWN)}…` : ''}
+          </span>
+        )}
+      </div>
+      {loaded && total === 0 && <Empty>{status ? `No deployment is ${status}.` : 'No user has a deployment yet.'}</Empty>}
+      {all.items.length > 0 && <DeploymentTable items={all.items} catalog={undefined} showOwner fixedLayout />}
     </>
   );
-}
-
-function count(items: Deployment[], key: (d: Deployment) => string): [string, number][] {
-  const m = new Map<string, number>();
-  for (const d of items) m.set(key(d), (m.get(key(d)) ?? 0) + 1);
-  return [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
 function Counts({ title, rows }: { title: string; rows: [string, number][] }) {

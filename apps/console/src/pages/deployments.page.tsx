@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { BUSY_STATUSES, DEPLOYMENT_STATUSES, type Deployment } from '../api/types';
+import { BUSY_STATUSES, DEPLOYMENT_STATUSES, type Deployment, type ListedDeployment } from '../api/types';
 import { Empty, ErrorBox, formatTime, Loading, PageTitle, Pager } from '../components/common';
 import { StatusBadge } from '../components/status-badge';
 import { useConsole } from '../context';
@@ -78,14 +78,41 @@ export function DeploymentsPage({ userId }: { userId: string }) {
   );
 }
 
-export function DeploymentTable({ items, catalog, owners }: { items: Deployment[]; catalog: Catalog | undefined; owners?: Map<string, string> }) {
+/**
+ * A user's list names products and versions from the catalogue; the admin list's rows carry
+ * their names (and owner) from the API, so it needs no catalogue.
+ */
+export function DeploymentTable({
+  items,
+  catalog,
+  showOwner = false,
+  fixedLayout = false,
+}: {
+  items: (Deployment | ListedDeployment)[];
+  catalog: Catalog | undefined;
+  showOwner?: boolean;
+  /** Column widths set in advance (CSS table-layout: fixed): a long table is laid out without measuring every cell. */
+  fixedLayout?: boolean;
+}) {
   return (
     <div className="table-wrap" role="region" aria-label="Deployments" tabIndex={0}>
-      <table className="deployments">
+      <table className={fixedLayout ? 'deployments fixed' : 'deployments'}>
+        {fixedLayout && (
+          <colgroup>
+            <col className="col-domain" />
+            {showOwner && <col className="col-owner" />}
+            <col className="col-product" />
+            <col className="col-template" />
+            <col className="col-status" />
+            <col className="col-generation" />
+            <col className="col-error" />
+            <col className="col-drift" />
+          </colgroup>
+        )}
         <thead>
           <tr>
             <th scope="col">Domain name</th>
-            {owners && <th scope="col">Owner</th>}
+            {showOwner && <th scope="col">Owner</th>}
             <th scope="col">Product</th>
             <th scope="col">Template</th>
             <th scope="col">Status</th>
@@ -98,18 +125,21 @@ export function DeploymentTable({ items, catalog, owners }: { items: Deployment[
         </thead>
         <tbody>
           {items.map((d) => {
-            const desired = catalog?.template(d.desiredTemplateId);
-            const applied = catalog?.template(d.appliedTemplateId);
+            const listed = 'productName' in d ? d : undefined;
+            const productName = listed ? (listed.productName ?? d.productId.slice(0, 8)) : catalog ? catalog.productName(d.productId) : '…';
+            const desired = listed ? (listed.desiredTemplateVersion ?? undefined) : catalog?.template(d.desiredTemplateId)?.version;
+            const applied = listed ? listed.appliedTemplateVersion : (catalog?.template(d.appliedTemplateId)?.version ?? null);
+            const appliedDiffers = d.appliedTemplateId !== null && d.appliedTemplateId !== d.desiredTemplateId && applied !== null;
             return (
               <tr key={d.id} data-deployment-id={d.id}>
                 <td>
                   <a href={href(`/users/${d.userId}/deployments/${d.id}`)}>{d.domainName}</a>
                 </td>
-                {owners && <td>{owners.get(d.userId) ?? d.userId.slice(0, 8)}</td>}
-                <td>{catalog ? catalog.productName(d.productId) : '…'}</td>
+                {showOwner && <td>{listed?.ownerEmail ?? d.userId.slice(0, 8)}</td>}
+                <td>{productName}</td>
                 <td>
-                  {desired?.version ?? '…'}
-                  {applied && applied.id !== desired?.id ? <span className="muted small"> (applied {applied.version})</span> : null}
+                  {desired ?? '…'}
+                  {appliedDiffers ? <span className="muted small"> (applied {applied})</span> : null}
                 </td>
                 <td>
                   <StatusBadge status={d.status} />

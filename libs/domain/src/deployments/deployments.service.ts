@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import { DeploymentStatus, Page, PageRequest, uniqueViolation } from '../../../persistence/src';
+import { AllDeploymentsFilter, DeploymentStatus, Page, PageRequest, uniqueViolation } from '../../../persistence/src';
 import { Principal } from '../auth/principal';
 import { conflict, invalidInput, notFound } from '../errors';
 import { isDomainName, makeDeploymentUid, underDomainSuffix } from '../naming';
@@ -10,6 +10,7 @@ import { deploymentOwner, JsonObject, keepRedacted, sealSecrets, userSecretLocat
 import { DeploymentAccess, DeploymentsServiceDeps, isFinishing } from './deployment-access';
 import { DeploymentUpgradeService, UpgradeOutcome, UpgradePreview } from './deployment-upgrade.service';
 import { assertNoClientEnvelopes, assertValuesValid } from './deployment-values';
+import { AllDeploymentsPageView, toListedDeploymentView } from './all-deployments.view';
 import { DeploymentEventView, DeploymentView, toEventView } from './deployment.view';
 
 export interface CreateDeploymentInput {
@@ -174,5 +175,11 @@ export class DeploymentsService {
     if (cursor !== undefined && !(/^[0-9]{1,19}$/.test(cursor) && BigInt(cursor) <= MAX_BIGINT)) throw invalidCursor();
     const page = await this.deps.events.list(deploymentId, limit, cursor);
     return { items: page.items.map(toEventView), nextCursor: page.nextCursor };
+  }
+
+  /** Admin list of every user's deployments; the counts cover every page of the same filter. */
+  async listAll(filter: AllDeploymentsFilter, page: PageRequest): Promise<AllDeploymentsPageView> {
+    const [res, counts] = await Promise.all([readPage(() => this.deps.deployments.listAll(filter, page)), this.deps.deployments.countAll(filter)]);
+    return { items: res.items.map((l) => toListedDeploymentView(l, this.deps.workflows.describe(l.deployment.deploymentUid))), nextCursor: res.nextCursor, counts };
   }
 }

@@ -1,4 +1,4 @@
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { DataSource, EntityManager, ObjectLiteral, Repository, SelectQueryBuilder } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 type DeploymentPatch = Parameters<Repository<DeploymentEntity>['update']>[1];
@@ -252,4 +252,108 @@ export class DeploymentsRepository {
       .orderBy('d.created_at', 'ASC')
       .getMany();
   }
+
+  /**
+   * Every user's deployments, for the admin list: filtered like `list` and also by product and
+   * desired template, in the same (created_at, id) order. The names a listing shows (owner,
+   * product, template versions) come from a second query by primary key, so a page needs no
+   * other lookups.
+   */
+  async listAll(filter: AllDeploymentsFilter, page: PageRequest): Promise<Page<ListedDeployment>> {
+    const qb = whereAllDeployments(this.repo().createQueryBuilder('d').withDeleted(), filter);
+    if (page.cursor) qb.andWhere(...afterCursor('deployments', 'd', page.cursor));
+    const res = toPage(await qb.orderBy('d.created_at', 'ASC').addOrderBy('d.id', 'ASC').limit(page.limit + 1).getMany(), page.limit);
+    if (res.items.length === 0) return { items: [], nextCursor: res.nextCursor };
+    const names: (ListedNames & { id: string })[] = await this.db.query(
+      `SELECT d.id, u.email AS "ownerEmail", p.name AS "productName", td.version AS "desiredTemplateVersion", ta.version AS "appliedTemplateVersion"
+         FROM deployments d
+         LEFT JOIN users u ON u.id = d.user_id
+         LEFT JOIN products p ON p.id = d.product_id
+         LEFT JOIN template_versions td ON td.id = d.desired_template_id
+         LEFT JOIN template_versions ta ON ta.id = d.applied_template_id
+        WHERE d.id = ANY($1::uuid[])`,
+      [res.items.map((d) => d.id)],
+    );
+    const byId = new Map(names.map((n) => [n.id, n]));
+    const none: ListedNames = { ownerEmail: null, productName: null, desiredTemplateVersion: null, appliedTemplateVersion: null };
+    return {
+      items: res.items.map((deployment) => {
+        const { id: _id, ...n } = byId.get(deployment.id) ?? { id: deployment.id, ...none };
+        return { deployment, ...n };
+      }),
+      nextCursor: res.nextCursor,
+    };
+  }
+
+  /**
+   * The deployments `listAll` would list across all its pages, counted per status, per product
+   * and per desired template version: one scan (GROUPING SETS), the sets told apart by GROUPING().
+   */
+  async countAll(filter: AllDeploymentsFilter): Promise<DeploymentCounts> {
+    const qb = this.db
+      .createQueryBuilder()
+      .from(DeploymentEntity, 'd')
+      // Deployments being deleted have deleted_at set and are still listed.
+      .withDeleted()
+      .leftJoin('products', 'p', 'p.id = d.product_id')
+      .leftJoin('template_versions', 't', 't.id = d.desired_template_id')
+      .select('GROUPING(d.status, d.product_id, d.desired_template_id)', 'set')
+      .addSelect('d.status', 'status')
+      .addSelect('d.product_id', 'productId')
+      .addSelect('p.name', 'productName')
+      .addSelect('d.desired_template_id', 'templateId')
+      .addSelect('t.version', 'version')
+      .addSelect('count(*)', 'count')
+      .groupBy('GROUPING SETS ((), (d.status), (d.product_id, p.name), (d.product_id, p.name, d.desired_template_id, t.version))');
+    const rows: { set: number; status: DeploymentStatus; productId: string; productName: string | null; templateId: string; version: string | null; count: string }[] =
+      await whereAllDeployments(qb, filter).getRawMany();
+    // GROUPING() sets a bit per argument left out of the set: status 4, product 2, template 1 (7: the total).
+    const counts: DeploymentCounts = { total: 0, byStatus: [], byProduct: [], byTemplate: [] };
+    for (const r of rows) {
+      const count = Number(r.count);
+      if (Number(r.set) === 7) counts.total = count;
+      else if (Number(r.set) === 3) counts.byStatus.push({ status: r.status, count });
+      else if (Number(r.set) === 5) counts.byProduct.push({ productId: r.productId, productName: r.productName, count });
+      else if (Number(r.set) === 4) counts.byTemplate.push({ templateId: r.templateId, productId: r.productId, productName: r.productName, version: r.version, count });
+    }
+    const most = (a: { count: number }, b: { count: number }) => b.count - a.count;
+    counts.byStatus.sort((a, b) => most(a, b) || a.status.localeCompare(b.status));
+    counts.byProduct.sort((a, b) => most(a, b) || a.productId.localeCompare(b.productId));
+    counts.byTemplate.sort((a, b) => most(a, b) || a.templateId.localeCompare(b.templateId));
+    return counts;
+  }
+}
+
+/** The admin list's filter: a status (without one, every status but deleted), a product, a desired template. */
+export interface AllDeploymentsFilter {
+  status?: DeploymentStatus;
+  productId?: string;
+  templateId?: string;
+}
+
+/** What a listing shows besides the deployment's own columns; null when the row it names is gone. */
+export interface ListedNames {
+  ownerEmail: string | null;
+  productName: string | null;
+  desiredTemplateVersion: string | null;
+  appliedTemplateVersion: string | null;
+}
+
+export interface ListedDeployment extends ListedNames {
+  deployment: DeploymentEntity;
+}
+
+export interface DeploymentCounts {
+  total: number;
+  byStatus: { status: DeploymentStatus; count: number }[];
+  byProduct: { productId: string; productName: string | null; count: number }[];
+  byTemplate: { templateId: string; productId: string; productName: string | null; version: string | null; count: number }[];
+}
+
+function whereAllDeployments<Q extends SelectQueryBuilder<ObjectLiteral>>(qb: Q, filter: AllDeploymentsFilter): Q {
+  if (filter.status) qb.andWhere('d.status = :status', { status: filter.status });
+  else qb.andWhere(`d.status <> 'deleted'`);
+  if (filter.productId) qb.andWhere('d.product_id = :productId', { productId: filter.productId });
+  if (filter.templateId) qb.andWhere('d.desired_template_id = :templateId', { templateId: filter.templateId });
+  return qb;
 }

@@ -1,0 +1,274 @@
+// Generated from openapi.json by `npm run console:types`; do not edit.
+
+export interface AllDeploymentsPage {
+  /** Counts over every page of the same filter, most first */
+  counts: DeploymentCountsResponse;
+  items: ListedDeploymentResponse[];
+  nextCursor: string | null;
+}
+
+export interface CreateDeploymentDto {
+  domainName: string;
+  templateId: string;
+  /** User values, validated against the template schema under `user` */
+  values?: Record<string, unknown>;
+}
+
+export interface CreateProductDto {
+  /** Deployments' domain names must lie under one of these suffixes; replaces CAELUS_ALLOWED_DOMAIN_SUFFIXES for this product. null or []: the global list applies */
+  allowedDomainSuffixes?: string[] | null;
+  description?: string;
+  /** DNS label, at most 40 characters */
+  name: string;
+}
+
+export interface CreateTemplateDto {
+  /** { quota?, limits?: { default?, defaultRequest?, max? }, upgradePolicy?: { allowFrom? } } */
+  capabilities?: Record<string, unknown>;
+  /** Required for oci:// charts */
+  chartDigest?: string;
+  /** oci:// reference, or an absolute chart directory inside CAELUS_CHART_ROOTS */
+  chartRef: string;
+  chartVersion: string;
+  defaultValues?: Record<string, unknown>;
+  /** JSON Schema for the merged values; mark secret fields with "x-caelus-secret": true */
+  valuesSchema?: Record<string, unknown>;
+  /** Semantic version of this template; upgrades only go forward */
+  version: string;
+}
+
+export interface CreateUserDto {
+  email: string;
+  isAdmin?: boolean;
+  /** Live (not deleted) deployments the user may own; null: the configured default (CAELUS_MAX_DEPLOYMENTS_PER_USER) */
+  maxDeployments?: number | null;
+}
+
+export interface CreatedUserResponse {
+  /** Shown once; only its hash is stored. */
+  apiToken: string;
+  createdAt: string;
+  /** The limit that applies (own or default); null: no limit */
+  deploymentLimit: number | null;
+  email: string;
+  id: string;
+  isAdmin: boolean;
+  /** Live (not deleted) deployments the user owns, deleting ones included */
+  liveDeployments: number;
+  /** The user's own deployment limit; null when the configured default applies */
+  maxDeployments: number | null;
+}
+
+export interface DeploymentCountsResponse {
+  byProduct: ProductCount[];
+  byStatus: StatusCount[];
+  /** Per desired template version */
+  byTemplate: TemplateCount[];
+  /** Deployments matching the filter, over all pages */
+  total: number;
+}
+
+export interface DeploymentEventPage {
+  items: DeploymentEventResponse[];
+  nextCursor: string | null;
+}
+
+export interface DeploymentEventResponse {
+  actor: string;
+  createdAt: string;
+  data: Record<string, unknown>;
+  generation: number;
+  id: string;
+  message: string;
+  type: string;
+}
+
+export interface DeploymentPage {
+  items: DeploymentResponse[];
+  nextCursor: string | null;
+}
+
+export interface DeploymentResponse {
+  appliedTemplateId: string | null;
+  createdAt: string;
+  deletedAt: string | null;
+  deploymentUid: string;
+  desiredTemplateId: string;
+  domainName: string;
+  drift: Record<string, unknown> | null;
+  generation: number;
+  id: string;
+  lastDriftCheckAt: string | null;
+  lastError: string | null;
+  lastReconcileAt: string | null;
+  observedGeneration: number;
+  productId: string;
+  status: "provisioning" | "ready" | "upgrading" | "degraded" | "error" | "deleting" | "deleted";
+  updatedAt: string;
+  userId: string;
+  /** Secrets redacted */
+  values: Record<string, unknown>;
+  workflow: WorkflowLink;
+}
+
+export interface FieldProblemResponse {
+  field: string;
+  message: string;
+}
+
+export interface ListedDeploymentResponse {
+  appliedTemplateId: string | null;
+  /** Version of the applied template; null before the first apply */
+  appliedTemplateVersion: string | null;
+  createdAt: string;
+  deletedAt: string | null;
+  deploymentUid: string;
+  desiredTemplateId: string;
+  /** Version of the desired template */
+  desiredTemplateVersion: string | null;
+  domainName: string;
+  drift: Record<string, unknown> | null;
+  generation: number;
+  id: string;
+  lastDriftCheckAt: string | null;
+  lastError: string | null;
+  lastReconcileAt: string | null;
+  observedGeneration: number;
+  /** The owner's e-mail address */
+  ownerEmail: string | null;
+  productId: string;
+  productName: string | null;
+  status: "provisioning" | "ready" | "upgrading" | "degraded" | "error" | "deleting" | "deleted";
+  updatedAt: string;
+  userId: string;
+  /** Secrets redacted */
+  values: Record<string, unknown>;
+  workflow: WorkflowLink;
+}
+
+export interface ProductCount {
+  count: number;
+  productId: string;
+  productName: string | null;
+}
+
+export interface ProductPage {
+  items: ProductResponse[];
+  nextCursor: string | null;
+}
+
+export interface ProductResponse {
+  /** Allowed domain suffixes of this product; null: the global list applies */
+  allowedDomainSuffixes: string[] | null;
+  createdAt: string;
+  description: string;
+  id: string;
+  name: string;
+  updatedAt: string;
+}
+
+export interface SessionResponse {
+  email: string | null;
+  isAdmin: boolean;
+  /** null for the bootstrap admin token, which has no user */
+  userId: string | null;
+}
+
+export interface StatusCount {
+  count: number;
+  status: "provisioning" | "ready" | "upgrading" | "degraded" | "error" | "deleting" | "deleted";
+}
+
+export interface TemplateCount {
+  count: number;
+  productId: string;
+  productName: string | null;
+  /** The desired template */
+  templateId: string;
+  version: string | null;
+}
+
+export interface TemplatePage {
+  items: TemplateResponse[];
+  nextCursor: string | null;
+}
+
+export interface TemplateRef {
+  id: string;
+  version: string;
+}
+
+export interface TemplateResponse {
+  capabilities: Record<string, unknown>;
+  chartDigest: string | null;
+  chartRef: string;
+  chartVersion: string;
+  createdAt: string;
+  defaultValues: Record<string, unknown>;
+  id: string;
+  productId: string;
+  valuesSchema: Record<string, unknown> | null;
+  version: string;
+}
+
+export interface UpdateDeploymentDto {
+  /** The complete user values. A secret sent back as "[redacted]" keeps its stored value. */
+  values: Record<string, unknown>;
+}
+
+export interface UpdateProductDto {
+  /** Deployments' domain names must lie under one of these suffixes; replaces CAELUS_ALLOWED_DOMAIN_SUFFIXES for this product. null or []: the global list applies */
+  allowedDomainSuffixes?: string[] | null;
+  description?: string;
+  name?: string;
+}
+
+export interface UpdateUserDto {
+  /** Live (not deleted) deployments the user may own; null: the configured default (CAELUS_MAX_DEPLOYMENTS_PER_USER) */
+  maxDeployments?: number | null;
+}
+
+export interface UpgradeDeploymentDto {
+  templateId: string;
+}
+
+export interface UpgradePreviewResponse {
+  /** Unified diff of the rendered manifests (helm template), object by object; Secret data masked */
+  diff: string;
+  /** The applied template the diff starts from; null before the first apply */
+  fromTemplate: TemplateRef | null;
+  /** Current generation, for If-Match on the upgrade */
+  generation: number;
+  /** A one-line summary: the reason for a refusal, a rendering failure, or what changes */
+  message: string;
+  /** Why it would be refused (the same rules as the upgrade: same product, forward only, allowFrom, values valid against the target schema) */
+  problems: FieldProblemResponse[];
+  /** False when the upgrade is not valid or the charts could not be rendered */
+  rendered: boolean;
+  toTemplate: TemplateRef;
+  /** Whether the upgrade itself would be accepted */
+  valid: boolean;
+}
+
+export interface UserPage {
+  items: UserResponse[];
+  nextCursor: string | null;
+}
+
+export interface UserResponse {
+  createdAt: string;
+  /** The limit that applies (own or default); null: no limit */
+  deploymentLimit: number | null;
+  email: string;
+  id: string;
+  isAdmin: boolean;
+  /** Live (not deleted) deployments the user owns, deleting ones included */
+  liveDeployments: number;
+  /** The user's own deployment limit; null when the configured default applies */
+  maxDeployments: number | null;
+}
+
+export interface WorkflowLink {
+  id: string;
+  uiUrl: string;
+}
