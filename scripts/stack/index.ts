@@ -30,13 +30,7 @@ function components(only?: readonly string[]): Component[] {
   const previous = loadStackEnv();
   const unknown = (only ?? []).filter((n) => !(COMPONENT_NAMES as readonly string[]).includes(n));
   if (unknown.length) throw new Error(`unknown stack component(s) ${unknown.join(', ')}; known: ${COMPONENT_NAMES.join(', ')}`);
-  const all: Component[] = [
-    new PostgresComponent(previous.DATABASE_URL),
-    new TemporalComponent(),
-    new KubernetesComponent(),
-    new HelmComponent(),
-    new RegistryComponent(),
-  ];
+  const all: Component[] = [new PostgresComponent(previous.DATABASE_URL), new TemporalComponent(), new KubernetesComponent(), new HelmComponent(), new RegistryComponent()];
   return only?.length ? all.filter((c) => only.includes(c.name)) : all;
 }
 
@@ -68,9 +62,7 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
       }),
     );
     const failures = results.flatMap((r, i) =>
-      r.status === 'rejected'
-        ? [r.reason instanceof ComponentError ? r.reason : new ComponentError(all[i].name, all[i].logFile, String((r.reason as Error)?.message ?? r.reason))]
-        : [],
+      r.status === 'rejected' ? [r.reason instanceof ComponentError ? r.reason : new ComponentError(all[i].name, all[i].logFile, String((r.reason as Error)?.message ?? r.reason))] : [],
     );
     if (failures.length === 1) throw failures[0];
     if (failures.length > 1) {
@@ -145,9 +137,7 @@ export interface ComponentStatus extends Health {
 }
 
 export async function stackStatus(only?: readonly string[]): Promise<ComponentStatus[]> {
-  return Promise.all(
-    components(only).map(async (c) => ({ name: c.name, ...(await c.health().catch((e: Error) => ({ ok: false, detail: e.message }))) })),
-  );
+  return Promise.all(components(only).map(async (c) => ({ name: c.name, ...(await c.health().catch((e: Error) => ({ ok: false, detail: e.message }))) })));
 }
 
 /** Reads .local/stack.env (KEY=value lines) into an object; empty when absent. */
@@ -183,7 +173,6 @@ export function formatStackEnv(env: StackEnv): string {
   return lines.join('\n');
 }
 
-
 function writeStackEnv(env: StackEnv): void {
   const text = formatStackEnv(env);
   // Rewrite only on change, so a warm `up` leaves the file (and its mtime) alone.
@@ -198,7 +187,12 @@ function printSummary(tools: ToolResult[], all: Component[], log: Log): void {
     printToolSummary(tools, log);
   }
   log('');
-  log(table(['endpoint', 'address'], all.flatMap((c) => c.endpoints())));
+  log(
+    table(
+      ['endpoint', 'address'],
+      all.flatMap((c) => c.endpoints()),
+    ),
+  );
   log('');
   log(`env:  ${path.relative(process.cwd(), STACK_ENV_FILE) || STACK_ENV_FILE}   logs: ${path.relative(process.cwd(), LOGS_DIR) || LOGS_DIR}`);
 }
