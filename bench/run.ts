@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only overhead,throughput,idle,api,console] [--no-build] [--cpu-prof] …`
+ * `npm run bench [-- --quick] [--only overhead,throughput,idle,api,console,peer] [--peer flux] [--no-build] [--cpu-prof] …`
  *
  * Runs the benchmarks of issue 6 on the local stack against the BUILT API and worker in child
  * processes, on a scratch database and a task queue of its own, and cleans up after itself
@@ -25,9 +25,10 @@ import { apiPhase } from './phases/api';
 import { consolePhase } from './phases/console';
 import { idlePhase } from './phases/idle';
 import { overheadPhase } from './phases/overhead';
+import { peerPhase } from './phases/peer';
 import { throughputPhase } from './phases/throughput';
 
-const PHASES = ['overhead', 'throughput', 'idle', 'api', 'console'] as const;
+const PHASES = ['overhead', 'throughput', 'idle', 'api', 'console', 'peer'] as const;
 
 function parseArgs(argv: string[]): BenchOptions {
   const quick = argv.includes('--quick');
@@ -43,7 +44,10 @@ function parseArgs(argv: string[]): BenchOptions {
     if (!Number.isInteger(n) || n < 0) throw new Error(`${name} needs a non-negative integer, got ${v}`);
     return n;
   };
-  const only = value('--only');
+  // `--peer flux`: only the peer comparison (unless --only names more); Flux is the one peer there is.
+  const peer = value('--peer');
+  if (peer !== undefined && peer !== 'flux') throw new Error(`--peer takes flux, got ${peer}`);
+  const only = value('--only') ?? (peer ? 'peer' : undefined);
   const phases = new Set((only ? only.split(',') : PHASES).map((p) => p.trim()) as BenchOptions['phases'] extends Set<infer T> ? T[] : never);
   for (const p of phases) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p}; phases: ${PHASES.join(', ')}`);
   return {
@@ -127,6 +131,7 @@ async function main(): Promise<void> {
       if (phase === 'idle') results.idle = await idlePhase(ctx);
       if (phase === 'api') results.api = await apiPhase(ctx);
       if (phase === 'console') results.console = await consolePhase(ctx);
+      if (phase === 'peer') results.peer = await peerPhase(ctx);
       timings[phase] = Math.round((Date.now() - t) / 1000);
       // The machine is shared: say how busy it was (1-minute load average; 2 cores).
       loads[phase] = [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0] * 100) / 100];

@@ -1,12 +1,13 @@
 /**
  * `npm run dev`: the local stack, migrations, a build (with the web console the API serves at /),
- * then the API and the worker side by side with their logs interleaved. Ctrl-C stops both (the stack keeps running; see
- * `npm run stack:down`).
+ * then the API and the worker side by side with their logs interleaved: readable on a terminal, JSON
+ * lines otherwise. Ctrl-C stops both (the stack keeps running; see `npm run stack:down`).
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { devLogFormat, prettyLogs } from './dev-logs';
 import { migrate } from './migrate';
 import { ensureStack } from './stack';
 
@@ -38,8 +39,10 @@ async function main(): Promise<void> {
   const childEnv = { ...process.env, ...env, CAELUS_ADMIN_TOKEN: adminToken };
   const port = process.env.PORT ?? '3000';
   const children: ChildProcess[] = [];
+  const logFormat = devLogFormat(process.stdout);
   const startChild = (name: string, script: string) => {
-    const child = spawn(process.execPath, [script], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [script], { cwd: ROOT, env: childEnv, stdio: ['ignore', logFormat === 'pretty' ? 'pipe' : 'inherit', 'inherit'] });
+    if (child.stdout) prettyLogs(name, child.stdout);
     child.on('exit', (code, signal) => {
       console.log(`[dev] ${name} exited (${signal ?? code})`);
       shutdown(code ?? 1);
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
   API          http://127.0.0.1:${port}        (OpenAPI: http://127.0.0.1:${port}/docs)
   Temporal UI  ${env.TEMPORAL_UI_URL}
   Admin token  in .local/admin.token  (curl -H "Authorization: Bearer $(cat .local/admin.token)" ...)
+  Logs         ${logFormat === 'pretty' ? 'readable below (JSON lines when the output is not a terminal)' : 'JSON lines (readable on a terminal)'}
   Ctrl-C stops the API and the worker; \`npm run stack:down\` stops the stack.
 `);
 }

@@ -9,7 +9,7 @@ import { log, mapLimit, sleep } from './util';
 
 export interface BenchOptions {
   quick: boolean;
-  phases: Set<'overhead' | 'throughput' | 'idle' | 'api' | 'console'>;
+  phases: Set<'overhead' | 'throughput' | 'idle' | 'api' | 'console' | 'peer'>;
   build: boolean;
   overheadRuns: number;
   throughputN: number;

@@ -91,6 +91,18 @@ export function renderResults(r: Json, idleAtScale?: Json): string {
       `| 5 | Console: JavaScript the first page loads, gzipped (${c.first_load_js.length} file${c.first_load_js.length === 1 ? '' : 's'}) | ${c.first_load_js_gzip_kb} kB | – | – | < 300 kB | ${met(c.first_load_js_gzip_kb < 300)} |`,
     );
   }
+  const p = r.peer;
+  if (p) {
+    lines.push(
+      `| 6 | Peer: ${p.n} new deployments at once, wall time until all ready vs Flux HelmReleases | ${p.caelus.ready_wall_s.toFixed(1)} s | Flux ${p.flux.ready_wall_s.toFixed(1)} s | ${x(p.ratios.ready_wall)} | ≤ 1.0× | ${met(p.ratios.ready_wall <= 1)} |`,
+    );
+    lines.push(
+      `| 6 | Peer: a deleted ConfigMap back, p50 / p95 of ${p.changes} (drift interval ${p.drift_interval_s} s on both sides) | ${s(p.caelus.drift_correction_ms.median)} / ${s(p.caelus.drift_correction_ms.p95)} | Flux ${s(p.flux.drift_correction_ms.median)} / ${s(p.flux.drift_correction_ms.p95)} | ${x(p.ratios.drift_correction_p50)} / ${x(p.ratios.drift_correction_p95)} | ≤ 1.0× | ${met(p.ratios.drift_correction_p50 <= 1 && p.ratios.drift_correction_p95 <= 1)} |`,
+    );
+    lines.push(
+      `| 6 | Peer: memory with ${p.n} live, worker RSS vs helm-controller + source-controller RSS | ${p.caelus.worker_rss_mb} MiB | Flux ${p.flux.rss_mb.helm_controller} + ${p.flux.rss_mb.source_controller} MiB | ${x(p.ratios.memory)} | ≤ 0.5× | ${met(p.ratios.memory <= 0.5)} |`,
+    );
+  }
   lines.push('');
   if (t?.cpu_seconds) {
     const h = t.cpu_seconds.helm_side;

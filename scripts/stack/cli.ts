@@ -1,8 +1,8 @@
-// Local stack CLI: `tsx scripts/stack/cli.ts up|down|status|reset|tools [--only a,b]` (npm run stack:*).
-import { COMPONENT_NAMES, ComponentError, ensureStack, resetStack, stackStatus, stopStack } from './index';
+// Local stack CLI: `tsx scripts/stack/cli.ts up|down|status|reset|tools [--only a,b] [--with-flux]` (npm run stack:*).
+import { COMPONENT_NAMES, ComponentError, ensureStack, profilesFromEnv, resetStack, stackStatus, stopStack } from './index';
 import { ensureTools, printToolSummary, table } from './tools';
 
-const USAGE = `usage: tsx scripts/stack/cli.ts up|down|status|reset|tools [--only ${COMPONENT_NAMES.join(',')}]`;
+const USAGE = `usage: tsx scripts/stack/cli.ts up|down|status|reset|tools [--only ${COMPONENT_NAMES.join(',')}] [--with-flux]`;
 
 /** `--only postgres,temporal` (or `--only=…`): the components a command acts on; undefined means all. */
 function parseOnly(args: string[]): string[] | undefined {
@@ -19,9 +19,11 @@ function parseOnly(args: string[]): string[] | undefined {
 async function main(command: string | undefined, args: string[]): Promise<number> {
   const started = Date.now();
   const only = parseOnly(args);
+  // --with-flux (or CAELUS_STACK_FLUX=1): Flux's controllers too, built into the tool cache on first use.
+  const profiles = args.includes('--with-flux') ? ['flux'] : profilesFromEnv();
   switch (command) {
     case 'up': {
-      await ensureStack({ verbose: true, only });
+      await ensureStack({ verbose: true, only, profiles });
       console.log(`stack is up (${((Date.now() - started) / 1000).toFixed(1)}s)`);
       return 0;
     }
@@ -32,7 +34,7 @@ async function main(command: string | undefined, args: string[]): Promise<number
       await resetStack(console.log, only);
       return 0;
     case 'status': {
-      const statuses = await stackStatus(only);
+      const statuses = await stackStatus(only, args.includes('--with-flux') ? ['flux'] : undefined);
       console.log(
         table(
           ['component', 'health', 'detail'],
@@ -42,7 +44,7 @@ async function main(command: string | undefined, args: string[]): Promise<number
       return statuses.every((s) => s.ok) ? 0 : 1;
     }
     case 'tools': {
-      printToolSummary(await ensureTools());
+      printToolSummary(await ensureTools(console.log, profiles));
       return 0;
     }
     default:

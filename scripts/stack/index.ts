@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FluxComponent } from './components/flux';
 import { HelmComponent } from './components/helm';
 import { KubernetesComponent } from './components/kubernetes';
 import { PostgresComponent } from './components/postgres';
@@ -22,16 +23,26 @@ export interface EnsureStackOptions {
   verbose?: boolean;
   /** Only these components (e.g. ['postgres']); the others are neither checked nor started. */
   only?: readonly string[];
+  /** Optional parts besides the default stack: 'flux' (Flux's source- and helm-controller). Default: from CAELUS_STACK_FLUX. */
+  profiles?: readonly string[];
 }
 
-export const COMPONENT_NAMES = ['postgres', 'temporal', 'kubernetes', 'helm', 'registry'] as const;
+export const COMPONENT_NAMES = ['postgres', 'temporal', 'kubernetes', 'helm', 'registry', 'flux'] as const;
+/** Components that run only when their profile is asked for, after the default ones are up (they need the cluster). */
+const ADDONS = ['flux'];
 
-function components(only?: readonly string[]): Component[] {
+/** The optional profiles the environment asks for: CAELUS_STACK_FLUX=1 (or true) means 'flux'. */
+export function profilesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return /^(1|true|yes)$/i.test(env.CAELUS_STACK_FLUX ?? '') ? ['flux'] : [];
+}
+
+function components(only?: readonly string[], profiles: readonly string[] = []): Component[] {
   const previous = loadStackEnv();
   const unknown = (only ?? []).filter((n) => !(COMPONENT_NAMES as readonly string[]).includes(n));
   if (unknown.length) throw new Error(`unknown stack component(s) ${unknown.join(', ')}; known: ${COMPONENT_NAMES.join(', ')}`);
-  const all: Component[] = [new PostgresComponent(previous.DATABASE_URL), new TemporalComponent(), new KubernetesComponent(), new HelmComponent(), new RegistryComponent()];
-  return only?.length ? all.filter((c) => only.includes(c.name)) : all;
+  const all: Component[] = [new PostgresComponent(previous.DATABASE_URL), new TemporalComponent(), new KubernetesComponent(), new HelmComponent(), new RegistryComponent(), new FluxComponent()];
+  if (only?.length) return all.filter((c) => only.includes(c.name));
+  return all.filter((c) => !ADDONS.includes(c.name) || profiles.includes(c.name));
 }
 
 /**
@@ -45,14 +56,17 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
   const release = await acquireLock(log);
   try {
     fs.mkdirSync(LOGS_DIR, { recursive: true });
-    const all = components(opts.only);
-    const tools = all.some((c) => c.usesTools !== false) ? await ensureTools(log) : [];
+    const profiles = [...(opts.profiles ?? profilesFromEnv()), ...(opts.only ?? []).filter((n) => ADDONS.includes(n))];
+    const all = components(opts.only, profiles);
+    const tools = all.some((c) => c.usesTools !== false) ? await ensureTools(log, profiles) : [];
     // A partial `up` keeps what the other components wrote before.
     const env: StackEnv = opts.only?.length ? loadStackEnv() : {};
     if (tools.length) env.CAELUS_TOOLS_BIN = TOOLS_BIN_DIR;
-    // The components are independent, so they start (or are checked) side by side.
+    // The default components are independent, so they start (or are checked) side by side; add-ons follow.
+    const base = all.filter((c) => !ADDONS.includes(c.name));
+    const addons = all.filter((c) => ADDONS.includes(c.name));
     const results = await Promise.allSettled(
-      all.map(async (c) => {
+      base.map(async (c) => {
         const started = Date.now();
         await c.up(log);
         const h = await c.health();
@@ -62,8 +76,17 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
       }),
     );
     const failures = results.flatMap((r, i) =>
-      r.status === 'rejected' ? [r.reason instanceof ComponentError ? r.reason : new ComponentError(all[i].name, all[i].logFile, String((r.reason as Error)?.message ?? r.reason))] : [],
+      r.status === 'rejected' ? [r.reason instanceof ComponentError ? r.reason : new ComponentError(base[i].name, base[i].logFile, String((r.reason as Error)?.message ?? r.reason))] : [],
     );
+    if (failures.length === 0) {
+      for (const c of addons) {
+        const started = Date.now();
+        await c.up(log);
+        const h = await c.health();
+        if (!h.ok) throw new ComponentError(c.name, c.logFile, `started but unhealthy: ${h.detail}`);
+        log(`${c.name}: ready (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+      }
+    }
     if (failures.length === 1) throw failures[0];
     if (failures.length > 1) {
       const names = failures.map((f) => f.component).join(', ');
@@ -82,7 +105,7 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
 export async function stopStack(log: Log = console.log, only?: readonly string[]): Promise<void> {
   const release = await acquireLock(log);
   try {
-    for (const c of components(only).reverse()) log(`${c.name}: ${await c.down()}`);
+    for (const c of components(only, ADDONS).reverse()) log(`${c.name}: ${await c.down()}`);
   } finally {
     release();
   }
@@ -96,7 +119,7 @@ export async function stopStack(log: Log = console.log, only?: readonly string[]
 export async function resetStack(log: Log = console.log, only?: readonly string[]): Promise<void> {
   const release = await acquireLock(log);
   try {
-    const chosen = components(only);
+    const chosen = components(only, ADDONS);
     for (const c of [...chosen].reverse()) log(`${c.name}: ${await c.down()}`);
     for (const c of chosen) if (c.reset) log(`${c.name}: ${await c.reset()}`);
     if (only?.length) return;
@@ -136,8 +159,9 @@ export interface ComponentStatus extends Health {
   name: string;
 }
 
-export async function stackStatus(only?: readonly string[]): Promise<ComponentStatus[]> {
-  return Promise.all(components(only).map(async (c) => ({ name: c.name, ...(await c.health().catch((e: Error) => ({ ok: false, detail: e.message }))) })));
+/** Status of the default components, and of the add-ons the last `up` started or the environment asks for. */
+export async function stackStatus(only?: readonly string[], profiles: readonly string[] = [...profilesFromEnv(), ...profilesFromEnv(loadStackEnv())]): Promise<ComponentStatus[]> {
+  return Promise.all(components(only, profiles).map(async (c) => ({ name: c.name, ...(await c.health().catch((e: Error) => ({ ok: false, detail: e.message }))) })));
 }
 
 /** Reads .local/stack.env (KEY=value lines) into an object; empty when absent. */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TOOLS_BIN_DIR, toolsCacheDir } from './paths';
 import { run, runOk, tail } from './proc';
-import { KUBERNETES_STAGING_VERSION, TOOLS, ToolSpec } from './versions';
+import { KUBERNETES_STAGING_VERSION, TOOLS, toolsFor, ToolSpec } from './versions';
 
 const MARKER = '.caelus-tool.json';
 const PROGRESS_EVERY_MS = 20_000;
@@ -35,18 +35,19 @@ function isInstalled(tool: ToolSpec): boolean {
 type Log = (line: string) => void;
 
 /**
- * Makes sure every pinned tool is in the cache, building the missing ones from the Go
- * module proxy one at a time (the builds already use every core), and links them all
- * into .local/bin.
+ * Makes sure every pinned tool the stack needs (the default ones, plus those of the given
+ * profiles, e.g. 'flux') is in the cache, building the missing ones from the Go module proxy
+ * one at a time (the builds already use every core), and links the installed ones into .local/bin.
  */
-export async function ensureTools(log: Log = console.log): Promise<ToolResult[]> {
+export async function ensureTools(log: Log = console.log, profiles: readonly string[] = []): Promise<ToolResult[]> {
   const results: ToolResult[] = [];
-  const missing = TOOLS.filter((t) => !isInstalled(t));
+  const wanted = toolsFor(profiles);
+  const missing = wanted.filter((t) => !isInstalled(t));
   if (missing.length > 0) {
     log(`tools: building ${missing.map((t) => `${t.name} ${t.version}`).join(', ')} into ${toolsCacheDir()}`);
     log('tools: a cold build takes many minutes (kubernetes alone is the bulk); later runs reuse the cache');
   }
-  for (const tool of TOOLS) {
+  for (const tool of wanted) {
     if (isInstalled(tool)) {
       results.push({ name: tool.name, version: tool.version, status: 'cached', seconds: 0, dir: toolDir(tool) });
       continue;
@@ -70,6 +71,7 @@ export function printToolSummary(results: ToolResult[], log: Log = console.log):
 export function linkTools(): void {
   fs.mkdirSync(TOOLS_BIN_DIR, { recursive: true });
   for (const tool of TOOLS) {
+    if (!isInstalled(tool)) continue;
     for (const binary of tool.binaries) {
       const target = path.join(toolDir(tool), 'bin', binary);
       const link = path.join(TOOLS_BIN_DIR, binary);
@@ -165,6 +167,31 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
         buildLog,
         log,
       });
+      break;
+    }
+    case 'wrapper': {
+      const b = tool.build;
+      const src = path.join(workDir, 'src');
+      fs.mkdirSync(src, { recursive: true });
+      const requires = [tool.module, ...(b.alsoRequire ?? [])].map((m) => `\t${m} v${tool.version}`).join('\n');
+      fs.writeFileSync(
+        path.join(src, 'go.mod'),
+        `module caelus.local/${tool.name}\n\ngo 1.26.0\n\nrequire (\n${requires}\n)\n\n${b.replaces.map((r) => `replace ${r}`).join('\n')}\n\ntool ${tool.module}\n`,
+      );
+      await goWithProgress(`${label} (modules)`, go, ['mod', 'tidy', ...(b.tidyTolerant ? ['-e'] : [])], { env, cwd: src, buildLog, log });
+      await goWithProgress(label, go, ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(binDir, tool.binaries[0]), tool.module], {
+        env,
+        cwd: src,
+        buildLog,
+        log,
+      });
+      if (b.crds) {
+        const out = await runOk(go, ['mod', 'download', '-json', `${tool.module}@v${tool.version}`], { env, cwd: src, timeoutMs: 600_000 });
+        const from = path.join((JSON.parse(out) as { Dir: string }).Dir, b.crds);
+        const to = path.join(workDir, 'crds');
+        fs.mkdirSync(to, { recursive: true });
+        for (const f of fs.readdirSync(from).filter((n) => n.endsWith('.yaml'))) fs.copyFileSync(path.join(from, f), path.join(to, f));
+      }
       break;
     }
   }

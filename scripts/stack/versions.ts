@@ -15,7 +15,22 @@ export type ToolBuild =
       /** Commands under k8s.io/kubernetes/cmd/ to build. */
       commands: string[];
     }
-  | { kind: 'etcd' };
+  | { kind: 'etcd' }
+  | {
+      /**
+       * A module whose own go.mod carries replace directives (so `go install` refuses it), built
+       * through a wrapper module that requires it and names its main package in a `tool` line.
+       */
+      kind: 'wrapper';
+      /** Modules required at the tool's version besides `module` (e.g. its nested api module). */
+      alsoRequire?: string[];
+      /** Replace lines copied from the tool's go.mod (minus those pointing into its own tree). */
+      replaces: string[];
+      /** `go mod tidy -e`: test-only dependencies the proxy refuses must not stop the build. */
+      tidyTolerant?: boolean;
+      /** Directory in the module whose *.yaml files are copied into `<tool dir>/crds`. */
+      crds?: string;
+    };
 
 export interface ToolSpec {
   name: string;
@@ -25,6 +40,8 @@ export interface ToolSpec {
   /** Binaries the build leaves in `<cache>/<name>-<version>/bin/`. */
   binaries: string[];
   build: ToolBuild;
+  /** Built only when asked for (e.g. `stack:up -- --with-flux`), never by the default stack. */
+  profile?: 'flux';
 }
 
 export const KUBERNETES_VERSION = '1.36.3';
@@ -38,6 +55,12 @@ export const ETCD_VERSION = '3.6.8';
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 export const HELM_VERSION = '3.22.0';
 export const REGISTRY_VERSION = '3.1.2';
+/**
+ * Flux controllers (`--with-flux`): the newest releases the module proxy here serves that Go 1.26 builds
+ * (helm-controller v1.6.5 is refused by the proxy; v1.7 and source-controller v1.10 need Go 1.27).
+ */
+export const FLUX_HELM_CONTROLLER_VERSION = '1.6.4';
+export const FLUX_SOURCE_CONTROLLER_VERSION = '1.9.6';
 
 const [kubeMajor, kubeMinor] = KUBERNETES_VERSION.split('.');
 
@@ -105,7 +128,47 @@ export const TOOLS: ToolSpec[] = [
       ldflags: [`-X github.com/distribution/distribution/v3/version.version=v${REGISTRY_VERSION}`],
     },
   },
+  {
+    name: 'flux-source-controller',
+    version: FLUX_SOURCE_CONTROLLER_VERSION,
+    module: 'github.com/fluxcd/source-controller',
+    binaries: ['source-controller'],
+    profile: 'flux',
+    build: {
+      kind: 'wrapper',
+      alsoRequire: ['github.com/fluxcd/source-controller/api'],
+      replaces: [
+        'github.com/opencontainers/go-digest => github.com/opencontainers/go-digest v1.0.1-0.20220411205349-bde1400a84be',
+        // The proxy here refuses fluxcd/pkg/artifact v0.18.2 and v0.18.3; v0.18.1 differs by a go.mod bump only.
+        'github.com/fluxcd/pkg/artifact => github.com/fluxcd/pkg/artifact v0.18.1',
+      ],
+      tidyTolerant: true,
+      crds: 'config/crd/bases',
+    },
+  },
+  {
+    name: 'flux-helm-controller',
+    version: FLUX_HELM_CONTROLLER_VERSION,
+    module: 'github.com/fluxcd/helm-controller',
+    binaries: ['helm-controller'],
+    profile: 'flux',
+    build: {
+      kind: 'wrapper',
+      alsoRequire: ['github.com/fluxcd/helm-controller/api'],
+      replaces: [
+        'github.com/opencontainers/go-digest => github.com/opencontainers/go-digest v1.0.1-0.20231025023718-d50d2fec9c98',
+        'sigs.k8s.io/kustomize/api => sigs.k8s.io/kustomize/api v0.21.1',
+        'sigs.k8s.io/kustomize/kyaml => sigs.k8s.io/kustomize/kyaml v0.21.1',
+      ],
+      crds: 'config/crd/bases',
+    },
+  },
 ];
+
+/** The tools a stack with these profiles needs: the default ones plus each profile's. */
+export function toolsFor(profiles: readonly string[] = []): ToolSpec[] {
+  return TOOLS.filter((t) => !t.profile || profiles.includes(t.profile));
+}
 
 /** Everything binds to loopback. */
 export const HOST = '127.0.0.1';
@@ -117,6 +180,12 @@ export const PORTS = {
   postgresLocal: 54329,
   kubeApiserver: 6443,
   registry: 5001,
+  /** `--with-flux`: source-controller's artifact server (helm-controller downloads charts from it), metrics, health. */
+  fluxSourceArtifacts: 9690,
+  fluxSourceMetrics: 9691,
+  fluxSourceHealth: 9692,
+  fluxHelmMetrics: 9693,
+  fluxHelmHealth: 9694,
 } as const;
 
 export const TEMPORAL_NAMESPACE = 'default';

@@ -323,6 +323,13 @@ describe('persistence', () => {
         expect(await deployments.findById(d.id)).toMatchObject({ status: 'deleting', lastError: 'helm uninstall: timed out' });
       });
 
+      it('marks a finished teardown deleted, its observed generation caught up with the desired one', async () => {
+        const d = await deployment();
+        await deployments.update(d.id, { generation: 3, status: 'deleting', deletedAt: new Date() });
+        await deployments.markDeleted(d.id);
+        expect(await deployments.findById(d.id)).toMatchObject({ status: 'deleted', generation: 3, observedGeneration: 3 });
+      });
+
       it('locks a row for update inside a transaction, so writers queue', async () => {
         const d = await deployment();
         const order: string[] = [];

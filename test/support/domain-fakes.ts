@@ -5,7 +5,7 @@ import type { DeploymentSignal, DeploymentWorkflowPort, ManifestRenderer } from 
 
 /**
  * In-memory stand-ins for the repositories and ports, for unit specs of the domain services
- * (STYLE.md #3). Only the methods the services call are implemented.
+ * (each side effect behind an injectable fake). Only the methods the services call are implemented.
  */
 export class FakeStore {
   users = new Map<string, UserEntity>();

@@ -15,6 +15,7 @@ import { rateLimitTracker } from './auth/request-principal';
 import { cacheFor } from './http/cache-for';
 import { SessionController } from './console/session.controller';
 import { DeploymentsController } from './deployments/deployments.controller';
+import { DependencyProbes } from './health/dependency-probes';
 import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { MetricsController } from './metrics/metrics.controller';
@@ -65,6 +66,7 @@ export const LOG_REDACT_PATHS = [
   ],
   controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController, MetricsController, SessionController],
   providers: [
+    DependencyProbes,
     {
       provide: ApiMetrics,
       useFactory: (deployments: DeploymentsRepository, cfg: CaelusConfig) => {

@@ -37,6 +37,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   private sweepTimer?: NodeJS.Timeout;
   private metricsServer?: MetricsServer;
   private driftCache?: MetadataCache;
+  private helm?: HelmRunner;
   private stopping = false;
 
   constructor(
@@ -48,6 +49,11 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(DEPLOYMENT_WORKFLOW_PORT) private readonly workflows: DeploymentWorkflowPort,
     @Inject(WorkerMetrics) private readonly metrics: WorkerMetrics,
   ) {}
+
+  /** The worker's helm runner, once bootstrapped (tests watch its slot grants). */
+  get helmRunner(): HelmRunner | undefined {
+    return this.helm;
+  }
 
   /** Polling the task queue: what the readiness probe reports. */
   isReady(): boolean {
@@ -99,6 +105,8 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       logger: platformLogger,
       maxConcurrent: cfg.helmConcurrency,
     });
+    helm.onSlotGrant((grant) => this.metrics.helmSlotGranted(grant));
+    this.helm = helm;
     const activities = createDeploymentActivities({
       state: this.state,
       deployments: this.deployments,

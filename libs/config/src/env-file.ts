@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 
 /** The repository root: three levels above this file in both src and dist layouts. */
 export function repoRoot(): string {
@@ -11,22 +12,12 @@ export function repoRoot(): string {
   return process.cwd();
 }
 
-/** Parses KEY=value lines (the format `set -a; . file` loads). Comments and blanks are skipped. */
+/**
+ * Parses KEY=value lines (the format `set -a; . file` loads) with Node's dotenv parser: comments,
+ * blanks, quotes and `export ` prefixes are handled as dotenv does.
+ */
 export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const key = line.slice(0, eq).replace(/^export\s+/, '').trim();
-    let value = line.slice(eq + 1).trim();
-    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) {
-      value = value.slice(1, -1);
-    }
-    out[key] = value;
-  }
-  return out;
+  return parseEnv(text) as Record<string, string>;
 }
 
 /** Reads `.local/stack.env` when present. Variables already set in the environment win. */

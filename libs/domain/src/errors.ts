@@ -1,5 +1,9 @@
-/** Domain error codes. The HTTP filter maps each with an exhaustive switch (STYLE.md #4). */
-export type DomainErrorCode = 'InvalidInput' | 'InvalidValues' | 'Unauthenticated' | 'Forbidden' | 'NotFound' | 'Conflict' | 'Unavailable';
+/**
+ * Every domain error code. The HTTP filter maps them with a Record over this union, so a code
+ * added here without an HTTP status does not compile.
+ */
+export const DOMAIN_ERROR_CODES = ['InvalidInput', 'InvalidValues', 'Unauthenticated', 'Forbidden', 'NotFound', 'Conflict', 'Unavailable'] as const;
+export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 export interface FieldProblem {
   /** JSON path or field name, e.g. "email" or "/user/title". */

@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './naming';
+export * from './pagination';
 export * from './ports';
 export * from './auth/principal';
 export * from './auth/tokens';
@@ -11,7 +12,9 @@ export * from './products/products.service';
 export * from './templates/templates.service';
 export * from './deployments/deployment-values';
 export * from './deployments/deployment.view';
+export type { DeploymentsServiceDeps } from './deployments/deployment-access';
 export * from './deployments/deployments.service';
+export * from './deployments/deployment-upgrade.service';
 export * from './deployments/deployment-state.service';
 export * from './deployments/line-diff';
 export * from './deployments/manifest-diff';

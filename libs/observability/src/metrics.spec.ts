@@ -43,6 +43,14 @@ describe(WorkerMetrics.name, () => {
     expect(upgrades.find((v) => v.metricName?.endsWith('_count') && v.labels.trigger === 'values')?.value).toBe(1);
   });
 
+  it('observes helm slot waits in seconds', async () => {
+    sut.helmSlotGranted({ waitedMs: 0 });
+    sut.helmSlotGranted({ waitedMs: 2500 });
+    const samples = await sample(registry, METRIC_NAMES.helmSlotWait);
+    expect(samples.find((v) => v.metricName?.endsWith('_sum'))?.value).toBe(2.5);
+    expect(samples.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(2);
+  });
+
   it('never observes a negative duration (clock skew between database and worker)', async () => {
     sut.requestReady({ kind: 'provisioning', product: 'webapp', seconds: -3 });
     const sum = (await sample(registry, METRIC_NAMES.provisioningDuration)).find((v) => v.metricName?.endsWith('_sum'));

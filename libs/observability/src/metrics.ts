@@ -17,6 +17,8 @@ export const METRIC_NAMES = {
   driftCorrected: 'caelus_drift_objects_corrected_total',
   /** Counter{activity,type,non_retryable}: activity attempts that failed, by failure type. */
   activityFailures: 'caelus_activity_failures_total',
+  /** Histogram: seconds a helm step waited for one of the worker's helm slots (CAELUS_HELM_CONCURRENCY). */
+  helmSlotWait: 'caelus_helm_slot_wait_seconds',
   /** Gauge{status}: deployments that are not deleted, by status; read from Postgres on every scrape (absent when it fails). */
   deployments: 'caelus_deployments',
 } as const;
@@ -29,6 +31,9 @@ export const DEFAULT_METRICS_PREFIX = 'caelus_';
  * request to hours, so the buckets run up to two hours.
  */
 export const DURATION_BUCKETS = [5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800, 3600, 7200];
+
+/** A step gets a slot at once or after other releases' helm runs (seconds to minutes each). */
+export const SLOT_WAIT_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600];
 
 /** A registry of its own per app instance (tests run several in one process), with process metrics. */
 export function createMetricsRegistry(options: { defaultMetrics?: boolean } = {}): Registry {
@@ -48,6 +53,7 @@ export class WorkerMetrics {
   private readonly driftFound: Counter<'product' | 'kind'>;
   private readonly driftCorrected: Counter<'product' | 'kind'>;
   private readonly failures: Counter<'activity' | 'type' | 'non_retryable'>;
+  private readonly slotWait: Histogram;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -74,6 +80,16 @@ export class WorkerMetrics {
       labelNames: ['activity', 'type', 'non_retryable'],
       registers,
     });
+    this.slotWait = new Histogram({
+      name: METRIC_NAMES.helmSlotWait,
+      help: 'Seconds a helm step waited for a helm slot of this worker (raise CAELUS_HELM_CONCURRENCY when it grows)',
+      buckets: SLOT_WAIT_BUCKETS,
+      registers,
+    });
+  }
+
+  helmSlotGranted(e: { waitedMs: number }): void {
+    this.slotWait.observe(Math.max(0, e.waitedMs) / 1000);
   }
 
   requestReady(e: { kind: ReadyKind; product: string; seconds: number }): void {

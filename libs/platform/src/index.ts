@@ -18,6 +18,7 @@ export * from './helm/helm.errors';
 export { assertReleaseName, assertNamespaceName, resolveChart } from './helm/helm.args';
 export * from './helm/helm-release.storage';
 export { HelmRunner } from './helm/helm.runner';
+export type { SlotGrant } from './helm/slots';
 export { helmTempDirPrefix, removeStaleHelmTempDirs } from './helm/helm-temp-dirs';
 export { childEnv } from './process/child-env';
 export { makeScrubber } from './helm/scrubber';

@@ -9,7 +9,7 @@ import { Component, ComponentError, Health, Log } from './types';
 const NAME = 'kubernetes';
 const KWOK_WORKDIR = path.join(LOCAL_DIR, 'kwok');
 const CLUSTER_DIR = path.join(KWOK_WORKDIR, 'clusters', KWOK_CLUSTER_NAME);
-const KUBECONFIG = path.join(CLUSTER_DIR, 'kubeconfig.yaml');
+export const KUBECONFIG = path.join(CLUSTER_DIR, 'kubeconfig.yaml');
 const STAGES_FILE = path.join(REPO_ROOT, 'scripts', 'stack', 'kwok', 'stages.yaml');
 const NODE_NAME = 'kwok-node-0';
 const STORAGE_CLASS = 'kwok-volume';

@@ -1,6 +1,7 @@
 import { QueryFailedError } from 'typeorm';
-import { BadRequestException, HttpException } from '@nestjs/common';
-import { DomainError } from '../../../../libs/domain/src';
+import { BadRequestException, HttpException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { ThrottlerException } from '@nestjs/throttler';
+import { DOMAIN_ERROR_CODES, DomainError, DomainErrorCode } from '../../../../libs/domain/src';
 import { DomainExceptionFilter, statusFor } from './domain-exception.filter';
 
 function host(req: Record<string, unknown> = { id: 'req-1' }) {
@@ -8,8 +9,33 @@ function host(req: Record<string, unknown> = { id: 'req-1' }) {
   return { res, host: { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as never };
 }
 
+/** Every domain code's answer; typed over the union, so a new code needs a row here too. */
+const EXPECTED: Record<DomainErrorCode, [status: number, error: string]> = {
+  InvalidInput: [400, 'Bad Request'],
+  InvalidValues: [400, 'Bad Request'],
+  Unauthenticated: [401, 'Unauthorized'],
+  Forbidden: [403, 'Forbidden'],
+  NotFound: [404, 'Not Found'],
+  Conflict: [409, 'Conflict'],
+  Unavailable: [503, 'Service Unavailable'],
+};
+
 describe(DomainExceptionFilter.name, () => {
   const sut = new DomainExceptionFilter();
+
+  it.each(DOMAIN_ERROR_CODES.map((code) => [code, ...EXPECTED[code]] as const))('answers %s with %i %s, its message and fields', (code, status, error) => {
+    const { res, host: h } = host();
+    sut.catch(new DomainError(code, `${code} happened`, [{ field: 'f', message: 'is wrong' }]), h);
+    expect(res.statusCode).toBe(status);
+    expect(res.body).toEqual({ statusCode: status, error, message: `${code} happened`, fields: [{ field: 'f', message: 'is wrong' }], requestId: 'req-1' });
+    expect(res.headers).toEqual(status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+  });
+
+  it('leaves fields out of the body when the domain error has none', () => {
+    const { res, host: h } = host();
+    sut.catch(new DomainError('NotFound', 'deployment d1 was not found'), h);
+    expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'deployment d1 was not found', requestId: 'req-1' });
+  });
 
   it('maps every domain code', () => {
     expect(['InvalidInput', 'InvalidValues', 'Unauthenticated', 'Forbidden', 'NotFound', 'Conflict', 'Unavailable'].map((c) => statusFor(c as never))).toEqual([400, 400, 401, 403, 404, 409, 503]);
@@ -50,6 +76,31 @@ describe(DomainExceptionFilter.name, () => {
     sut.catch(new Error('db password is hunter2'), h);
     expect(res.statusCode).toBe(500);
     expect(JSON.stringify(res.body)).not.toContain('hunter2');
+  });
+
+  it.each([
+    ['a thrown string', 'hunter2'],
+    ['a plain object', { message: 'hunter2', status: 400 }],
+    ['a TypeError', new TypeError("Cannot read properties of undefined (reading 'hunter2')")],
+  ])('answers %s with the same 500 body, naming nothing of it', (_, thrown) => {
+    const { res, host: h } = host();
+    jest.spyOn((sut as unknown as { logger: { error: () => void } }).logger, 'error').mockImplementation(() => undefined);
+    sut.catch(thrown, h);
+    expect(res).toMatchObject({ statusCode: 500, body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error; quote the request id when reporting it', requestId: 'req-1' } });
+    expect(JSON.stringify(res.body)).not.toContain('hunter2');
+  });
+
+  it('answers the throttler with 429, framework HTTP errors with their status, and health results as they are', () => {
+    const throttled = host();
+    sut.catch(new ThrottlerException(), throttled.host);
+    expect(throttled.res).toMatchObject({ statusCode: 429, body: { statusCode: 429, error: 'Too Many Requests', message: 'too many requests; slow down' } });
+    const notFound = host();
+    sut.catch(new NotFoundException('Cannot GET /nope'), notFound.host);
+    expect(notFound.res).toMatchObject({ statusCode: 404, body: { statusCode: 404, error: 'Not Found', message: 'Cannot GET /nope', requestId: 'req-1' } });
+    const health = host();
+    const result = { status: 'error', info: {}, error: { database: { status: 'down' } }, details: { database: { status: 'down' } } };
+    sut.catch(new ServiceUnavailableException(result), health.host);
+    expect(health.res).toMatchObject({ statusCode: 503, body: result });
   });
 
   it('logs a failed query without its parameters or the values Postgres quotes', () => {

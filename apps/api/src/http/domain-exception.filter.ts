@@ -2,7 +2,6 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { ThrottlerException } from '@nestjs/throttler';
 import { DomainError, DomainErrorCode, FieldProblem } from '../../../../libs/domain/src';
 import { QueryFailedError } from 'typeorm';
-import { InvalidCursorError } from '../../../../libs/persistence/src';
 
 export interface ErrorBody {
   statusCode: number;
@@ -12,23 +11,19 @@ export interface ErrorBody {
   requestId?: string;
 }
 
-/** Exhaustive: a new domain code without a mapping does not compile. */
+/** Typed over the whole code union: a domain code without an HTTP status does not compile. */
+export const DOMAIN_ERROR_STATUS: Readonly<Record<DomainErrorCode, number>> = {
+  InvalidInput: HttpStatus.BAD_REQUEST,
+  InvalidValues: HttpStatus.BAD_REQUEST,
+  Unauthenticated: HttpStatus.UNAUTHORIZED,
+  Forbidden: HttpStatus.FORBIDDEN,
+  NotFound: HttpStatus.NOT_FOUND,
+  Conflict: HttpStatus.CONFLICT,
+  Unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
 export function statusFor(code: DomainErrorCode): number {
-  switch (code) {
-    case 'InvalidInput':
-    case 'InvalidValues':
-      return HttpStatus.BAD_REQUEST;
-    case 'Unauthenticated':
-      return HttpStatus.UNAUTHORIZED;
-    case 'Forbidden':
-      return HttpStatus.FORBIDDEN;
-    case 'NotFound':
-      return HttpStatus.NOT_FOUND;
-    case 'Conflict':
-      return HttpStatus.CONFLICT;
-    case 'Unavailable':
-      return HttpStatus.SERVICE_UNAVAILABLE;
-  }
+  return DOMAIN_ERROR_STATUS[code];
 }
 
 const REASONS: Record<number, string> = {
@@ -72,6 +67,38 @@ export function loggableError(err: unknown): Record<string, unknown> {
   return { type: typeof err };
 }
 
+/**
+ * What was thrown, sorted into the kinds the filter answers differently. Anything that is none of
+ * the known kinds is `unexpected`: a 500 that says nothing about the cause.
+ */
+type Thrown =
+  | { kind: 'domain'; error: DomainError }
+  | { kind: 'body'; status: number; message: string }
+  | { kind: 'throttled' }
+  | { kind: 'health'; error: HttpException }
+  | { kind: 'http'; error: HttpException }
+  | { kind: 'unexpected'; error: unknown };
+
+function classify(exception: unknown): Thrown {
+  if (exception instanceof DomainError) return { kind: 'domain', error: exception };
+  // Nest wraps body-parser errors in an HttpException whose message may quote the body (a secret, say).
+  const body = bodyParserError(exception instanceof HttpException ? exception.cause : exception);
+  if (body) return { kind: 'body', ...body };
+  if (exception instanceof ThrottlerException) return { kind: 'throttled' };
+  if (exception instanceof HttpException) {
+    const r = exception.getResponse();
+    // Terminus health results: the per-dependency details are the point of the response.
+    return typeof r === 'object' && 'details' in r ? { kind: 'health', error: exception } : { kind: 'http', error: exception };
+  }
+  return { kind: 'unexpected', error: exception };
+}
+
+function httpMessage(exception: HttpException): string {
+  const r = exception.getResponse();
+  if (typeof r === 'string') return r;
+  return typeof (r as { message?: unknown }).message === 'string' ? (r as { message: string }).message : exception.message;
+}
+
 @Catch()
 export class DomainExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Http');
@@ -81,39 +108,40 @@ export class DomainExceptionFilter implements ExceptionFilter {
     const res = ctx.getResponse();
     const req = ctx.getRequest();
     const requestId: string | undefined = req?.id !== undefined ? String(req.id) : undefined;
-    let body: ErrorBody;
-
-    if (exception instanceof DomainError) {
-      const status = statusFor(exception.code);
-      body = { statusCode: status, error: REASONS[status], message: exception.message, ...(exception.fields.length ? { fields: exception.fields } : {}) };
-      if (status === 401) res.setHeader?.('WWW-Authenticate', 'Bearer');
-    } else if (exception instanceof HttpException && bodyParserError(exception.cause)) {
-      // Nest wraps body-parser errors in an HttpException whose message may quote the body (a secret, say).
-      const parsed = bodyParserError(exception.cause)!;
-      body = { statusCode: parsed.status, error: REASONS[parsed.status] ?? 'Bad Request', message: parsed.message, fields: [{ field: 'body', message: parsed.message }] };
-    } else if (exception instanceof InvalidCursorError) {
-      body = { statusCode: 400, error: REASONS[400], message: 'cursor is not valid', fields: [{ field: 'cursor', message: 'must be a cursor returned by a previous page' }] };
-    } else if (exception instanceof ThrottlerException) {
-      body = { statusCode: 429, error: REASONS[429], message: 'too many requests; slow down' };
-    } else if (exception instanceof HttpException && typeof exception.getResponse() === 'object' && 'details' in (exception.getResponse() as object)) {
-      // Terminus health results: the per-dependency details are the point of the response.
-      res.status(exception.getStatus()).json(exception.getResponse());
+    const thrown = classify(exception);
+    if (thrown.kind === 'health') {
+      res.status(thrown.error.getStatus()).json(thrown.error.getResponse());
       return;
-    } else if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const r = exception.getResponse();
-      const message = typeof r === 'string' ? r : typeof (r as { message?: unknown }).message === 'string' ? (r as { message: string }).message : exception.message;
-      body = { statusCode: status, error: REASONS[status] ?? 'Error', message };
-    } else {
-      const parsed = bodyParserError(exception);
-      if (parsed) {
-        body = { statusCode: parsed.status, error: REASONS[parsed.status] ?? 'Bad Request', message: parsed.message, fields: [{ field: 'body', message: parsed.message }] };
-      } else {
-        this.logger.error({ err: loggableError(exception), requestId }, 'unhandled error');
-        body = { statusCode: 500, error: REASONS[500], message: 'internal error; quote the request id when reporting it' };
-      }
     }
+    const body = this.bodyFor(thrown, requestId);
+    if (thrown.kind === 'domain' && body.statusCode === 401) res.setHeader?.('WWW-Authenticate', 'Bearer');
     if (requestId) body.requestId = requestId;
     res.status(body.statusCode).json(body);
   }
+
+  private bodyFor(thrown: Exclude<Thrown, { kind: 'health' }>, requestId: string | undefined): ErrorBody {
+    switch (thrown.kind) {
+      case 'domain': {
+        const status = statusFor(thrown.error.code);
+        return { statusCode: status, error: REASONS[status], message: thrown.error.message, ...(thrown.error.fields.length ? { fields: thrown.error.fields } : {}) };
+      }
+      case 'body':
+        return { statusCode: thrown.status, error: REASONS[thrown.status] ?? 'Bad Request', message: thrown.message, fields: [{ field: 'body', message: thrown.message }] };
+      case 'throttled':
+        return { statusCode: 429, error: REASONS[429], message: 'too many requests; slow down' };
+      case 'http': {
+        const status = thrown.error.getStatus();
+        return { statusCode: status, error: REASONS[status] ?? 'Error', message: httpMessage(thrown.error) };
+      }
+      case 'unexpected':
+        this.logger.error({ err: loggableError(thrown.error), requestId }, 'unhandled error');
+        return { statusCode: 500, error: REASONS[500], message: 'internal error; quote the request id when reporting it' };
+      default:
+        return unreachable(thrown);
+    }
+  }
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unhandled kind of error: ${JSON.stringify(value)}`);
 }

@@ -1,11 +1,16 @@
 /** Deeper bodies are refused before parsing: recursive transforms and validators would overflow the stack. */
 export const MAX_JSON_DEPTH = 128;
 
-export class JsonTooDeepError extends Error {
-  readonly type = 'entity.too.deep';
+/** Shaped like body-parser's own errors (type, status, expose), so they are answered the same way. */
+abstract class JsonBodyRefusedError extends Error {
+  abstract readonly type: string;
   readonly status = 400;
   readonly statusCode = 400;
   readonly expose = true;
+}
+
+export class JsonTooDeepError extends JsonBodyRefusedError {
+  readonly type = 'entity.too.deep';
 
   constructor(readonly limit: number) {
     super(`the request body is nested more than ${limit} levels deep`);
@@ -38,11 +43,8 @@ export function rejectDeepJson(limit = MAX_JSON_DEPTH) {
   };
 }
 
-export class JsonForbiddenKeyError extends Error {
+export class JsonForbiddenKeyError extends JsonBodyRefusedError {
   readonly type = 'entity.forbidden.key';
-  readonly status = 400;
-  readonly statusCode = 400;
-  readonly expose = true;
 
   constructor(readonly key: string) {
     super(`the request body may not contain the key "${key}"`);

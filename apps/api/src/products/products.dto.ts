@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { ProductEntity } from '../../../../libs/persistence/src';
@@ -22,17 +23,21 @@ const AllowedDomainSuffixes = (): PropertyDecorator => {
   return (target, key) => decorators.forEach((d) => d(target, key));
 };
 
+/**
+ * A product name's rules; the create DTO requires the name, the update DTO does not. Listed
+ * bottom-up, the order stacked decorators apply in, so problems are reported in the same order.
+ */
+const ProductName = () => applyDecorators(MaxLength(40), MinLength(1), IsString());
+
+/** Optional; null is refused rather than taken as "clear". */
+const ProductDescription = () => applyDecorators(MaxLength(2000), IsString(), IsOptionalNotNull(), ApiPropertyOptional({ maxLength: 2000 }));
+
 export class CreateProductDto {
   @ApiProperty({ example: 'nextcloud', description: 'DNS label, at most 40 characters' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(40)
+  @ProductName()
   name: string;
 
-  @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptionalNotNull()
-  @IsString()
-  @MaxLength(2000)
+  @ProductDescription()
   description?: string;
 
   @AllowedDomainSuffixes()
@@ -42,15 +47,10 @@ export class CreateProductDto {
 export class UpdateProductDto {
   @ApiPropertyOptional()
   @IsOptionalNotNull()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(40)
+  @ProductName()
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptionalNotNull()
-  @IsString()
-  @MaxLength(2000)
+  @ProductDescription()
   description?: string;
 
   @AllowedDomainSuffixes()

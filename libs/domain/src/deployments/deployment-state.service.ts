@@ -100,7 +100,7 @@ export class DeploymentStateService {
   }
 
   async markDeleted(deploymentId: string): Promise<void> {
-    await this.deployments.update(deploymentId, { status: 'deleted', observedGeneration: () => 'generation' } as never);
+    await this.deployments.markDeleted(deploymentId);
   }
 
   /**

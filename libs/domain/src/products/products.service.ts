@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { DeploymentsRepository, Page, PageRequest, ProductEntity, ProductsRepository, uniqueViolation } from '../../../persistence/src';
 import { conflict, invalidInput, notFound } from '../errors';
 import { isDnsLabel, MAX_PRODUCT_NAME, normalizeDomainSuffix } from '../naming';
+import { readPage } from '../pagination';
 
 export interface ProductInput {
   name?: string;
@@ -56,7 +57,7 @@ export class ProductsService {
   }
 
   list(page: PageRequest): Promise<Page<ProductEntity>> {
-    return this.products.list(page);
+    return readPage(() => this.products.list(page));
   }
 
   async get(id: string): Promise<ProductEntity> {

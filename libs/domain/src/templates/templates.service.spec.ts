@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { FakeStore, fakeProductsRepository, fakeTemplatesRepository } from '../../../../test/support/domain-fakes';
-import { DomainError } from '../errors';
+import { expectDomainError } from '../../../../test/support/deployments-fixture';
 import { ENCRYPTED_KEY, REDACTED, SecretBox, ValuesValidator } from '../values';
 import { CreateTemplateInput, TemplatesService } from './templates.service';
 
@@ -15,17 +15,7 @@ describe(TemplatesService.name, () => {
   let productId: string;
 
   const input = (over: Partial<CreateTemplateInput> = {}): CreateTemplateInput => ({ version: '1.0.0', chartRef: localChart, chartVersion: '1.0.0', ...over });
-  const problems = async (p: Promise<unknown>, code = 'InvalidInput') => {
-    const err = await p.then(
-      () => {
-        throw new Error('expected a DomainError');
-      },
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(DomainError);
-    expect((err as DomainError).code).toBe(code);
-    return (err as DomainError).fields;
-  };
+  const problems = async (p: Promise<unknown>, code = 'InvalidInput') => (await expectDomainError(p, code)).fields;
 
   beforeEach(() => {
     store = new FakeStore();

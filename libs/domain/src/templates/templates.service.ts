@@ -4,6 +4,7 @@ import { Page, PageRequest, ProductsRepository, TemplateCapabilities, TemplatesR
 import { conflict, FieldProblem, invalidInput, notFound } from '../errors';
 import { isPlainObject, jsonDepth, redactAllSealed, redactSecrets, reservedKeyProblems, SecretBox, sealSecrets, secretLocations, templateOwner, ValuesValidator } from '../values';
 import { parseChartRef } from './chart-ref';
+import { readPage } from '../pagination';
 
 export interface CreateTemplateInput {
   version: string;
@@ -100,7 +101,7 @@ export class TemplatesService {
 
   async list(productId: string, page: PageRequest): Promise<Page<TemplateVersionEntity>> {
     if (!(await this.products.findActiveById(productId))) throw notFound('product', productId);
-    const res = await this.templates.listByProduct(productId, page);
+    const res = await readPage(() => this.templates.listByProduct(productId, page));
     return { ...res, items: res.items.map(redactedDefaults) };
   }
 

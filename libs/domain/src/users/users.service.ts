@@ -4,6 +4,7 @@ import { Principal } from '../auth/principal';
 import { hashToken, newApiToken, tokensEqual } from '../auth/tokens';
 import { conflict, invalidInput, notFound } from '../errors';
 import { DeploymentQuota, DeploymentUsage, NO_QUOTA, userDeploymentLimit } from './deployment-quota';
+import { readPage } from '../pagination';
 
 export interface CreateUserInput {
   email: string;
@@ -50,7 +51,7 @@ export class UsersService {
   }
 
   async list(page: PageRequest): Promise<Page<UserWithUsage>> {
-    const res = await this.users.list(page);
+    const res = await readPage(() => this.users.list(page));
     const counts = await this.deployments.countActiveByUsers(res.items.map((u) => u.id));
     return { items: res.items.map((user) => ({ user, liveDeployments: counts.get(user.id) ?? 0, deploymentLimit: userDeploymentLimit(user, this.quota) })), nextCursor: res.nextCursor };
   }

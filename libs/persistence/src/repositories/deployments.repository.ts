@@ -113,6 +113,11 @@ export class DeploymentsRepository {
     await this.repo(m).update({ id }, patch as DeploymentPatch);
   }
 
+  /** The teardown is done: the row stays (with its history), its observed generation catches up with the desired one. */
+  async markDeleted(id: string, m?: EntityManager): Promise<void> {
+    await this.repo(m).update({ id }, { status: 'deleted', observedGeneration: () => 'generation' });
+  }
+
   /**
    * Writes an observation guarded by generation: it lands only while `generation` is still the
    * desired generation, so a slow, older reconcile never overwrites the result of a newer one.

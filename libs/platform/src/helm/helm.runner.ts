@@ -18,7 +18,7 @@ import {
 import { HelmError, classifyHelmOutput, stripDebugPrefix, summarizeHelmError } from './helm.errors';
 import { helmTempDirPrefix } from './helm-temp-dirs';
 import { makeScrubber } from './scrubber';
-import { Slots } from './slots';
+import { SlotGrant, Slots } from './slots';
 import { HelmReleaseStorage, type StoredRelease } from './helm-release.storage';
 import { startPostRenderer, type PostRenderer } from './post-renderer';
 import type {
@@ -72,10 +72,19 @@ export class HelmRunner {
   private readonly logger: PlatformLogger;
   private storageInstance?: HelmReleaseStorage;
   private readonly slots: Slots;
+  private readonly slotListeners = new Set<(grant: SlotGrant) => void>();
 
   constructor(private readonly options: HelmRunnerOptions) {
     this.logger = options.logger ?? silentLogger;
-    this.slots = new Slots(options.maxConcurrent ?? DEFAULT_HELM_CONCURRENCY);
+    this.slots = new Slots(options.maxConcurrent ?? DEFAULT_HELM_CONCURRENCY, (grant) => {
+      for (const listener of this.slotListeners) listener(grant);
+    });
+  }
+
+  /** Calls `listener` each time a helm step gets its slot (metrics, fairness checks); returns the unsubscribe function. */
+  onSlotGrant(listener: (grant: SlotGrant) => void): () => void {
+    this.slotListeners.add(listener);
+    return () => this.slotListeners.delete(listener);
   }
 
   /** `helm upgrade --install … --wait`: installs or upgrades the release and returns the new revision. */

@@ -1,4 +1,4 @@
-import { Slots } from './slots';
+import { SlotGrant, Slots } from './slots';
 
 const cancelled = () => new Error('cancelled');
 /** Lets queued promise continuations run. */
@@ -52,6 +52,23 @@ describe(Slots.name, () => {
     // a0 held the slot when b arrived; b comes right after it.
     expect(order.slice(0, 3)).toEqual(['a0', 'b101', 'a1']);
     expect(order).toHaveLength(102);
+  });
+
+  it('reports each grant: waits, and how many other owners were served first', async () => {
+    const grants: SlotGrant[] = [];
+    const sut = new Slots(1, (g) => grants.push(g));
+    await grantOrder(sut, ['a', 'a', 'a', 'b', 'b', 'c']);
+    // Order a0 b3 c5 a1 b4 a2: a0 at once; b3 queued behind a0's running turn and went next.
+    expect(grants.map((g) => [g.owner, g.othersServedFirst])).toEqual([
+      ['a', 0],
+      ['b', 0],
+      ['c', 1],
+      ['a', 2],
+      ['b', 2],
+      ['a', 3],
+    ]);
+    expect(grants[0].waitedMs).toBe(0);
+    expect(grants.every((g) => g.waitedMs >= 0)).toBe(true);
   });
 
   it('takes turns between owners, in arrival order within an owner', async () => {

@@ -1,12 +1,26 @@
 /** A waiter in an owner's queue. */
 interface Waiter {
   wake(): void;
+  queuedAt: number;
+  /** Grants counter and this owner's queue grants when the waiter queued. */
+  grantsAtQueue: number;
+  ownGrantsAtQueue: number;
 }
 
 interface OwnerQueue {
   waiters: Waiter[];
   /** Grant counter value when this owner last got a slot; -1: never. Lowest goes first. */
   lastServed: number;
+  /** Slots handed to this queue's waiters since the queue formed. */
+  granted: number;
+}
+
+/** What a caller got when it got its slot: how long it waited and how many other owners' steps went first. */
+export interface SlotGrant {
+  owner: string;
+  waitedMs: number;
+  /** Slots granted to other owners between this caller's queueing and its grant (fairness: at most the slots' count). */
+  othersServedFirst: number;
 }
 
 /**
@@ -23,7 +37,10 @@ export class Slots {
   private grants = 0;
   private readonly lastServed = new Map<string, number>();
 
-  constructor(size: number) {
+  constructor(
+    size: number,
+    private readonly onGrant: (grant: SlotGrant) => void = () => undefined,
+  ) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`maxConcurrent must be a positive integer, got ${size}`);
     this.free = size;
   }
@@ -40,11 +57,24 @@ export class Slots {
     if (this.free > 0 && this.owners.size === 0) {
       this.free--;
       this.served(owner);
+      this.onGrant({ owner, waitedMs: 0, othersServedFirst: 0 });
     } else {
+      let q = this.owners.get(owner);
+      if (!q) {
+        q = { waiters: [], lastServed: this.lastServed.get(owner) ?? -1, granted: 0 };
+        this.owners.set(owner, q);
+      }
+      const queue = q;
       await new Promise<void>((resolve, reject) => {
         const waiter: Waiter = {
+          queuedAt: Date.now(),
+          grantsAtQueue: this.grants,
+          ownGrantsAtQueue: queue.granted,
           wake: () => {
             signal?.removeEventListener('abort', abort);
+            // The grant counter already counts this waiter's own grant.
+            const othersServedFirst = this.grants - 1 - waiter.grantsAtQueue - (queue.granted - 1 - waiter.ownGrantsAtQueue);
+            this.onGrant({ owner, waitedMs: Date.now() - waiter.queuedAt, othersServedFirst });
             resolve();
           },
         };
@@ -57,12 +87,7 @@ export class Slots {
           }
           reject(onAbort());
         };
-        let q = this.owners.get(owner);
-        if (!q) {
-          q = { waiters: [], lastServed: this.lastServed.get(owner) ?? -1 };
-          this.owners.set(owner, q);
-        }
-        q.waiters.push(waiter);
+        queue.waiters.push(waiter);
         signal?.addEventListener('abort', abort, { once: true });
       });
     }
@@ -86,6 +111,7 @@ export class Slots {
     if (q.waiters.length === 0) this.owners.delete(owner);
     this.served(owner);
     q.lastServed = this.grants;
+    q.granted += 1;
     waiter.wake();
     return true;
   }
