@@ -32,10 +32,7 @@ module.exports = {
       testEnvironment: 'jsdom',
       testMatch: ['<rootDir>/apps/console/**/*.spec.{ts,tsx}'],
       transform: {
-        '^.+\\.tsx?$': [
-          '@swc/jest',
-          { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } }, target: 'es2022' }, module: { type: 'commonjs' } },
-        ],
+        '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } }, target: 'es2022' }, module: { type: 'commonjs' } }],
       },
       moduleFileExtensions: ['tsx', 'ts', 'js', 'cjs', 'json'],
       moduleNameMapper: {

@@ -197,14 +197,7 @@ function gitHead(root: string): string | undefined {
   }
 }
 
-async function setUp(
-  opts: BenchOptions,
-  runId: string,
-  prefix: string,
-  logDir: string,
-  stack: Record<string, string>,
-  cleanups: (() => Promise<unknown>)[],
-): Promise<BenchContext> {
+async function setUp(opts: BenchOptions, runId: string, prefix: string, logDir: string, stack: Record<string, string>, cleanups: (() => Promise<unknown>)[]): Promise<BenchContext> {
   const db: ScratchDb = await createScratchDb(stack.DATABASE_URL, `caelus_${prefix}`);
   cleanups.push(() => db.drop().then(() => log(`dropped database ${db.name}`)));
   const kubectl = { toolsBin: stack.CAELUS_TOOLS_BIN, kubeconfig: stack.KUBECONFIG };
@@ -220,7 +213,11 @@ async function setUp(
   cleanups.push(async () => {
     // Every deployment of the scratch database has (had) a workflow on this run's task queue.
     const rows = await deploymentRows(db).catch(() => []);
-    const n = await terminateAll(temporal.client, rows.map((r) => workflowIdFor(r.deploymentUid)), 'bench clean-up');
+    const n = await terminateAll(
+      temporal.client,
+      rows.map((r) => workflowIdFor(r.deploymentUid)),
+      'bench clean-up',
+    );
     log(`terminated ${n} workflows`);
   });
 
@@ -253,7 +250,13 @@ async function setUp(
   const apiProc: AppProcess = startBuiltApp('api', { ...common, PORT: String(port) }, join(logDir, 'api.log'));
   cleanups.push(() => apiProc.stop());
   const api = apiClient(port, adminToken);
-  await waitFor('the API', () => api.request('GET', '/health/live').then((r) => r.status), (s) => s === 200, 60_000, 200).catch((err) => {
+  await waitFor(
+    'the API',
+    () => api.request('GET', '/health/live').then((r) => r.status),
+    (s) => s === 200,
+    60_000,
+    200,
+  ).catch((err) => {
     throw apiProc.exited ? new Error(`the API exited during start-up; see ${apiProc.logFile}`) : err;
   });
 
@@ -272,7 +275,11 @@ async function setUp(
   const idle0 = readCpu(worker.pid);
   await sleep(opts.quick ? 10_000 : 30_000);
   const idle1 = readCpu(worker.pid);
-  const workerBaseline = { cpu_fraction: round((idle1.self - idle0.self) / ((idle1.at - idle0.at) / 1000), 4), rss_mb: round(readMemory(worker.pid).rssMb, 1), window_s: round((idle1.at - idle0.at) / 1000, 1) };
+  const workerBaseline = {
+    cpu_fraction: round((idle1.self - idle0.self) / ((idle1.at - idle0.at) / 1000), 4),
+    rss_mb: round(readMemory(worker.pid).rssMb, 1),
+    window_s: round((idle1.at - idle0.at) / 1000, 1),
+  };
   log(`worker with no workflows: ${(workerBaseline.cpu_fraction * 100).toFixed(1)}% of a core, RSS ${workerBaseline.rss_mb} MiB`);
 
   const product = await expectStatus(api.request<{ id: string }>('POST', '/products', { name: prefix }), 201, 'create product');

@@ -21,7 +21,11 @@ describe('dev logs', () => {
       prettyLogs('api', logs, out);
       await new Promise((r) => logs.on('end', r));
       await new Promise((r) => setImmediate(r));
-      const lines = text.replace(/\x1b\[[0-9;]*m/g, '').trimEnd().split('\n');
+      const lines = text
+        // eslint-disable-next-line no-control-regex -- strips the ANSI colour codes pino-pretty writes
+        .replace(/\x1b\[[0-9;]*m/g, '')
+        .trimEnd()
+        .split('\n');
       expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[api\] listening on 3000$/);
       expect(lines).toContain('Error: boom');
       expect(text).not.toContain('"hostname"');

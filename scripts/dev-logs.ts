@@ -22,7 +22,8 @@ export function prettyLogs(name: string, logs: Readable, destination: NodeJS.Wri
     colorize: PinoPretty.isColorSupported,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname',
-    messageFormat: (log, messageKey) => `[${name}] ${String(log[messageKey] ?? '')}`,
+    // pino writes the message as a string.
+    messageFormat: (log, messageKey) => `[${name}] ${(log[messageKey] as string | undefined) ?? ''}`,
   });
   logs.pipe(pretty);
 }

@@ -34,25 +34,25 @@ const HOW = [
   '  process with its output captured under `.local/logs/reliability/`; fault scenarios use 10 deployments of the small',
   '  `charts/examples/webapp` chart and delete them at the end (which must work too).',
   '- **The gate**: one helm run holds its release pending for a few seconds only, and on a busy two-core machine ten runs are',
-  '  staggered. So the releases\' PersistentVolumeClaims ask for a storage class nothing provisions: `helm --wait` holds every',
+  "  staggered. So the releases' PersistentVolumeClaims ask for a storage class nothing provisions: `helm --wait` holds every",
   '  release pending until the test binds a volume to each claim. Faults land while all ten wait, every time.',
-  '- **Worker SIGKILL**: SIGKILL to the worker\'s process group (its helm processes die with it) while all ten releases are',
+  "- **Worker SIGKILL**: SIGKILL to the worker's process group (its helm processes die with it) while all ten releases are",
   '  `pending-install` (then `pending-upgrade`, with a new gated claim) under a running helm; then the gate opens and a new',
   '  worker must unlock the releases and converge them.',
-  '- **Temporal restart**: the stack\'s own code (`restartComponent(\'temporal\')` in `scripts/stack`) stops the dev server and',
+  "- **Temporal restart**: the stack's own code (`restartComponent('temporal')` in `scripts/stack`) stops the dev server and",
   '  starts it again from its SQLite file while ten helm runs wait at the gate, which opens as the server goes; this disturbs',
-  '  anything else using the stack\'s Temporal at that moment.',
+  "  anything else using the stack's Temporal at that moment.",
   '- **Kubernetes API outage**: the shared kube-apiserver is not touched. The worker (and its helm) gets a kubeconfig whose',
   '  server is a TCP proxy in the test, which refuses connections and cuts the open ones for 60 s, while five releases wait at',
-  '  the gate and five deployments were created a moment before (their namespaces and helm\'s start meet the outage).',
-  '- **Postgres outage**: the worker\'s `DATABASE_URL` points at such a proxy, cut while ten releases wait at the gate; the',
+  "  the gate and five deployments were created a moment before (their namespaces and helm's start meet the outage).",
+  "- **Postgres outage**: the worker's `DATABASE_URL` points at such a proxy, cut while ten releases wait at the gate; the",
   '  gate opens, helm finishes, and every status write-back meets the outage (at least 30 s, until helm is done; the Temporal',
   '  history must show each `recordApplied` retried).',
-  '- **Lost signal**: the API\'s `TEMPORAL_ADDRESS` points at a closed port, so every signal after the commit fails; the',
+  "- **Lost signal**: the API's `TEMPORAL_ADDRESS` points at a closed port, so every signal after the commit fails; the",
   '  supervisor (a 3 s sweep) must start the missing workflows. Values updates whose signal was lost reach running workflows',
   '  at their next timer (`CAELUS_DRIFT_INTERVAL`, 20 s in the test, 300 s by default).',
   '- **Authorization**: `test/e2e/auth.e2e-spec.ts` runs every route against anonymous callers, a malformed header, a wrong',
-  '  token, a deleted user\'s token, user A, user B, the bootstrap admin and an admin user; the reliability suite checks that',
+  "  token, a deleted user's token, user A, user B, the bootstrap admin and an admin user; the reliability suite checks that",
   '  it still lists every documented operation and covers the rest.',
   '- **Bad input**: the catalogue adds to the cases of `test/e2e/{users,catalog,deployments,http}.e2e-spec.ts`, which it does',
   '  not repeat; each case must get a 4xx with a message, change no row and start no workflow.',
@@ -66,7 +66,10 @@ function render(results: ScenarioResult[]): string {
   const known = new Set(SCENARIOS.map((s) => s.id));
   const extra = results.filter((r) => !known.has(r.id));
   const all = [...rows, ...extra] as (ScenarioResult | (typeof rows)[number])[];
-  const ran = results.filter((r) => r.finishedAt).map((r) => r.finishedAt).sort();
+  const ran = results
+    .filter((r) => r.finishedAt)
+    .map((r) => r.finishedAt)
+    .sort();
   const total = results.reduce((n, r) => n + r.durationMs, 0);
   const passed = all.filter((r) => r.outcome === 'passed').length;
 

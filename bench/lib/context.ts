@@ -147,6 +147,11 @@ export async function waitAllReady(ctx: BenchContext, ids: string[], timeoutMs: 
 /** Creates `n` deployments with at most `concurrency` POSTs in flight and waits until all are ready. */
 export async function createReady(ctx: BenchContext, n: number, concurrency: number, timeoutMs: number, variant: ChartVariant): Promise<Deployment[]> {
   const created = await mapLimit(Array.from({ length: n }), concurrency, () => createDeployment(ctx, variant));
-  await waitAllReady(ctx, created.map((d) => d.id), timeoutMs, 250);
+  await waitAllReady(
+    ctx,
+    created.map((d) => d.id),
+    timeoutMs,
+    250,
+  );
   return created;
 }

@@ -34,7 +34,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function deepMerge(...layers: Record<string, unknown>[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const layer of layers) {
-    for (const [k, v] of Object.entries(layer)) out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+    for (const [k, v] of Object.entries(layer)) out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k], v) : v;
   }
   return out;
 }
@@ -64,13 +64,25 @@ export async function helmInstall(h: HelmEnv, chart: ExampleChart, release: stri
   const valuesFile = join(dir, 'values.json');
   writeFileSync(valuesFile, JSON.stringify(values), { mode: 0o600 });
   const args = [
-    'upgrade', '--install', release, chart.dir,
-    '--namespace', release, '--create-namespace',
-    '--kubeconfig', h.kubeconfig,
-    '--values', valuesFile,
-    '--wait', '--timeout', `${timeoutSeconds}s`,
-    '--history-max', '10',
-    '--output', 'json', '--debug',
+    'upgrade',
+    '--install',
+    release,
+    chart.dir,
+    '--namespace',
+    release,
+    '--create-namespace',
+    '--kubeconfig',
+    h.kubeconfig,
+    '--values',
+    valuesFile,
+    '--wait',
+    '--timeout',
+    `${timeoutSeconds}s`,
+    '--history-max',
+    '10',
+    '--output',
+    'json',
+    '--debug',
   ];
   const startedAt = Date.now();
   try {
@@ -100,7 +112,7 @@ export function headlessVariant(chart: ExampleChart, root: string): ExampleChart
   cpSync(chart.dir, dir, { recursive: true });
   const svc = join(dir, 'templates', 'service.yaml');
   const text = readFileSync(svc, 'utf8');
-  if (!/^  type: ClusterIP$/m.test(text)) throw new Error(`unexpected ${svc}: no "type: ClusterIP" line to make headless`);
-  writeFileSync(svc, text.replace(/^  type: ClusterIP$/m, '  type: ClusterIP\n  clusterIP: None'));
+  if (!/^ {2}type: ClusterIP$/m.test(text)) throw new Error(`unexpected ${svc}: no "type: ClusterIP" line to make headless`);
+  writeFileSync(svc, text.replace(/^ {2}type: ClusterIP$/m, '  type: ClusterIP\n  clusterIP: None'));
   return { ...chart, dir };
 }

@@ -134,7 +134,7 @@ export async function waitForLog(proc: AppProcess, pattern: RegExp, timeoutMs = 
  */
 export function readThreadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
-  let tids: string[] = [];
+  let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {

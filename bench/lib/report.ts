@@ -33,49 +33,75 @@ export function renderResults(r: Json, idleAtScale?: Json): string {
   lines.push('| # | Benchmark | Caelus | Baseline | Result | Target | Met |', '|---|---|---|---|---|---|---|');
   const o = r.overhead;
   if (o) {
-    lines.push(`| 1 | Overhead, median of ${o.runs} runs: POST → ready vs \`helm upgrade --install --wait\` | ${s(o.caelus_ms.median)} | ${s(o.helm_ms.median)} | ${x(o.ratio_median)} | ≤ 1.25× | ${met(o.ratio_median <= 1.25)} |`);
+    lines.push(
+      `| 1 | Overhead, median of ${o.runs} runs: POST → ready vs \`helm upgrade --install --wait\` | ${s(o.caelus_ms.median)} | ${s(o.helm_ms.median)} | ${x(o.ratio_median)} | ≤ 1.25× | ${met(o.ratio_median <= 1.25)} |`,
+    );
     lines.push(`| 1 | Overhead, p95 of ${o.runs} runs | ${s(o.caelus_ms.p95)} | ${s(o.helm_ms.p95)} | ${x(o.ratio_p95)} | ≤ 1.25× | ${met(o.ratio_p95 <= 1.25)} |`);
   }
   const t = r.throughput;
   if (t) {
-    lines.push(`| 2 | Throughput: ${t.n} created at once, wall time until all ready vs ${t.n} helm installs at once | ${t.caelus_wall_s.toFixed(1)} s | ${t.helm_wall_s.toFixed(1)} s | ${x(t.ratio)} | ≤ 1.5× | ${met(t.ratio <= 1.5)} |`);
+    lines.push(
+      `| 2 | Throughput: ${t.n} created at once, wall time until all ready vs ${t.n} helm installs at once | ${t.caelus_wall_s.toFixed(1)} s | ${t.helm_wall_s.toFixed(1)} s | ${x(t.ratio)} | ≤ 1.5× | ${met(t.ratio <= 1.5)} |`,
+    );
   }
   const i = r.idle;
   if (i) {
-    lines.push(`| 3 | Idle: worker CPU, ${i.workflows} live workflows, drift every ${i.drift_interval_s} s (mean of ${i.intervals} intervals; max interval ${pct(i.cpu_fraction_max_interval)}) | ${pct(i.cpu_fraction)} of a core | – | ${i.cpu_fraction} | ≤ 0.25 | ${met(i.cpu_fraction_max_interval <= 0.25)} |`);
+    lines.push(
+      `| 3 | Idle: worker CPU, ${i.workflows} live workflows, drift every ${i.drift_interval_s} s (mean of ${i.intervals} intervals; max interval ${pct(i.cpu_fraction_max_interval)}) | ${pct(i.cpu_fraction)} of a core | – | ${i.cpu_fraction} | ≤ 0.25 | ${met(i.cpu_fraction_max_interval <= 0.25)} |`,
+    );
     const big = idleAtScale?.idle;
     if (i.workflows < 1000 && big?.workflows >= 1000) {
       lines.push(
         `| 3 | Idle: worker CPU, ${big.workflows} live workflows, drift every ${big.drift_interval_s} s, measured separately (\`${IDLE_1000_FILE}\`, run \`${idleAtScale.run_id}\` of ${String(idleAtScale.started_at).slice(0, 10)}: mean of ${big.intervals} intervals, ${big.per_interval.map((x: Json) => pct(x.cpu_fraction)).join(' and ')}; ${big.drift_checks_per_interval.join(', ')} checks; ${big.cpu_ms_per_drift_check} ms per check) | ${pct(big.cpu_fraction)} of a core | – | ${big.cpu_fraction} | ≤ 0.25 | ${met(big.cpu_fraction <= 0.25)} |`,
       );
     } else if (i.workflows < 1000) {
-      lines.push(`| 3 | Idle: linear estimate for 1,000 workflows (not measured) | ${pct(i.cpu_fraction_per_1000_workflows_linear)} of a core | – | ${i.cpu_fraction_per_1000_workflows_linear} | ≤ 0.25 | ${met(i.cpu_fraction_per_1000_workflows_linear <= 0.25)} (estimate) |`);
+      lines.push(
+        `| 3 | Idle: linear estimate for 1,000 workflows (not measured) | ${pct(i.cpu_fraction_per_1000_workflows_linear)} of a core | – | ${i.cpu_fraction_per_1000_workflows_linear} | ≤ 0.25 | ${met(i.cpu_fraction_per_1000_workflows_linear <= 0.25)} (estimate) |`,
+      );
     }
     lines.push(
       `| 3 | Idle: drift checks completed per ${i.drift_interval_s} s slice (mean ${i.drift_checks_mean_per_interval}); workflows never longer than an interval (+10 %) without a check; longest gap | ${i.drift_checks_per_interval.join(', ')}; ${i.workflows_on_schedule} of ${i.workflows}; ${i.longest_gap_between_checks_s} s | ${i.drift_checks_expected_per_interval} workflows | ${i.drift_checks_failed} failed | all | ${met(i.workflows_on_schedule === i.workflows && i.drift_checks_failed === 0)} |`,
     );
-    lines.push(`| 3 | Idle: most events in any workflow run (live runs ${i.max_history_events_live_runs}; continue-as-new probe at ${i.continue_as_new_probe.threshold}: ${i.continue_as_new_probe.continued_as_new} runs continued, longest ${i.continue_as_new_probe.max_events_per_run}) | ${i.max_history_events} | – | ${i.events_per_drift_check} events per drift check | ≤ 2,000 | ${met(i.max_history_events <= 2000 && i.continue_as_new_probe.continued_as_new > 0)} |`);
+    lines.push(
+      `| 3 | Idle: most events in any workflow run (live runs ${i.max_history_events_live_runs}; continue-as-new probe at ${i.continue_as_new_probe.threshold}: ${i.continue_as_new_probe.continued_as_new} runs continued, longest ${i.continue_as_new_probe.max_events_per_run}) | ${i.max_history_events} | – | ${i.events_per_drift_check} events per drift check | ≤ 2,000 | ${met(i.max_history_events <= 2000 && i.continue_as_new_probe.continued_as_new > 0)} |`,
+    );
     lines.push(`| 3 | Idle: worker RSS (end / max sampled / VmHWM) | ${i.rss_mb} / ${i.rss_max_mb} / ${i.rss_hwm_mb} MiB | – | – | – | – |`);
   }
   const a = r.api;
   if (a?.temporal_signal_with_start) {
     const w = a.temporal_signal_with_start;
-    lines.push(`| 4 | Temporal alone: the create route's signalWithStart from ${a.connections} loops, p50 / p99, calls/s | ${w.p50_ms} / ${w.p99_ms} ms, ${w.rps}/s | – | Temporal dev server ${w.temporal_cpu} cores | – | – |`);
+    lines.push(
+      `| 4 | Temporal alone: the create route's signalWithStart from ${a.connections} loops, p50 / p99, calls/s | ${w.p50_ms} / ${w.p99_ms} ms, ${w.rps}/s | – | Temporal dev server ${w.temporal_cpu} cores | – | – |`,
+    );
   }
   if (a) {
-    lines.push(`| 4 | API: GET list deployments (${a.rows_in_table} rows), p50 / p99, req/s | ${a.list.p50_ms} / ${a.list.p99_ms} ms, ${a.list.rps}/s | /health/live ${a.health.p50_ms} / ${a.health.p99_ms} ms, ${a.health.rps}/s | p99 ${x(a.list_ratio)}, p50 ${x(a.list_ratio_p50)}, req/s ${x(a.list_rps_ratio)} | – | – |`);
-    lines.push(`| 4 | API: POST create deployment (no worker), p50 / p99, req/s | ${a.create.p50_ms} / ${a.create.p99_ms} ms, ${a.create.rps}/s | /health/live ${a.health.p50_ms} / ${a.health.p99_ms} ms, ${a.health.rps}/s | p99 ${x(a.create_ratio)}, p50 ${x(a.create_ratio_p50)}, req/s ${x(a.create_rps_ratio)} | – | – |`);
+    lines.push(
+      `| 4 | API: GET list deployments (${a.rows_in_table} rows), p50 / p99, req/s | ${a.list.p50_ms} / ${a.list.p99_ms} ms, ${a.list.rps}/s | /health/live ${a.health.p50_ms} / ${a.health.p99_ms} ms, ${a.health.rps}/s | p99 ${x(a.list_ratio)}, p50 ${x(a.list_ratio_p50)}, req/s ${x(a.list_rps_ratio)} | – | – |`,
+    );
+    lines.push(
+      `| 4 | API: POST create deployment (no worker), p50 / p99, req/s | ${a.create.p50_ms} / ${a.create.p99_ms} ms, ${a.create.rps}/s | /health/live ${a.health.p50_ms} / ${a.health.p99_ms} ms, ${a.health.rps}/s | p99 ${x(a.create_ratio)}, p50 ${x(a.create_ratio_p50)}, req/s ${x(a.create_rps_ratio)} | – | – |`,
+    );
   }
   const c = r.console;
   if (c) {
-    lines.push(`| 5 | Console: the admin's "All deployments" page with ${c.rows_shown ?? c.deployments} deployments in its table (${c.deployments_in_table ?? c.deployments} in the database), navigation → filled and taking input (median of ${c.runs}; a user's first page of 25: ${c.user_first_page_interactive_ms} ms) | ${c.list_interactive_ms} ms | – | – | < 1,000 ms | ${met(c.list_interactive_ms < 1000)} |`);
-    lines.push(`| 5 | Console: JavaScript the first page loads, gzipped (${c.first_load_js.length} file${c.first_load_js.length === 1 ? '' : 's'}) | ${c.first_load_js_gzip_kb} kB | – | – | < 300 kB | ${met(c.first_load_js_gzip_kb < 300)} |`);
+    lines.push(
+      `| 5 | Console: the admin's "All deployments" page with ${c.rows_shown ?? c.deployments} deployments in its table (${c.deployments_in_table ?? c.deployments} in the database), navigation → filled and taking input (median of ${c.runs}; a user's first page of 25: ${c.user_first_page_interactive_ms} ms) | ${c.list_interactive_ms} ms | – | – | < 1,000 ms | ${met(c.list_interactive_ms < 1000)} |`,
+    );
+    lines.push(
+      `| 5 | Console: JavaScript the first page loads, gzipped (${c.first_load_js.length} file${c.first_load_js.length === 1 ? '' : 's'}) | ${c.first_load_js_gzip_kb} kB | – | – | < 300 kB | ${met(c.first_load_js_gzip_kb < 300)} |`,
+    );
   }
   const p = r.peer;
   if (p) {
-    lines.push(`| 6 | Peer: ${p.n} new deployments at once, wall time until all ready vs Flux HelmReleases | ${p.caelus.ready_wall_s.toFixed(1)} s | Flux ${p.flux.ready_wall_s.toFixed(1)} s | ${x(p.ratios.ready_wall)} | ≤ 1.0× | ${met(p.ratios.ready_wall <= 1)} |`);
-    lines.push(`| 6 | Peer: a deleted ConfigMap back, p50 / p95 of ${p.changes} (drift interval ${p.drift_interval_s} s on both sides) | ${s(p.caelus.drift_correction_ms.median)} / ${s(p.caelus.drift_correction_ms.p95)} | Flux ${s(p.flux.drift_correction_ms.median)} / ${s(p.flux.drift_correction_ms.p95)} | ${x(p.ratios.drift_correction_p50)} / ${x(p.ratios.drift_correction_p95)} | ≤ 1.0× | ${met(p.ratios.drift_correction_p50 <= 1 && p.ratios.drift_correction_p95 <= 1)} |`);
-    lines.push(`| 6 | Peer: memory with ${p.n} live, worker RSS vs helm-controller + source-controller RSS | ${p.caelus.worker_rss_mb} MiB | Flux ${p.flux.rss_mb.helm_controller} + ${p.flux.rss_mb.source_controller} MiB | ${x(p.ratios.memory)} | ≤ 0.5× | ${met(p.ratios.memory <= 0.5)} |`);
+    lines.push(
+      `| 6 | Peer: ${p.n} new deployments at once, wall time until all ready vs Flux HelmReleases | ${p.caelus.ready_wall_s.toFixed(1)} s | Flux ${p.flux.ready_wall_s.toFixed(1)} s | ${x(p.ratios.ready_wall)} | ≤ 1.0× | ${met(p.ratios.ready_wall <= 1)} |`,
+    );
+    lines.push(
+      `| 6 | Peer: a deleted ConfigMap back, p50 / p95 of ${p.changes} (drift interval ${p.drift_interval_s} s on both sides) | ${s(p.caelus.drift_correction_ms.median)} / ${s(p.caelus.drift_correction_ms.p95)} | Flux ${s(p.flux.drift_correction_ms.median)} / ${s(p.flux.drift_correction_ms.p95)} | ${x(p.ratios.drift_correction_p50)} / ${x(p.ratios.drift_correction_p95)} | ≤ 1.0× | ${met(p.ratios.drift_correction_p50 <= 1 && p.ratios.drift_correction_p95 <= 1)} |`,
+    );
+    lines.push(
+      `| 6 | Peer: memory with ${p.n} live, worker RSS vs helm-controller + source-controller RSS | ${p.caelus.worker_rss_mb} MiB | Flux ${p.flux.rss_mb.helm_controller} + ${p.flux.rss_mb.source_controller} MiB | ${x(p.ratios.memory)} | ≤ 0.5× | ${met(p.ratios.memory <= 0.5)} |`,
+    );
   }
   lines.push('');
   if (t?.cpu_seconds) {
@@ -87,7 +113,7 @@ export function renderResults(r: Json, idleAtScale?: Json): string {
     lines.push(`| Caelus | ${c.machine} | ${c.helm_under_worker} | ${c.worker} | ${c.api} | ${c.temporal} | ${c.kube_apiserver} | ${c.etcd} |`, '');
     const tds = t.temporal_dev_server;
     if (tds?.failed_operations) {
-      const failed = Object.entries(tds.failed_operations)
+      const failed = Object.entries(tds.failed_operations as Record<string, number>)
         .map(([k, v]) => `${v} × "${k}"`)
         .join(', ');
       lines.push(`Temporal dev server during the Caelus side: ${failed || 'no failed operations'}; ${tds.steps_queued_over_5s} workflow tasks or activities waited more than 5 s in its queues.`, '');
@@ -98,7 +124,9 @@ export function renderResults(r: Json, idleAtScale?: Json): string {
       .map(([k, v]) => `${k} ${pct(v as number)}`)
       .join(', ');
     lines.push(
-      `Idle: the worker with no workflows used ${pct(i.worker_baseline.cpu_fraction)} of a core (RSS ${i.worker_baseline.rss_mb} MiB); each drift check cost ${i.cpu_ms_per_drift_check} ms of worker CPU on top (median drift check ${i.drift_check_ms?.median} ms wall; for a local activity, its whole workflow task). By thread: ${threads}. Other processes during the window: ${Object.entries(i.other_processes_cpu_fraction)
+      `Idle: the worker with no workflows used ${pct(i.worker_baseline.cpu_fraction)} of a core (RSS ${i.worker_baseline.rss_mb} MiB); each drift check cost ${i.cpu_ms_per_drift_check} ms of worker CPU on top (median drift check ${i.drift_check_ms?.median} ms wall; for a local activity, its whole workflow task). By thread: ${threads}. Other processes during the window: ${Object.entries(
+        i.other_processes_cpu_fraction,
+      )
         .map(([k, v]) => `${k} ${pct(v as number)}`)
         .join(', ')}.`,
       '',
@@ -106,7 +134,9 @@ export function renderResults(r: Json, idleAtScale?: Json): string {
   }
   const bdRows = (label: string, b: Json) =>
     b
-      ? `| ${label} | ${b.total_ms} | ${b.api_post_ms} | ${b.to_workflow_start_ms} | ${b.workflow_task_queue_ms} | ${b.workflow_task_run_ms} | ${b.activity_queue_ms} | ${Object.entries(b.activity_run_ms)
+      ? `| ${label} | ${b.total_ms} | ${b.api_post_ms} | ${b.to_workflow_start_ms} | ${b.workflow_task_queue_ms} | ${b.workflow_task_run_ms} | ${b.activity_queue_ms} | ${Object.entries(
+          b.activity_run_ms as Record<string, number>,
+        )
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')} | ${b.temporal_between_steps_ms} | ${b.after_record_ms} |`
       : `| ${label} | – |`;

@@ -34,7 +34,7 @@ function localActivityOf(e: HistoryEvent): { name: string } | undefined {
   if (!raw) return { name: 'local activity' };
   try {
     const data = JSON.parse(Buffer.from(raw).toString('utf8')) as Record<string, unknown>;
-    return { name: String(data.activity_type ?? 'local activity') };
+    return { name: typeof data.activity_type === 'string' ? data.activity_type : 'local activity' };
   } catch {
     return { name: 'local activity' };
   }

@@ -137,9 +137,16 @@ export async function idlePhase(ctx: BenchContext) {
     cpu_fraction_max_interval: Math.max(...perInterval.map((p) => p.cpu_fraction)),
     cpu_target: 0.25,
     worker_baseline: ctx.workerBaseline,
-    cpu_ms_per_drift_check: round((1000 * (cpuFraction - ctx.workerBaseline.cpu_fraction) * windowS) / Math.max(1, checksPerInterval.reduce((a, b) => a + b, 0)), 1),
+    cpu_ms_per_drift_check: round(
+      (1000 * (cpuFraction - ctx.workerBaseline.cpu_fraction) * windowS) /
+        Math.max(
+          1,
+          checksPerInterval.reduce((a, b) => a + b, 0),
+        ),
+      1,
+    ),
     // The marginal CPU scaled to 1,000 workflows checked every 60 s (the target's load), plus the fixed cost.
-    cpu_fraction_per_1000_workflows_linear: round(ctx.workerBaseline.cpu_fraction + (cpuFraction - ctx.workerBaseline.cpu_fraction) * (1000 / 60) / (n / (interval / 1000))),
+    cpu_fraction_per_1000_workflows_linear: round(ctx.workerBaseline.cpu_fraction + ((cpuFraction - ctx.workerBaseline.cpu_fraction) * (1000 / 60)) / (n / (interval / 1000))),
     helm_children_cpu_s: round(cpu1.children - cpu0.children, 2),
     per_interval: perInterval.map((p, k) => ({ ...p, drift_checks: checksPerInterval[k], drift_checks_failed: failedPerInterval[k] })),
     drift_checks_per_interval: checksPerInterval,
@@ -192,9 +199,13 @@ async function continueAsNewProbe(ctx: BenchContext, d: Deployment) {
     seenRuns.add((await ctx.temporal.workflow.getHandle(id).describe()).runId);
   }
   // Visibility is eventually consistent: wait until it lists the closed runs.
-  const runs = await waitFor(`runs of ${id} in visibility`, () => listRuns(ctx.temporal, id), (r) => r.filter((x) => x.runId !== undefined).length >= seenRuns.size + 1, 30_000, 500).catch(() =>
-    listRuns(ctx.temporal, id),
-  );
+  const runs = await waitFor(
+    `runs of ${id} in visibility`,
+    () => listRuns(ctx.temporal, id),
+    (r) => r.filter((x) => x.runId !== undefined).length >= seenRuns.size + 1,
+    30_000,
+    500,
+  ).catch(() => listRuns(ctx.temporal, id));
   const probeRuns = runs.filter((r) => seenRuns.has(r.runId));
   return {
     threshold,

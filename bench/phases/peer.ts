@@ -35,8 +35,7 @@ export async function peerPhase(ctx: BenchContext) {
   if (!(await podsFit(ctx, n))) throw new Error(`peer: the cluster's nodes do not take ${n} more pods; use a smaller --throughput`);
   const variant = await pickChart(ctx, n, 'peer');
   const chart = ctx.charts[variant];
-  const kubectl = (args: string[]) =>
-    run(join(ctx.kubectl.toolsBin, 'kubectl'), ['--kubeconfig', ctx.kubectl.kubeconfig, ...args], { maxBuffer: 256 * 1024 * 1024 });
+  const kubectl = (args: string[]) => run(join(ctx.kubectl.toolsBin, 'kubectl'), ['--kubeconfig', ctx.kubectl.kubeconfig, ...args], { maxBuffer: 256 * 1024 * 1024 });
 
   // The same chart, pushed to the local registry: Flux pulls it by digest, as Caelus pins it.
   const tmp = mkdtempSync(join(tmpdir(), 'caelus-bench-peer-'));
@@ -109,11 +108,20 @@ export async function peerPhase(ctx: BenchContext) {
   await sleep(2_000);
   const c0 = Date.now();
   const created = await mapLimit(Array.from({ length: n }), n, () => createDeployment(ctx, variant));
-  const ready = await waitAllReady(ctx, created.map((d) => d.id), 30 * 60_000, 250);
+  const ready = await waitAllReady(
+    ctx,
+    created.map((d) => d.id),
+    30 * 60_000,
+    250,
+  );
   const caelusWall = Math.max(...[...ready.values()].map((r) => r.observedAt)) - c0;
   log(`  caelus: ${(caelusWall / 1000).toFixed(1)} s`);
   const workerMemory = ctx.worker ? round(readMemory(ctx.worker.pid).rssMb, 1) : NaN;
-  const caelusDrift = await driftCorrections(kubectl, created.slice(0, changes).map((d) => d.deploymentUid), interval);
+  const caelusDrift = await driftCorrections(
+    kubectl,
+    created.slice(0, changes).map((d) => d.deploymentUid),
+    interval,
+  );
   log(`  caelus: ConfigMap back after p50 ${caelusDrift.median} ms`);
   rmSync(tmp, { recursive: true, force: true });
 

@@ -46,7 +46,12 @@ export async function throughputPhase(ctx: BenchContext) {
   const c0 = Date.now();
   const created = await mapLimit(Array.from({ length: n }), n, () => createDeployment(ctx, variant));
   const postsDone = Date.now();
-  const ready = await waitAllReady(ctx, created.map((d) => d.id), 30 * 60_000, 250);
+  const ready = await waitAllReady(
+    ctx,
+    created.map((d) => d.id),
+    30 * 60_000,
+    250,
+  );
   const caelusWall = Math.max(...[...ready.values()].map((r) => r.observedAt)) - c0;
   const caelusCpu = cpuSince(caelusCpu0);
   const serverErrors = temporalServerErrors(logFrom, ctx.prefix);

@@ -49,12 +49,32 @@ export const SCENARIOS: Pick<ScenarioMeta, 'id' | 'title' | 'category' | 'spec'>
   { id: 'bad-input-catalogue', title: 'Bad-input catalogue over every route', category: 'bad input', spec: 'test/reliability/bad-input.rel-spec.ts' },
   { id: 'authorization-gaps', title: 'Authorization of the routes the e2e matrix does not list', category: 'authorization', spec: 'test/reliability/authorization.rel-spec.ts' },
   { id: 'secrets-never-leak', title: 'A secret value never appears in responses, logs, events, history or helm output', category: 'secrets', spec: 'test/reliability/secrets.rel-spec.ts' },
-  { id: 'secret-client-envelope-refused', title: 'A client-made $caelusEncrypted envelope in values, defaults or a schema is a 400, nothing written', category: 'bad input', spec: 'test/reliability/secret-envelopes.rel-spec.ts' },
+  {
+    id: 'secret-client-envelope-refused',
+    title: 'A client-made $caelusEncrypted envelope in values, defaults or a schema is a 400, nothing written',
+    category: 'bad input',
+    spec: 'test/reliability/secret-envelopes.rel-spec.ts',
+  },
   { id: 'secret-envelope-bound', title: 'An envelope copied into another deployment row with SQL does not open there', category: 'secrets', spec: 'test/reliability/secret-envelopes.rel-spec.ts' },
-  { id: 'secret-schema-constructs', title: 'Secrets under every schema construct and in template defaults: sealed, redacted, in clear only for helm', category: 'secrets', spec: 'test/reliability/secret-envelopes.rel-spec.ts' },
-  { id: 'secret-encoded-helm-error', title: 'A secret helm errors print Go-quoted or in base64 stays out of lastError, events, logs and history', category: 'secrets', spec: 'test/reliability/secret-envelopes.rel-spec.ts' },
+  {
+    id: 'secret-schema-constructs',
+    title: 'Secrets under every schema construct and in template defaults: sealed, redacted, in clear only for helm',
+    category: 'secrets',
+    spec: 'test/reliability/secret-envelopes.rel-spec.ts',
+  },
+  {
+    id: 'secret-encoded-helm-error',
+    title: 'A secret helm errors print Go-quoted or in base64 stays out of lastError, events, logs and history',
+    category: 'secrets',
+    spec: 'test/reliability/secret-envelopes.rel-spec.ts',
+  },
   { id: 'least-privilege-worker', title: 'Worker under the chart’s ServiceAccount: create, upgrade, drift, delete', category: 'least privilege', spec: 'test/reliability/least-privilege.rel-spec.ts' },
-  { id: 'least-privilege-confinement-by-rbac', title: 'Confinement check off: the API server forbids a tenant object in another namespace and a cluster-scoped one', category: 'least privilege', spec: 'test/reliability/least-privilege.rel-spec.ts' },
+  {
+    id: 'least-privilege-confinement-by-rbac',
+    title: 'Confinement check off: the API server forbids a tenant object in another namespace and a cluster-scoped one',
+    category: 'least privilege',
+    spec: 'test/reliability/least-privilege.rel-spec.ts',
+  },
 ];
 
 export function readResults(dir = RESULTS_DIR): ScenarioResult[] {

@@ -10,7 +10,10 @@ function parseOnly(args: string[]): string[] | undefined {
   if (i === -1) return undefined;
   const value = args[i].includes('=') ? args[i].slice('--only='.length) : args[i + 1];
   if (!value) throw new Error(`--only needs a comma-separated list of components\n${USAGE}`);
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 async function main(command: string | undefined, args: string[]): Promise<number> {
@@ -32,7 +35,12 @@ async function main(command: string | undefined, args: string[]): Promise<number
       return 0;
     case 'status': {
       const statuses = await stackStatus(only, args.includes('--with-flux') ? ['flux'] : undefined);
-      console.log(table(['component', 'health', 'detail'], statuses.map((s) => [s.name, s.ok ? 'healthy' : 'DOWN', s.detail])));
+      console.log(
+        table(
+          ['component', 'health', 'detail'],
+          statuses.map((s) => [s.name, s.ok ? 'healthy' : 'DOWN', s.detail]),
+        ),
+      );
       return statuses.every((s) => s.ok) ? 0 : 1;
     }
     case 'tools': {

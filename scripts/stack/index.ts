@@ -40,14 +40,7 @@ function components(only?: readonly string[], profiles: readonly string[] = []):
   const previous = loadStackEnv();
   const unknown = (only ?? []).filter((n) => !(COMPONENT_NAMES as readonly string[]).includes(n));
   if (unknown.length) throw new Error(`unknown stack component(s) ${unknown.join(', ')}; known: ${COMPONENT_NAMES.join(', ')}`);
-  const all: Component[] = [
-    new PostgresComponent(previous.DATABASE_URL),
-    new TemporalComponent(),
-    new KubernetesComponent(),
-    new HelmComponent(),
-    new RegistryComponent(),
-    new FluxComponent(),
-  ];
+  const all: Component[] = [new PostgresComponent(previous.DATABASE_URL), new TemporalComponent(), new KubernetesComponent(), new HelmComponent(), new RegistryComponent(), new FluxComponent()];
   if (only?.length) return all.filter((c) => only.includes(c.name));
   return all.filter((c) => !ADDONS.includes(c.name) || profiles.includes(c.name));
 }
@@ -83,9 +76,7 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
       }),
     );
     const failures = results.flatMap((r, i) =>
-      r.status === 'rejected'
-        ? [r.reason instanceof ComponentError ? r.reason : new ComponentError(base[i].name, base[i].logFile, String((r.reason as Error)?.message ?? r.reason))]
-        : [],
+      r.status === 'rejected' ? [r.reason instanceof ComponentError ? r.reason : new ComponentError(base[i].name, base[i].logFile, String((r.reason as Error)?.message ?? r.reason))] : [],
     );
     if (failures.length === 0) {
       for (const c of addons) {
@@ -170,9 +161,7 @@ export interface ComponentStatus extends Health {
 
 /** Status of the default components, and of the add-ons the last `up` started or the environment asks for. */
 export async function stackStatus(only?: readonly string[], profiles: readonly string[] = [...profilesFromEnv(), ...profilesFromEnv(loadStackEnv())]): Promise<ComponentStatus[]> {
-  return Promise.all(
-    components(only, profiles).map(async (c) => ({ name: c.name, ...(await c.health().catch((e: Error) => ({ ok: false, detail: e.message }))) })),
-  );
+  return Promise.all(components(only, profiles).map(async (c) => ({ name: c.name, ...(await c.health().catch((e: Error) => ({ ok: false, detail: e.message }))) })));
 }
 
 /** Reads .local/stack.env (KEY=value lines) into an object; empty when absent. */
@@ -208,7 +197,6 @@ export function formatStackEnv(env: StackEnv): string {
   return lines.join('\n');
 }
 
-
 function writeStackEnv(env: StackEnv): void {
   const text = formatStackEnv(env);
   // Rewrite only on change, so a warm `up` leaves the file (and its mtime) alone.
@@ -223,7 +211,12 @@ function printSummary(tools: ToolResult[], all: Component[], log: Log): void {
     printToolSummary(tools, log);
   }
   log('');
-  log(table(['endpoint', 'address'], all.flatMap((c) => c.endpoints())));
+  log(
+    table(
+      ['endpoint', 'address'],
+      all.flatMap((c) => c.endpoints()),
+    ),
+  );
   log('');
   log(`env:  ${path.relative(process.cwd(), STACK_ENV_FILE) || STACK_ENV_FILE}   logs: ${path.relative(process.cwd(), LOGS_DIR) || LOGS_DIR}`);
 }

@@ -148,13 +148,7 @@ export function httpStatus(url: string, timeoutMs = 2000): Promise<number> {
  * Polls `check` until it returns true or the deadline passes. With `process`, gives up as
  * soon as that recorded process has exited (a port clash, a bad flag) instead of waiting.
  */
-export async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  intervalMs = 500,
-  process?: string,
-): Promise<void> {
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 500, process?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;

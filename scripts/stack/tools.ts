@@ -125,16 +125,10 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
     case 'etcd': {
       const src = path.join(workDir, 'src');
       fs.mkdirSync(src, { recursive: true });
-      fs.writeFileSync(
-        path.join(src, 'go.mod'),
-        `module caelus.local/etcd\n\ngo 1.24.0\n\nrequire ${tool.module} v${tool.version}\n`,
-      );
+      fs.writeFileSync(path.join(src, 'go.mod'), `module caelus.local/etcd\n\ngo 1.24.0\n\nrequire ${tool.module} v${tool.version}\n`);
       // etcd's own main module carries replace directives, so `go install` refuses it;
       // a two-line wrapper around etcdmain builds the same server.
-      fs.writeFileSync(
-        path.join(src, 'main.go'),
-        'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n',
-      );
+      fs.writeFileSync(path.join(src, 'main.go'), 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n');
       await goWithProgress(`${label} (modules)`, go, ['mod', 'tidy'], { env, cwd: src, buildLog, log });
       await goWithProgress(label, go, ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(binDir, 'etcd'), '.'], {
         env,
@@ -152,10 +146,7 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
       const replaces = available.map((m) => `replace ${m} => ${m} v${KUBERNETES_STAGING_VERSION}`).join('\n');
       // k8s.io/kubernetes points its k8s.io/* requirements at ./staging, which only works
       // inside its own repo; the wrapper points each at the published release instead.
-      fs.writeFileSync(
-        path.join(src, 'go.mod'),
-        `module caelus.local/kubernetes\n\ngo 1.26.0\n\nrequire ${tool.module} v${tool.version}\n\n${replaces}\n`,
-      );
+      fs.writeFileSync(path.join(src, 'go.mod'), `module caelus.local/kubernetes\n\ngo 1.26.0\n\nrequire ${tool.module} v${tool.version}\n\n${replaces}\n`);
       const imports = tool.build.commands.map((c) => `\t_ "k8s.io/kubernetes/cmd/${c}"`).join('\n');
       fs.writeFileSync(path.join(src, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport (\n${imports}\n)\n`);
       await goWithProgress(`${label} (modules)`, go, ['mod', 'tidy'], { env, cwd: src, buildLog, log });
@@ -208,10 +199,7 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
   for (const b of tool.binaries) {
     if (!fs.existsSync(path.join(binDir, b))) throw new Error(`${label}: build finished but ${b} is missing (see ${buildLog})`);
   }
-  fs.writeFileSync(
-    path.join(workDir, MARKER),
-    JSON.stringify({ name: tool.name, version: tool.version, builtAt: new Date().toISOString() }, null, 2) + '\n',
-  );
+  fs.writeFileSync(path.join(workDir, MARKER), JSON.stringify({ name: tool.name, version: tool.version, builtAt: new Date().toISOString() }, null, 2) + '\n');
   if (isInstalled(tool)) {
     // Another process finished the same build first; keep its copy.
     fs.rmSync(workDir, { recursive: true, force: true });
@@ -242,12 +230,7 @@ async function publishedModules(go: string, modules: string[], env: NodeJS.Proce
   return modules.filter((m) => entries.some((e) => e.Path === m && !e.Error));
 }
 
-async function goWithProgress(
-  label: string,
-  go: string,
-  args: string[],
-  opts: { env: NodeJS.ProcessEnv; cwd: string; buildLog: string; log: Log },
-): Promise<void> {
+async function goWithProgress(label: string, go: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string; buildLog: string; log: Log }): Promise<void> {
   const started = Date.now();
   opts.log(`tools: ${label}: go ${args[0]} ...`);
   const fd = fs.openSync(opts.buildLog, 'a');
@@ -272,6 +255,10 @@ async function goWithProgress(
 
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (c ?? '').padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

@@ -191,13 +191,7 @@ export const PORTS = {
 export const TEMPORAL_NAMESPACE = 'default';
 
 /** Keyword search attributes the control plane writes on its workflows. */
-export const TEMPORAL_SEARCH_ATTRIBUTES = [
-  'CaelusDeploymentId',
-  'CaelusUserId',
-  'CaelusProduct',
-  'CaelusTemplateVersion',
-  'CaelusPhase',
-] as const;
+export const TEMPORAL_SEARCH_ATTRIBUTES = ['CaelusDeploymentId', 'CaelusUserId', 'CaelusProduct', 'CaelusTemplateVersion', 'CaelusPhase'] as const;
 
 export const DATABASES = { app: 'caelus', test: 'caelus_test' } as const;
 

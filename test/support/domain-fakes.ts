@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { QueryFailedError } from 'typeorm';
-import {
-  DeploymentEntity,
-  DeploymentEventEntity,
-  NewDeploymentEvent,
-  ProductEntity,
-  TemplateVersionEntity,
-  UserEntity,
-} from '../../libs/persistence/src';
+import { DeploymentEntity, DeploymentEventEntity, NewDeploymentEvent, ProductEntity, TemplateVersionEntity, UserEntity } from '../../libs/persistence/src';
 import type { DeploymentSignal, DeploymentWorkflowPort, ManifestRenderer } from '../../libs/domain/src/ports';
 
 /**
@@ -28,13 +21,34 @@ export class FakeStore {
   }
 
   addUser(over: Partial<UserEntity> = {}): UserEntity {
-    const u: UserEntity = { id: randomUUID(), email: 'ada@example.com', isAdmin: false, apiTokenHash: randomUUID(), maxDeployments: null, createdAt: this.now(), updatedAt: this.now(), deletedAt: null, ...over, ...(over.maxDeployments === undefined ? { maxDeployments: null } : {}) };
+    const u: UserEntity = {
+      id: randomUUID(),
+      email: 'ada@example.com',
+      isAdmin: false,
+      apiTokenHash: randomUUID(),
+      maxDeployments: null,
+      createdAt: this.now(),
+      updatedAt: this.now(),
+      deletedAt: null,
+      ...over,
+      ...(over.maxDeployments === undefined ? { maxDeployments: null } : {}),
+    };
     this.users.set(u.id, u);
     return u;
   }
 
   addProduct(over: Partial<ProductEntity> = {}): ProductEntity {
-    const p: ProductEntity = { id: randomUUID(), name: 'webapp', description: '', allowedDomainSuffixes: null, createdAt: this.now(), updatedAt: this.now(), deletedAt: null, ...over, ...(over.allowedDomainSuffixes === undefined ? { allowedDomainSuffixes: null } : {}) };
+    const p: ProductEntity = {
+      id: randomUUID(),
+      name: 'webapp',
+      description: '',
+      allowedDomainSuffixes: null,
+      createdAt: this.now(),
+      updatedAt: this.now(),
+      deletedAt: null,
+      ...over,
+      ...(over.allowedDomainSuffixes === undefined ? { allowedDomainSuffixes: null } : {}),
+    };
     this.products.set(p.id, p);
     return p;
   }
@@ -190,7 +204,7 @@ export function fakeEventsRepository(store: FakeStore) {
   let seq = 0;
   return {
     append: async (e: NewDeploymentEvent) => {
-      const row = { id: String(++seq), data: {}, createdAt: store.now(), ...clone(e) } as DeploymentEventEntity;
+      const row = { id: String(++seq), data: {}, createdAt: store.now(), ...clone(e) };
       store.events.push(row);
       return clone(row);
     },

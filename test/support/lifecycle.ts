@@ -60,20 +60,29 @@ export async function seedCatalog(api: TestApi, productName: string, versions: s
   const product = await api.http.post('/products').set(admin).send({ name: productName }).expect(201);
   const templates: Record<string, string> = {};
   for (const v of versions) {
-    const t = await api.http.post(`/products/${product.body.id}/templates`).set(admin).send({ version: v, ...exampleChart(v) }).expect(201);
+    const t = await api.http
+      .post(`/products/${product.body.id}/templates`)
+      .set(admin)
+      .send({ version: v, ...exampleChart(v) })
+      .expect(201);
     templates[v] = t.body.id;
   }
-  const user = await api.http.post('/users').set(admin).send({ email: `${productName}@example.com` }).expect(201);
+  const user = await api.http
+    .post('/users')
+    .set(admin)
+    .send({ email: `${productName}@example.com` })
+    .expect(201);
   return { userId: user.body.id, userToken: user.body.apiToken, productId: product.body.id, templates };
 }
 
-export async function waitForStatus(api: TestApi, userId: string, deploymentId: string, ok: (d: { status: string; observedGeneration: number; generation: number; lastError: string | null }) => boolean, timeoutMs = 240_000) {
-  return poll(
-    `deployment ${deploymentId}`,
-    async () => (await api.http.get(`/users/${userId}/deployments/${deploymentId}`).set(bearer(api.adminToken))).body,
-    ok,
-    timeoutMs,
-  );
+export async function waitForStatus(
+  api: TestApi,
+  userId: string,
+  deploymentId: string,
+  ok: (d: { status: string; observedGeneration: number; generation: number; lastError: string | null }) => boolean,
+  timeoutMs = 240_000,
+) {
+  return poll(`deployment ${deploymentId}`, async () => (await api.http.get(`/users/${userId}/deployments/${deploymentId}`).set(bearer(api.adminToken))).body, ok, timeoutMs);
 }
 
 export async function events(api: TestApi, userId: string, deploymentId: string): Promise<{ type: string; message: string; data: Record<string, unknown> }[]> {

@@ -22,7 +22,7 @@ function fakeIo(respond: (call: Call) => { status: number; body?: unknown; heade
     },
     defaultToken: async () => 'dev-admin-token',
     fetch: (async (url: string, init: RequestInit) => {
-      const call: Call = { url, method: String(init.method), headers: init.headers as Record<string, string>, body: init.body ? JSON.parse(String(init.body)) : undefined };
+      const call: Call = { url, method: String(init.method), headers: init.headers as Record<string, string>, body: init.body ? JSON.parse(init.body as string) : undefined };
       out.calls.push(call);
       const r = respond(call);
       if (r instanceof Error) throw r;
@@ -76,7 +76,12 @@ describe('CLI', () => {
   it('exits 1 on a 4xx, printing the API message and fields on stderr and nothing on stdout', async () => {
     const { io, out } = fakeIo(() => ({
       status: 400,
-      body: { statusCode: 400, error: 'Bad Request', message: 'values do not match the schema of template 1.0.0', fields: [{ field: '/user/title', message: 'must NOT have more than 100 characters' }] },
+      body: {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'values do not match the schema of template 1.0.0',
+        fields: [{ field: '/user/title', message: 'must NOT have more than 100 characters' }],
+      },
     }));
     expect(await runCli(['create-deployment', 'u', '--template-id', 't', '--domain-name', 'a.example.com', '--values', '{"title":"x"}'], io)).toBe(EXIT.refused);
     expect(out.stdout).toBe('');

@@ -71,7 +71,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     cmd.action(async (...received: unknown[]) => {
       const command = received.at(-1) as Command;
-      code = await execute(spec, command.args, command.optsWithGlobals() as GlobalOptions & Record<string, unknown>, io);
+      code = await execute(spec, command.args, command.optsWithGlobals<GlobalOptions & Record<string, unknown>>(), io);
     });
   }
 
@@ -80,7 +80,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return EXIT.usage;
   }
   try {
-    await program.parseAsync(argv as string[], { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { repoRoot } from '../../../libs/config/src/env-file';
+import { repoRoot } from '../../../libs/config/src';
 import { runCli } from './cli';
 
 async function readStdin(): Promise<string> {

@@ -29,7 +29,9 @@ export async function buildRequest(spec: CommandSpec, args: readonly string[], o
   for (const o of spec.options) {
     const raw = opts[optionAttribute(o.flags)];
     if (raw === undefined || raw === false) continue;
-    const value = o.type === 'flag' ? true : o.type === 'json' ? await readJsonOption(o.flags.split(' ')[0], String(raw), ctx) : String(raw);
+    // Commander gives `true` for a switch and a string for an option that takes a value.
+    const text = raw as string;
+    const value = o.type === 'flag' ? true : o.type === 'json' ? await readJsonOption(o.flags.split(' ')[0], text, ctx) : text;
     if (o.to === 'body') body[o.key] = value;
     else if (o.to === 'query') req.query[o.key] = String(value);
     else req.headers[o.key] = String(value);

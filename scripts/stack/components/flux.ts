@@ -88,7 +88,11 @@ export class FluxComponent implements Component {
       timeoutMs: 120_000,
     });
     if (apply.code !== 0) throw new ComponentError(NAME, this.logFile, `applying the Flux CRDs failed: ${apply.stderr.trim()}`);
-    const established = await run(toolBinary('kubectl'), ['--kubeconfig', KUBECONFIG, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/helmreleases.helm.toolkit.fluxcd.io', 'crd/ocirepositories.source.toolkit.fluxcd.io'], { timeoutMs: 90_000 });
+    const established = await run(
+      toolBinary('kubectl'),
+      ['--kubeconfig', KUBECONFIG, 'wait', '--for=condition=Established', '--timeout=60s', 'crd/helmreleases.helm.toolkit.fluxcd.io', 'crd/ocirepositories.source.toolkit.fluxcd.io'],
+      { timeoutMs: 90_000 },
+    );
     if (established.code !== 0) throw new ComponentError(NAME, this.logFile, `the Flux CRDs were not established: ${established.stderr.trim()}`);
     fs.mkdirSync(STORAGE_DIR, { recursive: true });
     for (const c of FLUX_CONTROLLERS) {

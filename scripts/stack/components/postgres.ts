@@ -66,7 +66,11 @@ export function checkoutId(repoRoot: string): string {
   } catch {
     /* not created yet: the given path names it */
   }
-  const name = path.basename(real).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40) || 'checkout';
+  const name =
+    path
+      .basename(real)
+      .replace(/[^A-Za-z0-9_.-]/g, '_')
+      .slice(0, 40) || 'checkout';
   return `${name}-${createHash('sha256').update(real).digest('hex').slice(0, 12)}`;
 }
 
@@ -155,16 +159,7 @@ export class PostgresComponent implements Component {
     const pid = readPid(NAME);
     if (pid === undefined || !isAlive(pid)) {
       log(`postgres: starting the stack's own cluster on ${HOST}:${this.layout.port}`);
-      const [cmd, args] = exec(path.join(bin, 'postgres'), [
-        '-D',
-        this.dataDir,
-        '-p',
-        String(this.layout.port),
-        '-k',
-        this.socketDir,
-        '-c',
-        `listen_addresses=${HOST}`,
-      ]);
+      const [cmd, args] = exec(path.join(bin, 'postgres'), ['-D', this.dataDir, '-p', String(this.layout.port), '-k', this.socketDir, '-c', `listen_addresses=${HOST}`]);
       spawnDetached(NAME, cmd, args, this.logFile, { cwd: root });
     }
     try {
@@ -241,7 +236,10 @@ function redact(url: string): string {
 function asServiceUser(): boolean {
   if (os.userInfo().uid !== 0) return false;
   try {
-    return fs.readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith('postgres:'));
+    return fs
+      .readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .some((l) => l.startsWith('postgres:'));
   } catch {
     return false;
   }
@@ -252,10 +250,11 @@ async function findPostgresBin(log: Log, env: NodeJS.ProcessEnv): Promise<string
   if (found) return found;
   log('postgres: no PostgreSQL binaries found; installing the distribution package with apt-get');
   const sudo = os.userInfo().uid === 0 ? [] : ['sudo', '-n'];
-  const apt = (args: string[]) => run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), ...args], {
-    timeoutMs: 900_000,
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  const apt = (args: string[]) =>
+    run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), ...args], {
+      timeoutMs: 900_000,
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   const started = Date.now();
   await apt(['update']);
   log(`postgres: apt-get update done (${((Date.now() - started) / 1000).toFixed(1)}s); installing postgresql`);
@@ -272,7 +271,10 @@ async function findPostgresBin(log: Log, env: NodeJS.ProcessEnv): Promise<string
 function locatePostgresBin(env: NodeJS.ProcessEnv): string | undefined {
   const root = env.CAELUS_POSTGRES_BIN_ROOT ?? '/usr/lib/postgresql';
   const versions = fs.existsSync(root)
-    ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
+    ? fs
+        .readdirSync(root)
+        .filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
     : [];
   if (versions.length) return path.join(root, versions[0], 'bin');
   if (env.CAELUS_POSTGRES_BIN_ROOT) return undefined;
