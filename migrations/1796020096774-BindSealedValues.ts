@@ -44,9 +44,7 @@ export class BindSealedValues1796020096774 implements MigrationInterface {
         return attempt(sealed, () => box().sealUnbound(box().open(sealed, { ...deploymentOwner(id), path: toPointer(path) })));
       }),
     );
-    await eachRow(q, 'template_versions', 'default_values', ['default_values', SEALED], async (id, doc) =>
-      attempt(doc, () => openAllSealed(doc, box(), templateOwner(id)) as Record<string, unknown>),
-    );
+    await eachRow(q, 'template_versions', 'default_values', ['default_values', SEALED], async (id, doc) => attempt(doc, () => openAllSealed(doc, box(), templateOwner(id)) as Record<string, unknown>));
     report('down');
   }
 }

@@ -38,7 +38,9 @@ async function main(args: string[]): Promise<number> {
   const alias = Object.fromEntries(Object.entries(replace).map(([module, file]) => [join(dirname(workflowsPath), module), file]));
   const histories = files.map((file) => ({ workflowId: file, history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))) }));
   const events = new Map(histories.map((h) => [h.workflowId, h.history.events?.length ?? 0]));
-  const bundlerOptions = { webpackConfigHook: (config: { resolve?: { alias?: unknown } }) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), ...alias } } }) };
+  const bundlerOptions = {
+    webpackConfigHook: (config: { resolve?: { alias?: unknown } }) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), ...alias } } }),
+  };
   let failed = 0;
   for await (const result of Worker.runReplayHistories({ workflowsPath, bundlerOptions }, histories)) {
     if (!result.error) {

@@ -50,7 +50,11 @@ describe('GET /deployments (e2e)', () => {
     web = await seedCatalog(api, 'web', { '1.0.0': '1.0.0', '1.1.0': '1.1.0' });
     other = await seedCatalog(api, 'other', { '3.0.0': '1.1.0' });
     const create = async (name: string, user: TestUser, templateId: string) => {
-      const res = await api.http.post(`/users/${user.id}/deployments`).set(admin).send({ templateId, domainName: uniqueDomain(name), values: { title: name, adminPassword: SECRET } }).expect(202);
+      const res = await api.http
+        .post(`/users/${user.id}/deployments`)
+        .set(admin)
+        .send({ templateId, domainName: uniqueDomain(name), values: { title: name, adminPassword: SECRET } })
+        .expect(202);
       made[name] = res.body.id;
     };
     await create('a1', alice, web.templates['1.0.0']);

@@ -58,10 +58,21 @@ describe('authentication and authorization (e2e)', () => {
   });
 
   async function newDeployment(): Promise<string> {
-    const res = await api.http.post(`/users/${a.id}/deployments`).set(adminH).send({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain('authz') }).expect(202);
+    const res = await api.http
+      .post(`/users/${a.id}/deployments`)
+      .set(adminH)
+      .send({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain('authz') })
+      .expect(202);
     return res.body.id;
   }
-  const newProduct = async () => (await api.http.post('/products').set(adminH).send({ name: uniqueName('authz') }).expect(201)).body.id as string;
+  const newProduct = async () =>
+    (
+      await api.http
+        .post('/products')
+        .set(adminH)
+        .send({ name: uniqueName('authz') })
+        .expect(201)
+    ).body.id as string;
   const dep = (id = deploymentOfA, suffix = '') => `/users/${a.id}/deployments/${id}${suffix}`;
 
   const headersFor = (who: Who): Record<string, string> => {
@@ -98,16 +109,23 @@ describe('authentication and authorization (e2e)', () => {
       policy: 'self-or-admin',
       ok: 200,
       // A successful rotation revokes A's token: the matrix goes on with the new one.
-      call: async (h) => () => h.post(`/users/${a.id}/token`).on('response', (res: { status: number; body: { apiToken?: string } }) => {
-        if (res.status === 200 && res.body.apiToken) a.token = res.body.apiToken;
-      }),
+      call: async (h) => () =>
+        h.post(`/users/${a.id}/token`).on('response', (res: { status: number; body: { apiToken?: string } }) => {
+          if (res.status === 200 && res.body.apiToken) a.token = res.body.apiToken;
+        }),
     },
     {
       name: 'DELETE /users/:userId',
       policy: 'admin',
       ok: 204,
       call: async (h) => {
-        const id = (await api.http.post('/users').set(adminH).send({ email: `${uniqueName('del')}@example.com` }).expect(201)).body.id;
+        const id = (
+          await api.http
+            .post('/users')
+            .set(adminH)
+            .send({ email: `${uniqueName('del')}@example.com` })
+            .expect(201)
+        ).body.id;
         return () => h.delete(`/users/${id}`);
       },
     },
@@ -117,7 +135,11 @@ describe('authentication and authorization (e2e)', () => {
     { name: 'GET /products', policy: 'authenticated', ok: 200, call: async (h) => () => h.get('/products?limit=1') },
     { name: 'GET /products/:productId', policy: 'authenticated', ok: 200, call: async (h) => () => h.get(`/products/${catalog.productId}`) },
     { name: 'PUT /products/:productId', policy: 'admin', ok: 200, call: async (h) => () => h.put(`/products/${catalog.productId}`).send({ description: uniqueName('d') }) },
-    { name: 'DELETE /products/:productId', policy: 'admin', ok: 204, call: async (h) => {
+    {
+      name: 'DELETE /products/:productId',
+      policy: 'admin',
+      ok: 204,
+      call: async (h) => {
         const id = await newProduct();
         return () => h.delete(`/products/${id}`);
       },
@@ -130,13 +152,22 @@ describe('authentication and authorization (e2e)', () => {
       call: async (h) => () => h.post(`/products/${catalog.productId}/templates`).send(exampleTemplate('1.0.0', `0.0.${Math.floor(Math.random() * 1e9)}`)),
     },
     { name: 'GET /products/:productId/templates', policy: 'authenticated', ok: 200, call: async (h) => () => h.get(`/products/${catalog.productId}/templates`) },
-    { name: 'GET /products/:productId/templates/:templateId', policy: 'authenticated', ok: 200, call: async (h) => () => h.get(`/products/${catalog.productId}/templates/${catalog.templates['1.0.0']}`) },
+    {
+      name: 'GET /products/:productId/templates/:templateId',
+      policy: 'authenticated',
+      ok: 200,
+      call: async (h) => () => h.get(`/products/${catalog.productId}/templates/${catalog.templates['1.0.0']}`),
+    },
     {
       name: 'DELETE /products/:productId/templates/:templateId',
       policy: 'admin',
       ok: 204,
       call: async (h) => {
-        const t = await api.http.post(`/products/${catalog.productId}/templates`).set(adminH).send(exampleTemplate('1.0.0', `0.0.${Math.floor(Math.random() * 1e9)}`)).expect(201);
+        const t = await api.http
+          .post(`/products/${catalog.productId}/templates`)
+          .set(adminH)
+          .send(exampleTemplate('1.0.0', `0.0.${Math.floor(Math.random() * 1e9)}`))
+          .expect(201);
         return () => h.delete(`/products/${catalog.productId}/templates/${t.body.id}`);
       },
     },
@@ -159,7 +190,11 @@ describe('authentication and authorization (e2e)', () => {
         return () => h.post(dep(id, '/upgrade')).send({ templateId: catalog.templates['1.1.0'] });
       },
     },
-    { name: 'DELETE /users/:userId/deployments/:deploymentId', policy: 'self-or-admin', ok: 202, call: async (h) => {
+    {
+      name: 'DELETE /users/:userId/deployments/:deploymentId',
+      policy: 'self-or-admin',
+      ok: 202,
+      call: async (h) => {
         const id = await newDeployment();
         return () => h.delete(dep(id));
       },

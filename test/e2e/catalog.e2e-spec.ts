@@ -72,7 +72,11 @@ describe('products and templates (e2e)', () => {
     it('refuses a taken name with a 409 on create and rename', async () => {
       const taken = uniqueName('taken');
       await api.http.post('/products').set(admin).send({ name: taken }).expect(201);
-      const other = await api.http.post('/products').set(admin).send({ name: uniqueName('other') }).expect(201);
+      const other = await api.http
+        .post('/products')
+        .set(admin)
+        .send({ name: uniqueName('other') })
+        .expect(201);
       const res = await refused(() => api.http.post('/products').set(admin).send({ name: taken }), 'name', 409);
       expect(res.body.message).toMatch(/already exists/);
       await refused(() => api.http.put(`/products/${other.body.id}`).set(admin).send({ name: taken }), 'name', 409);
@@ -100,7 +104,11 @@ describe('products and templates (e2e)', () => {
         ['an unknown field', { deletedAt: null }, 'deletedAt'],
         ['a numeric description', { description: 5 }, 'description'],
       ])('PUT with %s', async (_, body, field) => {
-        const p = await api.http.post('/products').set(admin).send({ name: uniqueName('put') }).expect(201);
+        const p = await api.http
+          .post('/products')
+          .set(admin)
+          .send({ name: uniqueName('put') })
+          .expect(201);
         await refused(() => api.http.put(`/products/${p.body.id}`).set(admin).send(body), field);
       });
 
@@ -114,7 +122,9 @@ describe('products and templates (e2e)', () => {
           ['get', `/products/${NIL_UUID}/templates/123`],
           ['delete', `/products/${NIL_UUID}/templates/not-a-uuid`],
         ] as const) {
-          const res = await api.http[method](path).set(admin).send(method === 'put' ? { description: 'x' } : method === 'post' ? exampleTemplate('1.0.0') : undefined);
+          const res = await api.http[method](path)
+            .set(admin)
+            .send(method === 'put' ? { description: 'x' } : method === 'post' ? exampleTemplate('1.0.0') : undefined);
           expect({ path, method, status: res.status }).toEqual({ path, method, status: 400 });
           expect(res.body.fields[0].message).toBe('must be a UUID');
         }
@@ -139,7 +149,11 @@ describe('products and templates (e2e)', () => {
     });
 
     it('refuses to delete a product that still has deployments (409)', async () => {
-      const p = await api.http.post('/products').set(admin).send({ name: uniqueName('busy') }).expect(201);
+      const p = await api.http
+        .post('/products')
+        .set(admin)
+        .send({ name: uniqueName('busy') })
+        .expect(201);
       const t = await api.http.post(`/products/${p.body.id}/templates`).set(admin).send(exampleTemplate('1.0.0')).expect(201);
       await api.http.post(`/users/${user.id}/deployments`).set(admin).send({ templateId: t.body.id, domainName: uniqueDomain() }).expect(202);
       expect((await api.http.delete(`/products/${p.body.id}`).set(admin).expect(409)).body.message).toMatch(/still has deployments/);
@@ -150,7 +164,13 @@ describe('products and templates (e2e)', () => {
     let productId: string;
 
     beforeAll(async () => {
-      productId = (await api.http.post('/products').set(admin).send({ name: uniqueName('tpl') }).expect(201)).body.id;
+      productId = (
+        await api.http
+          .post('/products')
+          .set(admin)
+          .send({ name: uniqueName('tpl') })
+          .expect(201)
+      ).body.id;
     });
 
     const post = (body: Record<string, unknown>) => api.http.post(`/products/${productId}/templates`).set(admin).send(body);
@@ -159,7 +179,16 @@ describe('products and templates (e2e)', () => {
     it('creates a template from a local example chart with its values schema, and reads it back', async () => {
       const body = exampleTemplate('1.0.0');
       const res = await post({ ...body, capabilities: { quota: { cpu: '2', memory: '2Gi' }, limits: { default: { cpu: '500m' } }, upgradePolicy: { allowFrom: '>=1.0.0' } } }).expect(201);
-      expect(res.body).toMatchObject({ id: expect.any(String), productId, version: '1.0.0', chartRef: body.chartRef, chartVersion: '1.0.0', chartDigest: null, valuesSchema: body.valuesSchema, defaultValues: body.defaultValues });
+      expect(res.body).toMatchObject({
+        id: expect.any(String),
+        productId,
+        version: '1.0.0',
+        chartRef: body.chartRef,
+        chartVersion: '1.0.0',
+        chartDigest: null,
+        valuesSchema: body.valuesSchema,
+        defaultValues: body.defaultValues,
+      });
       expect(res.body.capabilities.upgradePolicy).toEqual({ allowFrom: '>=1.0.0' });
       expect((await api.http.get(`/products/${productId}/templates/${res.body.id}`).set(bearer(user.token)).expect(200)).body).toEqual(res.body);
       const list = await api.http.get(`/products/${productId}/templates?limit=1`).set(bearer(user.token)).expect(200);
@@ -252,7 +281,13 @@ describe('products and templates (e2e)', () => {
 
     it('gets a template only under its own product, and deletes softly and idempotently', async () => {
       const t = await post(valid()).expect(201);
-      const otherProduct = (await api.http.post('/products').set(admin).send({ name: uniqueName('oth') }).expect(201)).body.id;
+      const otherProduct = (
+        await api.http
+          .post('/products')
+          .set(admin)
+          .send({ name: uniqueName('oth') })
+          .expect(201)
+      ).body.id;
       await api.http.get(`/products/${otherProduct}/templates/${t.body.id}`).set(admin).expect(404);
       await api.http.delete(`/products/${otherProduct}/templates/${t.body.id}`).set(admin).expect(404);
 

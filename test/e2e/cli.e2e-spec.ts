@@ -72,10 +72,8 @@ describe('caelus CLI (e2e)', () => {
   });
 
   it('has a command for every REST operation, and every command is one', async () => {
-    const doc = buildOpenApi(suite.api.app as NestExpressApplication);
-    const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
-      ['get', 'post', 'put', 'patch', 'delete'].filter((m) => m in item).map((m) => `${m.toUpperCase()} ${path}`),
-    );
+    const doc = buildOpenApi(suite.api.app);
+    const operations = Object.entries(doc.paths).flatMap(([path, item]) => ['get', 'post', 'put', 'patch', 'delete'].filter((m) => m in item).map((m) => `${m.toUpperCase()} ${path}`));
     const rest = operations.filter((op) => !OPERATIONAL.test(op.split(' ')[1]));
     const commands = new Map(COMMANDS.map((c) => [`${c.method} ${c.path}`, c.name]));
     expect(rest.filter((op) => !commands.has(op))).toEqual([]);
@@ -86,11 +84,27 @@ describe('caelus CLI (e2e)', () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     for (const name of [
-      'create-user', 'list-users', 'get-user', 'delete-user',
-      'create-product', 'list-products', 'get-product', 'update-product', 'delete-product',
-      'create-template', 'list-templates', 'get-template', 'delete-template',
-      'create-deployment', 'list-deployments', 'get-deployment', 'update-deployment', 'delete-deployment', 'upgrade-deployment',
-      'get-deployment-events', 'list-all-deployments',
+      'create-user',
+      'list-users',
+      'get-user',
+      'delete-user',
+      'create-product',
+      'list-products',
+      'get-product',
+      'update-product',
+      'delete-product',
+      'create-template',
+      'list-templates',
+      'get-template',
+      'delete-template',
+      'create-deployment',
+      'list-deployments',
+      'get-deployment',
+      'update-deployment',
+      'delete-deployment',
+      'upgrade-deployment',
+      'get-deployment-events',
+      'list-all-deployments',
     ]) {
       expect(COMMANDS.map((c) => c.name)).toContain(name);
       expect(help.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
@@ -108,13 +122,19 @@ describe('caelus CLI (e2e)', () => {
     const template = (version: string, extra: string[] = []) => {
       const dir = `charts/examples/webapp-${version}`;
       return ok([
-        'create-template', product.id,
-        '--version', version,
-        '--chart-ref', join(REPO_ROOT, dir),
-        '--chart-version', version,
+        'create-template',
+        product.id,
+        '--version',
+        version,
+        '--chart-ref',
+        join(REPO_ROOT, dir),
+        '--chart-version',
+        version,
         // Relative to the working directory; YAML and JSON files.
-        '--default-values', `@${dir}/values.yaml`,
-        '--values-schema', `@${dir}/values.schema.json`,
+        '--default-values',
+        `@${dir}/values.yaml`,
+        '--values-schema',
+        `@${dir}/values.schema.json`,
         ...extra,
       ]);
     };
@@ -181,7 +201,7 @@ describe('caelus CLI (e2e)', () => {
 
     const invalid = await cli(['create-template', product.id, '--version', '1.0.0', '--chart-ref', 'http://example.com/chart', '--chart-version', '1.0.0', '--default-values', '[1]']);
     expect(invalid).toMatchObject({ code: EXIT.refused, stdout: '' });
-    expect(invalid.stderr).toMatch(/\(HTTP 400 Bad Request\)\n(  \S+: .+\n)+$/);
+    expect(invalid.stderr).toMatch(/\(HTTP 400 Bad Request\)\n( {2}\S+: .+\n)+$/);
 
     const user = await ok(['create-user', '--email', `${name}@example.com`]);
     const forbidden = await cli(['create-product', '--name', uniqueName('nope')], { CAELUS_TOKEN: user.apiToken });
@@ -205,7 +225,20 @@ describe('caelus CLI (e2e)', () => {
     const name = uniqueName('cli-dry');
     const product = await ok(['create-product', '--name', name]);
     const dir = 'charts/examples/webapp-1.0.0';
-    const t1 = await ok(['create-template', product.id, '--version', '1.0.0', '--chart-ref', join(REPO_ROOT, dir), '--chart-version', '1.0.0', '--default-values', `@${dir}/values.yaml`, '--values-schema', `@${dir}/values.schema.json`]);
+    const t1 = await ok([
+      'create-template',
+      product.id,
+      '--version',
+      '1.0.0',
+      '--chart-ref',
+      join(REPO_ROOT, dir),
+      '--chart-version',
+      '1.0.0',
+      '--default-values',
+      `@${dir}/values.yaml`,
+      '--values-schema',
+      `@${dir}/values.schema.json`,
+    ]);
     const user = await ok(['create-user', '--email', `${name}@example.com`]);
     const d = await ok(['create-deployment', user.id, '--template-id', t1.id, '--domain-name', `${name}.example.com`]);
     const run = await cli(['upgrade-deployment', user.id, d.id, '--template-id', t1.id, '--dry-run']);

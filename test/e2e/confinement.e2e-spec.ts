@@ -32,7 +32,13 @@ describe('tenant confinement (end to end)', () => {
 
   const base = () => `/users/${userId}/deployments`;
   const create = async (user: Record<string, unknown>): Promise<Deployment> =>
-    (await api.http.post(base()).set(admin).send({ templateId, domainName: `${uniqueName('esc')}.example.com`, values: user }).expect(202)).body;
+    (
+      await api.http
+        .post(base())
+        .set(admin)
+        .send({ templateId, domainName: `${uniqueName('esc')}.example.com`, values: user })
+        .expect(202)
+    ).body;
   const update = async (d: Deployment, user: Record<string, unknown>) => (await api.http.put(`${base()}/${d.id}`).set(admin).send({ values: user }).expect(202)).body as Deployment;
   type Observed = Pick<Deployment, 'status' | 'generation' | 'observedGeneration' | 'lastError'>;
   // A failed generation is not observed: the status and lastError say it failed.
@@ -55,7 +61,11 @@ describe('tenant confinement (end to end)', () => {
     kube = new KubeClient({ kubeconfig: process.env.KUBECONFIG! });
     await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: victim } });
     admin = bearer(api.adminToken);
-    const product = await api.http.post('/products').set(admin).send({ name: uniqueName('escape') }).expect(201);
+    const product = await api.http
+      .post('/products')
+      .set(admin)
+      .send({ name: uniqueName('escape') })
+      .expect(201);
     const template = await api.http
       .post(`/products/${product.body.id}/templates`)
       .set(admin)
@@ -68,7 +78,11 @@ describe('tenant confinement (end to end)', () => {
       })
       .expect(201);
     templateId = template.body.id;
-    const user = await api.http.post('/users').set(admin).send({ email: `${uniqueName('tenant')}@example.com` }).expect(201);
+    const user = await api.http
+      .post('/users')
+      .set(admin)
+      .send({ email: `${uniqueName('tenant')}@example.com` })
+      .expect(201);
     userId = user.body.id;
   });
 
@@ -170,8 +184,7 @@ describe('tenant confinement (end to end)', () => {
     const secretName = `sh.helm.release.v1.${d.deploymentUid}.v1`;
     const configMap = { apiVersion: 'v1', kind: 'ConfigMap', name: `${d.deploymentUid}-config`, namespace: d.deploymentUid };
     // Someone with access to the namespace relabels the release record and removes an object.
-    const relabel = (version: string) =>
-      kube.mergePatch({ apiVersion: 'v1', kind: 'Secret', name: secretName, namespace: d.deploymentUid }, { metadata: { labels: { version } } });
+    const relabel = (version: string) => kube.mergePatch({ apiVersion: 'v1', kind: 'Secret', name: secretName, namespace: d.deploymentUid }, { metadata: { labels: { version } } });
     await relabel('7');
     await kube.delete(configMap);
 
@@ -193,7 +206,12 @@ describe('tenant confinement (end to end)', () => {
 
     // Once the record is sound again, the next check corrects the drift.
     await relabel('1');
-    await poll('the ConfigMap restored', async () => kube.get(configMap), (cm) => cm !== undefined, 60_000);
+    await poll(
+      'the ConfigMap restored',
+      async () => kube.get(configMap),
+      (cm) => cm !== undefined,
+      60_000,
+    );
     await api.http.delete(`${base()}/${d.id}`).set(admin).expect(202);
     await waitForStatus(api, userId, d.id, (x) => x.status === 'deleted', 180_000);
   });
@@ -201,6 +219,11 @@ describe('tenant confinement (end to end)', () => {
   it('never wrote anything into the other namespace', async () => {
     const all = await kube.list('v1', 'ConfigMap', { namespace: victim });
     expect(all.map((c) => c.metadata.name).filter((n) => n !== 'kube-root-ca.crt')).toEqual([]);
-    await poll('nothing else', async () => kube.list('v1', 'Secret', { namespace: victim }), (s) => s.every((x) => !x.metadata.name.startsWith('sh.helm')), 5_000);
+    await poll(
+      'nothing else',
+      async () => kube.list('v1', 'Secret', { namespace: victim }),
+      (s) => s.every((x) => !x.metadata.name.startsWith('sh.helm')),
+      5_000,
+    );
   });
 });

@@ -252,7 +252,11 @@ describe('web console in Chromium (e2e)', () => {
     const created = await suite.api.http
       .post(`/users/${user.id}/deployments`)
       .set(bearer(user.token))
-      .send({ templateId: (await suite.api.http.get(`/products/${productId}/templates`).set(bearer(user.token))).body.items[0].id, domainName: uniqueDomain('upgrade'), values: { title: 'Before', adminPassword: SECRET } })
+      .send({
+        templateId: (await suite.api.http.get(`/products/${productId}/templates`).set(bearer(user.token))).body.items[0].id,
+        domainName: uniqueDomain('upgrade'),
+        values: { title: 'Before', adminPassword: SECRET },
+      })
       .expect(202);
     const d = created.body;
 
@@ -346,7 +350,11 @@ describe('web console in Chromium (e2e)', () => {
     await visible(page.getByText('This page is for admins only.'));
     await hasCount(page.getByRole('table'), 0);
     await suite.api.http.get('/users').set(bearer(user.token)).expect(403);
-    await suite.api.http.post('/products').set(bearer(user.token)).send({ name: uniqueName('nope') }).expect(403);
+    await suite.api.http
+      .post('/products')
+      .set(bearer(user.token))
+      .send({ name: uniqueName('nope') })
+      .expect(403);
     await page.close();
   });
 

@@ -21,8 +21,7 @@ describe('deployment lifecycle on the local stack', () => {
   let d1: { id: string; deploymentUid: string };
   let pvcUid: string;
 
-  const ready = (generation?: number) => (d: { status: string; observedGeneration: number; generation: number }) =>
-    d.status === 'ready' && d.observedGeneration === (generation ?? d.generation);
+  const ready = (generation?: number) => (d: { status: string; observedGeneration: number; generation: number }) => d.status === 'ready' && d.observedGeneration === (generation ?? d.generation);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const get = (ref: { apiVersion: string; kind: string; name: string; namespace?: string }) => kube.get<KubeObject & Record<string, any>>(ref);
 
@@ -97,7 +96,12 @@ describe('deployment lifecycle on the local stack', () => {
     await kube.mergePatch({ apiVersion: 'apps/v1', kind: 'Deployment', name: ns, namespace: ns }, { spec: { replicas: 3 } });
     await kube.mergePatch({ apiVersion: 'v1', kind: 'Service', name: ns, namespace: ns }, { metadata: { labels: { 'app.kubernetes.io/name': 'tampered' } } });
 
-    const found = await poll('drift events', () => events(api, seed.userId, d1.id), (evs) => evs.some((e) => e.type === 'drift-corrected'), 60_000);
+    const found = await poll(
+      'drift events',
+      () => events(api, seed.userId, d1.id),
+      (evs) => evs.some((e) => e.type === 'drift-corrected'),
+      60_000,
+    );
     const detected = found.filter((e) => e.type === 'drift-detected').flatMap((e) => (e.data.objects as { kind: string; reason: string; fields: string[] }[]) ?? []);
     expect(detected).toEqual(
       expect.arrayContaining([
@@ -106,7 +110,12 @@ describe('deployment lifecycle on the local stack', () => {
         expect.objectContaining({ kind: 'Service', reason: 'modified' }),
       ]),
     );
-    await poll('ConfigMap back', () => get({ apiVersion: 'v1', kind: 'ConfigMap', name: `${ns}-config`, namespace: ns }), (cm) => cm?.data?.title === 'Changed', 30_000);
+    await poll(
+      'ConfigMap back',
+      () => get({ apiVersion: 'v1', kind: 'ConfigMap', name: `${ns}-config`, namespace: ns }),
+      (cm) => cm?.data?.title === 'Changed',
+      30_000,
+    );
     const dep = await get({ apiVersion: 'apps/v1', kind: 'Deployment', name: ns, namespace: ns });
     expect(dep?.spec?.replicas).toBe(1);
     const svc = await get({ apiVersion: 'v1', kind: 'Service', name: ns, namespace: ns });
@@ -142,7 +151,12 @@ describe('deployment lifecycle on the local stack', () => {
       ]);
 
     await signal({ templateId: other.templates['1.0.0'], requestedBy: 'ops@example.com' });
-    const rejected = await poll('rejected event', () => events(api, seed.userId, d2.id), (evs) => evs.some((e) => e.type === 'upgrade-rejected'), 30_000);
+    const rejected = await poll(
+      'rejected event',
+      () => events(api, seed.userId, d2.id),
+      (evs) => evs.some((e) => e.type === 'upgrade-rejected'),
+      30_000,
+    );
     expect(rejected.find((e) => e.type === 'upgrade-rejected')?.message).toMatch(/same product/);
     let now = await waitForStatus(api, seed.userId, d2.id, () => true);
     expect(now).toMatchObject({ generation: 1, desiredTemplateId: seed.templates['1.0.0'] });
@@ -156,7 +170,12 @@ describe('deployment lifecycle on the local stack', () => {
 
     // Backwards, straight to the workflow: recorded as rejected, nothing changes.
     await signal({ templateId: seed.templates['1.0.0'] });
-    await poll('backwards rejection', () => events(api, seed.userId, d2.id), (evs) => evs.filter((e) => e.type === 'upgrade-rejected').length === 2, 30_000);
+    await poll(
+      'backwards rejection',
+      () => events(api, seed.userId, d2.id),
+      (evs) => evs.filter((e) => e.type === 'upgrade-rejected').length === 2,
+      30_000,
+    );
     expect(await waitForStatus(api, seed.userId, d2.id, () => true)).toMatchObject({ generation: 2, desiredTemplateId: seed.templates['1.1.0'], appliedTemplateId: seed.templates['1.1.0'] });
 
     await api.http.delete(`/users/${seed.userId}/deployments/${d2.id}`).set(admin).expect(202);
@@ -170,7 +189,11 @@ describe('deployment lifecycle on the local stack', () => {
       .set(admin)
       .send({ version: '0.0.1-bad', chartRef: bad.chartRef, chartVersion: '1.0.0', defaultValues: { ...bad.defaultValues, replicas: 99 } })
       .expect(201);
-    const res = await api.http.post(`/users/${seed.userId}/deployments`).set(admin).send({ templateId: t.body.id, domainName: `${uniqueName('bad')}.example.com` }).expect(202);
+    const res = await api.http
+      .post(`/users/${seed.userId}/deployments`)
+      .set(admin)
+      .send({ templateId: t.body.id, domainName: `${uniqueName('bad')}.example.com` })
+      .expect(202);
     const d = await waitForStatus(api, seed.userId, res.body.id, (x) => x.status === 'error', 120_000);
     expect(d.lastError).toMatch(/schema|replicas/i);
     await new Promise((r) => setTimeout(r, 12_000));
@@ -186,11 +209,15 @@ describe('deployment lifecycle on the local stack', () => {
     expect(await kube.getNamespace(d1.deploymentUid)).toBeUndefined();
     // `deleted` is written by the workflow's last activity; the run completes right after it.
     const handle = temporal.workflow.getHandle(`deployment-${d1.deploymentUid}`);
-    await poll('workflow completed', async () => (await handle.describe()).status.name, (s) => s === 'COMPLETED', 30_000, 250);
-    const evs = await events(api, seed.userId, d1.id);
-    expect(evs.map((e) => e.type)).toEqual(
-      expect.arrayContaining(['created', 'applied', 'values-updated', 'upgrade-requested', 'drift-detected', 'drift-corrected', 'delete-requested', 'deleted']),
+    await poll(
+      'workflow completed',
+      async () => (await handle.describe()).status.name,
+      (s) => s === 'COMPLETED',
+      30_000,
+      250,
     );
+    const evs = await events(api, seed.userId, d1.id);
+    expect(evs.map((e) => e.type)).toEqual(expect.arrayContaining(['created', 'applied', 'values-updated', 'upgrade-requested', 'drift-detected', 'drift-corrected', 'delete-requested', 'deleted']));
     expect(JSON.stringify(evs)).not.toContain(SECRET);
   });
 });

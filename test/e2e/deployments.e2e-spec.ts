@@ -117,7 +117,13 @@ describe('deployments (e2e)', () => {
         updatedAt: expect.any(String),
         deletedAt: null,
       });
-      const slug = (s: string, n: number) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, n).replace(/-+$/g, '');
+      const slug = (s: string, n: number) =>
+        s
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-')
+          .replace(/^-+|-+$/g, '')
+          .slice(0, n)
+          .replace(/-+$/g, '');
       expect(d.deploymentUid).toMatch(new RegExp(`^${slug(catalog.productName, 20)}-${slug(alice.email.split('@')[0], 16)}-[a-z0-9]{6}$`));
       expect(d.deploymentUid.length).toBeLessThanOrEqual(53);
       const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
@@ -158,7 +164,13 @@ describe('deployments (e2e)', () => {
       schema.definitions.password = schema.properties.user.properties.adminPassword;
       schema.properties.user.properties.adminPassword = { $ref: '#/definitions/password' };
       const t = await api.http.post(`/products/${refCatalog.productId}/templates`).set(admin).send(body).expect(201);
-      const res = keep(await api.http.post(`/users/${alice.id}/deployments`).set(bearer(alice.token)).send({ templateId: t.body.id, domainName: uniqueDomain(), values: { adminPassword: SECRET } }).expect(202));
+      const res = keep(
+        await api.http
+          .post(`/users/${alice.id}/deployments`)
+          .set(bearer(alice.token))
+          .send({ templateId: t.body.id, domainName: uniqueDomain(), values: { adminPassword: SECRET } })
+          .expect(202),
+      );
       workflowIds.push(res.body.workflow.id);
       expect(res.body.values).toEqual({ adminPassword: '[redacted]' });
       const [row] = await db.query<{ user_values: Record<string, unknown> }>(`select user_values from deployments where id = $1`, [res.body.id]);
@@ -232,7 +244,11 @@ describe('deployments (e2e)', () => {
 
       it('a schema error never echoes the value, secret or not', async () => {
         const res = await refused(
-          () => api.http.post(`/users/${alice.id}/deployments`).set(bearer(alice.token)).send({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain(), values: { theme: SECRET, title: `${SECRET}${'x'.repeat(100)}`, adminPassword: 'tiny' } }),
+          () =>
+            api.http
+              .post(`/users/${alice.id}/deployments`)
+              .set(bearer(alice.token))
+              .send({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain(), values: { theme: SECRET, title: `${SECRET}${'x'.repeat(100)}`, adminPassword: 'tiny' } }),
           400,
         );
         expect(fieldsOf(res.body).sort()).toEqual(['/user/adminPassword', '/user/theme', '/user/title']);
@@ -319,7 +335,13 @@ describe('deployments (e2e)', () => {
   describe('PUT values', () => {
     it('re-validates and stores new values, bumping the generation and signalling the workflow', async () => {
       const d = await create();
-      const res = keep(await api.http.put(path(d)).set(bearer(alice.token)).send({ values: { title: 'Changed', theme: 'dark', adminPassword: '[redacted]' } }).expect(202));
+      const res = keep(
+        await api.http
+          .put(path(d))
+          .set(bearer(alice.token))
+          .send({ values: { title: 'Changed', theme: 'dark', adminPassword: '[redacted]' } })
+          .expect(202),
+      );
       expect(res.body).toMatchObject({ id: d.id, generation: 2, values: { title: 'Changed', theme: 'dark', adminPassword: '[redacted]' } });
       const [row] = await db.query<{ user_values: Record<string, unknown>; generation: number }>(`select user_values, generation from deployments where id = $1`, [d.id]);
       expect(row.generation).toBe(2);
@@ -337,20 +359,63 @@ describe('deployments (e2e)', () => {
       const d = await create();
       const sealed = async () => (await db.query<{ v: { $caelusEncrypted: string } }>(`select user_values->'adminPassword' as v from deployments where id = $1`, [d.id]))[0].v;
       const original = await sealed();
-      keep(await api.http.put(path(d)).set(bearer(alice.token)).send({ values: { title: 'x', adminPassword: '[redacted]' } }).expect(202));
+      keep(
+        await api.http
+          .put(path(d))
+          .set(bearer(alice.token))
+          .send({ values: { title: 'x', adminPassword: '[redacted]' } })
+          .expect(202),
+      );
       expect(await sealed()).toEqual(original);
-      keep(await api.http.put(path(d)).set(bearer(alice.token)).send({ values: { title: 'x', adminPassword: `${SECRET}-2` } }).expect(202));
+      keep(
+        await api.http
+          .put(path(d))
+          .set(bearer(alice.token))
+          .send({ values: { title: 'x', adminPassword: `${SECRET}-2` } })
+          .expect(202),
+      );
       expect((await sealed()).$caelusEncrypted).not.toBe(original.$caelusEncrypted);
-      keep(await api.http.put(path(d)).set(bearer(alice.token)).send({ values: { title: 'x' } }).expect(202));
+      keep(
+        await api.http
+          .put(path(d))
+          .set(bearer(alice.token))
+          .send({ values: { title: 'x' } })
+          .expect(202),
+      );
       expect(await sealed()).toBeNull();
     });
 
     it('honours If-Match: the generation a client last saw', async () => {
       const d = await create();
-      keep(await api.http.put(path(d)).set(bearer(alice.token)).set('If-Match', '"1"').send({ values: { title: 'a' } }).expect(202));
-      const res = await refused(() => api.http.put(path(d)).set(bearer(alice.token)).set('If-Match', '"1"').send({ values: { title: 'b' } }), 409, 'If-Match');
+      keep(
+        await api.http
+          .put(path(d))
+          .set(bearer(alice.token))
+          .set('If-Match', '"1"')
+          .send({ values: { title: 'a' } })
+          .expect(202),
+      );
+      const res = await refused(
+        () =>
+          api.http
+            .put(path(d))
+            .set(bearer(alice.token))
+            .set('If-Match', '"1"')
+            .send({ values: { title: 'b' } }),
+        409,
+        'If-Match',
+      );
       expect(res.body.message).toMatch(/generation 2, not 1/);
-      await refused(() => api.http.put(path(d)).set(bearer(alice.token)).set('If-Match', 'yesterday').send({ values: { title: 'b' } }), 400, 'If-Match');
+      await refused(
+        () =>
+          api.http
+            .put(path(d))
+            .set(bearer(alice.token))
+            .set('If-Match', 'yesterday')
+            .send({ values: { title: 'b' } }),
+        400,
+        'If-Match',
+      );
     });
 
     describe('refuses bad input, writing nothing', () => {
@@ -370,7 +435,7 @@ describe('deployments (e2e)', () => {
         ['an unknown field', { values: {}, templateId: NIL_UUID }, 'templateId'],
       ])('%s', async (_, body, field) => {
         const req = api.http.put(path(d)).set(bearer(alice.token));
-        await refused(() => (body === undefined ? req : req.send(body as object)), 400, field);
+        await refused(() => (body === undefined ? req : req.send(body)), 400, field);
       });
       it('bad and unknown ids', async () => {
         await refused(() => api.http.put(`/users/${alice.id}/deployments/123`).set(bearer(alice.token)).send({ values: {} }), 400, 'deploymentId');
@@ -395,7 +460,11 @@ describe('deployments (e2e)', () => {
       });
     });
 
-    const upgrade = (d: Deployment, templateId: string, token = api.adminToken) => api.http.post(path(d, alice, '/upgrade')).set(bearer(token)).send({ templateId });
+    const upgrade = (d: Deployment, templateId: string, token = api.adminToken) =>
+      api.http
+        .post(path(d, alice, '/upgrade'))
+        .set(bearer(token))
+        .send({ templateId });
 
     it('moves forward within the product: 202, new desired template, event and upgrade signal', async () => {
       const d = await create();
@@ -448,9 +517,34 @@ describe('deployments (e2e)', () => {
       await api.http.delete(`/products/${catalog.productId}/templates/${doomed}`).set(admin).expect(204);
       await refused(() => upgrade(d, doomed), 404);
       await refused(() => upgrade(d, 'latest'), 400, 'templateId');
-      await refused(() => api.http.post(path(d, alice, '/upgrade')).set(admin).send({}), 400, 'templateId');
-      await refused(() => api.http.post(path(d, alice, '/upgrade')).set(admin).send({ templateId: catalog.templates['1.1.0'], force: true }), 400, 'force');
-      await refused(() => api.http.post(path(d, alice, '/upgrade')).set(admin).set('If-Match', '"7"').send({ templateId: catalog.templates['1.1.0'] }), 409, 'If-Match');
+      await refused(
+        () =>
+          api.http
+            .post(path(d, alice, '/upgrade'))
+            .set(admin)
+            .send({}),
+        400,
+        'templateId',
+      );
+      await refused(
+        () =>
+          api.http
+            .post(path(d, alice, '/upgrade'))
+            .set(admin)
+            .send({ templateId: catalog.templates['1.1.0'], force: true }),
+        400,
+        'force',
+      );
+      await refused(
+        () =>
+          api.http
+            .post(path(d, alice, '/upgrade'))
+            .set(admin)
+            .set('If-Match', '"7"')
+            .send({ templateId: catalog.templates['1.1.0'] }),
+        409,
+        'If-Match',
+      );
       await refused(() => upgrade(d, catalog.templates['1.1.0'], alice.token), 403);
     });
   });
@@ -477,8 +571,22 @@ describe('deployments (e2e)', () => {
     it('refuses changes and upgrades once deletion started (409)', async () => {
       const d = await create();
       await api.http.delete(path(d)).set(admin).expect(202);
-      await refused(() => api.http.put(path(d)).set(bearer(alice.token)).send({ values: { title: 'x' } }), 409);
-      await refused(() => api.http.post(path(d, alice, '/upgrade')).set(admin).send({ templateId: catalog.templates['1.1.0'] }), 409);
+      await refused(
+        () =>
+          api.http
+            .put(path(d))
+            .set(bearer(alice.token))
+            .send({ values: { title: 'x' } }),
+        409,
+      );
+      await refused(
+        () =>
+          api.http
+            .post(path(d, alice, '/upgrade'))
+            .set(admin)
+            .send({ templateId: catalog.templates['1.1.0'] }),
+        409,
+      );
     });
 
     it('validates ids and 404s for unknown deployments', async () => {
@@ -490,23 +598,58 @@ describe('deployments (e2e)', () => {
   describe('events', () => {
     it('tells the timeline oldest first, in pages, with no values in it', async () => {
       const d = await create();
-      keep(await api.http.put(path(d)).set(bearer(alice.token)).send({ values: { title: 'One', adminPassword: SECRET } }).expect(202));
-      keep(await api.http.post(path(d, alice, '/upgrade')).set(admin).send({ templateId: catalog.templates['1.1.0'] }).expect(202));
+      keep(
+        await api.http
+          .put(path(d))
+          .set(bearer(alice.token))
+          .send({ values: { title: 'One', adminPassword: SECRET } })
+          .expect(202),
+      );
+      keep(
+        await api.http
+          .post(path(d, alice, '/upgrade'))
+          .set(admin)
+          .send({ templateId: catalog.templates['1.1.0'] })
+          .expect(202),
+      );
       keep(await api.http.delete(path(d)).set(bearer(alice.token)).expect(202));
 
-      const all = keep(await api.http.get(path(d, alice, '/events')).set(bearer(alice.token)).expect(200));
+      const all = keep(
+        await api.http
+          .get(path(d, alice, '/events'))
+          .set(bearer(alice.token))
+          .expect(200),
+      );
       expect(all.body.items.map((e: { type: string; generation: number }) => [e.type, e.generation])).toEqual([
         ['created', 1],
         ['values-updated', 2],
         ['upgrade-requested', 3],
         ['delete-requested', 4],
       ]);
-      expect(all.body.items[0]).toEqual({ id: expect.any(String), generation: 1, type: 'created', actor: alice.id, message: expect.any(String), data: expect.any(Object), createdAt: expect.any(String) });
+      expect(all.body.items[0]).toEqual({
+        id: expect.any(String),
+        generation: 1,
+        type: 'created',
+        actor: alice.id,
+        message: expect.any(String),
+        data: expect.any(Object),
+        createdAt: expect.any(String),
+      });
       expect(all.text).not.toContain('One');
 
-      const first = keep(await api.http.get(path(d, alice, '/events?limit=3')).set(bearer(alice.token)).expect(200));
+      const first = keep(
+        await api.http
+          .get(path(d, alice, '/events?limit=3'))
+          .set(bearer(alice.token))
+          .expect(200),
+      );
       expect(first.body.items).toHaveLength(3);
-      const rest = keep(await api.http.get(path(d, alice, `/events?limit=3&cursor=${first.body.nextCursor}`)).set(bearer(alice.token)).expect(200));
+      const rest = keep(
+        await api.http
+          .get(path(d, alice, `/events?limit=3&cursor=${first.body.nextCursor}`))
+          .set(bearer(alice.token))
+          .expect(200),
+      );
       expect(rest.body).toMatchObject({ items: [expect.objectContaining({ type: 'delete-requested' })], nextCursor: null });
     });
 

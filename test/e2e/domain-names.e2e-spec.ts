@@ -15,8 +15,7 @@ describe('domain names (e2e)', () => {
   let bob: TestUser;
   let n = 0;
 
-  const create = (user: TestUser, domainName: string) =>
-    api.http.post(`/users/${user.id}/deployments`).set(bearer(user.token)).send({ templateId: catalog.templates['1.0.0'], domainName });
+  const create = (user: TestUser, domainName: string) => api.http.post(`/users/${user.id}/deployments`).set(bearer(user.token)).send({ templateId: catalog.templates['1.0.0'], domainName });
   const label = () => `d${Date.now().toString(36)}${n++}`;
 
   beforeAll(async () => {
@@ -39,23 +38,42 @@ describe('domain names (e2e)', () => {
       const before = await db.snapshot();
       const res = await create(alice, bad);
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ message: 'domainName must be a name under .apps.example.com, .tenants.example.net', fields: [{ field: 'domainName', message: expect.stringMatching(/^must end in one of/) }] });
+      expect(res.body).toMatchObject({
+        message: 'domainName must be a name under .apps.example.com, .tenants.example.net',
+        fields: [{ field: 'domainName', message: expect.stringMatching(/^must end in one of/) }],
+      });
       expect(await db.snapshot()).toEqual(before);
     }
   });
 
-  it("lets an admin give a product its own list, which replaces the global one, and clear it again", async () => {
-    const put = await api.http.put(`/products/${catalog.productId}`).set(admin).send({ allowedDomainSuffixes: ['*.Shop.Example.org'] }).expect(200);
+  it('lets an admin give a product its own list, which replaces the global one, and clear it again', async () => {
+    const put = await api.http
+      .put(`/products/${catalog.productId}`)
+      .set(admin)
+      .send({ allowedDomainSuffixes: ['*.Shop.Example.org'] })
+      .expect(200);
     expect(put.body.allowedDomainSuffixes).toEqual(['shop.example.org']);
     await create(alice, `${label()}.shop.example.org`).expect(202);
     expect((await create(alice, `${label()}.apps.example.com`)).body.message).toBe('domainName must be a name under .shop.example.org');
 
-    await api.http.put(`/products/${catalog.productId}`).set(admin).send({ allowedDomainSuffixes: ['not a suffix'] }).expect(400);
-    await api.http.put(`/products/${catalog.productId}`).set(bearer(alice.token)).send({ allowedDomainSuffixes: ['evil.io'] }).expect(403);
+    await api.http
+      .put(`/products/${catalog.productId}`)
+      .set(admin)
+      .send({ allowedDomainSuffixes: ['not a suffix'] })
+      .expect(400);
+    await api.http
+      .put(`/products/${catalog.productId}`)
+      .set(bearer(alice.token))
+      .send({ allowedDomainSuffixes: ['evil.io'] })
+      .expect(403);
     expect((await api.http.put(`/products/${catalog.productId}`).set(admin).send({ allowedDomainSuffixes: null }).expect(200)).body.allowedDomainSuffixes).toBeNull();
     await create(alice, `${label()}.apps.example.com`).expect(202);
 
-    const p = await api.http.post('/products').set(admin).send({ name: `own-${label()}`, allowedDomainSuffixes: ['own.example.com'] }).expect(201);
+    const p = await api.http
+      .post('/products')
+      .set(admin)
+      .send({ name: `own-${label()}`, allowedDomainSuffixes: ['own.example.com'] })
+      .expect(201);
     expect(p.body.allowedDomainSuffixes).toEqual(['own.example.com']);
   });
 

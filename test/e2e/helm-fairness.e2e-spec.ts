@@ -31,7 +31,11 @@ describe('fair helm slots between owners (e2e)', () => {
     worker.get(HelmRunner).onSlotGrant((g) => grants.push(g));
     seed = await seedCatalog(api, uniqueName('fair'), ['1.0.0']);
     admin = bearer(api.adminToken);
-    const res = await api.http.post('/users').set(admin).send({ email: `${uniqueName('other')}@example.com` }).expect(201);
+    const res = await api.http
+      .post('/users')
+      .set(admin)
+      .send({ email: `${uniqueName('other')}@example.com` })
+      .expect(201);
     other = { id: res.body.id, token: res.body.apiToken };
   });
 
@@ -45,7 +49,11 @@ describe('fair helm slots between owners (e2e)', () => {
   });
 
   const create = async (userId: string, token: string) => {
-    const res = await api.http.post(`/users/${userId}/deployments`).set(bearer(token)).send({ templateId: seed.templates['1.0.0'], domainName: `${uniqueName('fair')}.example.com` }).expect(202);
+    const res = await api.http
+      .post(`/users/${userId}/deployments`)
+      .set(bearer(token))
+      .send({ templateId: seed.templates['1.0.0'], domainName: `${uniqueName('fair')}.example.com` })
+      .expect(202);
     created.push({ userId, id: res.body.id });
     return res.body.id as string;
   };
@@ -74,7 +82,12 @@ describe('fair helm slots between owners (e2e)', () => {
       250,
     );
     const before = first.filter((id) => readyAt.get(id)! < readyAt.get(late)!);
-    process.stderr.write(`[fairness] ready order: ${[...readyAt.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => (id === late ? 'B' : `A${first.indexOf(id)}`)).join(' ')}\n`);
+    process.stderr.write(
+      `[fairness] ready order: ${[...readyAt.entries()]
+        .sort((a, b) => a[1] - b[1])
+        .map(([id]) => (id === late ? 'B' : `A${first.indexOf(id)}`))
+        .join(' ')}\n`,
+    );
     expect(before.length).toBeLessThan(QUEUED);
 
     // Measured where fairness is promised, at the worker's helm slot: while the second owner's step

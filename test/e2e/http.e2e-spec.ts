@@ -20,7 +20,11 @@ describe('HTTP edge (e2e)', () => {
     admin = bearer(api.adminToken);
     const user = await createUser(api, 'edge');
     const catalog = await seedCatalog(api, 'edge', { '1.0.0': '1.0.0', '1.1.0': '1.1.0' });
-    const d = await api.http.post(`/users/${user.id}/deployments`).set(admin).send({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain('edge') }).expect(202);
+    const d = await api.http
+      .post(`/users/${user.id}/deployments`)
+      .set(admin)
+      .send({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain('edge') })
+      .expect(202);
     writeRoutes = [
       { method: 'post', path: '/users', token: api.adminToken },
       { method: 'post', path: '/products', token: api.adminToken },
@@ -121,7 +125,9 @@ describe('HTTP edge (e2e)', () => {
     it('refuses a body over the size limit with a 413 on every write route, writing nothing', async () => {
       for (const route of writeRoutes) {
         const before = await db.snapshot();
-        const res = await api.http[route.method](route.path).set(bearer(route.token)).send({ name: 'x', values: { title: 'y'.repeat(300 * 1024) } });
+        const res = await api.http[route.method](route.path)
+          .set(bearer(route.token))
+          .send({ name: 'x', values: { title: 'y'.repeat(300 * 1024) } });
         expect({ route: route.path, status: res.status }).toEqual({ route: route.path, status: 413 });
         expect(res.body).toMatchObject({ message: 'the request body is too large', fields: [{ field: 'body', message: expect.any(String) }] });
         expect(await db.snapshot()).toEqual(before);
@@ -192,17 +198,22 @@ describe('HTTP edge (e2e)', () => {
       ['nulls everywhere', { name: null, email: null, version: null, chartRef: null, chartVersion: null, templateId: null, domainName: null, values: null }],
       ['objects everywhere', { name: {}, email: {}, version: {}, chartRef: {}, chartVersion: {}, templateId: {}, domainName: {}, description: {} }],
       ['huge strings', { name: 'x'.repeat(100_000), email: `${'a'.repeat(100_000)}@example.com`, version: '1'.repeat(100_000), domainName: `${'a'.repeat(100_000)}.com` }],
-      ['control characters and NULs', { name: 'a\u0000b', email: 'a\u0000@example.com', chartRef: '/charts\u0000/x', version: '1.0.0\u0000', domainName: 'a\u0000.example.com', values: { 'ke\u0000y': 'v' } }],
+      [
+        'control characters and NULs',
+        { name: 'a\u0000b', email: 'a\u0000@example.com', chartRef: '/charts\u0000/x', version: '1.0.0\u0000', domainName: 'a\u0000.example.com', values: { 'ke\u0000y': 'v' } },
+      ],
       ['unicode look-alikes', { name: 'wеbapp', email: 'аda@example.com', domainName: 'аpp.example.com', version: '１.０.０' }],
       ['SQL text', { name: "x'; drop table users; --", email: "x'--@example.com", templateId: "' OR 1=1 --", domainName: "a.example.com'; --" }],
-      ['a values object with odd keys', { values: { '': 1, '$ref': '#', '__proto__': 1, '../x': 2, 'a.b': 3 }, templateId: '00000000-0000-4000-8000-000000000000', domainName: 'odd.example.com' }],
+      ['a values object with odd keys', { values: { '': 1, $ref: '#', __proto__: 1, '../x': 2, 'a.b': 3 }, templateId: '00000000-0000-4000-8000-000000000000', domainName: 'odd.example.com' }],
       ['a numeric-string id', { templateId: '12345678901234567890', domainName: 'n.example.com' }],
     ];
 
     it.each(bodies)('%s', async (_, body) => {
       for (const route of writeRoutes) {
         const before = await db.snapshot();
-        const res = await api.http[route.method](route.path).set(bearer(route.token)).send(body as object);
+        const res = await api.http[route.method](route.path)
+          .set(bearer(route.token))
+          .send(body as object);
         // PUT /products has only optional fields: a body without any of them is a valid no-op.
         const mayPass = route.method === 'put' && route.path.startsWith('/products/');
         expect({ route: route.path, status: res.status, ok: res.status < 500 && (mayPass || res.status >= 400) }).toEqual({ route: route.path, status: res.status, ok: true });

@@ -20,7 +20,7 @@ async function captureOutput(fn: () => Promise<void>): Promise<string> {
       const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       cb?.();
       return true;
-    }) as never),
+    })),
   );
   try {
     await fn();
@@ -58,7 +58,11 @@ describe('input edge cases (e2e)', () => {
 
   it('keeps value keys named like Object.prototype members (toString, valueOf, hasOwnProperty)', async () => {
     const values = { title: 'kept', toString: 'a string', valueOf: { hasOwnProperty: [1, { isPrototypeOf: true }] } };
-    const res = await api.http.post(`/users/${user.id}/deployments`).set(bearer(user.token)).send({ templateId: open, domainName: uniqueDomain('edge'), values }).expect(202);
+    const res = await api.http
+      .post(`/users/${user.id}/deployments`)
+      .set(bearer(user.token))
+      .send({ templateId: open, domainName: uniqueDomain('edge'), values })
+      .expect(202);
     expect(res.body.values).toEqual(values);
     expect((await api.http.get(`/users/${user.id}/deployments/${res.body.id}`).set(admin).expect(200)).body.values).toEqual(values);
     const [row] = await db.query<{ user_values: unknown }>(`select user_values from deployments where id = $1`, [res.body.id]);
@@ -82,7 +86,10 @@ describe('input edge cases (e2e)', () => {
     let status = 0;
     let fields: unknown;
     const output = await captureOutput(async () => {
-      const res = await api.http.post(`/users/${user.id}/deployments`).set(bearer(user.token)).send({ templateId: open, domainName: uniqueDomain('edge'), values: { title: `${marker}\u0000` } });
+      const res = await api.http
+        .post(`/users/${user.id}/deployments`)
+        .set(bearer(user.token))
+        .send({ templateId: open, domainName: uniqueDomain('edge'), values: { title: `${marker}\u0000` } });
       status = res.status;
       fields = res.body.fields;
     });

@@ -25,7 +25,11 @@ describe('metrics (e2e)', () => {
   };
   const workerMetrics = () => worker!.get(WorkerMetrics).registry.metrics();
   const deploy = async (templateId: string) => {
-    const res = await api.http.post(`/users/${user.id}/deployments`).set(admin).send({ templateId, domainName: uniqueDomain('metrics') }).expect(202);
+    const res = await api.http
+      .post(`/users/${user.id}/deployments`)
+      .set(admin)
+      .send({ templateId, domainName: uniqueDomain('metrics') })
+      .expect(202);
     created.push(res.body.id);
     return res.body as { id: string; deploymentUid: string };
   };
@@ -53,7 +57,10 @@ describe('metrics (e2e)', () => {
     expect(text).toContain('# TYPE caelus_deployments gauge');
     expect(text).toContain('caelus_deployments{status="ready"} 0');
     expect(text).toContain('caelus_process_resident_memory_bytes');
-    const names = text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[{ ]/)[0]);
+    const names = text
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(/[{ ]/)[0]);
     expect(names.length).toBeGreaterThan(10);
     expect(names.filter((n) => !n.startsWith('caelus_'))).toEqual([]);
   });
@@ -81,7 +88,11 @@ describe('metrics (e2e)', () => {
 
   it('observes a values change as an upgrade with trigger=values', async () => {
     const [id] = created;
-    await api.http.put(`/users/${user.id}/deployments/${id}`).set(admin).send({ values: { title: 'Changed' } }).expect(202);
+    await api.http
+      .put(`/users/${user.id}/deployments/${id}`)
+      .set(admin)
+      .send({ values: { title: 'Changed' } })
+      .expect(202);
     await waitForStatus(api, user.id, id, (d) => d.status === 'ready' && d.observedGeneration === 2);
     expect(await workerMetrics()).toContain(`caelus_deployment_upgrade_duration_seconds_count{product="${catalog.productName}",trigger="values"} 1`);
   });

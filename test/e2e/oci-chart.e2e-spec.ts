@@ -45,7 +45,11 @@ describe('charts from the OCI registry, pinned by digest', () => {
     const chart = await pushChart('1.0.0', repo, tmp);
     const { defaultValues, valuesSchema } = exampleChart('1.0.0');
 
-    const product = await api.http.post('/products').set(admin).send({ name: uniqueName('oci') }).expect(201);
+    const product = await api.http
+      .post('/products')
+      .set(admin)
+      .send({ name: uniqueName('oci') })
+      .expect(201);
     const good = await api.http
       .post(`/products/${product.body.id}/templates`)
       .set(admin)
@@ -60,9 +64,21 @@ describe('charts from the OCI registry, pinned by digest', () => {
     // Without a digest an oci:// template is refused: versions are pinned by digest.
     await api.http.post(`/products/${product.body.id}/templates`).set(admin).send({ version: '1.0.2', chartRef: chart.ref, chartVersion: '1.0.0' }).expect(400);
 
-    const user = await api.http.post('/users').set(admin).send({ email: `${uniqueName('oci')}@example.com` }).expect(201);
-    const ok = await api.http.post(`/users/${user.body.id}/deployments`).set(admin).send({ templateId: good.body.id, domainName: `${uniqueName('oci')}.example.com` }).expect(202);
-    const broken = await api.http.post(`/users/${user.body.id}/deployments`).set(admin).send({ templateId: bad.body.id, domainName: `${uniqueName('oci')}.example.com` }).expect(202);
+    const user = await api.http
+      .post('/users')
+      .set(admin)
+      .send({ email: `${uniqueName('oci')}@example.com` })
+      .expect(201);
+    const ok = await api.http
+      .post(`/users/${user.body.id}/deployments`)
+      .set(admin)
+      .send({ templateId: good.body.id, domainName: `${uniqueName('oci')}.example.com` })
+      .expect(202);
+    const broken = await api.http
+      .post(`/users/${user.body.id}/deployments`)
+      .set(admin)
+      .send({ templateId: bad.body.id, domainName: `${uniqueName('oci')}.example.com` })
+      .expect(202);
 
     await waitForStatus(api, user.body.id, ok.body.id, (d) => d.status === 'ready' && d.observedGeneration === 1);
     const failed = await waitForStatus(api, user.body.id, broken.body.id, (d) => d.status === 'error', 180_000);

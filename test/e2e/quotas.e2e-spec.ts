@@ -24,7 +24,12 @@ describe('deployment limits (e2e)', () => {
   const burst = async (n: number, userId: string, token: string) =>
     (
       await Promise.all(
-        Array.from({ length: n }, () => api.http.post(`/users/${userId}/deployments`).set(bearer(token)).send({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain('quota') })),
+        Array.from({ length: n }, () =>
+          api.http
+            .post(`/users/${userId}/deployments`)
+            .set(bearer(token))
+            .send({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain('quota') }),
+        ),
       )
     ).map((r) => ({ status: r.status, body: r.body }));
 
@@ -76,7 +81,11 @@ describe('deployment limits (e2e)', () => {
     expect(put.body).toMatchObject({ id: raised.id, maxDeployments: 8, deploymentLimit: 8, liveDeployments: 0 });
     expect((await burst(BURST, raised.id, raised.token)).filter((r) => r.status === 202)).toHaveLength(8);
 
-    const lowered = await api.http.post('/users').set(admin).send({ email: `${Date.now()}-low@example.com`, maxDeployments: 1 }).expect(201);
+    const lowered = await api.http
+      .post('/users')
+      .set(admin)
+      .send({ email: `${Date.now()}-low@example.com`, maxDeployments: 1 })
+      .expect(201);
     expect(lowered.body).toMatchObject({ maxDeployments: 1, deploymentLimit: 1, liveDeployments: 0 });
     expect((await burst(10, lowered.body.id, lowered.body.apiToken)).filter((r) => r.status === 202)).toHaveLength(1);
 
@@ -92,8 +101,11 @@ describe('deployment limits (e2e)', () => {
     const { port } = api.app.getHttpServer().address() as AddressInfo;
     const cli = (args: string[]) =>
       new Promise<{ code: number; out: Record<string, unknown> }>((resolve) =>
-        execFile(process.execPath, ['--import', 'tsx', 'apps/cli/src/main.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, NODE_OPTIONS: '', CAELUS_API_URL: `http://127.0.0.1:${port}`, CAELUS_TOKEN: api.adminToken }, timeout: 60_000 }, (err, stdout) =>
-          resolve({ code: err ? Number(err.code) : 0, out: parseYaml(stdout) }),
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'apps/cli/src/main.ts', ...args],
+          { cwd: REPO_ROOT, env: { ...process.env, NODE_OPTIONS: '', CAELUS_API_URL: `http://127.0.0.1:${port}`, CAELUS_TOKEN: api.adminToken }, timeout: 60_000 },
+          (err, stdout) => resolve({ code: err ? Number(err.code) : 0, out: parseYaml(stdout) }),
         ),
       );
     expect(await cli(['update-user', user.id, '--max-deployments', '2'])).toEqual({ code: 0, out: expect.objectContaining({ maxDeployments: 2, deploymentLimit: 2, liveDeployments: 0 }) });
@@ -116,7 +128,10 @@ describe('deployment limits (e2e)', () => {
       const results = await Promise.all(
         Array.from({ length: BURST }, (_, i) => {
           const u = users[i % users.length];
-          return g.http.post(`/users/${u.id}/deployments`).set(bearer(u.token)).send({ templateId: gCatalog.templates['1.0.0'], domainName: uniqueDomain('global') });
+          return g.http
+            .post(`/users/${u.id}/deployments`)
+            .set(bearer(u.token))
+            .send({ templateId: gCatalog.templates['1.0.0'], domainName: uniqueDomain('global') });
         }),
       );
       expect(results.filter((r) => r.status === 202)).toHaveLength(7);

@@ -89,7 +89,12 @@ describe('raw signals', () => {
 
     // The garbage changed nothing: created at 1.0.0, ready at generation 1, one rejection per payload.
     await waitForStatus(api, seed.userId, garbage.id, (d) => d.status === 'ready' && d.observedGeneration === 1, 180_000);
-    let evs = await poll('rejections', () => events(api, seed.userId, garbage.id), (e) => e.filter((x) => x.type === 'upgrade-rejected').length >= malformed.length, 60_000);
+    let evs = await poll(
+      'rejections',
+      () => events(api, seed.userId, garbage.id),
+      (e) => e.filter((x) => x.type === 'upgrade-rejected').length >= malformed.length,
+      60_000,
+    );
     const rejected = evs.filter((e) => e.type === 'upgrade-rejected');
     expect(rejected).toHaveLength(malformed.length);
     expect(rejected.map((e) => e.message).join('\n')).not.toMatch(/\u0000|xxxxxxxxxx/);
@@ -99,7 +104,12 @@ describe('raw signals', () => {
 
     // A raw NUL through the Temporal CLI to the running workflow: rejected the same way.
     await cliSignal(garbage.workflow.id, 'upgrade', JSON.stringify({ templateId: seed.templates['1.1.0'], requestedBy: 'cli\u0000user' }));
-    evs = await poll('CLI rejection', () => events(api, seed.userId, garbage.id), (e) => e.filter((x) => x.type === 'upgrade-rejected').length === malformed.length + 1, 60_000);
+    evs = await poll(
+      'CLI rejection',
+      () => events(api, seed.userId, garbage.id),
+      (e) => e.filter((x) => x.type === 'upgrade-rejected').length === malformed.length + 1,
+      60_000,
+    );
     expect(evs.filter((e) => e.type === 'upgrade-rejected').at(-1)?.message).toMatch(/requestedBy must be a printable string/);
     const desc = await raw.describe();
     expect(desc.status.name).toBe('RUNNING');
@@ -110,7 +120,12 @@ describe('raw signals', () => {
 
     // The flood: 20 queued (the first accepted, the rest already desired), 5 dropped and recorded.
     await waitForStatus(api, seed.userId, flood.id, (d) => d.status === 'ready' && d.observedGeneration === 2 && d.generation === 2, 180_000);
-    const floodEvents = await poll('drop event', () => events(api, seed.userId, flood.id), (e) => e.some((x) => x.type === 'upgrade-rejected' && x.data.dropped !== undefined), 60_000);
+    const floodEvents = await poll(
+      'drop event',
+      () => events(api, seed.userId, flood.id),
+      (e) => e.some((x) => x.type === 'upgrade-rejected' && x.data.dropped !== undefined),
+      60_000,
+    );
     const drop = floodEvents.find((e) => e.type === 'upgrade-rejected' && e.data.dropped !== undefined)!;
     expect(drop.data).toMatchObject({ dropped: 5, templateIds: [seed.templates['1.1.0']] });
     expect(drop.message).toMatch(/^5 upgrade signal\(s\) dropped/);

@@ -77,7 +77,10 @@ describe('secrets (e2e)', () => {
   });
 
   it('seals secret template defaults bound to the template, and shows them redacted', async () => {
-    const [row] = await db.query<{ v: { user: { adminPassword: { [ENVELOPE]: string } } }; t: string }>(`select default_values as v, row_to_json(x)::text as t from template_versions x where id = $1`, [secretTemplate]);
+    const [row] = await db.query<{ v: { user: { adminPassword: { [ENVELOPE]: string } } }; t: string }>(
+      `select default_values as v, row_to_json(x)::text as t from template_versions x where id = $1`,
+      [secretTemplate],
+    );
     expect(row.t).not.toContain(DEFAULT_SECRET);
     expect(box.open(row.v.user.adminPassword, { owner: 'template', id: secretTemplate, path: '/user/adminPassword' })).toBe(DEFAULT_SECRET);
     const one = await api.http.get(`/products/${catalog.productId}/templates/${secretTemplate}`).set(bearer(alice.token)).expect(200);

@@ -23,7 +23,13 @@ describe('upgrade preview (e2e)', () => {
       suite = await startSuite();
       admin = bearer(suite.api.adminToken);
       templates = (await seedSuiteCatalog(suite.api, 'preview', { '1.0.0': '1.0.0', '1.1.0': '1.1.0' })).templates;
-      userId = (await suite.api.http.post('/users').set(admin).send({ email: `${uniqueName('preview')}@example.com` }).expect(201)).body.id;
+      userId = (
+        await suite.api.http
+          .post('/users')
+          .set(admin)
+          .send({ email: `${uniqueName('preview')}@example.com` })
+          .expect(201)
+      ).body.id;
       d = (
         await suite.api.http
           .post(`/users/${userId}/deployments`)
@@ -56,15 +62,27 @@ describe('upgrade preview (e2e)', () => {
     });
 
     it('rejects a dryRun that is not a boolean, and 404s for an unknown target', async () => {
-      const bad = await suite.api.http.post(upgradeUrl(userId, d.id, '?dryRun=maybe')).set(admin).send({ templateId: templates['1.1.0'] }).expect(400);
+      const bad = await suite.api.http
+        .post(upgradeUrl(userId, d.id, '?dryRun=maybe'))
+        .set(admin)
+        .send({ templateId: templates['1.1.0'] })
+        .expect(400);
       expect(bad.body.fields).toEqual([{ field: 'dryRun', message: expect.stringMatching(/true or false/) }]);
       await suite.api.http.post(upgradeUrl(userId, d.id)).set(admin).send({ templateId: NIL_UUID }).expect(404);
     });
 
     it('leaves the real upgrade as it was: 202 with the deployment, 409 backwards', async () => {
-      const res = await suite.api.http.post(upgradeUrl(userId, d.id, '?dryRun=false')).set(admin).send({ templateId: templates['1.1.0'] }).expect(202);
+      const res = await suite.api.http
+        .post(upgradeUrl(userId, d.id, '?dryRun=false'))
+        .set(admin)
+        .send({ templateId: templates['1.1.0'] })
+        .expect(202);
       expect(res.body).toMatchObject({ id: d.id, generation: 2, desiredTemplateId: templates['1.1.0'], status: 'upgrading' });
-      const back = await suite.api.http.post(upgradeUrl(userId, d.id, '')).set(admin).send({ templateId: templates['1.0.0'] }).expect(409);
+      const back = await suite.api.http
+        .post(upgradeUrl(userId, d.id, ''))
+        .set(admin)
+        .send({ templateId: templates['1.0.0'] })
+        .expect(409);
       expect(back.body.message).toMatch(/only go forward/);
     });
   });
@@ -133,12 +151,28 @@ describe('upgrade preview (e2e)', () => {
       const back = await api.http.post(upgradeUrl(seed.userId, d.id)).set(admin).send({ templateId: seed.templates['1.0.0'] }).expect(200);
       expect(back.body).toMatchObject({ valid: false, rendered: false, diff: '', message: expect.stringMatching(/only go forward/), problems: [{ field: 'templateId' }] });
 
-      const other = (await api.http.post('/products').set(admin).send({ name: uniqueName('other') }).expect(201)).body.id;
-      const foreign = (await api.http.post(`/products/${other}/templates`).set(admin).send({ version: '2.0.0', ...exampleChart('1.1.0') }).expect(201)).body.id;
+      const other = (
+        await api.http
+          .post('/products')
+          .set(admin)
+          .send({ name: uniqueName('other') })
+          .expect(201)
+      ).body.id;
+      const foreign = (
+        await api.http
+          .post(`/products/${other}/templates`)
+          .set(admin)
+          .send({ version: '2.0.0', ...exampleChart('1.1.0') })
+          .expect(201)
+      ).body.id;
       const cross = await api.http.post(upgradeUrl(seed.userId, d.id)).set(admin).send({ templateId: foreign }).expect(200);
       expect(cross.body).toMatchObject({ valid: false, message: expect.stringMatching(/same product/), problems: [{ field: 'templateId', message: 'belongs to another product' }] });
 
-      await api.http.post(upgradeUrl(seed.userId, d.id, '')).set(admin).send({ templateId: foreign }).expect(409);
+      await api.http
+        .post(upgradeUrl(seed.userId, d.id, ''))
+        .set(admin)
+        .send({ templateId: foreign })
+        .expect(409);
       expect(await snapshot()).toEqual(before);
     });
 

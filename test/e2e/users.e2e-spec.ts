@@ -22,7 +22,16 @@ describe('users (e2e)', () => {
   it('creates a user and returns its API token once; only the SHA-256 of it is stored', async () => {
     const email = `${uniqueName('Ada')}@Example.com`;
     const res = await api.http.post('/users').set(admin).send({ email }).expect(201);
-    expect(res.body).toEqual({ id: expect.any(String), email: email.toLowerCase(), isAdmin: false, maxDeployments: null, deploymentLimit: null, liveDeployments: 0, createdAt: expect.any(String), apiToken: expect.stringMatching(/^cae_[\w-]{43}$/) });
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      email: email.toLowerCase(),
+      isAdmin: false,
+      maxDeployments: null,
+      deploymentLimit: null,
+      liveDeployments: 0,
+      createdAt: expect.any(String),
+      apiToken: expect.stringMatching(/^cae_[\w-]{43}$/),
+    });
 
     const [row] = await db.query<{ api_token_hash: string; email: string }>(`select * from users where id = $1`, [res.body.id]);
     expect(row.api_token_hash).toBe(createHash('sha256').update(res.body.apiToken).digest('hex'));
@@ -38,7 +47,11 @@ describe('users (e2e)', () => {
   it('creates admins whose token reaches admin routes', async () => {
     const boss = await createUser(api, 'boss', true);
     await api.http.get('/users').set(bearer(boss.token)).expect(200);
-    await api.http.post('/products').set(bearer(boss.token)).send({ name: uniqueName('boss') }).expect(201);
+    await api.http
+      .post('/products')
+      .set(bearer(boss.token))
+      .send({ name: uniqueName('boss') })
+      .expect(201);
   });
 
   it('refuses a taken e-mail, whatever its case, with a 409 on email', async () => {

@@ -139,7 +139,7 @@ describe('the worker process: child environment, values files left by a kill, te
     expect(rules.flatMap((r) => r.to ?? []).filter((p) => p.namespaceSelector)).toEqual([]);
   });
 
-  it('removes at start the values file a killed worker left, and keeps a running process\'s', async () => {
+  it("removes at start the values file a killed worker left, and keeps a running process's", async () => {
     await stopWorker('SIGTERM');
     expect(valuesDirs()).toEqual([]);
     worker = startWorkerProcess(helmWrapper('helm-hanging', true), `hygiene-2-${api.taskQueue}.log`);
@@ -155,7 +155,13 @@ describe('the worker process: child environment, values files left by a kill, te
     mkdirSync(running);
 
     worker = startWorkerProcess(helmWrapper('helm-recording-2', false), `hygiene-3-${api.taskQueue}.log`);
-    await poll('the stale values directory removed', async () => existsSync(join(workerTmp, left)), (exists) => !exists, 60_000, 200);
+    await poll(
+      'the stale values directory removed',
+      async () => existsSync(join(workerTmp, left)),
+      (exists) => !exists,
+      60_000,
+      200,
+    );
     expect(existsSync(running)).toBe(true);
     rmSync(running, { recursive: true });
 

@@ -20,7 +20,10 @@ describe(BindSealedValues1796020096774.name, () => {
   const box = new SecretBox(encryptionKey, previousEncryptionKeys);
   const stranger = new SecretBox(Buffer.alloc(32, 0x5a));
   const ids = { product: randomUUID(), user: randomUUID(), template: randomUUID(), plainTemplate: randomUUID(), a: randomUUID(), b: randomUUID(), lost: randomUUID() };
-  const schema = { type: 'object', properties: { smtp: { properties: { password: { type: 'string', 'x-caelus-secret': true } } }, user: { additionalProperties: { type: 'string', 'x-caelus-secret': true } } } };
+  const schema = {
+    type: 'object',
+    properties: { smtp: { properties: { password: { type: 'string', 'x-caelus-secret': true } } }, user: { additionalProperties: { type: 'string', 'x-caelus-secret': true } } },
+  };
   const defaults = { smtp: { password: 'smtp-Default-pw', host: 'mail' }, user: { adminPassword: 'admin-Default-pw' } };
 
   const sut = new BindSealedValues1796020096774();

@@ -38,11 +38,16 @@ const helmHome = { HELM_CACHE_HOME: env.HELM_CACHE_HOME, HELM_CONFIG_HOME: env.H
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'caelus-chart-it-'));
 
 const installValues = [
-  '--set', 'image.repository=registry.invalid/caelus',
-  '--set', 'image.tag=chart-test',
-  '--set', 'secrets.databaseUrl=postgres://caelus:not-a-real-password@postgres.invalid:5432/caelus',
-  '--set', `secrets.encryptionKey=${'ab'.repeat(32)}`,
-  '--set', 'config.temporal.address=temporal.invalid:7233',
+  '--set',
+  'image.repository=registry.invalid/caelus',
+  '--set',
+  'image.tag=chart-test',
+  '--set',
+  'secrets.databaseUrl=postgres://caelus:not-a-real-password@postgres.invalid:5432/caelus',
+  '--set',
+  `secrets.encryptionKey=${'ab'.repeat(32)}`,
+  '--set',
+  'config.temporal.address=temporal.invalid:7233',
 ];
 
 function run(bin: string, args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -143,7 +148,7 @@ describe('charts/caelus', () => {
       expect(expandRules(rules)).toEqual(expected);
     });
 
-    it('leaves list and watch out, and turns the worker\'s cache off, with config.driftWatchCache=false', async () => {
+    it("leaves list and watch out, and turns the worker's cache off, with config.driftWatchCache=false", async () => {
       const off = await render('--set', 'config.driftWatchCache=false');
       const offRules = (off.find((d) => d.kind === 'ClusterRole') as unknown as { rules: Rule[] }).rules;
       const verbs = expandRules(offRules);
@@ -372,7 +377,7 @@ describe('charts/caelus network policies', () => {
 
   afterAll(() => fs.rmSync(npTmp, { recursive: true, force: true }));
 
-  it('isolates the release\'s pods, opens the API to the ingress controller and /metrics to monitoring, and leaves egress open', async () => {
+  it("isolates the release's pods, opens the API to the ingress controller and /metrics to monitoring, and leaves egress open", async () => {
     const byName = Object.fromEntries(policies(await render()).map((p) => [p.metadata.name, p.spec]));
 
     expect(byName).toEqual({
@@ -399,9 +404,7 @@ describe('charts/caelus network policies', () => {
   });
 
   it('takes its sources from values, renders no rule (not an open one) for an empty list, and nothing when disabled', async () => {
-    const custom = policies(
-      await render('--set', 'networkPolicy.api.from[0].ipBlock.cidr=0.0.0.0/0', '--set', 'networkPolicy.metrics.from=null'),
-    );
+    const custom = policies(await render('--set', 'networkPolicy.api.from[0].ipBlock.cidr=0.0.0.0/0', '--set', 'networkPolicy.metrics.from=null'));
     expect(custom.map((p) => p.metadata.name)).toEqual([`${fullname}-default-deny-ingress`, `${fullname}-allow-api`]);
     expect(custom[1].spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 'http', protocol: 'TCP' }] }]);
 
@@ -414,7 +417,10 @@ describe('charts/caelus network policies', () => {
   });
 
   it('lints without warnings with the policies off and with custom sources', async () => {
-    for (const extra of [['--set', 'networkPolicy.enabled=false'], ['--set', 'networkPolicy.api.from[0].podSelector.matchLabels.app=client']]) {
+    for (const extra of [
+      ['--set', 'networkPolicy.enabled=false'],
+      ['--set', 'networkPolicy.api.from[0].podSelector.matchLabels.app=client'],
+    ]) {
       const out = await helm('lint', CHART, '--strict', ...installValues, ...extra);
       expect(out).toContain('1 chart(s) linted, 0 chart(s) failed');
       expect(out).not.toMatch(/\[(WARNING|ERROR)\]/);
@@ -431,7 +437,12 @@ describe('charts/caelus network policies', () => {
 
   it('renders policies the API server accepts (server-side dry run)', async () => {
     const file = path.join(npTmp, 'policies.yaml');
-    fs.writeFileSync(file, policies(await render()).map((p) => stringifyYaml(p)).join('---\n'));
+    fs.writeFileSync(
+      file,
+      policies(await render())
+        .map((p) => stringifyYaml(p))
+        .join('---\n'),
+    );
     const res = await kubectl('apply', '--dry-run=server', '-n', 'default', '-f', file, '-o', 'name');
     expect(res.stderr).toBe('');
     expect(res.stdout.trim().split('\n')).toEqual([

@@ -38,11 +38,16 @@ async function recordFixture(name: string, workflowId: string): Promise<void> {
   const { stdout } = await run(`${process.env.CAELUS_TOOLS_BIN}/temporal`, ['workflow', 'show', '--address', process.env.TEMPORAL_ADDRESS!, '--workflow-id', workflowId, '--output', 'json']);
   // Stack traces in failures name the checkout: committed files name no machine path.
   const roots = [...new Set([ROOT, dirname(realpathSync(join(ROOT, 'node_modules')))])];
-  writeFileSync(file, roots.reduce((text, root) => text.split(root).join('<repo>'), stdout));
+  writeFileSync(
+    file,
+    roots.reduce((text, root) => text.split(root).join('<repo>'), stdout),
+  );
 }
 
 function historiesIn(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => join(dir, f));
 }
 
 const replays = new Map<string, Promise<string>>();
@@ -91,7 +96,10 @@ class FakeDeployment {
   events: string[] = [];
   acceptInputs: Record<string, unknown>[] = [];
   dropped: { count: number; templateIds: unknown[] }[] = [];
-  constructor(readonly deploymentId = randomUUID(), readonly deploymentUid = `wf-${randomUUID().slice(0, 8)}`) {}
+  constructor(
+    readonly deploymentId = randomUUID(),
+    readonly deploymentUid = `wf-${randomUUID().slice(0, 8)}`,
+  ) {}
 
   summary(): DesiredSummary {
     return {

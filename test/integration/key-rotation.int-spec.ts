@@ -92,7 +92,13 @@ describe('encryption key rotation', () => {
     process.env.CAELUS_ENCRYPTION_KEY = NEW;
     process.env.CAELUS_PREVIOUS_ENCRYPTION_KEYS = OLD;
     const lines: string[] = [];
-    await expect(rotateEncryptionKey((l) => lines.push(l), scratch.url)).resolves.toEqual({ scanned: 1, updated: 1, values: 1, failed: [], templates: { scanned: 2, updated: 1, values: 1, failed: [] } });
+    await expect(rotateEncryptionKey((l) => lines.push(l), scratch.url)).resolves.toEqual({
+      scanned: 1,
+      updated: 1,
+      values: 1,
+      failed: [],
+      templates: { scanned: 2, updated: 1, values: 1, failed: [] },
+    });
     expect(lines.join('\n')).not.toContain(PASSWORD);
     expect(lines.join('\n')).not.toContain(DEFAULT_PASSWORD);
 

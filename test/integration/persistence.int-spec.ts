@@ -206,7 +206,11 @@ describe('persistence', () => {
       it('refuses a template of a missing product and a malformed digest', async () => {
         expect(await pgCode(template(randomUUID()))).toBe('23503');
         const p = await product();
-        expect(await pgCode(templates.insert({ productId: p.id, version: '1.0.0', chartRef: 'x', chartVersion: '1.0.0', chartDigest: 'sha256:short', defaultValues: {}, valuesSchema: null, capabilities: {} }))).toBe('23514');
+        expect(
+          await pgCode(
+            templates.insert({ productId: p.id, version: '1.0.0', chartRef: 'x', chartVersion: '1.0.0', chartDigest: 'sha256:short', defaultValues: {}, valuesSchema: null, capabilities: {} }),
+          ),
+        ).toBe('23514');
       });
 
       it('does not let a product with templates be hard-deleted', async () => {

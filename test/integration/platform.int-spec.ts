@@ -254,10 +254,7 @@ describe('platform adapters on the local stack', () => {
     it('detects a deleted ConfigMap, a scaled Deployment and an edited label, then corrects them', async () => {
       await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: `${release}-config`, namespace: ns });
       await kube.mergePatch({ apiVersion: 'apps/v1', kind: 'Deployment', name: release, namespace: ns }, { spec: { replicas: 3 } });
-      await kube.mergePatch(
-        { apiVersion: 'v1', kind: 'Service', name: release, namespace: ns },
-        { metadata: { labels: { 'app.kubernetes.io/component': 'edited', 'added-by-hand': 'yes' } } },
-      );
+      await kube.mergePatch({ apiVersion: 'v1', kind: 'Service', name: release, namespace: ns }, { metadata: { labels: { 'app.kubernetes.io/component': 'edited', 'added-by-hand': 'yes' } } });
 
       const drift = await detectDrift(kube, await manifest(), opts);
 
@@ -329,9 +326,7 @@ describe('platform adapters on the local stack', () => {
     });
 
     it('reports a chart version that is not in the registry as chart-not-found', async () => {
-      const error = await helm
-        .upgradeInstall({ release, namespace: ns, chart: { ref: chart110.ref, version: '9.9.9' }, values, timeoutSeconds: 60 })
-        .catch((e: unknown) => e);
+      const error = await helm.upgradeInstall({ release, namespace: ns, chart: { ref: chart110.ref, version: '9.9.9' }, values, timeoutSeconds: 60 }).catch((e: unknown) => e);
       expect(error).toMatchObject({ kind: 'chart-not-found', retryable: false });
     });
   });

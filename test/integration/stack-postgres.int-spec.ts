@@ -27,15 +27,10 @@ interface Run {
 function stack(checkout: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(
-      path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-      ['scripts/stack/cli.ts', ...args],
-      { cwd: checkout, env, timeout: 900_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, out: `${stdout}${stderr}`, seconds: (Date.now() - started) / 1000 });
-      },
-    );
+    execFile(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/stack/cli.ts', ...args], { cwd: checkout, env, timeout: 900_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, out: `${stdout}${stderr}`, seconds: (Date.now() - started) / 1000 });
+    });
   });
 }
 

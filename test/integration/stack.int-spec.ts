@@ -51,16 +51,7 @@ function apply(manifest: string): Promise<string> {
 
 describe('local stack', () => {
   it('writes the documented keys to .local/stack.env', () => {
-    for (const key of [
-      'DATABASE_URL',
-      'TEMPORAL_ADDRESS',
-      'TEMPORAL_NAMESPACE',
-      'TEMPORAL_UI_URL',
-      'KUBECONFIG',
-      'HELM_BIN',
-      'CAELUS_OCI_REGISTRY',
-      'CAELUS_TOOLS_BIN',
-    ]) {
+    for (const key of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_UI_URL', 'KUBECONFIG', 'HELM_BIN', 'CAELUS_OCI_REGISTRY', 'CAELUS_TOOLS_BIN']) {
       expect(loadStackEnv()[key]).toBeTruthy();
     }
     for (const bin of ['temporal', 'kubectl', 'helm', 'kwokctl']) {

@@ -16,8 +16,7 @@ describe('tenant egress on the local cluster', () => {
     made.push(name);
     return { name, deploymentUid: name };
   };
-  const policy = (namespace: string, name: string) =>
-    kube.get<KubeObject & { spec: Record<string, unknown> }>({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name, namespace });
+  const policy = (namespace: string, name: string) => kube.get<KubeObject & { spec: Record<string, unknown> }>({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name, namespace });
 
   afterAll(async () => {
     for (const name of made) await kube.deleteNamespace(name).catch(() => undefined);

@@ -37,7 +37,13 @@ describe('authorization gaps (reliability)', () => {
     a = await createUser(api, 'rel-a');
     b = await createUser(api, 'rel-b');
     catalog = await seedCatalog(api, 'relauth', { '1.0.0': '1.0.0', '1.1.0': '1.1.0' });
-    deploymentOfA = (await api.http.post(`/users/${a.id}/deployments`).set(admin).send({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain('relauth') }).expect(202)).body.id;
+    deploymentOfA = (
+      await api.http
+        .post(`/users/${a.id}/deployments`)
+        .set(admin)
+        .send({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain('relauth') })
+        .expect(202)
+    ).body.id;
   });
 
   afterAll(async () => {

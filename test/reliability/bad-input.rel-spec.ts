@@ -62,7 +62,13 @@ describe('bad input over every route (reliability)', () => {
     deletedTemplate = t.body.id;
     await api.http.delete(`/products/${catalog.productId}/templates/${deletedTemplate}`).set(admin).expect(204);
     const create = async () =>
-      (await api.http.post(`/users/${user.id}/deployments`).set(admin).send({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain('bad'), values: { title: 'ok' } }).expect(202)).body.id as string;
+      (
+        await api.http
+          .post(`/users/${user.id}/deployments`)
+          .set(admin)
+          .send({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain('bad'), values: { title: 'ok' } })
+          .expect(202)
+      ).body.id as string;
     d1 = await create();
     d2 = await create();
     await api.http.post(`/users/${user.id}/deployments/${d2}/upgrade`).set(admin).send({ templateId: catalog.templates['1.1.0'] }).expect(202);
@@ -91,12 +97,22 @@ describe('bad input over every route (reliability)', () => {
 
   // --- users ---
   add('POST /users', 'SQL injection in the e-mail', 400, (h) => h.post('/users').set(admin).send({ email: `a'; DROP TABLE users; --@example.com` }));
-  add('POST /users', 'shell command substitution in the e-mail', 400, (h) => h.post('/users').set(admin).send({ email: `${SHELL}@example.com` }));
+  add('POST /users', 'shell command substitution in the e-mail', 400, (h) =>
+    h
+      .post('/users')
+      .set(admin)
+      .send({ email: `${SHELL}@example.com` }),
+  );
   add('POST /users', 'CRLF header injection in the e-mail', 400, (h) => h.post('/users').set(admin).send({ email: 'a@example.com\r\nX-Admin: 1' }));
   add('POST /users', 'isAdmin as a number', 400, (h) => h.post('/users').set(admin).send({ email: 'n@example.com', isAdmin: 1 }));
   add('POST /users', 'isAdmin null', 400, (h) => h.post('/users').set(admin).send({ email: 'null-admin@example.com', isAdmin: null }));
   add('POST /users', 'e-mail null', 400, (h) => h.post('/users').set(admin).send({ email: null }));
-  add('POST /users', 'a body over the size limit', 413, (h) => h.post('/users').set(admin).send({ email: 'big@example.com', pad: 'x'.repeat(300 * 1024) }));
+  add('POST /users', 'a body over the size limit', 413, (h) =>
+    h
+      .post('/users')
+      .set(admin)
+      .send({ email: 'big@example.com', pad: 'x'.repeat(300 * 1024) }),
+  );
   add('GET /users', 'SQL in the limit', 400, (h) => h.get(`/users?limit=${encodeURIComponent('1; DROP TABLE users')}`).set(admin));
   add('GET /users', 'limit given twice', 400, (h) => h.get('/users?limit=1&limit=2').set(admin));
   add('GET /users/:userId', 'SQL injection as the id', 400, (h) => h.get(`/users/${encodeURIComponent("1' OR '1'='1")}`).set(admin));
@@ -119,12 +135,22 @@ describe('bad input over every route (reliability)', () => {
   add('POST /products', 'an underscore (not a DNS label)', 400, (h) => h.post('/products').set(admin).send({ name: 'web_app' }));
   add('POST /products', 'a Cyrillic look-alike letter', 400, (h) => h.post('/products').set(admin).send({ name: 'wеbapp' }));
   add('POST /products', 'CRLF in the name', 400, (h) => h.post('/products').set(admin).send({ name: 'web\r\nSet-Cookie: a=b' }));
-  add('POST /products', 'a description 20 levels deep', 400, (h) => h.post('/products').set(admin).send({ name: 'deep', description: nested(20) }));
+  add('POST /products', 'a description 20 levels deep', 400, (h) =>
+    h
+      .post('/products')
+      .set(admin)
+      .send({ name: 'deep', description: nested(20) }),
+  );
   add('POST /products', 'NUL in the description', 400, (h) => h.post('/products').set(admin).send({ name: 'nul-desc', description: 'a\u0000b' }));
   add('POST /products', 'an escape sequence in the description', 400, (h) => h.post('/products').set(admin).send({ name: 'esc-desc', description: 'red \u001b[31m' }));
   add('POST /products', 'a C1 control character in the description', 400, (h) => h.post('/products').set(admin).send({ name: 'c1-desc', description: 'next\u0085line' }));
   add('POST /products', 'a lone surrogate in the description', 400, (h) => h.post('/products').set(admin).send({ name: 'sur-desc', description: 'half \ud83d' }));
-  add('POST /products', 'an allowed domain suffix that is no host name', 400, (h) => h.post('/products').set(admin).send({ name: 'suffixes', allowedDomainSuffixes: ['../etc'] }));
+  add('POST /products', 'an allowed domain suffix that is no host name', 400, (h) =>
+    h
+      .post('/products')
+      .set(admin)
+      .send({ name: 'suffixes', allowedDomainSuffixes: ['../etc'] }),
+  );
   add('PUT /products/:productId', 'allowed domain suffixes as a string', 400, (h) => h.put(`/products/${catalog.productId}`).set(admin).send({ allowedDomainSuffixes: 'example.com' }));
   add('PUT /products/:productId', 'NUL in the description', 400, (h) => h.put(`/products/${catalog.productId}`).set(admin).send({ description: '\u0000' }));
   add('GET /products', 'a negative limit', 400, (h) => h.get('/products?limit=-5').set(admin));
@@ -133,44 +159,148 @@ describe('bad input over every route (reliability)', () => {
   add('PUT /products/:productId', 'a null description', 400, (h) => h.put(`/products/${catalog.productId}`).set(admin).send({ description: null }));
   add('POST /products', 'a null description', 400, (h) => h.post('/products').set(admin).send({ name: 'nulldesc', description: null }));
   add('PUT /products/:productId', 'an isAdmin field', 400, (h) => h.put(`/products/${catalog.productId}`).set(admin).send({ isAdmin: true }));
-  add('PUT /products/:productId', 'SQL injection as the id', 400, (h) => h.put(`/products/${encodeURIComponent(SQL)}`).set(admin).send({ description: 'x' }));
+  add('PUT /products/:productId', 'SQL injection as the id', 400, (h) =>
+    h
+      .put(`/products/${encodeURIComponent(SQL)}`)
+      .set(admin)
+      .send({ description: 'x' }),
+  );
   add('PUT /products/:productId', 'an unknown product', 404, (h) => h.put(`/products/${NIL_UUID}`).set(admin).send({ description: 'x' }));
   add('DELETE /products/:productId', 'an id with a trailing newline', 400, (h) => h.delete(`/products/${catalog.productId}%0A`).set(admin));
 
   // --- templates ---
-  add('POST /products/:productId/templates', 'a file:// chart reference', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), chartRef: 'file:///etc/passwd' }));
-  add('POST /products/:productId/templates', '--post-renderer as the chart', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), chartRef: '--post-renderer=/tmp/evil.sh' }));
-  add('POST /products/:productId/templates', '--kubeconfig as the chart', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), chartRef: '--kubeconfig=/etc/shadow' }));
-  add('POST /products/:productId/templates', 'a lone dash as the chart', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), chartRef: '-' }));
+  add('POST /products/:productId/templates', 'a file:// chart reference', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), chartRef: 'file:///etc/passwd' }),
+  );
+  add('POST /products/:productId/templates', '--post-renderer as the chart', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), chartRef: '--post-renderer=/tmp/evil.sh' }),
+  );
+  add('POST /products/:productId/templates', '--kubeconfig as the chart', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), chartRef: '--kubeconfig=/etc/shadow' }),
+  );
+  add('POST /products/:productId/templates', 'a lone dash as the chart', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), chartRef: '-' }),
+  );
   add('POST /products/:productId/templates', 'a digest followed by a helm flag', 400, (h) =>
-    h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), chartRef: `oci://127.0.0.1:5001/x/webapp@sha256:${'a'.repeat(64)} --post-renderer /bin/sh` }),
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), chartRef: `oci://127.0.0.1:5001/x/webapp@sha256:${'a'.repeat(64)} --post-renderer /bin/sh` }),
   );
   add('POST /products/:productId/templates', 'traversal from inside a chart directory', 400, (h) =>
-    h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), chartRef: `${CHARTS}/examples/webapp-1.0.0/../../../../etc` }),
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), chartRef: `${CHARTS}/examples/webapp-1.0.0/../../../../etc` }),
   );
-  add('POST /products/:productId/templates', 'shell in a local chart path', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), chartRef: `${CHARTS}/examples/$(id)` }));
+  add('POST /products/:productId/templates', 'shell in a local chart path', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), chartRef: `${CHARTS}/examples/$(id)` }),
+  );
   add('POST /products/:productId/templates', 'a chart sub-directory that is no chart', 400, (h) =>
-    h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), chartRef: `${CHARTS}/examples/webapp-1.0.0/templates` }),
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), chartRef: `${CHARTS}/examples/webapp-1.0.0/templates` }),
   );
   add('POST /products/:productId/templates', 'a file inside a chart as the chart', 400, (h) =>
-    h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), chartRef: `${CHARTS}/examples/webapp-1.0.0/Chart.yaml` }),
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), chartRef: `${CHARTS}/examples/webapp-1.0.0/Chart.yaml` }),
   );
-  add('POST /products/:productId/templates', 'SQL injection in the version', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), version: "1.0.0'; DROP TABLE template_versions; --" }));
-  add('POST /products/:productId/templates', 'shell in semver build metadata', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), version: '1.0.0+$(id)' }));
-  add('POST /products/:productId/templates', 'a helm flag in the chart version', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), chartVersion: '1.0.0 --set image.repository=evil' }));
-  add('POST /products/:productId/templates', 'a schema $ref to a local file', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), valuesSchema: { $ref: 'file:///etc/passwd' } }));
-  add('POST /products/:productId/templates', 'a schema $ref to a remote URL', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), valuesSchema: { $ref: 'http://127.0.0.1:1/schema.json' } }));
-  add('POST /products/:productId/templates', 'a shell string as a quota', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), capabilities: { quota: { cpu: '1; rm -rf /' } } }));
-  add('POST /products/:productId/templates', 'null default values', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), defaultValues: null }));
-  add('POST /products/:productId/templates', 'null capabilities', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), capabilities: null }));
-  add('POST /products/:productId/templates', 'a null chart digest for an oci chart', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), chartRef: 'oci://127.0.0.1:5001/x/webapp', chartDigest: null }));
-  add('POST /products/:productId/templates', 'NUL in the default values', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), defaultValues: { user: { title: 'a\u0000' } } }));
-  add('POST /products/:productId/templates', 'NUL in a schema key', 400, (h) => h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), valuesSchema: { type: 'object', properties: { 'ti\u0000tle': { type: 'string' } } } }));
+  add('POST /products/:productId/templates', 'SQL injection in the version', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), version: "1.0.0'; DROP TABLE template_versions; --" }),
+  );
+  add('POST /products/:productId/templates', 'shell in semver build metadata', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), version: '1.0.0+$(id)' }),
+  );
+  add('POST /products/:productId/templates', 'a helm flag in the chart version', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), chartVersion: '1.0.0 --set image.repository=evil' }),
+  );
+  add('POST /products/:productId/templates', 'a schema $ref to a local file', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), valuesSchema: { $ref: 'file:///etc/passwd' } }),
+  );
+  add('POST /products/:productId/templates', 'a schema $ref to a remote URL', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), valuesSchema: { $ref: 'http://127.0.0.1:1/schema.json' } }),
+  );
+  add('POST /products/:productId/templates', 'a shell string as a quota', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), capabilities: { quota: { cpu: '1; rm -rf /' } } }),
+  );
+  add('POST /products/:productId/templates', 'null default values', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), defaultValues: null }),
+  );
+  add('POST /products/:productId/templates', 'null capabilities', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), capabilities: null }),
+  );
+  add('POST /products/:productId/templates', 'a null chart digest for an oci chart', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), chartRef: 'oci://127.0.0.1:5001/x/webapp', chartDigest: null }),
+  );
+  add('POST /products/:productId/templates', 'NUL in the default values', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), defaultValues: { user: { title: 'a\u0000' } } }),
+  );
+  add('POST /products/:productId/templates', 'NUL in a schema key', 400, (h) =>
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), valuesSchema: { type: 'object', properties: { 'ti\u0000tle': { type: 'string' } } } }),
+  );
   add('POST /products/:productId/templates', 'an unknown schema keyword (a typo)', 400, (h) =>
-    h.post(`/products/${catalog.productId}/templates`).set(admin).send({ ...tpl(), valuesSchema: { type: 'object', properties: { title: { type: 'string', maxLenght: 5 } } } }),
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .send({ ...tpl(), valuesSchema: { type: 'object', properties: { title: { type: 'string', maxLenght: 5 } } } }),
   );
   add('POST /products/:productId/templates', 'a constructor key in the default values', 400, (h) =>
-    h.post(`/products/${catalog.productId}/templates`).set(admin).set('content-type', 'application/json').send(JSON.stringify({ ...tpl(), defaultValues: JSON.parse('{"constructor": {"x": 1}}') })),
+    h
+      .post(`/products/${catalog.productId}/templates`)
+      .set(admin)
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ ...tpl(), defaultValues: JSON.parse('{"constructor": {"x": 1}}') })),
   );
   add('POST /products/:productId/templates', 'an unknown product', 404, (h) => h.post(`/products/${NIL_UUID}/templates`).set(admin).send(tpl()));
   add('GET /products/:productId/templates', 'SQL injection as the product id', 400, (h) => h.get(`/products/${encodeURIComponent(SQL)}/templates`).set(admin));
@@ -179,7 +309,8 @@ describe('bad input over every route (reliability)', () => {
 
   // --- deployments: create ---
   const createBody = (over: Record<string, unknown>) => ({ templateId: catalog.templates['1.0.0'], domainName: uniqueDomain('bad'), values: { title: 'x' }, ...over });
-  const createCase = (name: string, status: number, over: () => Record<string, unknown>) => add('POST /users/:userId/deployments', name, status, (h) => h.post(`/users/${user.id}/deployments`).set(admin).send(createBody(over())));
+  const createCase = (name: string, status: number, over: () => Record<string, unknown>) =>
+    add('POST /users/:userId/deployments', name, status, (h) => h.post(`/users/${user.id}/deployments`).set(admin).send(createBody(over())));
   createCase('no templateId', 400, () => ({ templateId: undefined }));
   createCase('a numeric templateId', 400, () => ({ templateId: 42 }));
   createCase('SQL injection as the templateId', 400, () => ({ templateId: SQL }));
@@ -212,7 +343,12 @@ describe('bad input over every route (reliability)', () => {
   createCase('a constructor key in the values (which would be silently dropped)', 400, () => ({ values: JSON.parse('{"title": "x", "constructor": {"prototype": 1}}') }));
   createCase('a prototype key in the values', 400, () => ({ values: JSON.parse('{"title": "x", "prototype": "y"}') }));
   add('POST /users/:userId/deployments', 'an unknown user', 404, (h) => h.post(`/users/${NIL_UUID}/deployments`).set(admin).send(createBody({})));
-  add('POST /users/:userId/deployments', 'SQL injection as the user id', 400, (h) => h.post(`/users/${encodeURIComponent(SQL)}/deployments`).set(admin).send(createBody({})));
+  add('POST /users/:userId/deployments', 'SQL injection as the user id', 400, (h) =>
+    h
+      .post(`/users/${encodeURIComponent(SQL)}/deployments`)
+      .set(admin)
+      .send(createBody({})),
+  );
 
   // --- deployments: list, get, events ---
   add('GET /users/:userId/deployments', 'SQL in the status filter', 400, (h) => h.get(`/users/${user.id}/deployments?status=${encodeURIComponent("ready' OR '1'='1")}`).set(admin));
@@ -223,17 +359,63 @@ describe('bad input over every route (reliability)', () => {
   add('GET /users/:userId/deployments/:deploymentId/events', 'a limit of a billion', 400, (h) => h.get(dep(d1, '/events?limit=1000000000')).set(admin));
 
   // --- deployments: values update ---
-  add('PUT /users/:userId/deployments/:deploymentId', 'a chart setting at the top of the values', 400, (h) => h.put(dep()).set(admin).send({ values: { replicas: 5 } }));
-  add('PUT /users/:userId/deployments/:deploymentId', 'SQL in If-Match', 400, (h) => h.put(dep()).set(admin).set('If-Match', '"1"; DROP TABLE deployments').send({ values: { title: 'x' } }));
-  add('PUT /users/:userId/deployments/:deploymentId', 'a negative If-Match', 400, (h) => h.put(dep()).set(admin).set('If-Match', '"-1"').send({ values: { title: 'x' } }));
-  add('PUT /users/:userId/deployments/:deploymentId', 'a body over the size limit', 413, (h) => h.put(dep()).set(admin).send({ values: { title: 'x'.repeat(300 * 1024) } }));
-  add('PUT /users/:userId/deployments/:deploymentId', 'NUL in a value', 400, (h) => h.put(dep()).set(admin).send({ values: { title: '\u0000' } }));
-  add('PUT /users/:userId/deployments/:deploymentId', 'a DEL character in a value', 400, (h) => h.put(dep()).set(admin).send({ values: { title: 'x\u007f' } }));
-  add('PUT /users/:userId/deployments/:deploymentId', 'a numeric secret', 400, (h) => h.put(dep()).set(admin).send({ values: { adminPassword: 12345678 } }));
-  add('PUT /users/:userId/deployments/:deploymentId', 'a new field of 1.1.0 on a 1.0.0 deployment', 400, (h) => h.put(dep()).set(admin).send({ values: { motd: 'not yet' } }));
+  add('PUT /users/:userId/deployments/:deploymentId', 'a chart setting at the top of the values', 400, (h) =>
+    h
+      .put(dep())
+      .set(admin)
+      .send({ values: { replicas: 5 } }),
+  );
+  add('PUT /users/:userId/deployments/:deploymentId', 'SQL in If-Match', 400, (h) =>
+    h
+      .put(dep())
+      .set(admin)
+      .set('If-Match', '"1"; DROP TABLE deployments')
+      .send({ values: { title: 'x' } }),
+  );
+  add('PUT /users/:userId/deployments/:deploymentId', 'a negative If-Match', 400, (h) =>
+    h
+      .put(dep())
+      .set(admin)
+      .set('If-Match', '"-1"')
+      .send({ values: { title: 'x' } }),
+  );
+  add('PUT /users/:userId/deployments/:deploymentId', 'a body over the size limit', 413, (h) =>
+    h
+      .put(dep())
+      .set(admin)
+      .send({ values: { title: 'x'.repeat(300 * 1024) } }),
+  );
+  add('PUT /users/:userId/deployments/:deploymentId', 'NUL in a value', 400, (h) =>
+    h
+      .put(dep())
+      .set(admin)
+      .send({ values: { title: '\u0000' } }),
+  );
+  add('PUT /users/:userId/deployments/:deploymentId', 'a DEL character in a value', 400, (h) =>
+    h
+      .put(dep())
+      .set(admin)
+      .send({ values: { title: 'x\u007f' } }),
+  );
+  add('PUT /users/:userId/deployments/:deploymentId', 'a numeric secret', 400, (h) =>
+    h
+      .put(dep())
+      .set(admin)
+      .send({ values: { adminPassword: 12345678 } }),
+  );
+  add('PUT /users/:userId/deployments/:deploymentId', 'a new field of 1.1.0 on a 1.0.0 deployment', 400, (h) =>
+    h
+      .put(dep())
+      .set(admin)
+      .send({ values: { motd: 'not yet' } }),
+  );
 
   // --- deployments: upgrade ---
-  const upgrade = (id: string, body: unknown) => (h: ReturnType<typeof request>) => h.post(dep(id, '/upgrade')).set(admin).send(body as object);
+  const upgrade = (id: string, body: unknown) => (h: ReturnType<typeof request>) =>
+    h
+      .post(dep(id, '/upgrade'))
+      .set(admin)
+      .send(body as object);
   add('POST /users/:userId/deployments/:deploymentId/upgrade', 'backwards, 1.1.0 to 1.0.0', 409, (h) => upgrade(d2, { templateId: catalog.templates['1.0.0'] })(h));
   add('POST /users/:userId/deployments/:deploymentId/upgrade', 'to the version it is at', 409, (h) => upgrade(d2, { templateId: catalog.templates['1.1.0'] })(h));
   add('POST /users/:userId/deployments/:deploymentId/upgrade', 'to a newer version of another product', 409, (h) => upgrade(d1, { templateId: other.templates['2.0.0'] })(h));
@@ -241,7 +423,9 @@ describe('bad input over every route (reliability)', () => {
   add('POST /users/:userId/deployments/:deploymentId/upgrade', 'SQL injection as the templateId', 400, (h) => upgrade(d1, { templateId: SQL })(h));
   add('POST /users/:userId/deployments/:deploymentId/upgrade', '--post-renderer as the templateId', 400, (h) => upgrade(d1, { templateId: '--post-renderer=/bin/sh' })(h));
   add('POST /users/:userId/deployments/:deploymentId/upgrade', 'a templateId array', 400, (h) => upgrade(d1, { templateId: [catalog.templates['1.1.0']] })(h));
-  add('POST /users/:userId/deployments/:deploymentId/upgrade', 'a chartRef instead of a template', 400, (h) => upgrade(d1, { templateId: catalog.templates['1.1.0'], chartRef: `${CHARTS}/examples/webapp-1.1.0` })(h));
+  add('POST /users/:userId/deployments/:deploymentId/upgrade', 'a chartRef instead of a template', 400, (h) =>
+    upgrade(d1, { templateId: catalog.templates['1.1.0'], chartRef: `${CHARTS}/examples/webapp-1.1.0` })(h),
+  );
 
   // --- deployments: delete ---
   add('DELETE /users/:userId/deployments/:deploymentId', 'a deployment of another user under this user', 404, (h) => h.delete(`/users/${NIL_UUID}/deployments/${d1}`).set(admin));
@@ -270,7 +454,11 @@ describe('bad input over every route (reliability)', () => {
 
       const routes = new Set(cases.map((c) => c.route));
       const byStatus = outcomes.reduce<Record<number, number>>((acc, o) => ({ ...acc, [o.status]: (acc[o.status] ?? 0) + 1 }), {});
-      r.note(`${cases.length} cases over ${routes.size} routes: ${Object.entries(byStatus).map(([s, n]) => `${n}× ${s}`).join(', ')}; no 5xx, no row written, no workflow started`);
+      r.note(
+        `${cases.length} cases over ${routes.size} routes: ${Object.entries(byStatus)
+          .map(([s, n]) => `${n}× ${s}`)
+          .join(', ')}; no 5xx, no row written, no workflow started`,
+      );
     });
   });
 

@@ -7,7 +7,21 @@
  * goes; five more are created just before it goes, so their namespaces and the start of helm
  * meet the outage. The gate opens during the outage.
  */
-import { convergenceProblems, createDeployments, deleteFleet, Deployment, kubeProxy, readyAt, RelSuite, sleep, startRelSuite, StorageGate, TcpProxy, waitAll, waitForPendingUnderHelm } from './support/harness';
+import {
+  convergenceProblems,
+  createDeployments,
+  deleteFleet,
+  Deployment,
+  kubeProxy,
+  readyAt,
+  RelSuite,
+  sleep,
+  startRelSuite,
+  StorageGate,
+  TcpProxy,
+  waitAll,
+  waitForPendingUnderHelm,
+} from './support/harness';
 import { scenario } from './support/results';
 import { FLEET } from './support/fleet-size';
 
@@ -48,7 +62,9 @@ describe('Kubernetes API unavailable (reliability)', () => {
       await gate.open(waiting);
       await sleep(OUTAGE_MS);
       const during = await Promise.all(fleet.map((d) => s.api.http.get(`/users/${s.seed.userId}/deployments/${d.id}`).set(s.admin)));
-      r.note(`after ${Math.round((Date.now() - cutAt) / 1000)}s of outage: ${during.filter((x) => x.body.status === 'ready').length} ready, ${during.filter((x) => x.body.status === 'error').length} in error`);
+      r.note(
+        `after ${Math.round((Date.now() - cutAt) / 1000)}s of outage: ${during.filter((x) => x.body.status === 'ready').length} ready, ${during.filter((x) => x.body.status === 'error').length} in error`,
+      );
       await proxy.restore();
       const back = Date.now();
 

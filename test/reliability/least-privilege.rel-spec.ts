@@ -71,14 +71,34 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
   (chartReady ? it : it.skip)('creates, updates, upgrades, corrects drift and deletes with only the chart’s RBAC', async () => {
     await scenario('least-privilege-worker', 1, 'deployment lifecycle', async (r) => {
       // 1. The chart's worker ServiceAccount, ClusterRole and binding, rendered by helm and applied.
-      const rendered = await exec(process.env.HELM_BIN!, [
-        'template', release, CHART, '--namespace', ns,
-        '--show-only', 'templates/serviceaccount.yaml', '--show-only', 'templates/rbac.yaml',
-        '--set', 'image.repository=registry.invalid/caelus', '--set', 'image.tag=rel',
-        '--set', 'secrets.databaseUrl=postgres://caelus:unused@postgres.invalid:5432/caelus', '--set', `secrets.encryptionKey=${'cd'.repeat(32)}`,
-        '--set', 'config.temporal.address=temporal.invalid:7233',
-      ], { maxBuffer: 16 * 1024 * 1024 });
-      const docs = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as KubeObject & { rules?: unknown[]; subjects?: { name: string }[] }).filter(Boolean);
+      const rendered = await exec(
+        process.env.HELM_BIN!,
+        [
+          'template',
+          release,
+          CHART,
+          '--namespace',
+          ns,
+          '--show-only',
+          'templates/serviceaccount.yaml',
+          '--show-only',
+          'templates/rbac.yaml',
+          '--set',
+          'image.repository=registry.invalid/caelus',
+          '--set',
+          'image.tag=rel',
+          '--set',
+          'secrets.databaseUrl=postgres://caelus:unused@postgres.invalid:5432/caelus',
+          '--set',
+          `secrets.encryptionKey=${'cd'.repeat(32)}`,
+          '--set',
+          'config.temporal.address=temporal.invalid:7233',
+        ],
+        { maxBuffer: 16 * 1024 * 1024 },
+      );
+      const docs = parseAllDocuments(rendered.stdout)
+        .map((d) => d.toJS() as KubeObject & { rules?: unknown[]; subjects?: { name: string }[] })
+        .filter(Boolean);
       const binding = docs.find((d) => d.kind === 'ClusterRoleBinding')!;
       const role = docs.find((d) => d.kind === 'ClusterRole')!;
       const sa = binding.subjects![0].name;
@@ -113,11 +133,18 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
       // 3. The built worker with that identity, helm included; drift checks every few seconds.
       const worker = s.startWorker('sa', { KUBECONFIG: kubeconfig, CAELUS_DRIFT_INTERVAL: '8', LOG_LEVEL: 'debug', CAELUS_TENANT_CLUSTER_ROLE: tenantRole });
       const base = `/users/${s.seed.userId}/deployments`;
-      const created = await s.api.http.post(base).set(s.admin).send({ templateId: s.seed.templates['1.0.0'], domainName: `lp-${suffix}.example.com`, values: { title: 'Least', adminPassword: `pw-${randomBytes(8).toString('hex')}` } });
+      const created = await s.api.http
+        .post(base)
+        .set(s.admin)
+        .send({ templateId: s.seed.templates['1.0.0'], domainName: `lp-${suffix}.example.com`, values: { title: 'Least', adminPassword: `pw-${randomBytes(8).toString('hex')}` } });
       expect(created.status).toBe(202);
       const d: Deployment = created.body;
       await waitAll(s, [d], 'ready at generation 1', readyAt(1));
-      await s.api.http.put(`${base}/${d.id}`).set(s.admin).send({ values: { title: 'Privilege', adminPassword: '[redacted]' } }).expect(202);
+      await s.api.http
+        .put(`${base}/${d.id}`)
+        .set(s.admin)
+        .send({ values: { title: 'Privilege', adminPassword: '[redacted]' } })
+        .expect(202);
       await waitAll(s, [d], 'ready at generation 2', readyAt(2));
       await s.api.http.post(`${base}/${d.id}/upgrade`).set(s.admin).send({ templateId: s.seed.templates['1.1.0'] }).expect(202);
       await waitAll(s, [d], 'ready at generation 3', readyAt(3));
@@ -146,13 +173,21 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
       const events = await allEvents(s, d);
       expect(events.filter((e) => e.type === 'error').map((e) => e.message)).toEqual([]);
       await worker.stop(30_000);
-      const forbidden = worker.output().split('\n').filter((l) => /forbidden/i.test(l));
+      const forbidden = worker
+        .output()
+        .split('\n')
+        .filter((l) => /forbidden/i.test(l));
       expect(forbidden).toEqual([]);
       // The drift watch cache listed and watched with this identity too (Secrets and the chart's kinds).
-      const watching = worker.output().split('\n').filter((l) => l.includes('drift cache: watching'));
+      const watching = worker
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('drift cache: watching'));
       expect(watching.some((l) => l.includes('Secret (owner=helm)'))).toBe(true);
       expect(watching.some((l) => l.includes('Deployment (app.kubernetes.io/managed-by=Helm)'))).toBe(true);
-      r.note(`create, values change, upgrade to 1.1.0, drift (deleted ConfigMap, scaled Deployment) corrected, delete: ${events.length} events, no error, no "forbidden" in the worker's debug log; its drift watch cache listed and watched Secrets and the chart's kinds`);
+      r.note(
+        `create, values change, upgrade to 1.1.0, drift (deleted ConfigMap, scaled Deployment) corrected, delete: ${events.length} events, no error, no "forbidden" in the worker's debug log; its drift watch cache listed and watched Secrets and the chart's kinds`,
+      );
     });
   });
 
@@ -166,7 +201,11 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
         CAELUS_TEST_SKIP_CONFINEMENT_CHECK: '1',
         NODE_ENV: 'test',
       });
-      const product = await s.api.http.post('/products').set(s.admin).send({ name: `escape-${suffix}` }).expect(201);
+      const product = await s.api.http
+        .post('/products')
+        .set(s.admin)
+        .send({ name: `escape-${suffix}` })
+        .expect(201);
       const template = await s.api.http
         .post(`/products/${product.body.id}/templates`)
         .set(s.admin)
@@ -180,7 +219,13 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
         .expect(201);
       const base = `/users/${s.seed.userId}/deployments`;
       const create = async (user: Record<string, unknown>): Promise<Deployment> =>
-        (await s.api.http.post(base).set(s.admin).send({ templateId: template.body.id, domainName: `esc-${randomBytes(3).toString('hex')}.example.com`, values: user }).expect(202)).body;
+        (
+          await s.api.http
+            .post(base)
+            .set(s.admin)
+            .send({ templateId: template.body.id, domainName: `esc-${randomBytes(3).toString('hex')}.example.com`, values: user })
+            .expect(202)
+        ).body;
       const other = await create({ title: 'Other namespace', configNamespace: victim });
       const cluster = await create({ title: 'Cluster scoped', clusterAccess: true });
       const failed = (x: { status: string; lastError?: string | null }) => x.status === 'error' && Boolean(x.lastError);

@@ -41,7 +41,10 @@ describe('API restarted between the commit and the signal (reliability)', () => 
       await s.restartApi({ TEMPORAL_ADDRESS: dead });
       await Promise.all(
         fleet.map(async (d, i) => {
-          const res = await s.api.http.put(`/users/${s.seed.userId}/deployments/${d.id}`).set(s.admin).send({ values: { title: `Unsignalled ${i}` } });
+          const res = await s.api.http
+            .put(`/users/${s.seed.userId}/deployments/${d.id}`)
+            .set(s.admin)
+            .send({ values: { title: `Unsignalled ${i}` } });
           if (res.status !== 202) throw new Error(`put: ${res.status} ${res.text}`);
         }),
       );

@@ -4,7 +4,21 @@
  * refuses connections and cuts the open ones; the API keeps its direct connection. The workflow's
  * database activities retry without limit, so nothing observed may be lost.
  */
-import { convergenceProblems, createDeployments, deleteFleet, Deployment, helmProcesses, readyAt, RelSuite, sleep, startRelSuite, StorageGate, TcpProxy, waitAll, waitForPendingUnderHelm } from './support/harness';
+import {
+  convergenceProblems,
+  createDeployments,
+  deleteFleet,
+  Deployment,
+  helmProcesses,
+  readyAt,
+  RelSuite,
+  sleep,
+  startRelSuite,
+  StorageGate,
+  TcpProxy,
+  waitAll,
+  waitForPendingUnderHelm,
+} from './support/harness';
 import { scenario } from './support/results';
 import { FLEET } from './support/fleet-size';
 

@@ -17,7 +17,10 @@ describe('races on one deployment (reliability)', () => {
   beforeAll(async () => {
     s = await startRelSuite('race');
     s.startWorker('a');
-    const res = await s.api.http.post(`/users/${s.seed.userId}/deployments`).set(s.admin).send({ templateId: s.seed.templates['1.0.0'], domainName: `race-${Date.now()}.example.com`, values: { title: 'Start' } });
+    const res = await s.api.http
+      .post(`/users/${s.seed.userId}/deployments`)
+      .set(s.admin)
+      .send({ templateId: s.seed.templates['1.0.0'], domainName: `race-${Date.now()}.example.com`, values: { title: 'Start' } });
     expect(res.status).toBe(202);
     d = res.body;
     await waitAll(s, [d], 'ready at generation 1', readyAt(1), 240_000);
@@ -122,7 +125,14 @@ describe('races on one deployment (reliability)', () => {
     await scenario('race-create-delete', 0, 'concurrent requests', async (r) => {
       const base = `/users/${s.seed.userId}/deployments`;
       const domainName = `race-domain-${Date.now()}.example.com`;
-      const creates = await Promise.all(Array.from({ length: 8 }, (_, i) => s.api.http.post(base).set(s.admin).send({ templateId: s.seed.templates['1.0.0'], domainName, values: { title: `Create ${i}` } })));
+      const creates = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          s.api.http
+            .post(base)
+            .set(s.admin)
+            .send({ templateId: s.seed.templates['1.0.0'], domainName, values: { title: `Create ${i}` } }),
+        ),
+      );
       const won = creates.filter((c) => c.status === 202);
       const lost = creates.filter((c) => c.status === 409);
       expect({ won: won.length, lost: lost.length }).toEqual({ won: 1, lost: 7 });
@@ -130,7 +140,16 @@ describe('races on one deployment (reliability)', () => {
       const [{ n }] = await s.db.query<{ n: string }>(`select count(*)::text as n from deployments where domain_name = $1`, [domainName]);
       expect(n).toBe('1');
       const others = await Promise.all(
-        [1, 2].map(async (i) => (await s.api.http.post(base).set(s.admin).send({ templateId: s.seed.templates['1.0.0'], domainName: `race-${i}-${Date.now()}.example.com` }).expect(202)).body as Deployment),
+        [1, 2].map(
+          async (i) =>
+            (
+              await s.api.http
+                .post(base)
+                .set(s.admin)
+                .send({ templateId: s.seed.templates['1.0.0'], domainName: `race-${i}-${Date.now()}.example.com` })
+                .expect(202)
+            ).body as Deployment,
+        ),
       );
       const fleet: Deployment[] = [won[0].body, ...others];
 
@@ -140,8 +159,17 @@ describe('races on one deployment (reliability)', () => {
         fleet.map(async (x) => {
           const path = `${base}/${x.id}`;
           const answers = await Promise.all([
-            ...Array.from({ length: 6 }, (_, i) => s.api.http.put(path).set(s.admin).send({ values: { title: `Late ${i}` } }).then((res) => ({ kind: 'put', status: res.status, generation: res.body.generation as number | undefined }))),
-            s.api.http.delete(path).set(s.admin).then((res) => ({ kind: 'delete', status: res.status, generation: res.body.generation as number | undefined })),
+            ...Array.from({ length: 6 }, (_, i) =>
+              s.api.http
+                .put(path)
+                .set(s.admin)
+                .send({ values: { title: `Late ${i}` } })
+                .then((res) => ({ kind: 'put', status: res.status, generation: res.body.generation as number | undefined })),
+            ),
+            s.api.http
+              .delete(path)
+              .set(s.admin)
+              .then((res) => ({ kind: 'delete', status: res.status, generation: res.body.generation as number | undefined })),
           ]);
           const del = answers.find((a) => a.kind === 'delete')!;
           expect(del.status).toBe(202);
@@ -158,7 +186,9 @@ describe('races on one deployment (reliability)', () => {
       const puts = rounds.flat();
       r.setRuns(creates.length + 2 + puts.length + fleet.length);
       const accepted = puts.filter((p) => p.status === 202).length;
-      r.note(`8 creates of one domain: 1 accepted, 7 got 409 on domainName, one row; on 3 installing deployments, 6 updates each racing a delete: ${accepted} landed before it, ${puts.length - accepted} got 409 after it; all deleted, one workflow each`);
+      r.note(
+        `8 creates of one domain: 1 accepted, 7 got 409 on domainName, one row; on 3 installing deployments, 6 updates each racing a delete: ${accepted} landed before it, ${puts.length - accepted} got 409 after it; all deleted, one workflow each`,
+      );
     });
   });
 });

@@ -105,14 +105,21 @@ describe('secret envelopes, schema constructs and encoded helm errors (reliabili
   };
   const history = async (d: Deployment) => {
     const temporalCli = join(process.env.CAELUS_TOOLS_BIN ?? join(REPO, '.local', 'bin'), 'temporal');
-    const { stdout } = await promisify(execFile)(temporalCli, ['workflow', 'show', '--workflow-id', d.workflow.id, '--output', 'json', '--address', s.stack.TEMPORAL_ADDRESS, '--namespace', process.env.TEMPORAL_NAMESPACE ?? 'default'], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const { stdout } = await promisify(execFile)(
+      temporalCli,
+      ['workflow', 'show', '--workflow-id', d.workflow.id, '--output', 'json', '--address', s.stack.TEMPORAL_ADDRESS, '--namespace', process.env.TEMPORAL_NAMESPACE ?? 'default'],
+      {
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     expect(stdout.length).toBeGreaterThan(1000);
     return stdout;
   };
   const create = async (templateId: string, values: Record<string, unknown>, prefix: string): Promise<Deployment> => {
-    const res = await s.api.http.post(base()).set(s.admin).send({ templateId, domainName: domain(prefix), values });
+    const res = await s.api.http
+      .post(base())
+      .set(s.admin)
+      .send({ templateId, domainName: domain(prefix), values });
     if (res.status !== 202) throw new Error(`create: ${res.status} ${res.text}`);
     return res.body;
   };
@@ -123,7 +130,13 @@ describe('secret envelopes, schema constructs and encoded helm errors (reliabili
     const t = await s.api.http
       .post(`/products/${s.seed.productId}/templates`)
       .set(s.admin)
-      .send({ version: '0.2.0', chartRef: join(CHARTS, 'secret-dump'), chartVersion: '0.1.0', valuesSchema: SCHEMA, defaultValues: { user: {}, smtp: { password: DEFAULT_SMTP.value, host: 'mail.example' }, caelus: { deploymentUid: '', domainName: '' } } });
+      .send({
+        version: '0.2.0',
+        chartRef: join(CHARTS, 'secret-dump'),
+        chartVersion: '0.1.0',
+        valuesSchema: SCHEMA,
+        defaultValues: { user: {}, smtp: { password: DEFAULT_SMTP.value, host: 'mail.example' }, caelus: { deploymentUid: '', domainName: '' } },
+      });
     if (t.status !== 201) throw new Error(`template: ${t.status} ${t.text}`);
     dumpTemplate = t.body.id;
     a = await create(dumpTemplate, { adminPassword: A.value }, 'alice');
@@ -141,12 +154,42 @@ describe('secret envelopes, schema constructs and encoded helm errors (reliabili
       const [{ v: stolen }] = await s.db.query<{ v: unknown }>(`select user_values->'adminPassword' as v from deployments where id = $1`, [a.id]);
       const templates = `/products/${s.seed.productId}/templates`;
       const cases: [string, 'post' | 'put', string, object, string][] = [
-        ["another deployment's real envelope as a value", 'post', base(), { templateId: dumpTemplate, domainName: domain('thief'), values: { adminPassword: stolen } }, '/user/adminPassword/$caelusEncrypted'],
-        ['a made-up envelope', 'post', base(), { templateId: dumpTemplate, domainName: domain('forge'), values: { adminPassword: { [ENVELOPE]: 'v2.00000000.AAAA.AAAA.AAAA' } } }, '/user/adminPassword/$caelusEncrypted'],
-        ['an envelope deep in an array', 'post', base(), { templateId: dumpTemplate, domainName: domain('deep'), values: { extra: { k: 'x' }, tokens: ['a', { [ENVELOPE]: 1 }] } }, '/user/tokens/1/$caelusEncrypted'],
+        [
+          "another deployment's real envelope as a value",
+          'post',
+          base(),
+          { templateId: dumpTemplate, domainName: domain('thief'), values: { adminPassword: stolen } },
+          '/user/adminPassword/$caelusEncrypted',
+        ],
+        [
+          'a made-up envelope',
+          'post',
+          base(),
+          { templateId: dumpTemplate, domainName: domain('forge'), values: { adminPassword: { [ENVELOPE]: 'v2.00000000.AAAA.AAAA.AAAA' } } },
+          '/user/adminPassword/$caelusEncrypted',
+        ],
+        [
+          'an envelope deep in an array',
+          'post',
+          base(),
+          { templateId: dumpTemplate, domainName: domain('deep'), values: { extra: { k: 'x' }, tokens: ['a', { [ENVELOPE]: 1 }] } },
+          '/user/tokens/1/$caelusEncrypted',
+        ],
         ['an envelope in a values update', 'put', `${base()}/${b.id}`, { values: { adminPassword: stolen } }, '/user/adminPassword/$caelusEncrypted'],
-        ['an envelope in template defaults', 'post', templates, { version: '0.3.0', chartRef: join(CHARTS, 'secret-dump'), chartVersion: '0.1.0', defaultValues: { smtp: { password: stolen } } }, 'defaultValues/smtp/password/$caelusEncrypted'],
-        ['the key in a schema', 'post', templates, { version: '0.3.1', chartRef: join(CHARTS, 'secret-dump'), chartVersion: '0.1.0', valuesSchema: { type: 'object', properties: { [ENVELOPE]: { type: 'string' } } } }, 'valuesSchema/properties/$caelusEncrypted'],
+        [
+          'an envelope in template defaults',
+          'post',
+          templates,
+          { version: '0.3.0', chartRef: join(CHARTS, 'secret-dump'), chartVersion: '0.1.0', defaultValues: { smtp: { password: stolen } } },
+          'defaultValues/smtp/password/$caelusEncrypted',
+        ],
+        [
+          'the key in a schema',
+          'post',
+          templates,
+          { version: '0.3.1', chartRef: join(CHARTS, 'secret-dump'), chartVersion: '0.1.0', valuesSchema: { type: 'object', properties: { [ENVELOPE]: { type: 'string' } } } },
+          'valuesSchema/properties/$caelusEncrypted',
+        ],
       ];
       const before = await s.db.snapshot();
       const problems: string[] = [];
@@ -166,10 +209,16 @@ describe('secret envelopes, schema constructs and encoded helm errors (reliabili
   it('does not open an envelope copied into another deployment row', async () => {
     await scenario('secret-envelope-bound', 1, 'copied envelopes', async (r) => {
       // An attacker with write access to the table copies Alice's sealed password into Bob's row.
-      await s.db.query(`update deployments set user_values = jsonb_set(user_values, '{adminPassword}', (select user_values->'adminPassword' from deployments where id = $1)) where id = $2`, [a.id, b.id]);
+      await s.db.query(`update deployments set user_values = jsonb_set(user_values, '{adminPassword}', (select user_values->'adminPassword' from deployments where id = $1)) where id = $2`, [
+        a.id,
+        b.id,
+      ]);
 
       // The API refuses to carry it forward (the redaction marker keeps the stored envelope), without the value.
-      const put = await s.api.http.put(`${base()}/${b.id}`).set(s.admin).send({ values: { adminPassword: '[redacted]' } });
+      const put = await s.api.http
+        .put(`${base()}/${b.id}`)
+        .set(s.admin)
+        .send({ values: { adminPassword: '[redacted]' } });
       expect(put.status).toBe(400);
       expect(put.body.fields).toEqual([{ field: '/adminPassword', message: expect.stringMatching(/does not open here/) }]);
       expect(leakedCores(put.text, [A.core])).toEqual([]);
@@ -183,7 +232,9 @@ describe('secret envelopes, schema constructs and encoded helm errors (reliabili
       const events = JSON.stringify(await allEvents(s, b));
       const found = [...leakedCores(JSON.stringify(failed), [A.core]), ...leakedCores(events, [A.core]), ...leakedCores(await history(b), [A.core])];
       expect(found).toEqual([]);
-      r.note(`copied with SQL, the envelope was refused by the API (400 on /adminPassword) and by the workflow: "${failed.lastError!.slice(0, 160)}"; the other deployment's secret reached neither the cluster nor the error, events or history`);
+      r.note(
+        `copied with SQL, the envelope was refused by the API (400 on /adminPassword) and by the workflow: "${failed.lastError!.slice(0, 160)}"; the other deployment's secret reached neither the cluster nor the error, events or history`,
+      );
     });
   });
 
@@ -201,7 +252,20 @@ describe('secret envelopes, schema constructs and encoded helm errors (reliabili
         combo: { a: sec.allof.value, b: sec.anyof.value, c: sec.oneof.value },
         refd: { password: sec.ref.value },
       };
-      const sealedAt = ['/adminPassword', '/extra/apiKey', '/patterned/secret_token', '/tokens/0', '/tokens/1', '/pair/1', '/auth/bindPassword', '/auth/localPassword', '/combo/a', '/combo/b', '/combo/c', '/refd/password'];
+      const sealedAt = [
+        '/adminPassword',
+        '/extra/apiKey',
+        '/patterned/secret_token',
+        '/tokens/0',
+        '/tokens/1',
+        '/pair/1',
+        '/auth/bindPassword',
+        '/auth/localPassword',
+        '/combo/a',
+        '/combo/b',
+        '/combo/c',
+        '/refd/password',
+      ];
       const cores = [...Object.values(sec).map((x) => x.core), DEFAULT_SMTP.core];
       const responses: string[] = [];
 
@@ -210,11 +274,17 @@ describe('secret envelopes, schema constructs and encoded helm errors (reliabili
 
       // At rest: sealed where the schema says, whatever the construct; the template default too.
       const [row] = await s.db.query<{ v: Record<string, unknown>; t: string }>(`select user_values as v, row_to_json(x)::text as t from deployments x where id = $1`, [d.id]);
-      const at = (doc: unknown, pointer: string) => pointer.split('/').slice(1).reduce<unknown>((n, k) => (n as Record<string, unknown>)?.[k], doc);
+      const at = (doc: unknown, pointer: string) =>
+        pointer
+          .split('/')
+          .slice(1)
+          .reduce<unknown>((n, k) => (n as Record<string, unknown>)?.[k], doc);
       const notSealed = sealedAt.filter((p) => typeof (at(row.v, p) as Record<string, unknown>)?.[ENVELOPE] !== 'string');
       expect(notSealed).toEqual([]);
       expect(leakedCores(row.t, cores)).toEqual([]);
-      const [tpl] = await s.db.query<{ v: { smtp: Record<string, unknown> }; t: string }>(`select default_values as v, row_to_json(x)::text as t from template_versions x where id = $1`, [dumpTemplate]);
+      const [tpl] = await s.db.query<{ v: { smtp: Record<string, unknown> }; t: string }>(`select default_values as v, row_to_json(x)::text as t from template_versions x where id = $1`, [
+        dumpTemplate,
+      ]);
       expect(typeof tpl.v.smtp.password).toBe('object');
       expect(leakedCores(tpl.t, cores)).toEqual([]);
 
@@ -246,7 +316,9 @@ describe('secret envelopes, schema constructs and encoded helm errors (reliabili
       const found = [...leakedCores(responses.join('\n'), cores), ...leakedCores(JSON.stringify(events), cores), ...leakedCores(await history(d), cores), ...leakedCores(worker.output(), cores)];
       expect(found).toEqual([]);
       r.setRuns(sealedAt.length + 1);
-      r.note(`${sealedAt.length} secrets under properties, additionalProperties, patternProperties, items, tuple items, if/then/else, allOf/anyOf/oneOf and $ref, and a template default: sealed in the rows, redacted in ${responses.length} responses, absent from ${events.length} events, the history and the worker's debug log, and in clear in the release`);
+      r.note(
+        `${sealedAt.length} secrets under properties, additionalProperties, patternProperties, items, tuple items, if/then/else, allOf/anyOf/oneOf and $ref, and a template default: sealed in the rows, redacted in ${responses.length} responses, absent from ${events.length} events, the history and the worker's debug log, and in clear in the release`,
+      );
     });
   });
 

@@ -28,7 +28,8 @@ const CHART_ROOTS = `${join(REPO, 'charts')},${join(REPO, 'test', 'reliability',
 
 /** The needles: each secret and its base64 (how it sits in a Kubernetes Secret). */
 const needles = [SECRET, SECRET2, LEAK].flatMap((x) => [x, Buffer.from(x).toString('base64'), Buffer.from(x).toString('base64').replace(/=+$/, '')]);
-const leaks = (where: string, text: string) => needles.filter((n) => text.includes(n)).map((n) => `${where} contains ${n.startsWith('S3') || n.startsWith('Ro') || n.startsWith('Le') ? 'a secret' : 'the base64 of a secret'}`);
+const leaks = (where: string, text: string) =>
+  needles.filter((n) => text.includes(n)).map((n) => `${where} contains ${n.startsWith('S3') || n.startsWith('Ro') || n.startsWith('Le') ? 'a secret' : 'the base64 of a secret'}`);
 
 describe('secrets never leak (reliability)', () => {
   let s: RelSuite;
@@ -70,13 +71,21 @@ describe('secrets never leak (reliability)', () => {
           chartRef: join(REPO, 'test', 'reliability', 'fixtures', 'charts', 'leaky'),
           chartVersion: '0.1.0',
           defaultValues: { user: { title: 'leaky' }, caelus: { deploymentUid: '', domainName: '' } },
-          valuesSchema: { type: 'object', properties: { user: { type: 'object', additionalProperties: false, properties: { title: { type: 'string' }, adminPassword: { type: 'string', 'x-caelus-secret': true } } } } },
+          valuesSchema: {
+            type: 'object',
+            properties: { user: { type: 'object', additionalProperties: false, properties: { title: { type: 'string' }, adminPassword: { type: 'string', 'x-caelus-secret': true } } } },
+          },
         },
         201,
       );
 
       // Create with the secret and injection strings in a free-text value.
-      const created = await call('post', base, { templateId: s.seed.templates['1.0.0'], domainName: `secret-${randomBytes(3).toString('hex')}.example.com`, values: { title: INJECTION, adminPassword: SECRET } }, 202);
+      const created = await call(
+        'post',
+        base,
+        { templateId: s.seed.templates['1.0.0'], domainName: `secret-${randomBytes(3).toString('hex')}.example.com`, values: { title: INJECTION, adminPassword: SECRET } },
+        202,
+      );
       const d: Deployment = created.body;
       expect(created.body.values).toEqual({ title: INJECTION, adminPassword: '[redacted]' });
       await waitAll(viaChild, [d], 'ready at generation 1', readyAt(1));
@@ -86,7 +95,10 @@ describe('secrets never leak (reliability)', () => {
       const dep = await s.kube.get<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>({ apiVersion: 'apps/v1', kind: 'Deployment', name: ns, namespace: ns });
       expect(dep?.spec.template.spec.containers[0].image).toBe('nginxinc/nginx-unprivileged:1.27-alpine');
       const clusterSecret = async () =>
-        Buffer.from((await s.kube.get<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', name: `${ns}-admin`, namespace: ns }))?.data?.['admin-password'] ?? '', 'base64').toString();
+        Buffer.from(
+          (await s.kube.get<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'Secret', name: `${ns}-admin`, namespace: ns }))?.data?.['admin-password'] ?? '',
+          'base64',
+        ).toString();
       expect(await clusterSecret()).toBe(SECRET);
       r.note('injection strings in a value were applied literally (ConfigMap title as sent, image unchanged)');
 
@@ -134,20 +146,29 @@ describe('secrets never leak (reliability)', () => {
       const apiLog = api.output();
       const workerLog = worker.output();
       // Not vacuous: the API logged every request, the worker logged helm's progress at debug.
-      expect({ apiRequestsLogged: (apiLog.match(/"msg":"request completed"/g) ?? []).length > 20, helmDebugLines: /"level":20[^\n]*"msg":"helm"/.test(workerLog) }).toEqual({ apiRequestsLogged: true, helmDebugLines: true });
+      expect({ apiRequestsLogged: (apiLog.match(/"msg":"request completed"/g) ?? []).length > 20, helmDebugLines: /"level":20[^\n]*"msg":"helm"/.test(workerLog) }).toEqual({
+        apiRequestsLogged: true,
+        helmDebugLines: true,
+      });
       found.push(...leaks('the API log', apiLog), ...leaks('the worker log', workerLog));
 
       const rows = await s.db.query<{ t: string }>(`select row_to_json(e)::text as t from deployment_events e where deployment_id = any($1::uuid[])`, [[d.id, leaky.body.id]]);
       rows.forEach((row) => found.push(...leaks('an event', row.t)));
-      const deployments = await s.db.query<{ t: string; v: string }>(`select row_to_json(x)::text as t, x.user_values::text as v from deployments x where id = any($1::uuid[])`, [[d.id, leaky.body.id]]);
+      const deployments = await s.db.query<{ t: string; v: string }>(`select row_to_json(x)::text as t, x.user_values::text as v from deployments x where id = any($1::uuid[])`, [
+        [d.id, leaky.body.id],
+      ]);
       deployments.forEach((row) => found.push(...leaks('a deployments row (user_values is sealed)', row.t)));
       expect(deployments.every((row) => row.v.includes('$caelusEncrypted'))).toBe(true);
 
       const temporalCli = join(process.env.CAELUS_TOOLS_BIN ?? join(REPO, '.local', 'bin'), 'temporal');
       for (const x of [d, leaky.body] as Deployment[]) {
-        const { stdout } = await promisify(execFile)(temporalCli, ['workflow', 'show', '--workflow-id', x.workflow.id, '--output', 'json', '--address', s.stack.TEMPORAL_ADDRESS, '--namespace', process.env.TEMPORAL_NAMESPACE ?? 'default'], {
-          maxBuffer: 64 * 1024 * 1024,
-        });
+        const { stdout } = await promisify(execFile)(
+          temporalCli,
+          ['workflow', 'show', '--workflow-id', x.workflow.id, '--output', 'json', '--address', s.stack.TEMPORAL_ADDRESS, '--namespace', process.env.TEMPORAL_NAMESPACE ?? 'default'],
+          {
+            maxBuffer: 64 * 1024 * 1024,
+          },
+        );
         expect(stdout.length).toBeGreaterThan(1000);
         found.push(...leaks(`the Temporal history of ${x.workflow.id}`, stdout));
       }

@@ -52,7 +52,10 @@ describe('Temporal server restarted (reliability)', () => {
       // The workflows still take signals after the restart.
       await Promise.all(
         fleet.map(async (d, i) => {
-          const res = await s.api.http.put(`/users/${s.seed.userId}/deployments/${d.id}`).set(s.admin).send({ values: { title: `After restart ${i}` } });
+          const res = await s.api.http
+            .put(`/users/${s.seed.userId}/deployments/${d.id}`)
+            .set(s.admin)
+            .send({ values: { title: `After restart ${i}` } });
           if (res.status !== 202) throw new Error(`put: ${res.status} ${res.text}`);
         }),
       );

@@ -11,12 +11,7 @@ import { SafeInputPipe } from './http/safe-input.pipe';
 import { createValidationPipe } from './http/validation';
 
 export function buildOpenApi(app: NestExpressApplication): OpenAPIObject {
-  const config = new DocumentBuilder()
-    .setTitle('Caelus API')
-    .setDescription('Per-user instances of web applications on a shared Kubernetes cluster')
-    .setVersion('0.1.0')
-    .addBearerAuth()
-    .build();
+  const config = new DocumentBuilder().setTitle('Caelus API').setDescription('Per-user instances of web applications on a shared Kubernetes cluster').setVersion('0.1.0').addBearerAuth().build();
   return SwaggerModule.createDocument(app, config);
 }
 

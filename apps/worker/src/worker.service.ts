@@ -81,9 +81,14 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       this.logger.warn({ msg: 'supervisor disabled (CAELUS_SUPERVISOR_INTERVAL=0)' });
       return;
     }
-    const supervisor = new DeploymentSupervisor(this.deploymentsRepo, this.client, this.workflows, { taskQueue: cfg.temporal.taskQueue, stuckAfterSeconds: cfg.stuckAfterSeconds }, fieldsFirst(this.logger));
-    const sweep = () =>
-      supervisor.sweep().catch((err) => this.logger.warn({ err: (err as Error).message, msg: 'supervisor sweep failed; will retry' }));
+    const supervisor = new DeploymentSupervisor(
+      this.deploymentsRepo,
+      this.client,
+      this.workflows,
+      { taskQueue: cfg.temporal.taskQueue, stuckAfterSeconds: cfg.stuckAfterSeconds },
+      fieldsFirst(this.logger),
+    );
+    const sweep = () => supervisor.sweep().catch((err) => this.logger.warn({ err: (err as Error).message, msg: 'supervisor sweep failed; will retry' }));
     void sweep();
     this.sweepTimer = setInterval(sweep, cfg.supervisorIntervalSeconds * 1000);
   }
@@ -123,4 +128,3 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     await this.metricsServer?.close();
   }
 }
-

@@ -137,9 +137,7 @@ describe(loadConfig.name, () => {
       const b64 = Buffer.alloc(32, 3).toString('base64');
       expect(loadConfig({ ...base, CAELUS_PREVIOUS_ENCRYPTION_KEYS: `${hex}, ${b64}` }).previousEncryptionKeys).toEqual([Buffer.from(hex, 'hex'), Buffer.alloc(32, 3)]);
       expect(loadConfig(base).previousEncryptionKeys).toEqual([]);
-      expect(problems({ ...base, CAELUS_PREVIOUS_ENCRYPTION_KEYS: 'short' })).toEqual([
-        'CAELUS_PREVIOUS_ENCRYPTION_KEYS must list 32-byte keys, as 64 hex characters or base64, separated by commas',
-      ]);
+      expect(problems({ ...base, CAELUS_PREVIOUS_ENCRYPTION_KEYS: 'short' })).toEqual(['CAELUS_PREVIOUS_ENCRYPTION_KEYS must list 32-byte keys, as 64 hex characters or base64, separated by commas']);
       expect(JSON.stringify(describeConfig(loadConfig({ ...base, CAELUS_PREVIOUS_ENCRYPTION_KEYS: hex })))).not.toContain('"data"');
     });
   });

@@ -215,9 +215,7 @@ export function describeConfig(config: CaelusConfig): Record<string, unknown> {
     temporal: {
       ...config.temporal,
       apiKey: config.temporal.apiKey ? '[set]' : '[unset]',
-      tls: tls
-        ? { serverNameOverride: tls.serverNameOverride ?? null, customCa: Boolean(tls.serverRootCACertificate), clientCertificate: Boolean(tls.clientCertPair) }
-        : false,
+      tls: tls ? { serverNameOverride: tls.serverNameOverride ?? null, customCa: Boolean(tls.serverRootCACertificate), clientCertificate: Boolean(tls.clientCertPair) } : false,
     },
     adminToken: config.adminToken ? '[set]' : '[unset]',
     encryptionKey: '[set]',

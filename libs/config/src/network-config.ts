@@ -28,9 +28,7 @@ function cidrProblem(cidr: string): string | undefined {
 function ipv6ToBigInt(address: string): bigint {
   // A dotted IPv4 tail (::ffff:10.0.0.1) is two groups.
   const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
-  const text = dotted
-    ? address.slice(0, dotted.index) + [((+dotted[1] << 8) | +dotted[2]).toString(16), ((+dotted[3] << 8) | +dotted[4]).toString(16)].join(':')
-    : address;
+  const text = dotted ? address.slice(0, dotted.index) + [((+dotted[1] << 8) | +dotted[2]).toString(16), ((+dotted[3] << 8) | +dotted[4]).toString(16)].join(':') : address;
   const [head, tail] = text.split('::');
   const groups = (part: string | undefined) => (part ? part.split(':') : []);
   const all = tail === undefined ? groups(head) : [...groups(head), ...Array<string>(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];

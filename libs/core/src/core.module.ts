@@ -17,14 +17,7 @@ import {
   ValuesValidator,
 } from '../../domain/src';
 import { TemporalDeploymentWorkflows } from '../../orchestration/src';
-import {
-  createDataSource,
-  DeploymentEventsRepository,
-  DeploymentsRepository,
-  ProductsRepository,
-  TemplatesRepository,
-  UsersRepository,
-} from '../../persistence/src';
+import { createDataSource, DeploymentEventsRepository, DeploymentsRepository, ProductsRepository, TemplatesRepository, UsersRepository } from '../../persistence/src';
 import { fieldsFirst } from '../../observability/src';
 import { HelmRunner } from '../../platform/src';
 import { factoryOf, dep } from './factory-provider';

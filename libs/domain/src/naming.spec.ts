@@ -59,9 +59,7 @@ describe('naming', () => {
   });
 
   describe(isDomainName.name, () => {
-    it.each(['app.example.com', 'a.b', 'ada-1.apps.example.com', 'x1.io', `${'a'.repeat(63)}.example.com`, 'xn--bcher-kva.example'])('accepts %s', (s) =>
-      expect(isDomainName(s)).toBe(true),
-    );
+    it.each(['app.example.com', 'a.b', 'ada-1.apps.example.com', 'x1.io', `${'a'.repeat(63)}.example.com`, 'xn--bcher-kva.example'])('accepts %s', (s) => expect(isDomainName(s)).toBe(true));
     it.each([
       ['', 'empty'],
       ['localhost', 'single label'],

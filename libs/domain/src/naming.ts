@@ -25,7 +25,10 @@ export function isDomainName(s: string): boolean {
  * `*.apps.example.com`), normalised to `apps.example.com`; null when it is not a host name suffix.
  */
 export function normalizeDomainSuffix(raw: string): string | null {
-  const s = raw.trim().toLowerCase().replace(/^\*?\./, '');
+  const s = raw
+    .trim()
+    .toLowerCase()
+    .replace(/^\*?\./, '');
   if (s.length === 0 || s.length > 253) return null;
   return s.split('.').every((l) => isDnsLabel(l)) ? s : null;
 }

@@ -1,8 +1,5 @@
 /** The signals a deployment's workflow understands (the orchestration contract mirrors these). */
-export type DeploymentSignal =
-  | { name: 'reconcile'; generation: number }
-  | { name: 'upgrade'; templateId: string; requestedBy: string }
-  | { name: 'delete'; generation: number };
+export type DeploymentSignal = { name: 'reconcile'; generation: number } | { name: 'upgrade'; templateId: string; requestedBy: string } | { name: 'delete'; generation: number };
 
 export interface WorkflowRef {
   id: string;

@@ -131,7 +131,9 @@ export async function startApiProcess(env: Record<string, string>, name: string)
   const end = Date.now() + 60_000;
   for (;;) {
     if (proc.child.exitCode !== null) throw new Error(`the API exited (${proc.child.exitCode}): ${proc.output().slice(-2000)}`);
-    const ok = await fetch(`${url}/health/live`).then((r) => r.ok).catch(() => false);
+    const ok = await fetch(`${url}/health/live`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ok) break;
     if (Date.now() > end) throw new Error(`the API did not answer on ${url}: ${proc.output().slice(-2000)}`);
     await sleep(300);
@@ -452,7 +454,9 @@ export async function allEvents(s: RelSuite, d: Deployment): Promise<EventRow[]>
   const out: EventRow[] = [];
   let cursor: string | null = null;
   do {
-    const res: { status: number; text: string; body: { items: EventRow[]; nextCursor: string | null } } = await s.api.http.get(`/users/${s.seed.userId}/deployments/${d.id}/events?limit=100${cursor ? `&cursor=${cursor}` : ''}`).set(s.admin);
+    const res: { status: number; text: string; body: { items: EventRow[]; nextCursor: string | null } } = await s.api.http
+      .get(`/users/${s.seed.userId}/deployments/${d.id}/events?limit=100${cursor ? `&cursor=${cursor}` : ''}`)
+      .set(s.admin);
     if (res.status !== 200) throw new Error(`events ${d.id}: ${res.status} ${res.text}`);
     out.push(...res.body.items);
     cursor = res.body.nextCursor;
@@ -482,7 +486,8 @@ export async function convergenceProblems(s: RelSuite, fleet: Deployment[], want
     fleet.map(async (d, i) => {
       const p = (m: string) => problems.push(`${d.deploymentUid}: ${m}`);
       const view = await getDeployment(s, d);
-      if (view.status !== 'ready' || view.generation !== want.generation || view.observedGeneration !== want.generation) p(`status ${view.status} generation ${view.observedGeneration}/${view.generation}, want ready ${want.generation}`);
+      if (view.status !== 'ready' || view.generation !== want.generation || view.observedGeneration !== want.generation)
+        p(`status ${view.status} generation ${view.observedGeneration}/${view.generation}, want ready ${want.generation}`);
       if (view.appliedTemplateId !== want.templateId || view.desiredTemplateId !== want.templateId) p(`template applied ${view.appliedTemplateId} desired ${view.desiredTemplateId}`);
       if (view.lastError) p(`lastError ${view.lastError}`);
       const latest = await s.storage.latest(d.deploymentUid, d.deploymentUid);
@@ -490,7 +495,8 @@ export async function convergenceProblems(s: RelSuite, fleet: Deployment[], want
       const runs = await workflowRuns(s, d);
       if (runs.byId !== 1 || runs.byAttribute !== 1 || runs.running !== 1) p(`workflows ${JSON.stringify(runs)}`);
       const evs = await allEvents(s, d);
-      for (const [type, generation] of want.events) if (!evs.some((e) => e.type === type && e.generation === generation)) p(`no ${type} event at generation ${generation} (have ${evs.map((e) => `${e.type}@${e.generation}`).join(',')})`);
+      for (const [type, generation] of want.events)
+        if (!evs.some((e) => e.type === type && e.generation === generation)) p(`no ${type} event at generation ${generation} (have ${evs.map((e) => `${e.type}@${e.generation}`).join(',')})`);
       if (want.title) {
         const cm = await s.kube.get<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'ConfigMap', name: `${d.deploymentUid}-config`, namespace: d.deploymentUid });
         if (cm?.data?.title !== want.title(i)) p(`ConfigMap title ${cm?.data?.title}, want ${want.title(i)}`);
@@ -558,7 +564,7 @@ export class StorageGate {
           hostPath: { path: `/tmp/${this.storageClass}/${d.deploymentUid}-${claim}` },
           claimRef: { namespace: d.deploymentUid, name: `${d.deploymentUid}-${claim}` },
         },
-      } as never);
+      });
     }
   }
 

@@ -25,7 +25,7 @@ export class AllDeploymentsQueryDto {
 
   @ApiPropertyOptional({ enum: DEPLOYMENT_STATUSES, description: 'Without it, every status but deleted' })
   @IsOptional()
-  @IsIn(DEPLOYMENT_STATUSES as unknown as string[])
+  @IsIn(DEPLOYMENT_STATUSES)
   status?: DeploymentStatus;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Only deployments of this product' })

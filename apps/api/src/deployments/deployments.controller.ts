@@ -5,16 +5,7 @@ import { DeploymentsService, Principal } from '../../../../libs/domain/src';
 import { AdminOnly, CurrentPrincipal, SelfOrAdmin } from '../auth/auth.decorators';
 import { DeploymentListQueryDto, PageQueryDto } from '../http/page-query.dto';
 import { IfMatch, UuidParam } from '../http/validation';
-import {
-  CreateDeploymentDto,
-  DeploymentEventPage,
-  DeploymentPage,
-  DeploymentResponse,
-  UpdateDeploymentDto,
-  UpgradeDeploymentDto,
-  UpgradePreviewResponse,
-  UpgradeQueryDto,
-} from './deployments.dto';
+import { CreateDeploymentDto, DeploymentEventPage, DeploymentPage, DeploymentResponse, UpdateDeploymentDto, UpgradeDeploymentDto, UpgradePreviewResponse, UpgradeQueryDto } from './deployments.dto';
 
 @ApiTags('deployments')
 @ApiBearerAuth()

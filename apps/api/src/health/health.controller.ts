@@ -62,5 +62,4 @@ export class HealthController {
       return session.down({ message: 'down' });
     }
   }
-
 }

@@ -18,10 +18,14 @@ describe(cacheFor.name, () => {
   it('caches a failure too, so a backend outage is not hammered', async () => {
     now = 0;
     let reads = 0;
-    const sut = cacheFor(1000, async () => {
-      reads += 1;
-      throw new Error('down');
-    }, clock);
+    const sut = cacheFor(
+      1000,
+      async () => {
+        reads += 1;
+        throw new Error('down');
+      },
+      clock,
+    );
     await expect(sut()).rejects.toThrow('down');
     await expect(sut()).rejects.toThrow('down');
     expect(reads).toBe(1);

@@ -5,7 +5,22 @@ import { DOMAIN_ERROR_CODES, DomainError, DomainErrorCode } from '../../../../li
 import { DomainExceptionFilter, statusFor } from './domain-exception.filter';
 
 function host(req: Record<string, unknown> = { id: 'req-1' }) {
-  const res = { statusCode: 0, body: undefined as unknown, headers: {} as Record<string, string>, status(c: number) { this.statusCode = c; return this; }, json(b: unknown) { this.body = b; return this; }, setHeader(k: string, v: string) { this.headers[k] = v; } };
+  const res = {
+    statusCode: 0,
+    body: undefined as unknown,
+    headers: {} as Record<string, string>,
+    status(c: number) {
+      this.statusCode = c;
+      return this;
+    },
+    json(b: unknown) {
+      this.body = b;
+      return this;
+    },
+    setHeader(k: string, v: string) {
+      this.headers[k] = v;
+    },
+  };
   return { res, host: { switchToHttp: () => ({ getResponse: () => res, getRequest: () => req }) } as never };
 }
 

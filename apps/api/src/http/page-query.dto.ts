@@ -23,6 +23,6 @@ export class PageQueryDto {
 export class DeploymentListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DEPLOYMENT_STATUSES })
   @IsOptional()
-  @IsIn(DEPLOYMENT_STATUSES as unknown as string[])
+  @IsIn(DEPLOYMENT_STATUSES)
   status?: DeploymentStatus;
 }

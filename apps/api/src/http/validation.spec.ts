@@ -18,7 +18,9 @@ describe('validation', () => {
       expect(sut.transform('0B7C5F0E-3A54-4F61-9D6E-2B4F2F3B9A10', { type: 'param', data: 'userId' })).toBe('0b7c5f0e-3a54-4f61-9d6e-2b4f2f3b9a10');
     });
     it.each(['1', 'not-a-uuid', '0b7c5f0e3a544f619d6e2b4f2f3b9a10', '0b7c5f0e-3a54-4f61-9d6e-2b4f2f3b9a10x', "' OR 1=1", ''])('refuses %j naming the parameter', (v) => {
-      expect(() => sut.transform(v, { type: 'param', data: 'deploymentId' })).toThrow(expect.objectContaining({ code: 'InvalidInput', fields: [{ field: 'deploymentId', message: 'must be a UUID' }] }));
+      expect(() => sut.transform(v, { type: 'param', data: 'deploymentId' })).toThrow(
+        expect.objectContaining({ code: 'InvalidInput', fields: [{ field: 'deploymentId', message: 'must be a UUID' }] }),
+      );
     });
   });
 

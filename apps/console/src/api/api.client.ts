@@ -1,18 +1,4 @@
-import type {
-  AllDeploymentsPage,
-  CreatedUser,
-  Deployment,
-  DeploymentEvent,
-  FieldProblem,
-  JsonObject,
-  NewTemplate,
-  Page,
-  Product,
-  Session,
-  Template,
-  UpgradePreview,
-  User,
-} from './types';
+import type { AllDeploymentsPage, CreatedUser, Deployment, DeploymentEvent, FieldProblem, JsonObject, NewTemplate, Page, Product, Session, Template, UpgradePreview, User } from './types';
 
 /** An answer other than 2xx, or no answer at all (status 0). */
 export class ApiError extends Error {
@@ -105,8 +91,7 @@ export class ApiClient {
   createProduct = (name: string, description: string) => this.request<Product>('POST', '/products', { body: description ? { name, description } : { name } });
   deleteProduct = (productId: string) => this.request<void>('DELETE', `/products/${seg(productId)}`);
 
-  listTemplates = (productId: string, cursor?: string | null, limit = 100) =>
-    this.request<Page<Template>>('GET', `/products/${seg(productId)}/templates`, { query: { limit, cursor } });
+  listTemplates = (productId: string, cursor?: string | null, limit = 100) => this.request<Page<Template>>('GET', `/products/${seg(productId)}/templates`, { query: { limit, cursor } });
   getTemplate = (productId: string, templateId: string) => this.request<Template>('GET', `/products/${seg(productId)}/templates/${seg(templateId)}`);
   createTemplate = (productId: string, t: NewTemplate) => this.request<Template>('POST', `/products/${seg(productId)}/templates`, { body: t });
   deleteTemplate = (productId: string, templateId: string) => this.request<void>('DELETE', `/products/${seg(productId)}/templates/${seg(templateId)}`);
@@ -114,8 +99,7 @@ export class ApiClient {
   listDeployments = (userId: string, q: { status?: string; cursor?: string | null; limit?: number } = {}) =>
     this.request<Page<Deployment>>('GET', `/users/${seg(userId)}/deployments`, { query: { limit: q.limit ?? 20, status: q.status, cursor: q.cursor } });
   getDeployment = (userId: string, id: string) => this.request<Deployment>('GET', `/users/${seg(userId)}/deployments/${seg(id)}`);
-  createDeployment = (userId: string, body: { templateId: string; domainName: string; values: JsonObject }) =>
-    this.request<Deployment>('POST', `/users/${seg(userId)}/deployments`, { body });
+  createDeployment = (userId: string, body: { templateId: string; domainName: string; values: JsonObject }) => this.request<Deployment>('POST', `/users/${seg(userId)}/deployments`, { body });
   updateDeployment = (userId: string, id: string, values: JsonObject, generation: number) =>
     this.request<Deployment>('PUT', `/users/${seg(userId)}/deployments/${seg(id)}`, { body: { values }, ifMatch: generation });
   deleteDeployment = (userId: string, id: string) => this.request<Deployment>('DELETE', `/users/${seg(userId)}/deployments/${seg(id)}`);

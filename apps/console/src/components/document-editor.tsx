@@ -32,7 +32,21 @@ export interface EditorState {
 }
 
 /** A text editor for a JSON or YAML document; says whether it parses as the user types. */
-export function DocumentEditor({ id, label, state, onChange, problem, hint }: { id: string; label: string; state: EditorState; onChange: (s: EditorState) => void; problem: string | null; hint?: string }) {
+export function DocumentEditor({
+  id,
+  label,
+  state,
+  onChange,
+  problem,
+  hint,
+}: {
+  id: string;
+  label: string;
+  state: EditorState;
+  onChange: (s: EditorState) => void;
+  problem: string | null;
+  hint?: string;
+}) {
   return (
     <div className="field doc-editor">
       <div className="doc-editor-head">

@@ -7,7 +7,13 @@ const Inner = lazy(() => import('./values-form').then((m) => ({ default: m.Value
 
 export function ValuesForm(props: ValuesFormProps) {
   return (
-    <Suspense fallback={<p className="muted" role="status">Loading the form…</p>}>
+    <Suspense
+      fallback={
+        <p className="muted" role="status">
+          Loading the form…
+        </p>
+      }
+    >
       <Inner {...props} />
     </Suspense>
   );

@@ -20,7 +20,11 @@ import {
 const WRAPPERS = new Set(['properties', 'items', 'prefixItems', '$ref', 'allOf', 'additionalItems', 'unevaluatedProperties', 'patternProperties', 'dependentSchemas', 'if', 'then', 'else']);
 
 function pointerToProperty(instanceLocation: string): string {
-  const parts = instanceLocation.replace(/^#/, '').split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = instanceLocation
+    .replace(/^#/, '')
+    .split('/')
+    .filter(Boolean)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   return parts.map((p) => `.${p}`).join('');
 }
 
@@ -37,7 +41,7 @@ function leafErrors(errors: OutputUnit[]): OutputUnit[] {
 
 function withRoot(schema: RJSFSchema, rootSchema?: RJSFSchema): Schema {
   if (!rootSchema || schema === rootSchema) return schema as Schema;
-  return { ...(schema as object), definitions: rootSchema.definitions, $defs: (rootSchema as { $defs?: unknown }).$defs } as Schema;
+  return { ...(schema as object), definitions: rootSchema.definitions, $defs: (rootSchema as { $defs?: unknown }).$defs };
 }
 
 function run(schema: RJSFSchema, formData: unknown, rootSchema?: RJSFSchema): OutputUnit[] {

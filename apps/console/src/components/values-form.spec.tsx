@@ -80,7 +80,12 @@ describe(ValuesForm.name, () => {
   });
 
   it("shows the API's field errors next to their fields", async () => {
-    await renderSut({ fieldErrors: [{ field: '/user/adminPassword', message: 'must NOT have fewer than 8 characters' }, { field: '/user/smtp/host', message: 'host is not allowed' }] });
+    await renderSut({
+      fieldErrors: [
+        { field: '/user/adminPassword', message: 'must NOT have fewer than 8 characters' },
+        { field: '/user/smtp/host', message: 'host is not allowed' },
+      ],
+    });
     const password = screen.getByLabelText('Admin password').closest('.form-group')!;
     expect(password.textContent).toContain('must NOT have fewer than 8 characters');
     const host = screen.getByLabelText('Host').closest('.form-group')!;
@@ -88,7 +93,14 @@ describe(ValuesForm.name, () => {
   });
 
   it('maps API field pointers to an error schema; others land on the form', () => {
-    expect(fieldErrorsToErrorSchema([{ field: '/user/a/0/b', message: 'x' }, { field: '/user', message: 'y' }, { field: '/replicas', message: 'z' }, { field: 'domainName', message: 'w' }])).toEqual({
+    expect(
+      fieldErrorsToErrorSchema([
+        { field: '/user/a/0/b', message: 'x' },
+        { field: '/user', message: 'y' },
+        { field: '/replicas', message: 'z' },
+        { field: 'domainName', message: 'w' },
+      ]),
+    ).toEqual({
       a: { 0: { b: { __errors: ['x'] } } },
       __errors: ['y', '/replicas: z'],
     });

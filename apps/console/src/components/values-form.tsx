@@ -32,12 +32,12 @@ export function secretUiSchema(schema: RJSFSchema, root: RJSFSchema = schema, de
   if ((s as Record<string, unknown>)['x-caelus-secret'] === true) ui['ui:widget'] = 'password';
   for (const [key, child] of Object.entries(s.properties ?? {})) {
     if (child && typeof child === 'object') {
-      const sub = secretUiSchema(child as RJSFSchema, root, depth + 1);
+      const sub = secretUiSchema(child, root, depth + 1);
       if (Object.keys(sub).length) ui[key] = sub;
     }
   }
   if (s.items && typeof s.items === 'object' && !Array.isArray(s.items)) {
-    const sub = secretUiSchema(s.items as RJSFSchema, root, depth + 1);
+    const sub = secretUiSchema(s.items, root, depth + 1);
     if (Object.keys(sub).length) ui.items = sub;
   }
   return ui;
@@ -61,7 +61,7 @@ export function fieldErrorsToErrorSchema(fields: FieldProblem[]): ErrorSchema {
     }
     let node = root;
     for (const part of path.split('/').filter(Boolean)) {
-      node[part] = (node[part] as Record<string, unknown>) ?? {};
+      node[part] = (node[part]) ?? {};
       node = node[part] as Record<string, unknown>;
     }
     add(node, f.message);
@@ -116,7 +116,21 @@ export function ValuesForm({ valuesSchema, initial, fieldErrors, submitLabel, bu
   );
 }
 
-function JsonValuesForm({ initial, fieldErrors, submitLabel, busy, onSubmit, before }: { initial: JsonObject; fieldErrors: FieldProblem[]; submitLabel: string; busy?: boolean; onSubmit: (v: JsonObject) => void; before?: React.ReactNode }) {
+function JsonValuesForm({
+  initial,
+  fieldErrors,
+  submitLabel,
+  busy,
+  onSubmit,
+  before,
+}: {
+  initial: JsonObject;
+  fieldErrors: FieldProblem[];
+  submitLabel: string;
+  busy?: boolean;
+  onSubmit: (v: JsonObject) => void;
+  before?: React.ReactNode;
+}) {
   const [text, setText] = useState(JSON.stringify(initial, null, 2));
   const [problem, setProblem] = useState<string | null>(null);
   const serverProblems = fieldErrors.filter((f) => f.field.startsWith('/'));
@@ -138,7 +152,14 @@ function JsonValuesForm({ initial, fieldErrors, submitLabel, busy, onSubmit, bef
     >
       {before}
       <label htmlFor="values-json">Values (JSON; this template has no schema)</label>
-      <textarea id="values-json" rows={10} value={text} onChange={(e) => setText(e.target.value)} aria-invalid={problem || serverProblems.length ? true : undefined} aria-describedby="values-json-errors" />
+      <textarea
+        id="values-json"
+        rows={10}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        aria-invalid={problem || serverProblems.length ? true : undefined}
+        aria-describedby="values-json-errors"
+      />
       <div id="values-json-errors" className="field-error">
         {problem}
         {serverProblems.map((f) => `${f.field}: ${f.message}`).join('; ')}

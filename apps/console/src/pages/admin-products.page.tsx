@@ -71,7 +71,7 @@ const EMPTY: EditorState = { text: '', format: 'yaml' };
 function checkSchema(v: JsonObject | undefined): string | null {
   if (!v) return null;
   try {
-    new Validator(v as Schema, '7');
+    new Validator(v, '7');
   } catch (err) {
     return `not a usable JSON Schema: ${(err as Error).message}`;
   }
@@ -93,7 +93,13 @@ export function AdminProductPage({ productId }: { productId: string }) {
   const [published, setPublished] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const editorsValid = !parsedDefaults.problem && !parsedSchema.problem && !parsedCaps.problem;
-  const fieldError = (name: string) => (error instanceof ApiError ? error.fields.filter((f) => f.field === name || f.field.startsWith(`${name}.`)).map((f) => f.message).join('; ') : '');
+  const fieldError = (name: string) =>
+    error instanceof ApiError
+      ? error.fields
+          .filter((f) => f.field === name || f.field.startsWith(`${name}.`))
+          .map((f) => f.message)
+          .join('; ')
+      : '';
 
   return (
     <>
@@ -191,9 +197,30 @@ export function AdminProductPage({ productId }: { productId: string }) {
               </div>
             ))}
           </div>
-          <DocumentEditor id="t-defaults" label="Default values" state={defaults} onChange={setDefaults} problem={parsedDefaults.problem ?? (fieldError('defaultValues') || null)} hint="The chart's full default values (values.yaml)." />
-          <DocumentEditor id="t-schema" label="Values schema" state={schema} onChange={setSchema} problem={parsedSchema.problem ?? (fieldError('valuesSchema') || null)} hint='JSON Schema of the merged values; mark secrets with "x-caelus-secret": true.' />
-          <DocumentEditor id="t-capabilities" label="Capabilities" state={caps} onChange={setCaps} problem={parsedCaps.problem ?? (fieldError('capabilities') || null)} hint="Optional: quota, limits, upgradePolicy." />
+          <DocumentEditor
+            id="t-defaults"
+            label="Default values"
+            state={defaults}
+            onChange={setDefaults}
+            problem={parsedDefaults.problem ?? (fieldError('defaultValues') || null)}
+            hint="The chart's full default values (values.yaml)."
+          />
+          <DocumentEditor
+            id="t-schema"
+            label="Values schema"
+            state={schema}
+            onChange={setSchema}
+            problem={parsedSchema.problem ?? (fieldError('valuesSchema') || null)}
+            hint='JSON Schema of the merged values; mark secrets with "x-caelus-secret": true.'
+          />
+          <DocumentEditor
+            id="t-capabilities"
+            label="Capabilities"
+            state={caps}
+            onChange={setCaps}
+            problem={parsedCaps.problem ?? (fieldError('capabilities') || null)}
+            hint="Optional: quota, limits, upgradePolicy."
+          />
           <ErrorBox error={error} />
           {published && (
             <p className="notice" role="status">

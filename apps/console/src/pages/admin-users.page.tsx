@@ -133,7 +133,13 @@ export function AdminUsersPage() {
             </table>
           </div>
         )}
-        <Pager label="Users" hasPrev={cursors.length > 1} hasNext={!!users.data?.nextCursor} onPrev={() => setCursors((c) => c.slice(0, -1))} onNext={() => setCursors((c) => [...c, users.data!.nextCursor])} />
+        <Pager
+          label="Users"
+          hasPrev={cursors.length > 1}
+          hasNext={!!users.data?.nextCursor}
+          onPrev={() => setCursors((c) => c.slice(0, -1))}
+          onNext={() => setCursors((c) => [...c, users.data!.nextCursor])}
+        />
       </section>
     </>
   );

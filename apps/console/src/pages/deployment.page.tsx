@@ -92,7 +92,14 @@ export function DeploymentPage({ userId, id }: { userId: string; id: string }) {
           )}
         </div>
         {editing ? (
-          <EditValues deployment={d} template={desired} onDone={() => { setEditing(false); deployment.reload(); }} />
+          <EditValues
+            deployment={d}
+            template={desired}
+            onDone={() => {
+              setEditing(false);
+              deployment.reload();
+            }}
+          />
         ) : Object.keys(d.values).length ? (
           <pre className="values" tabIndex={0} aria-label="Values (secrets redacted)">
             {JSON.stringify(d.values, null, 2)}
@@ -112,7 +119,10 @@ export function DeploymentPage({ userId, id }: { userId: string; id: string }) {
           <ol className="timeline" reversed>
             {[...events.data].reverse().map((e) => (
               <li key={e.id} data-event-type={e.type}>
-                <span className="event-type">{e.type}</span> <span className="muted small">generation {e.generation} · {e.actor} · {formatTime(e.createdAt)}</span>
+                <span className="event-type">{e.type}</span>{' '}
+                <span className="muted small">
+                  generation {e.generation} · {e.actor} · {formatTime(e.createdAt)}
+                </span>
                 <div>{e.message}</div>
               </li>
             ))}
@@ -194,7 +204,14 @@ function Upgrade({ deployment, templates, onDone }: { deployment: Deployment; te
           }}
         >
           <label htmlFor="upgrade-target">Target template version</label>
-          <select id="upgrade-target" value={chosen} onChange={(e) => { setTarget(e.target.value); setPreview(null); }}>
+          <select
+            id="upgrade-target"
+            value={chosen}
+            onChange={(e) => {
+              setTarget(e.target.value);
+              setPreview(null);
+            }}
+          >
             {candidates.map((t) => (
               <option key={t.id} value={t.id}>
                 {t.version}
@@ -293,7 +310,13 @@ function DeleteDeployment({ deployment, onDone }: { deployment: Deployment; onDo
             <button type="submit" className="danger" disabled={busy || typed !== deployment.domainName}>
               Delete {deployment.domainName}
             </button>
-            <button type="button" onClick={() => { setOpen(false); setTyped(''); }}>
+            <button
+              type="button"
+              onClick={() => {
+                setOpen(false);
+                setTyped('');
+              }}
+            >
               Cancel
             </button>
           </div>

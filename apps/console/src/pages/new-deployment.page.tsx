@@ -43,7 +43,14 @@ export function NewDeploymentPage({ userId }: { userId: string }) {
           <div className="form-grid">
             <div className="field">
               <label htmlFor="product">Product</label>
-              <select id="product" value={product?.id} onChange={(e) => { setProductId(e.target.value); setTemplateId(''); }}>
+              <select
+                id="product"
+                value={product?.id}
+                onChange={(e) => {
+                  setProductId(e.target.value);
+                  setTemplateId('');
+                }}
+              >
                 {products.map((p) => (
                   <option key={p.id} value={p.id}>
                     {p.name}

@@ -1,7 +1,18 @@
 import { DeploymentStateService } from './deployment-state.service';
 
 describe(DeploymentStateService.name, () => {
-  const row = { id: 'd1', deploymentUid: 'web-1', userId: 'u1', productId: 'p1', productName: 'webapp', status: 'ready', generation: 2, observedGeneration: 2, desiredTemplateId: 't1', appliedTemplateId: 't1' };
+  const row = {
+    id: 'd1',
+    deploymentUid: 'web-1',
+    userId: 'u1',
+    productId: 'p1',
+    productName: 'webapp',
+    status: 'ready',
+    generation: 2,
+    observedGeneration: 2,
+    desiredTemplateId: 't1',
+    appliedTemplateId: 't1',
+  };
   const template = { id: 't1', version: '1.0.0', chartRef: 'charts/webapp', chartVersion: '1.0.0', chartDigest: null, capabilities: null };
   function setup() {
     const deployments = { findDesired: jest.fn(async () => ({ ...row })), writeDriftCheck: jest.fn(async () => true), writeObserved: jest.fn(async () => true) };

@@ -26,9 +26,7 @@ export interface UpgradePreview {
 }
 
 export type UpgradeOutcome =
-  | { outcome: 'accepted'; generation: number; templateVersion: string }
-  | { outcome: 'already-desired'; generation: number; templateVersion: string }
-  | { outcome: 'rejected'; reason: string };
+  { outcome: 'accepted'; generation: number; templateVersion: string } | { outcome: 'already-desired'; generation: number; templateVersion: string } | { outcome: 'rejected'; reason: string };
 
 /**
  * The rules of an upgrade and its three paths: the API's upgrade, its dry run, and an `upgrade`
@@ -101,7 +99,14 @@ export class DeploymentUpgradeService {
       const reason = err.fields.length ? `${err.message}: ${err.fields.map((f) => `${f.field} ${f.message}`).join('; ')}` : err.message;
       const d = await this.deps.deployments.findById(deploymentId);
       if (d) {
-        await this.deps.events.append({ deploymentId, generation: d.generation, type: 'upgrade-rejected', actor: requestedBy, message: `upgrade to ${templateId} rejected: ${reason}`, data: { templateId, reason } });
+        await this.deps.events.append({
+          deploymentId,
+          generation: d.generation,
+          type: 'upgrade-rejected',
+          actor: requestedBy,
+          message: `upgrade to ${templateId} rejected: ${reason}`,
+          data: { templateId, reason },
+        });
       }
       return { outcome: 'rejected', reason };
     }
@@ -115,7 +120,14 @@ export class DeploymentUpgradeService {
     const generation = d.generation + 1;
     await this.deps.deployments.update(d.id, { desiredTemplateId: target.id, userValues: resealed, generation, status: 'upgrading', lastError: null }, m);
     await this.deps.events.append(
-      { deploymentId: d.id, generation, type: 'upgrade-requested', actor, message: `upgrade from ${current.version} to ${target.version}`, data: { fromTemplateId: current.id, fromVersion: current.version, templateId: target.id, templateVersion: target.version } },
+      {
+        deploymentId: d.id,
+        generation,
+        type: 'upgrade-requested',
+        actor,
+        message: `upgrade from ${current.version} to ${target.version}`,
+        data: { fromTemplateId: current.id, fromVersion: current.version, templateId: target.id, templateVersion: target.version },
+      },
       m,
     );
     return { generation, template: target };
@@ -138,7 +150,9 @@ export class DeploymentUpgradeService {
       throw conflict('an upgrade must stay within the same product', [{ field: 'templateId', message: 'belongs to another product' }]);
     }
     if (!semverGt(target.version, current.version)) {
-      throw conflict(`upgrades only go forward: ${target.version} is not newer than ${current.version}`, [{ field: 'templateId', message: `version ${target.version} is not newer than ${current.version}` }]);
+      throw conflict(`upgrades only go forward: ${target.version} is not newer than ${current.version}`, [
+        { field: 'templateId', message: `version ${target.version} is not newer than ${current.version}` },
+      ]);
     }
     const allowFrom = target.capabilities?.upgradePolicy?.allowFrom;
     if (allowFrom && !semverSatisfies(current.version, allowFrom)) {

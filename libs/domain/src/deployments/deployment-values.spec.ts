@@ -71,7 +71,10 @@ describe('deployment values', () => {
   describe(assertValuesValid.name, () => {
     const validator = new ValuesValidator();
     const box = new SecretBox(Buffer.alloc(32, 9));
-    const sut = (values: Record<string, unknown>, t = template()) => () => assertValuesValid(validator, box, t, values, owner);
+    const sut =
+      (values: Record<string, unknown>, t = template()) =>
+      () =>
+        assertValuesValid(validator, box, t, values, owner);
 
     it('passes valid values', () => {
       expect(sut({ title: 'ok', adminPassword: 'long-enough' })).not.toThrow();
@@ -102,7 +105,10 @@ describe('deployment values', () => {
     });
 
     it('refuses an envelope sealed for another deployment or field, naming the field (never a 500)', () => {
-      for (const other of [{ ...deploymentOwner('dep-2'), path: '/adminPassword' }, { ...deploymentOwner('dep-1'), path: '/title' }]) {
+      for (const other of [
+        { ...deploymentOwner('dep-2'), path: '/adminPassword' },
+        { ...deploymentOwner('dep-1'), path: '/title' },
+      ]) {
         expect(sut({ adminPassword: box.seal('long-enough', other) })).toThrow(
           expect.objectContaining({ code: 'InvalidValues', fields: [{ field: '/adminPassword', message: expect.stringMatching(/does not open here/) }] }),
         );
@@ -117,7 +123,7 @@ describe('deployment values', () => {
       );
     });
 
-    it('validates with the template\'s sealed defaults opened', () => {
+    it("validates with the template's sealed defaults opened", () => {
       const t = template();
       t.defaultValues = sealSecrets({ ...t.defaultValues, user: { title: 'default', adminPassword: 'default-pw' } }, [['user', 'adminPassword']], box, templateOwner(t.id));
       expect(sut({}, t)).not.toThrow();
@@ -135,14 +141,24 @@ describe('deployment values', () => {
   });
 
   describe(openValues.name, () => {
-    it('opens the template\'s and the deployment\'s secrets, each with its own binding', () => {
+    it("opens the template's and the deployment's secrets, each with its own binding", () => {
       const box = new SecretBox(Buffer.alloc(32, 9));
-      const t = template({ defaultValues: sealSecrets({ user: { adminPassword: 'from-defaults' }, smtp: { password: 'smtp-pw' } }, [['user', 'adminPassword'], ['smtp', 'password']], box, templateOwner('tpl-1')) });
+      const t = template({
+        defaultValues: sealSecrets(
+          { user: { adminPassword: 'from-defaults' }, smtp: { password: 'smtp-pw' } },
+          [
+            ['user', 'adminPassword'],
+            ['smtp', 'password'],
+          ],
+          box,
+          templateOwner('tpl-1'),
+        ),
+      });
       expect(openValues(box, t, {}, owner)).toEqual({ user: { adminPassword: 'from-defaults' }, smtp: { password: 'smtp-pw' }, caelus: system });
       const user = sealSecrets({ adminPassword: 'mine' }, [['adminPassword']], box, deploymentOwner('dep-1'));
       expect(openValues(box, t, user, owner)).toEqual({ user: { adminPassword: 'mine' }, smtp: { password: 'smtp-pw' }, caelus: system });
       // The template's envelope copied into the deployment's values does not open there.
-      expect(() => openValues(box, t, { adminPassword: (t.defaultValues.user as Record<string, unknown>).adminPassword } as never, owner)).toThrow(
+      expect(() => openValues(box, t, { adminPassword: (t.defaultValues.user as Record<string, unknown>).adminPassword }, owner)).toThrow(
         expect.objectContaining({ code: 'InvalidValues', fields: [{ field: '/adminPassword', message: expect.stringMatching(/does not open here/) }] }),
       );
     });

@@ -48,13 +48,7 @@ export function assertNoClientEnvelopes(values: unknown): void {
  * Validates user values (plain or with sealed secrets) against a template. Throws InvalidValues
  * naming the failing fields; the offending values themselves are never echoed.
  */
-export function assertValuesValid(
-  validator: ValuesValidator,
-  box: SecretBox,
-  template: TemplateVersionEntity,
-  userValues: JsonObject,
-  owner: ValuesOwner,
-): void {
+export function assertValuesValid(validator: ValuesValidator, box: SecretBox, template: TemplateVersionEntity, userValues: JsonObject, owner: ValuesOwner): void {
   const shape = checkUserValuesShape(userValues);
   if (shape.length) throw invalidValues('values are not valid', shape);
   const problems = validator.validate(template.id, template.valuesSchema, openValues(box, template, userValues, owner));

@@ -29,7 +29,17 @@ describe(DeploymentsService.name, () => {
   describe('create', () => {
     it('writes the deployment and its event, wakes the workflow and returns the view', async () => {
       const view = await create();
-      expect(view).toMatchObject({ userId, productId, status: 'provisioning', generation: 1, observedGeneration: 0, desiredTemplateId: v1, appliedTemplateId: null, domainName: 'ada.apps.example.com', values: { title: 'mine' } });
+      expect(view).toMatchObject({
+        userId,
+        productId,
+        status: 'provisioning',
+        generation: 1,
+        observedGeneration: 0,
+        desiredTemplateId: v1,
+        appliedTemplateId: null,
+        domainName: 'ada.apps.example.com',
+        values: { title: 'mine' },
+      });
       expect(view.deploymentUid).toMatch(/^webapp-ada-lovelace-[a-z0-9]{6}$/);
       expect(view.workflow).toEqual({ id: `deployment-${view.deploymentUid}`, uiUrl: expect.stringContaining(`deployment-${view.deploymentUid}`) });
       expect(store.events).toEqual([expect.objectContaining({ deploymentId: view.id, generation: 1, type: 'created', actor: userId })]);
@@ -37,7 +47,7 @@ describe(DeploymentsService.name, () => {
     });
 
     it('seals secret fields at rest and redacts them in the view and the event', async () => {
-      const view = await create({ title: 't', adminPassword: 'not-a-secret-here', apiKey: 'k' } as never);
+      const view = await create({ title: 't', adminPassword: 'not-a-secret-here', apiKey: 'k' });
       await sut.updateValues(owner, userId, view.id, { adminPassword: SECRET });
       const stored = store.deployments.get(view.id)!.userValues;
       expect(JSON.stringify(stored)).not.toContain(SECRET);
@@ -203,7 +213,7 @@ describe(DeploymentsService.name, () => {
       const d = await create({ adminPassword: SECRET });
       const stolen = store.deployments.get(d.id)!.userValues.adminPassword;
       const before = store.snapshot();
-      await expectDomainError(sut.updateValues(owner, userId, d.id, { adminPassword: stolen as never }), 'InvalidValues', '/user/adminPassword/$caelusEncrypted');
+      await expectDomainError(sut.updateValues(owner, userId, d.id, { adminPassword: stolen }), 'InvalidValues', '/user/adminPassword/$caelusEncrypted');
       expect(store.snapshot()).toBe(before);
     });
 

@@ -71,7 +71,14 @@ export class DeploymentsService {
           m,
         );
         await this.deps.events.append(
-          { deploymentId: d.id, generation: 1, type: 'created', actor: principal.actor, message: `deployment requested with ${product.name} ${template.version}`, data: { templateId: template.id, templateVersion: template.version } },
+          {
+            deploymentId: d.id,
+            generation: 1,
+            type: 'created',
+            actor: principal.actor,
+            message: `deployment requested with ${product.name} ${template.version}`,
+            data: { templateId: template.id, templateVersion: template.version },
+          },
           m,
         );
         return d;
@@ -105,7 +112,9 @@ export class DeploymentsService {
       }
     }
     if (quota.total !== null && (await this.deps.deployments.countActive(m)) >= quota.total) {
-      throw conflict(`deployment limit reached: the platform runs its maximum of ${quota.total} live deployments; try again later`, [{ field: 'userId', message: 'the platform-wide deployment limit is reached' }]);
+      throw conflict(`deployment limit reached: the platform runs its maximum of ${quota.total} live deployments; try again later`, [
+        { field: 'userId', message: 'the platform-wide deployment limit is reached' },
+      ]);
     }
   }
 
@@ -134,10 +143,7 @@ export class DeploymentsService {
         { userValues: sealSecrets(incoming, secretPaths, box, deploymentOwner(d.id)), generation, status: d.appliedTemplateId ? 'upgrading' : 'provisioning', lastError: null },
         m,
       );
-      await this.deps.events.append(
-        { deploymentId: d.id, generation, type: 'values-updated', actor: principal.actor, message: 'values changed', data: { keys: Object.keys(values).sort() } },
-        m,
-      );
+      await this.deps.events.append({ deploymentId: d.id, generation, type: 'values-updated', actor: principal.actor, message: 'values changed', data: { keys: Object.keys(values).sort() } }, m);
       return this.access.reread(d, m);
     });
     await this.access.wake(saved, { name: 'reconcile', generation: saved.generation });

@@ -25,7 +25,9 @@ export class ProductsService {
 
   private checkName(name: string): void {
     if (!isDnsLabel(name, MAX_PRODUCT_NAME)) {
-      throw invalidInput('name must be a DNS label', [{ field: 'name', message: `must be lower-case letters, digits and "-", 1-${MAX_PRODUCT_NAME} characters, starting and ending with a letter or digit` }]);
+      throw invalidInput('name must be a DNS label', [
+        { field: 'name', message: `must be lower-case letters, digits and "-", 1-${MAX_PRODUCT_NAME} characters, starting and ending with a letter or digit` },
+      ]);
     }
   }
 
@@ -44,7 +46,8 @@ export class ProductsService {
     if (raw.length > MAX_DOMAIN_SUFFIXES) throw invalidInput('allowedDomainSuffixes is too long', [{ field: 'allowedDomainSuffixes', message: `must list at most ${MAX_DOMAIN_SUFFIXES} suffixes` }]);
     const out = raw.map((s, i) => {
       const n = typeof s === 'string' ? normalizeDomainSuffix(s) : null;
-      if (!n) throw invalidInput('allowedDomainSuffixes holds a name that is not a domain suffix', [{ field: `allowedDomainSuffixes.${i}`, message: 'must be a host name suffix such as apps.example.com' }]);
+      if (!n)
+        throw invalidInput('allowedDomainSuffixes holds a name that is not a domain suffix', [{ field: `allowedDomainSuffixes.${i}`, message: 'must be a host name suffix such as apps.example.com' }]);
       return n;
     });
     return [...new Set(out)];

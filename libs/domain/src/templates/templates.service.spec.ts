@@ -24,7 +24,10 @@ describe(TemplatesService.name, () => {
   });
 
   it('creates a template from a local chart inside the roots', async () => {
-    const t = await sut.create(productId, input({ defaultValues: { replicas: 1 }, valuesSchema: { type: 'object' }, capabilities: { quota: { cpu: '2', memory: '4Gi' }, upgradePolicy: { allowFrom: '>=1.0.0' } } }));
+    const t = await sut.create(
+      productId,
+      input({ defaultValues: { replicas: 1 }, valuesSchema: { type: 'object' }, capabilities: { quota: { cpu: '2', memory: '4Gi' }, upgradePolicy: { allowFrom: '>=1.0.0' } } }),
+    );
     expect(t).toMatchObject({ productId, version: '1.0.0', chartRef: localChart, chartDigest: null, defaultValues: { replicas: 1 }, valuesSchema: { type: 'object' } });
     expect(store.templates.size).toBe(1);
   });

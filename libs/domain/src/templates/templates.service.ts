@@ -44,7 +44,8 @@ function checkCapabilities(c: unknown): FieldProblem[] {
   }
   if (c.upgradePolicy !== undefined) {
     const up = c.upgradePolicy;
-    if (!isPlainObject(up) || (up.allowFrom !== undefined && (typeof up.allowFrom !== 'string' || !validRange(up.allowFrom)))) problems.push({ field: 'capabilities.upgradePolicy', message: 'must be { allowFrom?: semver range }' });
+    if (!isPlainObject(up) || (up.allowFrom !== undefined && (typeof up.allowFrom !== 'string' || !validRange(up.allowFrom))))
+      problems.push({ field: 'capabilities.upgradePolicy', message: 'must be { allowFrom?: semver range }' });
   }
   return problems;
 }
@@ -69,7 +70,8 @@ export class TemplatesService {
     problems.push(...chart.problems);
     if (input.chartDigest !== undefined && !DIGEST.test(input.chartDigest)) problems.push({ field: 'chartDigest', message: 'must be sha256:<64 lower-case hex>' });
     if (chart.source?.kind === 'oci' && input.chartDigest === undefined) problems.push({ field: 'chartDigest', message: 'is required for oci:// charts: template versions are pinned by digest' });
-    if (input.defaultValues !== undefined && (!isPlainObject(input.defaultValues) || jsonDepth(input.defaultValues) > 32)) problems.push({ field: 'defaultValues', message: 'must be an object nested at most 32 levels' });
+    if (input.defaultValues !== undefined && (!isPlainObject(input.defaultValues) || jsonDepth(input.defaultValues) > 32))
+      problems.push({ field: 'defaultValues', message: 'must be an object nested at most 32 levels' });
     if (input.valuesSchema !== undefined) problems.push(...this.validator.checkSchema(input.valuesSchema));
     problems.push(...reservedKeyProblems(input.defaultValues, 'defaultValues'), ...reservedKeyProblems(input.valuesSchema, 'valuesSchema'));
     problems.push(...checkCapabilities(input.capabilities));

@@ -26,21 +26,46 @@ describe('secret paths', () => {
     ['properties', { properties: { title: { type: 'string' }, adminPassword: S } }, { title: 'hi', adminPassword: 'pw' }, ['/adminPassword']],
     ['nested properties', { properties: { smtp: { properties: { password: S, host: { type: 'string' } } } } }, { smtp: { password: 'p', host: 'h' } }, ['/smtp/password']],
     ['additionalProperties', { properties: { title: { type: 'string' } }, additionalProperties: S }, { title: 'kept', apiKey: 'k', token: 't' }, ['/apiKey', '/token']],
-    ['additionalProperties of a map of objects', { properties: { creds: { additionalProperties: { properties: { password: S } } } } }, { creds: { db: { password: 'a', user: 'u' }, cache: { password: 'b' } } }, ['/creds/db/password', '/creds/cache/password']],
+    [
+      'additionalProperties of a map of objects',
+      { properties: { creds: { additionalProperties: { properties: { password: S } } } } },
+      { creds: { db: { password: 'a', user: 'u' }, cache: { password: 'b' } } },
+      ['/creds/db/password', '/creds/cache/password'],
+    ],
     ['patternProperties', { patternProperties: { '^secret_': S, '^plain_': { type: 'string' } } }, { secret_a: 'x', plain_b: 'y', other: 'z' }, ['/secret_a']],
     ['patternProperties before additionalProperties', { patternProperties: { '^x-': { type: 'string' } }, additionalProperties: S }, { 'x-plain': 'a', hidden: 'b' }, ['/hidden']],
     ['items', { properties: { tokens: { type: 'array', items: S } } }, { tokens: ['a', 'b'] }, ['/tokens/0', '/tokens/1']],
-    ['items of objects', { properties: { users: { items: { properties: { password: S, name: { type: 'string' } } } } } }, { users: [{ name: 'a', password: 'p' }, { name: 'b' }] }, ['/users/0/password']],
-    ['prefixItems, then items', { properties: { pair: { prefixItems: [{ type: 'string' }, S], items: { properties: { key: S } } } } }, { pair: ['user', 'pw', { key: 'k' }] }, ['/pair/1', '/pair/2/key']],
+    [
+      'items of objects',
+      { properties: { users: { items: { properties: { password: S, name: { type: 'string' } } } } } },
+      { users: [{ name: 'a', password: 'p' }, { name: 'b' }] },
+      ['/users/0/password'],
+    ],
+    [
+      'prefixItems, then items',
+      { properties: { pair: { prefixItems: [{ type: 'string' }, S], items: { properties: { key: S } } } } },
+      { pair: ['user', 'pw', { key: 'k' }] },
+      ['/pair/1', '/pair/2/key'],
+    ],
     ['draft-07 tuple items with additionalItems', { properties: { pair: { items: [{ type: 'string' }, S], additionalItems: S } } }, { pair: ['user', 'pw', 'more'] }, ['/pair/1', '/pair/2']],
     ['allOf', { allOf: [{ properties: { a: S } }, { properties: { b: S } }] }, { a: '1', b: '2', c: '3' }, ['/a', '/b']],
     ['anyOf (every branch)', { anyOf: [{ properties: { a: S } }, { properties: { b: { type: 'string' } } }] }, { a: '1', b: '2' }, ['/a']],
     ['oneOf', { oneOf: [{ properties: { kind: { const: 'db' }, dsn: S } }, { properties: { kind: { const: 'none' } } }] }, { kind: 'db', dsn: 'postgres://x' }, ['/dsn']],
-    ['if/then/else (both branches)', { if: { properties: { mode: { const: 'ldap' } } }, then: { properties: { bindPassword: S } }, else: { properties: { localPassword: S } } }, { mode: 'x', bindPassword: 'b', localPassword: 'l' }, ['/bindPassword', '/localPassword']],
+    [
+      'if/then/else (both branches)',
+      { if: { properties: { mode: { const: 'ldap' } } }, then: { properties: { bindPassword: S } }, else: { properties: { localPassword: S } } },
+      { mode: 'x', bindPassword: 'b', localPassword: 'l' },
+      ['/bindPassword', '/localPassword'],
+    ],
     ['dependentSchemas', { dependentSchemas: { smtp: { properties: { smtpPassword: S } } } }, { smtp: 'on', smtpPassword: 'p' }, ['/smtpPassword']],
     ['a $ref to #/definitions', { properties: { adminPassword: { $ref: '#/definitions/password' } } }, { adminPassword: 'pw' }, ['/adminPassword']],
     ['a $ref to #/$defs inside additionalProperties', { additionalProperties: { $ref: '#/$defs/cred' } }, { db: { password: 'p', user: 'u' } }, ['/db/password']],
-    ['a recursive $ref', { properties: { tree: { $ref: '#/definitions/node' } } }, { tree: { secret: 'a', children: [{ secret: 'b', children: [{ secret: 'c' }] }] } }, ['/tree/secret', '/tree/children/0/secret', '/tree/children/0/children/0/secret']],
+    [
+      'a recursive $ref',
+      { properties: { tree: { $ref: '#/definitions/node' } } },
+      { tree: { secret: 'a', children: [{ secret: 'b', children: [{ secret: 'c' }] }] } },
+      ['/tree/secret', '/tree/children/0/secret', '/tree/children/0/children/0/secret'],
+    ],
     ['user marked secret as a whole', { 'x-caelus-secret': true }, { a: '1', b: { c: 2 } }, ['/a', '/b']],
     ['a secret object (sealed whole)', { properties: { creds: { type: 'object', 'x-caelus-secret': true } } }, { creds: { user: 'u', password: 'p' } }, ['/creds']],
   ])('finds secrets under %s', (_construct, user, values, expected) => {
@@ -53,7 +78,10 @@ describe('secret paths', () => {
 
     const sealed = sealSecrets(values, locations, box, owner);
     for (const p of expected) {
-      const leaf = p.split('/').slice(1).reduce<unknown>((n, k) => (n as Record<string, unknown>)[k], sealed);
+      const leaf = p
+        .split('/')
+        .slice(1)
+        .reduce<unknown>((n, k) => (n as Record<string, unknown>)[k], sealed);
       expect(SecretBox.isSealed(leaf)).toBe(true);
     }
     expect(openAllSealed(sealed, box, owner)).toEqual(values);

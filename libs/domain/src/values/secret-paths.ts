@@ -44,7 +44,7 @@ function inPlace(schema: JsonObject): unknown[] {
   for (const k of ['allOf', 'anyOf', 'oneOf'] as const) if (Array.isArray(schema[k])) out.push(...(schema[k] as unknown[]));
   // Both branches of a conditional: a field is secret if either may apply (sealing more is safe).
   out.push(schema.if, schema.then, schema.else);
-  for (const k of ['dependentSchemas', 'dependencies'] as const) if (isPlainObject(schema[k])) out.push(...Object.values(schema[k] as JsonObject));
+  for (const k of ['dependentSchemas', 'dependencies'] as const) if (isPlainObject(schema[k])) out.push(...Object.values(schema[k]));
   return out;
 }
 
@@ -123,7 +123,8 @@ export function mapAtPaths(doc: JsonObject, paths: readonly ValuePath[], fn: (le
   const copy = structuredClone(doc);
   for (const path of paths) {
     let node: unknown = copy;
-    for (let i = 0; i < path.length - 1 && node !== undefined; i++) node = isPlainObject(node) || Array.isArray(node) ? (Object.hasOwn(node, path[i]) ? (node as JsonObject)[path[i]] : undefined) : undefined;
+    for (let i = 0; i < path.length - 1 && node !== undefined; i++)
+      node = isPlainObject(node) || Array.isArray(node) ? (Object.hasOwn(node, path[i]) ? (node as JsonObject)[path[i]] : undefined) : undefined;
     const last = path[path.length - 1];
     if ((isPlainObject(node) || Array.isArray(node)) && Object.hasOwn(node, last)) (node as JsonObject)[last] = fn((node as JsonObject)[last], path);
   }
@@ -171,8 +172,7 @@ export function openAllSealed(doc: unknown, box: SecretBox, owner: SecretOwner, 
 /** The plain text of every sealed string leaf, for scrubbing it from output such as rendered manifests. */
 export function sealedStrings(doc: unknown, box: SecretBox, owner: SecretOwner, path: ValuePath = []): string[] {
   if (SecretBox.isSealed(doc)) {
-    const strings = (v: unknown): string[] =>
-      typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(strings) : isPlainObject(v) ? Object.values(v).flatMap(strings) : [];
+    const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(strings) : isPlainObject(v) ? Object.values(v).flatMap(strings) : []);
     return strings(openAt(box, doc, owner, path));
   }
   if (Array.isArray(doc)) return doc.flatMap((d, i) => sealedStrings(d, box, owner, [...path, String(i)]));
@@ -194,8 +194,7 @@ export function redactAllSealed(doc: unknown): unknown {
  * bound to that path, so it still opens).
  */
 export function keepRedacted(incoming: JsonObject, stored: JsonObject, paths: readonly ValuePath[]): JsonObject {
-  const storedAt = (path: ValuePath): unknown =>
-    path.reduce<unknown>((n, k) => ((isPlainObject(n) || Array.isArray(n)) && Object.hasOwn(n, k) ? (n as JsonObject)[k] : undefined), stored);
+  const storedAt = (path: ValuePath): unknown => path.reduce<unknown>((n, k) => ((isPlainObject(n) || Array.isArray(n)) && Object.hasOwn(n, k) ? (n as JsonObject)[k] : undefined), stored);
   return mapAtPaths(incoming, paths, (leaf, at) => (leaf === REDACTED ? storedAt(at) : leaf));
 }
 

@@ -81,7 +81,12 @@ export function toActivityFailure(err: unknown, step: string): ApplicationFailur
     case 'release-storage':
       return ApplicationFailure.create({ message: `${step}: ${from.error.message}`, type: FAILURE_TYPES.releaseStorage, nonRetryable: true });
     case 'helm':
-      return ApplicationFailure.create({ message: `${step}: ${from.error.message}`, type: HELM_FAILURE_TYPES[from.error.kind], nonRetryable: !from.error.retryable, details: [{ kind: from.error.kind }] });
+      return ApplicationFailure.create({
+        message: `${step}: ${from.error.message}`,
+        type: HELM_FAILURE_TYPES[from.error.kind],
+        nonRetryable: !from.error.retryable,
+        details: [{ kind: from.error.kind }],
+      });
     case 'kubernetes': {
       const { status, reason } = from.error;
       const type = status === 403 ? FAILURE_TYPES.forbidden : FAILURE_TYPES.kubernetes;

@@ -1,5 +1,17 @@
 import { DeploymentStateService } from '../../../domain/src';
-import { ConfinementError, ReleaseStorageError, correctDrift, detectDrift, HelmReleaseBackend, HelmReleaseStorage, HelmRunner, KubeClient, ManifestReview, MetadataCache, TenantClients } from '../../../platform/src';
+import {
+  ConfinementError,
+  ReleaseStorageError,
+  correctDrift,
+  detectDrift,
+  HelmReleaseBackend,
+  HelmReleaseStorage,
+  HelmRunner,
+  KubeClient,
+  ManifestReview,
+  MetadataCache,
+  TenantClients,
+} from '../../../platform/src';
 import { createDriftActivities } from './drift.activities';
 import { DeploymentMetrics } from './metrics.port';
 
@@ -65,7 +77,7 @@ describe(createDriftActivities.name, () => {
   });
 
   it('counts a clean check', async () => {
-    jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+    jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
     const { sut, metrics } = setup('kind: Deployment');
     await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
     expect(metrics.driftChecked).toHaveBeenCalledWith({ product: 'webapp', outcome: 'clean', found: [], corrected: [] });
@@ -79,7 +91,9 @@ describe(createDriftActivities.name, () => {
   });
 
   describe('confinement', () => {
-    const refusal = new ConfinementError('deployed release manifest', [{ rule: 'sameNamespace', kind: 'ConfigMap', name: 'leak', namespace: 'victim', message: 'ConfigMap "leak" in namespace "victim": outside' }]);
+    const refusal = new ConfinementError('deployed release manifest', [
+      { rule: 'sameNamespace', kind: 'ConfigMap', name: 'leak', namespace: 'victim', message: 'ConfigMap "leak" in namespace "victim": outside' },
+    ]);
 
     it('compares and corrects nothing of a manifest that breaks confinement, and records it once', async () => {
       const confinement = { review: jest.fn(async () => Promise.reject(refusal)) };
@@ -121,7 +135,7 @@ describe(createDriftActivities.name, () => {
 
   describe('driftTick', () => {
     it('loads the desired state once and checks the release', async () => {
-      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
       const { sut, state } = setup('kind: Deployment');
       await expect(sut.driftTick({ deploymentId: 'd1', generation: 2 })).resolves.toEqual({
         desired: {
@@ -175,7 +189,7 @@ describe(createDriftActivities.name, () => {
   describe('with the watch cache', () => {
     const secrets = [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sh.helm.release.v1.web-1.v1', namespace: 'web-1', resourceVersion: '9', labels: { status: 'deployed' } } }];
 
-    it('reads the manifest and the objects\' resourceVersions from the cache on a clean check', async () => {
+    it("reads the manifest and the objects' resourceVersions from the cache on a clean check", async () => {
       jest.mocked(detectDrift).mockImplementation(async (kube) => {
         const known = await kube.getMetadata({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'web-1', name: 'web-1' });
         const unknown = await kube.getMetadata({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'web-1', name: 'other' });
@@ -193,7 +207,7 @@ describe(createDriftActivities.name, () => {
       expect(kube.getMetadata).toHaveBeenCalledWith(expect.objectContaining({ name: 'other' }));
     });
 
-    it('starts watching the release\'s kinds at its first check', async () => {
+    it("starts watching the release's kinds at its first check", async () => {
       jest.mocked(detectDrift).mockImplementation(async (_kube, _manifest, options) => {
         options.memo!.objects = [
           { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web-1' } },
@@ -213,7 +227,7 @@ describe(createDriftActivities.name, () => {
     });
 
     it('lists from the API server while the Secret watch is not synced', async () => {
-      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
       const { sut, storage } = setup('kind: Deployment', loaded(), { cached: undefined, listed: undefined });
       await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
       expect(storage.deployedManifestOf).not.toHaveBeenCalled();
@@ -222,9 +236,9 @@ describe(createDriftActivities.name, () => {
 
     it('reads everything again from the API server before correcting, and corrects against the fresh manifest', async () => {
       // The cache still shows the revision before an upgrade: against it, the live objects look drifted.
-      jest.mocked(detectDrift).mockImplementation(async (_kube, manifest) =>
-        (manifest === 'revision: 1' ? { drifted: true, objects: [object('Deployment', 'web-1')] } : { drifted: false, objects: [] }) as never,
-      );
+      jest
+        .mocked(detectDrift)
+        .mockImplementation(async (_kube, manifest) => (manifest === 'revision: 1' ? { drifted: true, objects: [object('Deployment', 'web-1')] } : { drifted: false, objects: [] }) as never);
       const { sut, storage, state } = setup('revision: 2', loaded(), { cached: 'revision: 1', listed: secrets });
       await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).resolves.toEqual({ releaseMissing: false, drifted: 0, corrected: 0 });
       expect(storage.readDeployedManifest).toHaveBeenCalledTimes(1);
@@ -245,7 +259,7 @@ describe(createDriftActivities.name, () => {
 
     it('confirms a missing release with a direct read', async () => {
       const { sut, storage } = setup('kind: Deployment', loaded(), { cached: undefined, listed: [] });
-      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
       await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).resolves.toMatchObject({ releaseMissing: false });
       expect(storage.readDeployedManifest).toHaveBeenCalledTimes(1);
     });

@@ -1,17 +1,5 @@
 import { DeploymentStateService, DesiredState } from '../../../domain/src';
-import {
-  ConfinementError,
-  correctDrift,
-  detectDrift,
-  DriftKube,
-  DriftMemo,
-  KubeClient,
-  ManifestReview,
-  MetadataCache,
-  ObjectRef,
-  ReleaseStorageError,
-  TenantClients,
-} from '../../../platform/src';
+import { ConfinementError, correctDrift, detectDrift, DriftKube, DriftMemo, KubeClient, ManifestReview, MetadataCache, ObjectRef, ReleaseStorageError, TenantClients } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
 import type { ReleaseBackend } from './release-backend.port';
@@ -186,9 +174,7 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
       data: { objects: correction.corrected.map((o) => ({ kind: o.kind, name: o.name, reason: o.reason })) },
     });
     await state.recordDriftCheck(d.deploymentId, generation, { checkedAt, drifted: true, objects });
-    reportMetric(() =>
-      metrics.driftChecked({ product, outcome: 'drifted', found: objects.map((o) => o.kind), corrected: correction.corrected.map((o) => o.kind) }),
-    );
+    reportMetric(() => metrics.driftChecked({ product, outcome: 'drifted', found: objects.map((o) => o.kind), corrected: correction.corrected.map((o) => o.kind) }));
     return { releaseMissing: false, drifted: objects.length, corrected: correction.corrected.length };
   };
   return {

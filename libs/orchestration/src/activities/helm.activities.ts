@@ -47,8 +47,7 @@ export function createHelmActivities({ releases, state, helmTimeoutSeconds }: He
             report: {
               unlocked: ({ revision, previousStatus }) =>
                 record('unlocked', `release revision ${revision} was stuck in ${previousStatus}; marked failed to unlock it`, { revision: revision ?? null, previousStatus: previousStatus ?? null }),
-              rolledBack: ({ failedRevision, revision }) =>
-                record('rolled-back', `upgrade to revision ${failedRevision} failed; rolled back to revision ${revision}`, { failedRevision, revision }),
+              rolledBack: ({ failedRevision, revision }) => record('rolled-back', `upgrade to revision ${failedRevision} failed; rolled back to revision ${revision}`, { failedRevision, revision }),
             },
           });
           return { generation, templateId: d.template.id, templateVersion: d.template.version, revision: applied.revision, unlocked: applied.unlocked, rolledBack: false };

@@ -133,7 +133,12 @@ describe(createStateActivities.name, () => {
       const { sut, state } = setup();
       await sut.recordDroppedUpgrades({ deploymentId: 'd1', count: 5, templateIds: [UUID, 'junk', 3], limit: 20 });
       expect(state.appendEvent).toHaveBeenCalledWith(
-        expect.objectContaining({ type: 'upgrade-rejected', generation: 4, message: '5 upgrade signal(s) dropped: more than 20 upgrade signals were waiting', data: expect.objectContaining({ dropped: 5, templateIds: [UUID] }) }),
+        expect.objectContaining({
+          type: 'upgrade-rejected',
+          generation: 4,
+          message: '5 upgrade signal(s) dropped: more than 20 upgrade signals were waiting',
+          data: expect.objectContaining({ dropped: 5, templateIds: [UUID] }),
+        }),
       );
     });
 

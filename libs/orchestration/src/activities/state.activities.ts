@@ -106,9 +106,7 @@ export function createStateActivities({ state, deployments, driftIntervalSeconds
       return classified('record dropped upgrades', async () => {
         const count = Number.isSafeInteger(input.count) && input.count > 0 ? input.count : 0;
         if (!count) return;
-        const templateIds = (Array.isArray(input.templateIds) ? input.templateIds : [])
-          .filter((t) => checkUpgradeSignal({ templateId: t }).ok)
-          .slice(0, 5) as string[];
+        const templateIds = (Array.isArray(input.templateIds) ? input.templateIds : []).filter((t) => checkUpgradeSignal({ templateId: t }).ok).slice(0, 5) as string[];
         const reason = `more than ${input.limit} upgrade signals were waiting`;
         await recordRejected(input.deploymentId, SIGNAL_ACTOR, `${count} upgrade signal(s) dropped: ${reason}`, { reason, dropped: count, templateIds });
       });

@@ -20,19 +20,21 @@ export class TemporalDeploymentWorkflows implements DeploymentWorkflowPort {
     const input: DeploymentWorkflowInput = { deploymentId: d.id, deploymentUid: d.deploymentUid };
     const { name, ...payload } = signal;
     // Bounded: an unreachable Temporal must not hold the HTTP request; the supervisor catches up.
-    await this.client.connection.withDeadline(Date.now() + this.options.signalTimeoutMs, () => this.client.workflow.signalWithStart(WORKFLOW_TYPE, {
-      workflowId: workflowIdFor(d.deploymentUid),
-      taskQueue: this.options.taskQueue,
-      args: [input],
-      signal: name,
-      signalArgs: [payload],
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTES.deploymentId, value: d.id },
-        { key: SEARCH_ATTRIBUTES.userId, value: d.userId },
-        { key: SEARCH_ATTRIBUTES.phase, value: INITIAL_PHASE },
-      ],
-      staticSummary: `Caelus deployment ${d.deploymentUid}`,
-    }));
+    await this.client.connection.withDeadline(Date.now() + this.options.signalTimeoutMs, () =>
+      this.client.workflow.signalWithStart(WORKFLOW_TYPE, {
+        workflowId: workflowIdFor(d.deploymentUid),
+        taskQueue: this.options.taskQueue,
+        args: [input],
+        signal: name,
+        signalArgs: [payload],
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTES.deploymentId, value: d.id },
+          { key: SEARCH_ATTRIBUTES.userId, value: d.userId },
+          { key: SEARCH_ATTRIBUTES.phase, value: INITIAL_PHASE },
+        ],
+        staticSummary: `Caelus deployment ${d.deploymentUid}`,
+      }),
+    );
   }
 
   describe(deploymentUid: string): WorkflowRef {

@@ -2,17 +2,7 @@
  * The effects of the deployment workflow's steps: each one a named activity with a summary, and
  * what its outcome changes in the workflow's memory. Workflow code: no Node API, no I/O.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  isCancellation,
-  log,
-  proxyActivities,
-  proxyLocalActivities,
-  setCurrentDetails,
-  TimeoutFailure,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, log, proxyActivities, proxyLocalActivities, setCurrentDetails, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import type { DeploymentActivities, DesiredSummary } from '../activities';
 import { DeploymentWorkflowInput, QueuedUpgrade, SEARCH_ATTRIBUTES, WorkflowPhase } from '../contract';
@@ -84,22 +74,26 @@ export class DeploymentSteps {
 
   /** Whether the upgrade was accepted (a rejection is recorded by the activity). */
   async acceptUpgrade(upgrade: QueuedUpgrade): Promise<boolean> {
-    const outcome = await acts.acceptUpgrade.executeWithOptions(this.step(DB, `validate upgrade of ${this.uid}`), [{
-      deploymentId: this.deploymentId,
-      templateId: upgrade.templateId,
-      requestedBy: upgrade.requestedBy,
-      ...(upgrade.rejected ? { rejected: upgrade.rejected } : {}),
-    }]);
+    const outcome = await acts.acceptUpgrade.executeWithOptions(this.step(DB, `validate upgrade of ${this.uid}`), [
+      {
+        deploymentId: this.deploymentId,
+        templateId: upgrade.templateId,
+        requestedBy: upgrade.requestedBy,
+        ...(upgrade.rejected ? { rejected: upgrade.rejected } : {}),
+      },
+    ]);
     return outcome.outcome === 'accepted';
   }
 
   async recordDroppedUpgrades(count: number, templateIds: string[]): Promise<void> {
-    await acts.recordDroppedUpgrades.executeWithOptions(this.step(DB, `record ${count} dropped upgrade signals of ${this.uid}`), [{
-      deploymentId: this.deploymentId,
-      count,
-      templateIds,
-      limit: MAX_PENDING_UPGRADES,
-    }]);
+    await acts.recordDroppedUpgrades.executeWithOptions(this.step(DB, `record ${count} dropped upgrade signals of ${this.uid}`), [
+      {
+        deploymentId: this.deploymentId,
+        count,
+        templateIds,
+        limit: MAX_PENDING_UPGRADES,
+      },
+    ]);
   }
 
   loadDesiredState(): Promise<DesiredSummary | null> {
@@ -114,14 +108,16 @@ export class DeploymentSteps {
       const deploymentId = this.deploymentId;
       await acts.ensureNamespace.executeWithOptions(this.step(CLUSTER, `ensure namespace ${this.uid}`), [{ deploymentId }]);
       const applied = await acts.applyRelease.executeWithOptions(this.step(HELM, `helm upgrade --install ${this.uid} (${desired.templateVersion})`), [{ deploymentId }]);
-      const current = await acts.recordApplied.executeWithOptions(this.step(DB, `record ${this.uid} ready at generation ${applied.generation}`), [{
-        deploymentId,
-        generation: applied.generation,
-        templateId: applied.templateId,
-        templateVersion: applied.templateVersion,
-        revision: applied.revision,
-        unlocked: applied.unlocked,
-      }]);
+      const current = await acts.recordApplied.executeWithOptions(this.step(DB, `record ${this.uid} ready at generation ${applied.generation}`), [
+        {
+          deploymentId,
+          generation: applied.generation,
+          templateId: applied.templateId,
+          templateVersion: applied.templateVersion,
+          revision: applied.revision,
+          unlocked: applied.unlocked,
+        },
+      ]);
       view.appliedGeneration = applied.generation;
       view.consecutiveFailures = 0;
       view.lastError = null;
@@ -166,14 +162,16 @@ export class DeploymentSteps {
     view.consecutiveFailures += 1;
     view.lastError = message;
     log.warn('deployment step failed', { deploymentUid: this.uid, step, retryable, attempt: view.consecutiveFailures });
-    const current = await acts.recordFailure.executeWithOptions(this.step(DB, `record failure of ${this.uid}`), [{
-      deploymentId: this.deploymentId,
-      generation: desired.generation,
-      message,
-      retryable,
-      attempt: view.consecutiveFailures,
-      deleting: desired.deleting,
-    }]);
+    const current = await acts.recordFailure.executeWithOptions(this.step(DB, `record failure of ${this.uid}`), [
+      {
+        deploymentId: this.deploymentId,
+        generation: desired.generation,
+        message,
+        retryable,
+        attempt: view.consecutiveFailures,
+        deleting: desired.deleting,
+      },
+    ]);
     if (!desired.deleting) this.setPhase('error', desired);
     // A non-retryable failure (bad values, missing chart) waits for the next change instead of storming.
     schedule.retryAt = retryable || desired.deleting ? Date.now() + retryDelayMs(view.consecutiveFailures) : null;

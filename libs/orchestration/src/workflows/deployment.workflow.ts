@@ -17,17 +17,7 @@ import { deleteSignal, DeploymentWorkflowInput, INITIAL_PHASE, reconcileSignal, 
 import { checkReconcileSignal, queuedUpgrade } from '../signal-validation';
 import { DeploymentSteps, describeFailure } from './deployment.steps';
 import { deprecateDriftTickPatch } from './drift-tick-patch';
-import {
-  DeploymentMemory,
-  describeWait,
-  FAILED_RECHECK_SECONDS,
-  MAX_DROPPED_SAMPLE,
-  MAX_HISTORY_EVENTS,
-  MAX_PENDING_UPGRADES,
-  nextStep,
-  observe,
-  Step,
-} from './next-step';
+import { DeploymentMemory, describeWait, FAILED_RECHECK_SECONDS, MAX_DROPPED_SAMPLE, MAX_HISTORY_EVENTS, MAX_PENDING_UPGRADES, nextStep, observe, Step } from './next-step';
 
 export { MAX_HISTORY_EVENTS, MAX_PENDING_UPGRADES, FAILED_RECHECK_SECONDS, retryDelayMs } from './next-step';
 export { DRIFT_TICK_PATCH } from './drift-tick-patch';

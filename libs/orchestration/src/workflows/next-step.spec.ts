@@ -73,7 +73,11 @@ describe(nextStep.name, () => {
       ['finishes when the row is deleted', { desired: desired({ status: 'deleted', deleting: true }) }, { kind: 'finish' }],
       ['tears down a deleting deployment', { desired: desired({ status: 'deleting', deleting: true, generation: 3 }) }, { kind: 'teardown' }],
       ['tears down when the delete retry is due', { desired: desired({ status: 'deleting', deleting: true }), schedule: { retryAt: NOW } }, { kind: 'teardown' }],
-      ['tears down before the retry on a delete signal', { desired: desired({ status: 'deleting', deleting: true }), schedule: { retryAt: NOW + MINUTE }, pending: { delete: true } }, { kind: 'teardown' }],
+      [
+        'tears down before the retry on a delete signal',
+        { desired: desired({ status: 'deleting', deleting: true }), schedule: { retryAt: NOW + MINUTE }, pending: { delete: true } },
+        { kind: 'teardown' },
+      ],
       ['waits for the delete retry', { desired: desired({ status: 'deleting', deleting: true }), schedule: { retryAt: NOW + MINUTE } }, waitRetry(NOW + MINUTE)],
       ['applies a new generation', { desired: desired({ generation: 3 }) }, { kind: 'apply' }],
       ['applies a first install', { appliedGeneration: 0, phase: 'loading', desired: desired({ status: 'provisioning', generation: 1, observedGeneration: 0 }) }, { kind: 'apply' }],

@@ -37,7 +37,10 @@ export class DeploymentEventsRepository {
   async list(deploymentId: string, limit: number, afterId?: string): Promise<{ items: DeploymentEventEntity[]; nextCursor: string | null }> {
     const qb = this.repo().createQueryBuilder('e').where('e.deployment_id = :deploymentId', { deploymentId });
     if (afterId) qb.andWhere('e.id > :afterId', { afterId });
-    const rows = await qb.orderBy('e.id', 'ASC').limit(limit + 1).getMany();
+    const rows = await qb
+      .orderBy('e.id', 'ASC')
+      .limit(limit + 1)
+      .getMany();
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? String(items[items.length - 1].id) : null };
   }

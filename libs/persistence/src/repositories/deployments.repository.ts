@@ -56,7 +56,13 @@ export class DeploymentsRepository {
    * is an object, so such keys were silently dropped from user values.
    */
   async insert(d: Partial<DeploymentEntity>, m?: EntityManager): Promise<DeploymentEntity> {
-    const res = await this.repo(m).createQueryBuilder().insert().into(DeploymentEntity).values(d as never).returning('id').execute();
+    const res = await this.repo(m)
+      .createQueryBuilder()
+      .insert()
+      .into(DeploymentEntity)
+      .values(d as never)
+      .returning('id')
+      .execute();
     return (await this.findById((res.raw as { id: string }[])[0].id, m))!;
   }
 
@@ -105,7 +111,11 @@ export class DeploymentsRepository {
     if (filter.status) qb.andWhere('d.status = :status', { status: filter.status });
     else qb.andWhere(`d.status <> 'deleted'`);
     if (page.cursor) qb.andWhere(...afterCursor('deployments', 'd', page.cursor));
-    const rows = await qb.orderBy('d.created_at', 'ASC').addOrderBy('d.id', 'ASC').limit(page.limit + 1).getMany();
+    const rows = await qb
+      .orderBy('d.created_at', 'ASC')
+      .addOrderBy('d.id', 'ASC')
+      .limit(page.limit + 1)
+      .getMany();
     return toPage(rows, page.limit);
   }
 
@@ -129,7 +139,7 @@ export class DeploymentsRepository {
     const res = await this.repo(m)
       .createQueryBuilder()
       .update(DeploymentEntity)
-      .set(observed as DeploymentPatch)
+      .set(observed)
       .where('id = :id AND generation = :generation', { id, generation })
       .andWhere(observed.status === 'deleting' ? `status <> 'deleted'` : `status NOT IN ('deleting', 'deleted')`)
       .execute();
@@ -262,7 +272,14 @@ export class DeploymentsRepository {
   async listAll(filter: AllDeploymentsFilter, page: PageRequest): Promise<Page<ListedDeployment>> {
     const qb = whereAllDeployments(this.repo().createQueryBuilder('d').withDeleted(), filter);
     if (page.cursor) qb.andWhere(...afterCursor('deployments', 'd', page.cursor));
-    const res = toPage(await qb.orderBy('d.created_at', 'ASC').addOrderBy('d.id', 'ASC').limit(page.limit + 1).getMany(), page.limit);
+    const res = toPage(
+      await qb
+        .orderBy('d.created_at', 'ASC')
+        .addOrderBy('d.id', 'ASC')
+        .limit(page.limit + 1)
+        .getMany(),
+      page.limit,
+    );
     if (res.items.length === 0) return { items: [], nextCursor: res.nextCursor };
     const names: (ListedNames & { id: string })[] = await this.db.query(
       `SELECT d.id, u.email AS "ownerEmail", p.name AS "productName", td.version AS "desiredTemplateVersion", ta.version AS "appliedTemplateVersion"
@@ -305,8 +322,10 @@ export class DeploymentsRepository {
       .addSelect('t.version', 'version')
       .addSelect('count(*)', 'count')
       .groupBy('GROUPING SETS ((), (d.status), (d.product_id, p.name), (d.product_id, p.name, d.desired_template_id, t.version))');
-    const rows: { set: number; status: DeploymentStatus; productId: string; productName: string | null; templateId: string; version: string | null; count: string }[] =
-      await whereAllDeployments(qb, filter).getRawMany();
+    const rows: { set: number; status: DeploymentStatus; productId: string; productName: string | null; templateId: string; version: string | null; count: string }[] = await whereAllDeployments(
+      qb,
+      filter,
+    ).getRawMany();
     // GROUPING() sets a bit per argument left out of the set: status 4, product 2, template 1 (7: the total).
     const counts: DeploymentCounts = { total: 0, byStatus: [], byProduct: [], byTemplate: [] };
     for (const r of rows) {

@@ -25,7 +25,11 @@ export class ProductsRepository {
   async list(page: PageRequest): Promise<Page<ProductEntity>> {
     const qb = this.repo().createQueryBuilder('p').where('p.deleted_at IS NULL');
     if (page.cursor) qb.andWhere(...afterCursor('products', 'p', page.cursor));
-    const rows = await qb.orderBy('p.created_at', 'ASC').addOrderBy('p.id', 'ASC').limit(page.limit + 1).getMany();
+    const rows = await qb
+      .orderBy('p.created_at', 'ASC')
+      .addOrderBy('p.id', 'ASC')
+      .limit(page.limit + 1)
+      .getMany();
     return toPage(rows, page.limit);
   }
 

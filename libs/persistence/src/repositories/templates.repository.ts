@@ -11,7 +11,13 @@ export class TemplatesRepository {
 
   /** An INSERT, not save(): save() drops JSON keys such as `valueOf` from jsonb columns (see DeploymentsRepository.insert). */
   async insert(t: Omit<TemplateVersionEntity, 'id' | 'createdAt' | 'deletedAt'> & { id?: string }, m?: EntityManager): Promise<TemplateVersionEntity> {
-    const res = await this.repo(m).createQueryBuilder().insert().into(TemplateVersionEntity).values(t as never).returning('id').execute();
+    const res = await this.repo(m)
+      .createQueryBuilder()
+      .insert()
+      .into(TemplateVersionEntity)
+      .values(t as never)
+      .returning('id')
+      .execute();
     return this.repo(m).findOneOrFail({ where: { id: (res.raw as { id: string }[])[0].id }, withDeleted: true });
   }
 
@@ -27,7 +33,11 @@ export class TemplatesRepository {
   async listByProduct(productId: string, page: PageRequest): Promise<Page<TemplateVersionEntity>> {
     const qb = this.repo().createQueryBuilder('t').where('t.deleted_at IS NULL').andWhere('t.product_id = :productId', { productId });
     if (page.cursor) qb.andWhere(...afterCursor('template_versions', 't', page.cursor));
-    const rows = await qb.orderBy('t.created_at', 'ASC').addOrderBy('t.id', 'ASC').limit(page.limit + 1).getMany();
+    const rows = await qb
+      .orderBy('t.created_at', 'ASC')
+      .addOrderBy('t.id', 'ASC')
+      .limit(page.limit + 1)
+      .getMany();
     return toPage(rows, page.limit);
   }
 

@@ -33,7 +33,11 @@ export class UsersRepository {
   async list(page: PageRequest): Promise<Page<UserEntity>> {
     const qb = this.repo().createQueryBuilder('u').where('u.deleted_at IS NULL');
     if (page.cursor) qb.andWhere(...afterCursor('users', 'u', page.cursor));
-    const rows = await qb.orderBy('u.created_at', 'ASC').addOrderBy('u.id', 'ASC').limit(page.limit + 1).getMany();
+    const rows = await qb
+      .orderBy('u.created_at', 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .limit(page.limit + 1)
+      .getMany();
     return toPage(rows, page.limit);
   }
 

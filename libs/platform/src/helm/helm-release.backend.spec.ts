@@ -32,7 +32,7 @@ describe(HelmReleaseBackend.name, () => {
     const storage = { latest: jest.fn(async () => over.latest ?? rel(2)), readDeployedManifest: jest.fn(async () => 'fresh'), deployedManifestOf: jest.fn(async () => 'cached') };
     const report = { unlocked: jest.fn(async () => undefined), rolledBack: jest.fn(async () => undefined) };
     const cache = { releaseSecrets: jest.fn(() => [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sh.helm.release.v1.web.v2' } }]) };
-    const sut = new HelmReleaseBackend({ helm: helm as never, storage: storage as never, cache });
+    const sut = new HelmReleaseBackend({ helm: helm, storage: storage as never, cache });
     return { sut, helm, storage, report, cache };
   }
 

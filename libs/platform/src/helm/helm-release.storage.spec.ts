@@ -55,7 +55,7 @@ class FakeKube {
   async listSecretMetadata(_namespace: string, labelSelector?: string): Promise<KubeObject[]> {
     this.selectors.push(`metadata:${labelSelector ?? ''}`);
     const wanted = /status=(\w+)/.exec(labelSelector ?? '')?.[1];
-    return this.secrets.filter((s) => !wanted || s.metadata.labels?.status === wanted).map(({ data: _data, ...rest }) => rest as KubeObject);
+    return this.secrets.filter((s) => !wanted || s.metadata.labels?.status === wanted).map(({ data: _data, ...rest }) => rest);
   }
 
   async readSecret(_namespace: string, name: string): Promise<KubeObject | undefined> {
@@ -161,29 +161,29 @@ describe(HelmReleaseStorage.name, () => {
     expect(kube.patches).toEqual([]);
   });
 
-  it.each(['pending-install', 'pending-upgrade', 'pending-rollback'] as const)(
-    'marks a %s revision failed in its label and payload, conditionally on resourceVersion',
-    async (status) => {
-      kube.secrets = [secret(payload(1, 'superseded')), secret(payload(2, status), '4711')];
+  it.each(['pending-install', 'pending-upgrade', 'pending-rollback'] as const)('marks a %s revision failed in its label and payload, conditionally on resourceVersion', async (status) => {
+    kube.secrets = [secret(payload(1, 'superseded')), secret(payload(2, status), '4711')];
 
-      const result = await sut.unlockPending('web', 'ns1');
+    const result = await sut.unlockPending('web', 'ns1');
 
-      expect(result).toEqual({ unlocked: true, revision: 2, previousStatus: status });
-      expect(kube.patches).toHaveLength(1);
-      const { name, patch } = kube.patches[0];
-      expect(name).toBe('sh.helm.release.v1.web.v2');
-      expect(patch.metadata).toMatchObject({ resourceVersion: '4711', labels: { status: 'failed', modifiedAt: expect.stringMatching(/^\d+$/) } });
-      const written = decodeReleaseData((patch.data as { release: string }).release);
-      expect(written.info).toMatchObject({ status: 'failed', description: `Release unlocked from stale '${status}' state` });
-      // Everything else survives untouched, values included.
-      expect({ ...written, info: undefined }).toEqual({ ...payload(2, status), info: undefined });
-    },
-  );
+    expect(result).toEqual({ unlocked: true, revision: 2, previousStatus: status });
+    expect(kube.patches).toHaveLength(1);
+    const { name, patch } = kube.patches[0];
+    expect(name).toBe('sh.helm.release.v1.web.v2');
+    expect(patch.metadata).toMatchObject({ resourceVersion: '4711', labels: { status: 'failed', modifiedAt: expect.stringMatching(/^\d+$/) } });
+    const written = decodeReleaseData((patch.data as { release: string }).release);
+    expect(written.info).toMatchObject({ status: 'failed', description: `Release unlocked from stale '${status}' state` });
+    // Everything else survives untouched, values included.
+    expect({ ...written, info: undefined }).toEqual({ ...payload(2, status), info: undefined });
+  });
 });
 
 describe(assertTrustedRelease.name, () => {
   const good = () => secret(payload(3, 'deployed'));
-  const check = (s: KubeObject, p = payload(3, 'deployed')) => () => assertTrustedRelease(s, p, 'web', 'ns1');
+  const check =
+    (s: KubeObject, p = payload(3, 'deployed')) =>
+    () =>
+      assertTrustedRelease(s, p, 'web', 'ns1');
 
   it('accepts a Secret as helm writes it', () => {
     expect(check(good())).not.toThrow();

@@ -175,7 +175,10 @@ export class HelmReleaseStorage {
    * resourceVersion is not the one last decoded.
    */
   async deployedManifestOf(listed: KubeObject[], release: string, namespace: string): Promise<string | undefined> {
-    const newest = listed.filter((s) => s.metadata.labels?.status === 'deployed').sort((a, b) => revisionOf(a) - revisionOf(b)).pop();
+    const newest = listed
+      .filter((s) => s.metadata.labels?.status === 'deployed')
+      .sort((a, b) => revisionOf(a) - revisionOf(b))
+      .pop();
     if (!newest) return undefined;
     const key = `${namespace}/${newest.metadata.name}`;
     const resourceVersion = newest.metadata.resourceVersion ?? '';
@@ -228,9 +231,7 @@ export class HelmReleaseStorage {
   /** The release's Secrets, oldest revision first. */
   private async revisionSecrets(release: string, namespace: string): Promise<KubeObject[]> {
     const secrets = await this.kubeFor(namespace).listSecrets(namespace, `owner=helm,name=${release}`);
-    return secrets
-      .filter((s) => s.type === RELEASE_SECRET_TYPE)
-      .sort((a, b) => revisionOf(a) - revisionOf(b));
+    return secrets.filter((s) => s.type === RELEASE_SECRET_TYPE).sort((a, b) => revisionOf(a) - revisionOf(b));
   }
 }
 

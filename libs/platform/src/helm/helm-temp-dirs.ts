@@ -53,11 +53,7 @@ export async function removeStaleHelmTempDirs(options: RemoveStaleOptions = {}):
       // Another user's directory in a shared /tmp is not ours to judge (nor to remove).
       if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
       const [, pidText, incarnation] = match;
-      const stale = pidText
-        ? Number(pidText) === process.pid
-          ? incarnation !== INCARNATION
-          : !isAlive(Number(pidText))
-        : now - stat.mtimeMs > LEGACY_MAX_AGE_MS;
+      const stale = pidText ? (Number(pidText) === process.pid ? incarnation !== INCARNATION : !isAlive(Number(pidText))) : now - stat.mtimeMs > LEGACY_MAX_AGE_MS;
       if (!stale) continue;
       await rm(path, { recursive: true, force: true });
       removed.push(path);

@@ -15,9 +15,10 @@ describe(resolveChart.name, () => {
       chart: 'oci://registry.example:5000/c/webapp',
       flags: ['--version', '1.0.0'],
     });
-    await expect(
-      resolveChart({ ref: 'oci://registry.example:5000/c/webapp' }, { plainHttpRegistries: ['registry.example:5000'] }),
-    ).resolves.toEqual({ chart: 'oci://registry.example:5000/c/webapp', flags: ['--plain-http'] });
+    await expect(resolveChart({ ref: 'oci://registry.example:5000/c/webapp' }, { plainHttpRegistries: ['registry.example:5000'] })).resolves.toEqual({
+      chart: 'oci://registry.example:5000/c/webapp',
+      flags: ['--plain-http'],
+    });
   });
 
   it('rejects malformed digests and unsupported references', async () => {

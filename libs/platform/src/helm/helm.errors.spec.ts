@@ -18,15 +18,9 @@ describe(HelmError.name, () => {
 
 describe(classifyHelmOutput.name, () => {
   it.each([
-    [
-      'invalid-values',
-      "Error: INSTALLATION FAILED: values don't meet the specifications of the schema(s) in the following chart(s):\nwebapp:\n- replicas: Must be less than or equal to 5\n",
-    ],
+    ['invalid-values', "Error: INSTALLATION FAILED: values don't meet the specifications of the schema(s) in the following chart(s):\nwebapp:\n- replicas: Must be less than or equal to 5\n"],
     ['invalid-values', 'Error: UPGRADE FAILED: execution error at (webapp/templates/x.yaml:3:4): title is required'],
-    [
-      'invalid-values',
-      'Error: UPGRADE FAILED: cannot patch "web" with kind Deployment: Deployment.apps "web" is invalid: spec.selector: Invalid value: ...: field is immutable',
-    ],
+    ['invalid-values', 'Error: UPGRADE FAILED: cannot patch "web" with kind Deployment: Deployment.apps "web" is invalid: spec.selector: Invalid value: ...: field is immutable'],
     ['chart-not-found', 'Error: INSTALLATION FAILED: oci://127.0.0.1:5001/charts/webapp:9.9.9: not found'],
     ['chart-not-found', 'Error: failed to perform "FetchReference" on source: GET http://127.0.0.1:5001/v2/charts/webapp/manifests/sha256:ab: MANIFEST_UNKNOWN: manifest unknown'],
     ['chart-not-found', 'Error: path "/charts/missing" not found'],
@@ -45,7 +39,10 @@ describe(classifyHelmOutput.name, () => {
       'transient',
       'Error: INSTALLATION FAILED: unable to build kubernetes objects from release manifest: error validating "": error validating data: failed to download openapi: Get "https://127.0.0.1:45879/openapi/v2?timeout=32s": dial tcp 127.0.0.1:45879: connect: connection refused',
     ],
-    ['transient', 'Error: UPGRADE FAILED: failed to create resource: Post "https://127.0.0.1:6443/api/v1/namespaces/a/configmaps": read tcp 127.0.0.1:50000->127.0.0.1:6443: read: connection reset by peer'],
+    [
+      'transient',
+      'Error: UPGRADE FAILED: failed to create resource: Post "https://127.0.0.1:6443/api/v1/namespaces/a/configmaps": read tcp 127.0.0.1:50000->127.0.0.1:6443: read: connection reset by peer',
+    ],
     ['transient', 'Error: INSTALLATION FAILED: failed to fetch oci://127.0.0.1:5001/charts/webapp: Get "http://127.0.0.1:5001/v2/": dial tcp 127.0.0.1:5001: connect: connection refused'],
     ['transient', 'Error: UPGRADE FAILED: Get "https://127.0.0.1:6443/api/v1/namespaces/a/secrets": net/http: TLS handshake timeout'],
   ] as const)('classifies %s: %s', (kind, stderr) => {
@@ -53,7 +50,8 @@ describe(classifyHelmOutput.name, () => {
   });
 
   it('treats a namespace being deleted as transient, although the API says forbidden', () => {
-    const stderr = 'Error: INSTALLATION FAILED: create: failed to create: secrets "sh.helm.release.v1.d-1.v1" is forbidden: unable to create new content in namespace d-1 because it is being terminated';
+    const stderr =
+      'Error: INSTALLATION FAILED: create: failed to create: secrets "sh.helm.release.v1.d-1.v1" is forbidden: unable to create new content in namespace d-1 because it is being terminated';
     expect(classifyHelmOutput(stderr)).toBe('transient');
   });
 
@@ -96,9 +94,7 @@ describe(summarizeHelmError.name, () => {
       'helm.go:92: [debug] 1 error occurred:',
       '\t* Get "https://127.0.0.1:6443/api/v1/namespaces/a/services/a": dial tcp 127.0.0.1:6443: connect: connection refused',
     ].join('\n');
-    expect(summarizeHelmError(stderr)).toBe(
-      '1 error occurred: * Get "https://127.0.0.1:6443/api/v1/namespaces/a/services/a": dial tcp 127.0.0.1:6443: connect: connection refused',
-    );
+    expect(summarizeHelmError(stderr)).toBe('1 error occurred: * Get "https://127.0.0.1:6443/api/v1/namespaces/a/services/a": dial tcp 127.0.0.1:6443: connect: connection refused');
   });
 
   it('bounds the length', () => {
@@ -109,10 +105,7 @@ describe(summarizeHelmError.name, () => {
 describe(stripDebugPrefix.name, () => {
   it.each([
     ['upgrade.go:150: [debug] preparing upgrade for web', 'preparing upgrade for web'],
-    [
-      'wait.go:50: 2026-11-22 02:03:33.916643464 +0000 UTC m=+0.298088360 [debug] beginning wait for 5 resources with timeout of 2m0s',
-      'beginning wait for 5 resources with timeout of 2m0s',
-    ],
+    ['wait.go:50: 2026-11-22 02:03:33.916643464 +0000 UTC m=+0.298088360 [debug] beginning wait for 5 resources with timeout of 2m0s', 'beginning wait for 5 resources with timeout of 2m0s'],
     ['W1122 02:03:33.9 warnings.go:70] would violate PodSecurity', 'W1122 02:03:33.9 warnings.go:70] would violate PodSecurity'],
   ])('turns %j into %j', (line, expected) => {
     expect(stripDebugPrefix(line)).toBe(expected);

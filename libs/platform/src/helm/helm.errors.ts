@@ -75,7 +75,10 @@ export function summarizeHelmError(stderr: string): string {
     }
   }
   if (start === -1) {
-    const last = lines.map((l) => stripDebugPrefix(l).trim()).filter(Boolean).pop();
+    const last = lines
+      .map((l) => stripDebugPrefix(l).trim())
+      .filter(Boolean)
+      .pop();
     return truncate(last ?? 'helm failed without an error message');
   }
   const head = lines[start].replace(/^Error: /, '').replace(/^(INSTALLATION|UPGRADE|ROLLBACK|UNINSTALL) FAILED: /i, '');

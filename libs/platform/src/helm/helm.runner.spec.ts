@@ -60,9 +60,7 @@ describe(HelmRunner.name, () => {
 
       const args = await recordedArgs();
       expect(args.slice(0, 4)).toEqual(['upgrade', '--install', 'web', WEBAPP_1_0_0]);
-      expect(args).toEqual(
-        expect.arrayContaining(['--namespace', 'ns1', '--kubeconfig', '/etc/caelus/kubeconfig', '--wait', '--timeout', '120s']),
-      );
+      expect(args).toEqual(expect.arrayContaining(['--namespace', 'ns1', '--kubeconfig', '/etc/caelus/kubeconfig', '--wait', '--timeout', '120s']));
       expect(args[args.indexOf('--description') + 1]).toBe(description);
       expect(existsSync(join(dir, 'pwned'))).toBe(false);
       // Local charts are checked against Chart.yaml instead: helm ignores --version for them.
@@ -254,60 +252,66 @@ describe(HelmRunner.name, () => {
 });
 
 describe(`${HelmRunner.name} confinement`, () => {
-    let dir: string;
-    let helmBin: string;
+  let dir: string;
+  let helmBin: string;
 
-    beforeAll(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'fake-helm-'));
-      helmBin = join(dir, 'helm');
-      await writeFile(helmBin, FAKE_HELM);
-      await chmod(helmBin, 0o755);
-    });
-
-    afterAll(async () => {
-      await rm(dir, { recursive: true, force: true });
-    });
-
-    const discovery = { isNamespaced: async (_v: string, kind: string) => (kind === 'ClusterRole' ? false : kind === 'ConfigMap' ? true : undefined) };
-    const runner = (extra: Record<string, unknown> = {}) =>
-      new HelmRunner({
-        helmBin,
-        allowedChartRoots: [CHART_ROOT],
-        env: { FAKE_HELM_DIR: dir, FAKE_HELM_MODE: 'postrender', ...extra } as Record<string, string>,
-        confinement: new ConfinementChecker(discovery),
-        actAs: (ns) => `system:serviceaccount:${ns}:caelus-tenant`,
-      });
-    const req = { release: 'web', namespace: 'ns1', chart: { ref: WEBAPP_1_0_0, version: '1.0.0' }, values: { user: { title: 'x' } }, timeoutSeconds: 60 };
-    const argv = async () => (await readFile(join(dir, 'args'), 'utf8')).split('\0').slice(0, -1);
-
-    it('acts as the tenant and applies only what passed the check', async () => {
-      const manifest = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n';
-      await expect(runner({ FAKE_MANIFEST: manifest }).upgradeInstall(req)).resolves.toMatchObject({ revision: 2 });
-      const args = await argv();
-      expect(args[args.indexOf('--kube-as-user') + 1]).toBe('system:serviceaccount:ns1:caelus-tenant');
-      expect(args[args.indexOf('--post-renderer') + 1]).toBe(process.execPath);
-      expect(await readFile(join(dir, 'applied'), 'utf8')).toBe(manifest);
-    });
-
-    it('checks the hooks of a server-side dry run first, since helm does not post-render hooks', async () => {
-      const manifest = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n';
-      const hook = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-hook\n  namespace: victim\n  annotations:\n    helm.sh/hook: pre-install\n';
-      const dryRun = JSON.stringify({ name: 'web', namespace: 'ns1', version: 1, info: { status: 'pending-install' }, manifest, hooks: [{ name: 'web-hook', kind: 'ConfigMap', manifest: hook }] });
-      await writeFile(join(dir, 'applied'), '');
-      const err = await runner({ FAKE_MANIFEST: manifest, FAKE_DRYRUN_JSON: dryRun }).upgradeInstall(req).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(ConfinementError);
-      expect((err as Error).message).toContain('rendered hook refused, nothing applied: ConfigMap "web-hook" in namespace "victim"');
-      const args = await argv();
-      expect(args).toContain('--dry-run=server');
-      expect(args).not.toContain('--wait');
-      expect(args).toContain('--skip-crds');
-    });
-
-    it('refuses what breaks confinement with a ConfinementError, whatever helm says about it', async () => {
-      const manifest = '---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: escape\n';
-      const err = await runner({ FAKE_MANIFEST: manifest }).upgradeInstall(req).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(ConfinementError);
-      expect((err as Error).message).toBe('rendered manifest refused, nothing applied: ClusterRole "escape" (rbac.authorization.k8s.io/v1): cluster-scoped (rule: every object must be of a namespaced kind)');
-      expect(await readFile(join(dir, 'applied'), 'utf8')).toBe('');
-    });
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fake-helm-'));
+    helmBin = join(dir, 'helm');
+    await writeFile(helmBin, FAKE_HELM);
+    await chmod(helmBin, 0o755);
   });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const discovery = { isNamespaced: async (_v: string, kind: string) => (kind === 'ClusterRole' ? false : kind === 'ConfigMap' ? true : undefined) };
+  const runner = (extra: Record<string, unknown> = {}) =>
+    new HelmRunner({
+      helmBin,
+      allowedChartRoots: [CHART_ROOT],
+      env: { FAKE_HELM_DIR: dir, FAKE_HELM_MODE: 'postrender', ...extra },
+      confinement: new ConfinementChecker(discovery),
+      actAs: (ns) => `system:serviceaccount:${ns}:caelus-tenant`,
+    });
+  const req = { release: 'web', namespace: 'ns1', chart: { ref: WEBAPP_1_0_0, version: '1.0.0' }, values: { user: { title: 'x' } }, timeoutSeconds: 60 };
+  const argv = async () => (await readFile(join(dir, 'args'), 'utf8')).split('\0').slice(0, -1);
+
+  it('acts as the tenant and applies only what passed the check', async () => {
+    const manifest = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n';
+    await expect(runner({ FAKE_MANIFEST: manifest }).upgradeInstall(req)).resolves.toMatchObject({ revision: 2 });
+    const args = await argv();
+    expect(args[args.indexOf('--kube-as-user') + 1]).toBe('system:serviceaccount:ns1:caelus-tenant');
+    expect(args[args.indexOf('--post-renderer') + 1]).toBe(process.execPath);
+    expect(await readFile(join(dir, 'applied'), 'utf8')).toBe(manifest);
+  });
+
+  it('checks the hooks of a server-side dry run first, since helm does not post-render hooks', async () => {
+    const manifest = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n';
+    const hook = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-hook\n  namespace: victim\n  annotations:\n    helm.sh/hook: pre-install\n';
+    const dryRun = JSON.stringify({ name: 'web', namespace: 'ns1', version: 1, info: { status: 'pending-install' }, manifest, hooks: [{ name: 'web-hook', kind: 'ConfigMap', manifest: hook }] });
+    await writeFile(join(dir, 'applied'), '');
+    const err = await runner({ FAKE_MANIFEST: manifest, FAKE_DRYRUN_JSON: dryRun })
+      .upgradeInstall(req)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfinementError);
+    expect((err as Error).message).toContain('rendered hook refused, nothing applied: ConfigMap "web-hook" in namespace "victim"');
+    const args = await argv();
+    expect(args).toContain('--dry-run=server');
+    expect(args).not.toContain('--wait');
+    expect(args).toContain('--skip-crds');
+  });
+
+  it('refuses what breaks confinement with a ConfinementError, whatever helm says about it', async () => {
+    const manifest = '---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: escape\n';
+    const err = await runner({ FAKE_MANIFEST: manifest })
+      .upgradeInstall(req)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfinementError);
+    expect((err as Error).message).toBe(
+      'rendered manifest refused, nothing applied: ClusterRole "escape" (rbac.authorization.k8s.io/v1): cluster-scoped (rule: every object must be of a namespaced kind)',
+    );
+    expect(await readFile(join(dir, 'applied'), 'utf8')).toBe('');
+  });
+});

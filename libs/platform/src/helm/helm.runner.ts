@@ -4,17 +4,7 @@ import { assertNamespaceName, assertReleaseName } from './helm.args';
 import { HelmReleaseStorage } from './helm-release.storage';
 import { HelmProcess } from './helm.process';
 import type { SlotGrant } from './slots';
-import type {
-  HelmHistoryEntry,
-  HelmRelease,
-  HelmRunnerOptions,
-  RollbackOptions,
-  TemplateRequest,
-  UninstallOptions,
-  UninstallResult,
-  UnlockResult,
-  UpgradeInstallRequest,
-} from './helm.types';
+import type { HelmHistoryEntry, HelmRelease, HelmRunnerOptions, RollbackOptions, TemplateRequest, UninstallOptions, UninstallResult, UnlockResult, UpgradeInstallRequest } from './helm.types';
 import type { HelmActionContext } from './actions/helm-action.context';
 import { getManifest, history, status } from './actions/read.action';
 import { rollback } from './actions/rollback.action';

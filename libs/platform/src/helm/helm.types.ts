@@ -4,16 +4,7 @@ import type { PlatformLogger } from '../logger';
 import type { HelmReleaseStorage, ReleaseStorageKubeFor } from './helm-release.storage';
 
 /** Helm's release states, as written in its storage and printed by `helm status`. */
-export type HelmReleaseStatus =
-  | 'unknown'
-  | 'deployed'
-  | 'uninstalled'
-  | 'superseded'
-  | 'failed'
-  | 'uninstalling'
-  | 'pending-install'
-  | 'pending-upgrade'
-  | 'pending-rollback';
+export type HelmReleaseStatus = 'unknown' | 'deployed' | 'uninstalled' | 'superseded' | 'failed' | 'uninstalling' | 'pending-install' | 'pending-upgrade' | 'pending-rollback';
 
 export const PENDING_STATUSES: readonly HelmReleaseStatus[] = ['pending-install', 'pending-upgrade', 'pending-rollback'];
 

@@ -66,7 +66,22 @@ export function jsonQuote(s: string, mode: 'plain' | 'ascii' | 'go' = 'plain'): 
   return out;
 }
 
-const YAML_NAMED: Record<number, string> = { 0: '\\0', 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 0x1b: '\\e', 0x22: '\\"', 0x5c: '\\\\', 0x85: '\\N', 0x2028: '\\L', 0x2029: '\\P' };
+const YAML_NAMED: Record<number, string> = {
+  0: '\\0',
+  7: '\\a',
+  8: '\\b',
+  9: '\\t',
+  10: '\\n',
+  11: '\\v',
+  12: '\\f',
+  13: '\\r',
+  0x1b: '\\e',
+  0x22: '\\"',
+  0x5c: '\\\\',
+  0x85: '\\N',
+  0x2028: '\\L',
+  0x2029: '\\P',
+};
 /** go-yaml's is_printable: outside the BMP is escaped too. */
 const isYamlPrintable = (c: number) => (c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd && c !== 0xfeff);
 

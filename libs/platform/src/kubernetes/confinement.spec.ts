@@ -28,16 +28,15 @@ describe(ConfinementChecker.name, () => {
   it('refuses an object in another namespace, naming it and the rule', async () => {
     const err = await sut.review(cm('a') + cm('leak', 'victim'), 'tenant-1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfinementError);
-    expect((err as ConfinementError).violations).toEqual([
-      expect.objectContaining({ rule: 'sameNamespace', kind: 'ConfigMap', name: 'leak', namespace: 'victim' }),
-    ]);
+    expect((err as ConfinementError).violations).toEqual([expect.objectContaining({ rule: 'sameNamespace', kind: 'ConfigMap', name: 'leak', namespace: 'victim' })]);
     expect((err as Error).message).toBe(
       'rendered manifest refused, nothing applied: ConfigMap "leak" in namespace "victim" (v1): outside namespace "tenant-1" (rule: every object must be in the deployment\'s namespace)',
     );
   });
 
   it('refuses cluster-scoped kinds as discovery reports them, whatever namespace they claim', async () => {
-    const manifest = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: admin-ish\n  namespace: tenant-1\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n';
+    const manifest =
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: admin-ish\n  namespace: tenant-1\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n';
     const err = (await sut.review(manifest, 'tenant-1').catch((e: unknown) => e)) as ConfinementError;
     expect(err.violations.map((v) => [v.rule, v.kind])).toEqual([
       ['namespaced', 'ClusterRole'],

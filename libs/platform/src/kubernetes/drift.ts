@@ -87,12 +87,7 @@ export interface DriftCorrection {
  * field manager `caelus`, which re-creates missing objects too. Objects the report does not
  * mention are left alone.
  */
-export async function correctDrift(
-  kube: DriftKube,
-  manifest: string,
-  drift: DriftReport,
-  options: DriftOptions,
-): Promise<DriftCorrection> {
+export async function correctDrift(kube: DriftKube, manifest: string, drift: DriftReport, options: DriftOptions): Promise<DriftCorrection> {
   if (!drift.drifted) return { corrected: [] };
   const desired = await desiredObjects(kube, manifest, options);
   const byKey = new Map(desired.map((obj) => [refKey(refOf(obj)), obj]));
@@ -204,9 +199,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** `.spec.template.spec.containers[0].image`, `.metadata.labels["app.kubernetes.io/name"]`. */
 export function formatPath(path: (string | number)[]): string {
   if (path.length === 0) return '.';
-  return path
-    .map((seg) => (typeof seg === 'number' ? `[${seg}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`))
-    .join('');
+  return path.map((seg) => (typeof seg === 'number' ? `[${seg}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`)).join('');
 }
 
 function refKey(ref: ObjectRef): string {

@@ -23,7 +23,7 @@ describe(sharedDispatcherAuth.name, () => {
       }),
     };
     let clock = 1_000;
-    const sut = sharedDispatcherAuth(kc as never, 60_000, () => clock);
+    const sut = sharedDispatcherAuth(kc, 60_000, () => clock);
     const request = async () => {
       const ctx = new RequestContext('https://127.0.0.1:6443/api/v1/namespaces', HttpMethod.GET);
       ctx.setHeaderParam('Accept', 'application/json');

@@ -155,11 +155,7 @@ export class KubeClient {
    * The metadata of every matching object, of all namespaces unless one is given, read in pages,
    * and the resourceVersion to start a watch from.
    */
-  async listAllMetadata(
-    apiVersion: string,
-    kind: string,
-    options: { namespace?: string; labelSelector?: string; pageSize?: number } = {},
-  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+  async listAllMetadata(apiVersion: string, kind: string, options: { namespace?: string; labelSelector?: string; pageSize?: number } = {}): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     const where = options.namespace ? ` in ${options.namespace}` : ' in all namespaces';
     return this.call(`list ${kind} metadata${where}`, async () => {
       const items: KubeObject[] = [];
@@ -194,16 +190,7 @@ export class KubeClient {
   async list<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, options: ListOptions = {}): Promise<T[]> {
     const where = options.namespace ? ` in ${options.namespace}` : '';
     return this.call(`list ${kind}${where}`, async () => {
-      const list = await this.objects.list(
-        apiVersion,
-        kind,
-        options.namespace,
-        undefined,
-        undefined,
-        undefined,
-        options.fieldSelector,
-        options.labelSelector,
-      );
+      const list = await this.objects.list(apiVersion, kind, options.namespace, undefined, undefined, undefined, options.fieldSelector, options.labelSelector);
       // Items of a list response carry no apiVersion/kind of their own.
       return list.items.map((item) => ({ apiVersion, kind, ...item }) as unknown as T);
     });
@@ -284,12 +271,7 @@ export class KubeClient {
       if (!ns) return;
       options.onProgress?.(ns);
       if (Date.now() >= deadline) {
-        throw new KubeError(
-          `namespace ${name} still exists after ${Math.round(options.timeoutMs / 1000)}s`,
-          undefined,
-          'Timeout',
-          true,
-        );
+        throw new KubeError(`namespace ${name} still exists after ${Math.round(options.timeoutMs / 1000)}s`, undefined, 'Timeout', true);
       }
       // timers/promises rejects with an AbortError: callers get the signal's reason, as from throwIfAborted.
       await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), undefined, { signal: options.signal }).catch(() => options.signal?.throwIfAborted());

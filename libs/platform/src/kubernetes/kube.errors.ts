@@ -53,7 +53,7 @@ interface StatusBody {
 }
 
 function parseStatusBody(body: unknown): StatusBody {
-  if (body && typeof body === 'object') return body as StatusBody;
+  if (body && typeof body === 'object') return body;
   if (typeof body === 'string' && body.trim().startsWith('{')) {
     try {
       return JSON.parse(body) as StatusBody;

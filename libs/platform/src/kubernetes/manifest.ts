@@ -36,12 +36,7 @@ function expandLists(value: unknown): unknown[] {
 
 function assertObject(value: unknown, index: number): KubeObject {
   const obj = value as Partial<KubeObject>;
-  if (
-    typeof obj !== 'object' ||
-    typeof obj.apiVersion !== 'string' ||
-    typeof obj.kind !== 'string' ||
-    typeof obj.metadata?.name !== 'string'
-  ) {
+  if (typeof obj !== 'object' || typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || typeof obj.metadata?.name !== 'string') {
     throw new Error(`manifest document ${index + 1} is not a Kubernetes object with apiVersion, kind and metadata.name`);
   }
   return obj as KubeObject;

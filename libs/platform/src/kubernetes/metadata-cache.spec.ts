@@ -128,7 +128,7 @@ describe('MetadataCache', () => {
     expect(logger.warn.mock.calls[0][1]).toContain('cannot list and watch');
   });
 
-  it('finds a release\'s Secrets by namespace and release name', async () => {
+  it("finds a release's Secrets by namespace and release name", async () => {
     const secret = (ns: string, release: string, revision: number, status: string, rv: string) =>
       meta('Secret', ns, `sh.helm.release.v1.${release}.v${revision}`, rv, { owner: 'helm', name: release, status, version: String(revision) });
     const { source, watches, lists } = fakeSource({
@@ -145,7 +145,12 @@ describe('MetadataCache', () => {
     expect(cache.releaseSecrets('ns3', 'web')).toEqual([]);
     watches[0].emit({ type: 'MODIFIED', object: secret('ns1', 'web', 2, 'superseded', '20') });
     watches[0].emit({ type: 'ADDED', object: secret('ns1', 'web', 3, 'deployed', '21') });
-    expect(cache.releaseSecrets('ns1', 'web')!.filter((s) => s.metadata.labels?.status === 'deployed').map((s) => s.metadata.name)).toEqual(['sh.helm.release.v1.web.v3']);
+    expect(
+      cache
+        .releaseSecrets('ns1', 'web')!
+        .filter((s) => s.metadata.labels?.status === 'deployed')
+        .map((s) => s.metadata.name),
+    ).toEqual(['sh.helm.release.v1.web.v3']);
   });
 
   it('stops its watches when closed and answers nothing after', async () => {

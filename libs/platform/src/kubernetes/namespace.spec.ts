@@ -1,15 +1,7 @@
 import type { ApplyOptions, WaitForNamespaceGoneOptions } from './kube.client';
 import { KubeError } from './kube.errors';
 import type { KubeObject } from './kube.types';
-import {
-  buildEgressRules,
-  buildNamespaceObjects,
-  DEFAULT_EGRESS_DENY_CIDRS,
-  deleteNamespace,
-  describeNamespaceState,
-  ensureNamespace,
-  type TenantEgress,
-} from './namespace';
+import { buildEgressRules, buildNamespaceObjects, DEFAULT_EGRESS_DENY_CIDRS, deleteNamespace, describeNamespaceState, ensureNamespace, type TenantEgress } from './namespace';
 
 const spec = { name: 'd-abc', deploymentUid: 'd-abc' };
 
@@ -130,7 +122,12 @@ describe('tenant egress', () => {
           policyTypes: ['Egress'],
           egress: [
             { to: [{ podSelector: {} }] },
-            { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+            {
+              ports: [
+                { protocol: 'UDP', port: 53 },
+                { protocol: 'TCP', port: 53 },
+              ],
+            },
             {
               to: [
                 {

@@ -184,9 +184,7 @@ export function buildNamespaceObjects(spec: NamespaceSpec): KubeObject[] {
     policy(NETWORK_POLICY_NAMES.sameNamespace, [{ from: [{ podSelector: {} }] }]),
     policy(NETWORK_POLICY_NAMES.ingressController, [
       {
-        from: [
-          { namespaceSelector: { matchLabels: spec.ingressNamespaceSelector ?? DEFAULT_INGRESS_NAMESPACE_SELECTOR } },
-        ],
+        from: [{ namespaceSelector: { matchLabels: spec.ingressNamespaceSelector ?? DEFAULT_INGRESS_NAMESPACE_SELECTOR } }],
       },
     ]),
     // Egress the same way: deny everything, then allow what buildEgressRules lists.
@@ -239,10 +237,7 @@ export interface EnsureNamespaceResult {
  * (field manager `caelus`), so calling it again is harmless. Refuses namespaces that belong to
  * someone else, and reports a namespace still being deleted as a retryable conflict.
  */
-export async function ensureNamespace(
-  kube: Pick<KubeClient, 'getNamespace' | 'apply'>,
-  spec: NamespaceSpec,
-): Promise<EnsureNamespaceResult> {
+export async function ensureNamespace(kube: Pick<KubeClient, 'getNamespace' | 'apply'>, spec: NamespaceSpec): Promise<EnsureNamespaceResult> {
   const existing = await kube.getNamespace(spec.name);
   if (existing) assertOwnedBy(existing, spec.deploymentUid);
 
@@ -309,12 +304,7 @@ function assertOwnedBy(ns: KubeObject, deploymentUid: string, opts: { allowTermi
   const labels = ns.metadata.labels ?? {};
   if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE || labels[DEPLOYMENT_UID_LABEL] !== deploymentUid) {
     // Never adopt or delete a namespace Caelus did not create for this deployment.
-    throw new KubeError(
-      `namespace ${ns.metadata.name} exists and is not managed by Caelus for deployment ${deploymentUid}`,
-      409,
-      'AlreadyExists',
-      false,
-    );
+    throw new KubeError(`namespace ${ns.metadata.name} exists and is not managed by Caelus for deployment ${deploymentUid}`, 409, 'AlreadyExists', false);
   }
   const phase = (ns.status as { phase?: string } | undefined)?.phase;
   if (phase === 'Terminating' && !opts.allowTerminating) {

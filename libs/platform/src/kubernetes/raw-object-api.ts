@@ -90,4 +90,3 @@ export class RawObjectApi extends KubernetesObjectApi {
     throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', text, response.headers);
   }
 }
-

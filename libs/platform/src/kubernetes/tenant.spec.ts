@@ -9,7 +9,12 @@ describe('tenant identity', () => {
 
   it('builds an aggregating ClusterRole and its default rules, namespaced kinds only and no RBAC', () => {
     const [role, defaults] = buildTenantClusterRoles('caelus-tenant');
-    expect(role).toMatchObject({ kind: 'ClusterRole', metadata: { name: 'caelus-tenant' }, rules: [], aggregationRule: { clusterRoleSelectors: [{ matchLabels: { [TENANT_AGGREGATION_LABEL]: 'true' } }] } });
+    expect(role).toMatchObject({
+      kind: 'ClusterRole',
+      metadata: { name: 'caelus-tenant' },
+      rules: [],
+      aggregationRule: { clusterRoleSelectors: [{ matchLabels: { [TENANT_AGGREGATION_LABEL]: 'true' } }] },
+    });
     expect(defaults.metadata).toMatchObject({ name: 'caelus-tenant-defaults', labels: { [TENANT_AGGREGATION_LABEL]: 'true' } });
     const resources = (defaults.rules as { resources: string[] }[]).flatMap((r) => r.resources);
     expect(resources).toEqual(expect.arrayContaining(['secrets', 'configmaps', 'deployments', 'replicasets']));

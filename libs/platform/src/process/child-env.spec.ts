@@ -27,7 +27,7 @@ const workerEnv = {
 };
 
 describe(childEnv.name, () => {
-  it('passes what tools need and nothing of the worker\'s secrets or settings', () => {
+  it("passes what tools need and nothing of the worker's secrets or settings", () => {
     const sut = childEnv({}, workerEnv);
 
     expect(sut).toEqual({
@@ -54,7 +54,7 @@ describe(childEnv.name, () => {
     expect(childEnv({}, workerEnv)).not.toHaveProperty('KUBECONFIG');
   });
 
-  it('adds the caller\'s variables over the inherited ones', () => {
+  it("adds the caller's variables over the inherited ones", () => {
     const sut = childEnv({ extra: { HELM_CACHE_HOME: '/var/cache/helm', HELM_KUBEASUSER: 'system:serviceaccount:t:caelus' } }, workerEnv);
 
     expect(sut).toMatchObject({ HELM_CACHE_HOME: '/var/cache/helm', HELM_KUBEASUSER: 'system:serviceaccount:t:caelus', PATH: workerEnv.PATH });

@@ -45,8 +45,7 @@ export interface ChildEnvOptions {
   extra?: Readonly<Record<string, string>>;
 }
 
-export const isInheritable = (name: string): boolean =>
-  !FORBIDDEN.test(name) && (ALLOWED_NAMES.has(name) || ALLOWED_PREFIXES.some((p) => name.startsWith(p)));
+export const isInheritable = (name: string): boolean => !FORBIDDEN.test(name) && (ALLOWED_NAMES.has(name) || ALLOWED_PREFIXES.some((p) => name.startsWith(p)));
 
 /**
  * The environment for a child process: the allowed variables of `inherited` (the worker's own

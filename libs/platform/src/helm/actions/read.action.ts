@@ -41,10 +41,10 @@ export async function history(ctx: HelmActionContext, release: string, namespace
 export async function getManifest(ctx: HelmActionContext, release: string, namespace: string, revision?: number): Promise<string | undefined> {
   assertReleaseName(release);
   assertNamespaceName(namespace);
-  const result = await ctx.process.run(
-    ['get', 'manifest', release, ...targetArgs(ctx, namespace), ...(revision ? ['--revision', String(revision)] : [])],
-    { operation: 'get manifest', timeoutSeconds: QUICK_TIMEOUT_SECONDS },
-  );
+  const result = await ctx.process.run(['get', 'manifest', release, ...targetArgs(ctx, namespace), ...(revision ? ['--revision', String(revision)] : [])], {
+    operation: 'get manifest',
+    timeoutSeconds: QUICK_TIMEOUT_SECONDS,
+  });
   if (result.code !== 0) {
     if (isReleaseNotFound(result.stderr)) return undefined;
     throw helmFailure('get manifest', result);

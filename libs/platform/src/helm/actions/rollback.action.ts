@@ -19,18 +19,7 @@ export async function rollback(ctx: HelmActionContext, release: string, namespac
     if (!stored) throw new HelmError('invalid-values', `cannot roll back ${release}: revision ${target} is not stored`, { operation: 'rollback' });
     await reviewStored(ctx, stored, namespace, `release revision ${target} (rollback target)`);
   }
-  const args = [
-    'rollback',
-    release,
-    ...(revision ? [String(revision)] : []),
-    ...targetArgs(ctx, namespace),
-    '--wait',
-    '--timeout',
-    `${timeoutSeconds}s`,
-    '--history-max',
-    '10',
-    '--debug',
-  ];
+  const args = ['rollback', release, ...(revision ? [String(revision)] : []), ...targetArgs(ctx, namespace), '--wait', '--timeout', `${timeoutSeconds}s`, '--history-max', '10', '--debug'];
   ctx.logger.info({ release, namespace, revision }, 'helm rollback');
   const result = await ctx.process.run(args, {
     operation: 'rollback',

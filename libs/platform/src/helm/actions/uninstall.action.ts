@@ -14,15 +14,7 @@ export async function uninstall(ctx: HelmActionContext, release: string, namespa
     const stored = await ctx.storage().latest(release, namespace);
     if (stored) await reviewStored(ctx, stored, namespace, `stored release revision ${stored.revision}`);
   }
-  const args = [
-    'uninstall',
-    release,
-    ...targetArgs(ctx, namespace),
-    ...(options.wait ? ['--wait'] : []),
-    '--timeout',
-    `${options.timeoutSeconds}s`,
-    '--debug',
-  ];
+  const args = ['uninstall', release, ...targetArgs(ctx, namespace), ...(options.wait ? ['--wait'] : []), '--timeout', `${options.timeoutSeconds}s`, '--debug'];
   ctx.logger.info({ release, namespace }, 'helm uninstall');
   const result = await ctx.process.run(args, {
     operation: 'uninstall',
