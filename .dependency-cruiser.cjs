@@ -50,8 +50,10 @@ module.exports = {
     {
       name: 'app-through-index',
       severity: 'error',
+      // Migrations are left out: persistence's data source loads them, so a migration that imported a lib's
+      // index would pull the whole lib (and persistence again) into a cycle; they take the few files they need.
       comment: 'Apps, scripts and benchmarks import a lib through its index (libs/<x>/src/index.ts).',
-      from: { path: '^(apps|scripts|bench|migrations)/' },
+      from: { path: '^(apps|scripts|bench)/' },
       to: { path: '^libs/', pathNot: LIB_INDEX },
     },
     {

@@ -29,7 +29,7 @@ export class BindSealedValues1796020096774 implements MigrationInterface {
     await eachRow(q, 'deployments', 'user_values', ['user_values', SEALED], (id, doc) =>
       mapSealed(doc, (sealed, path) => (box().needsReseal(sealed) ? rebind(box(), sealed, deploymentOwner(id), path) : sealed)),
     );
-    await eachRow(q, 'template_versions', 'default_values', ['values_schema', SECRET_MARK], async (id, doc, schema) => {
+    await eachRow(q, 'template_versions', 'default_values', ['values_schema', SECRET_MARK], (id, doc, schema) => {
       const locations = secretLocations(schema, doc);
       return locations.length ? sealSecrets(doc, locations, box(), templateOwner(id)) : doc;
     });
@@ -44,7 +44,7 @@ export class BindSealedValues1796020096774 implements MigrationInterface {
         return attempt(sealed, () => box().sealUnbound(box().open(sealed, { ...deploymentOwner(id), path: toPointer(path) })));
       }),
     );
-    await eachRow(q, 'template_versions', 'default_values', ['default_values', SEALED], async (id, doc) => attempt(doc, () => openAllSealed(doc, box(), templateOwner(id)) as Record<string, unknown>));
+    await eachRow(q, 'template_versions', 'default_values', ['default_values', SEALED], (id, doc) => attempt(doc, () => openAllSealed(doc, box(), templateOwner(id)) as Record<string, unknown>));
     report('down');
   }
 }
@@ -98,15 +98,15 @@ async function eachRow(
   column: 'user_values' | 'default_values',
   /** Only rows whose `column`, as text, is LIKE `pattern`. */
   [filterColumn, pattern]: [string, string],
-  fn: (id: string, doc: Record<string, unknown>, schema: unknown) => Promise<unknown>,
+  fn: (id: string, doc: Record<string, unknown>, schema: unknown) => unknown,
 ): Promise<void> {
   const schemaColumn = table === 'template_versions' ? 'values_schema' : 'NULL';
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
-    const rows: { id: string; doc: Record<string, unknown>; schema: unknown }[] = await q.query(
-      `SELECT id, ${column} AS doc, ${schemaColumn} AS schema FROM ${table} WHERE id > $1 AND ${filterColumn}::text LIKE $2 ORDER BY id LIMIT ${BATCH}`,
-      [after, pattern],
-    );
+    const rows = (await q.query(`SELECT id, ${column} AS doc, ${schemaColumn} AS schema FROM ${table} WHERE id > $1 AND ${filterColumn}::text LIKE $2 ORDER BY id LIMIT ${BATCH}`, [
+      after,
+      pattern,
+    ])) as { id: string; doc: Record<string, unknown>; schema: unknown }[];
     if (!rows.length) return;
     for (const row of rows) {
       const out = await fn(row.id, row.doc, row.schema);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import autocannon from 'autocannon';
 import { join } from 'node:path';
-import { INITIAL_PHASE } from '../../libs/orchestration/src/contract';
+import { INITIAL_PHASE } from '../../libs/orchestration/src';
 import { BenchContext } from '../lib/context';
 import { readCpu, REPO } from '../lib/procs';
 import { terminateAll, WORKFLOW_TYPE } from '../lib/temporal';

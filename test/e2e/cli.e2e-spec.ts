@@ -7,7 +7,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NestExpressApplication } from '@nestjs/platform-express';
 import { parse as parseYaml } from 'yaml';
 import { buildOpenApi } from '../../apps/api/src/bootstrap';
 import { EXIT } from '../../apps/cli/src/cli';

@@ -13,7 +13,7 @@ import { BrowserContext, chromium, Locator, Page } from 'playwright-core';
 import { bearer, uniqueName } from '../support/api';
 import { CHROMIUM_ARGS, ensureChromium } from '../support/chromium';
 import { createUser, E2eSuite, REPO_ROOT, seedCatalog, startSuite, TestUser, uniqueDomain } from '../support/e2e';
-import { exampleChart, poll, startWorker, waitForStatus } from '../support/lifecycle';
+import { exampleChart, startWorker, waitForStatus } from '../support/lifecycle';
 
 const SECRET = 'Chromium-s3cret-pw';
 const SHOTS = process.env.CAELUS_SCREENSHOT_DIR ?? join(REPO_ROOT, 'dist', 'console-screenshots');

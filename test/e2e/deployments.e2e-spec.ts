@@ -3,7 +3,7 @@
 // signalWithStart on Temporal (the suite's own task queue has no worker, so nothing runs).
 import { randomBytes } from 'node:crypto';
 import { Client as TemporalClient } from '@temporalio/client';
-import { bearer, TestApi, uniqueName } from '../support/api';
+import { bearer, TestApi } from '../support/api';
 import { Catalog, connectTemporal, createUser, E2eSuite, exampleTemplate, NIL_UUID, seedCatalog, startSuite, terminateWorkflows, TestDb, TestUser, uniqueDomain } from '../support/e2e';
 
 interface Deployment {
@@ -185,10 +185,14 @@ describe('deployments (e2e)', () => {
 
     it('refuses a domain already used by another deployment (409), even while that one is being deleted', async () => {
       const d = await create(alice);
-      let res = await refused(() => api.http.post(`/users/${bob.id}/deployments`).set(bearer(bob.token)).send({ templateId: catalog.templates['1.0.0'], domainName: d.domainName }), 409, 'domainName');
+      const res = await refused(
+        () => api.http.post(`/users/${bob.id}/deployments`).set(bearer(bob.token)).send({ templateId: catalog.templates['1.0.0'], domainName: d.domainName }),
+        409,
+        'domainName',
+      );
       expect(res.body.message).toMatch(/already used/);
       await api.http.delete(path(d)).set(bearer(alice.token)).expect(202);
-      res = await refused(() => api.http.post(`/users/${bob.id}/deployments`).set(bearer(bob.token)).send({ templateId: catalog.templates['1.0.0'], domainName: d.domainName }), 409, 'domainName');
+      await refused(() => api.http.post(`/users/${bob.id}/deployments`).set(bearer(bob.token)).send({ templateId: catalog.templates['1.0.0'], domainName: d.domainName }), 409, 'domainName');
     });
 
     it('404s for an unknown user or template, and for a deleted template', async () => {
@@ -485,7 +489,7 @@ describe('deployments (e2e)', () => {
       keep(await upgrade(d, catalog.templates['1.1.0']).expect(202));
       let res = await refused(() => upgrade(d, catalog.templates['1.0.0']), 409, 'templateId');
       expect(res.body.message).toMatch(/only go forward: 1.0.0 is not newer than 1.1.0/);
-      res = await refused(() => upgrade(d, catalog.templates['0.9.0']), 409, 'templateId');
+      await refused(() => upgrade(d, catalog.templates['0.9.0']), 409, 'templateId');
       res = await refused(() => upgrade(d, catalog.templates['1.1.0']), 409, 'templateId');
       expect(res.body.message).toMatch(/not newer/);
     });

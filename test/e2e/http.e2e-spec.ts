@@ -1,7 +1,7 @@
 // The HTTP edge itself: health, OpenAPI at /docs, security headers, request ids, body limits,
 // malformed and deeply nested JSON, rate limiting, and a sweep of hostile bodies over every
 // write route that must end in a 4xx, never a 500, and write nothing.
-import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
+import { bearer, startTestApi, TestApi } from '../support/api';
 import { connectTemporal, createUser, E2eSuite, seedCatalog, startSuite, TestDb, uniqueDomain } from '../support/e2e';
 
 const nestedArray = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;

@@ -15,12 +15,12 @@ import { Catalog, createUser, E2eSuite, exampleTemplate, seedCatalog, startSuite
 async function captureOutput(fn: () => Promise<void>): Promise<string> {
   const chunks: string[] = [];
   const spies = [process.stdout, process.stderr].map((stream) =>
-    jest.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
+    jest.spyOn(stream, 'write').mockImplementation((chunk: unknown, ...rest: unknown[]) => {
       chunks.push(String(chunk));
       const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       cb?.();
       return true;
-    })),
+    }),
   );
   try {
     await fn();

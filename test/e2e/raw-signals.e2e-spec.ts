@@ -97,6 +97,7 @@ describe('raw signals', () => {
     );
     const rejected = evs.filter((e) => e.type === 'upgrade-rejected');
     expect(rejected).toHaveLength(malformed.length);
+    // eslint-disable-next-line no-control-regex -- finding control characters is what this pattern is for
     expect(rejected.map((e) => e.message).join('\n')).not.toMatch(/\u0000|xxxxxxxxxx/);
     expect(evs.map((e) => e.type)).not.toContain('error');
     expect(evs.map((e) => e.type)).not.toContain('upgrade-requested');

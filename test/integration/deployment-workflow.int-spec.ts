@@ -60,7 +60,7 @@ function replay(...args: string[]): Promise<string> {
   if (!replays.has(key)) {
     const done = run('npx', ['tsx', join(ROOT, 'scripts', 'replay-history.ts'), ...args], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }).then(
       (r) => r.stdout,
-      (err: { stdout?: string }) => (err.stdout ? err.stdout : Promise.reject(err)),
+      (err: Error & { stdout?: string }) => (err.stdout ? err.stdout : Promise.reject(err)),
     );
     replays.set(key, done);
   }
@@ -120,6 +120,7 @@ class FakeDeployment {
   }
 
   activities(): Partial<DeploymentActivities> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the activities are plain functions handed to the worker; they record on this fake
     const self = this;
     return {
       async loadDesiredState() {

@@ -78,7 +78,7 @@ describe('worker killed mid-helm (reliability)', () => {
 
   it('converges after a SIGKILL during helm install', async () => {
     await scenario('fault-1-kill-install', FLEET, 'deployments', async (r) => {
-      let worker = s.startWorker('install-a', { CAELUS_CHART_ROOTS: CHART_ROOTS });
+      const worker = s.startWorker('install-a', { CAELUS_CHART_ROOTS: CHART_ROOTS });
       fleet = await createDeployments(s, FLEET, undefined, gated.install);
       const pending = await waitForPendingUnderHelm(s, fleet, 'install');
       await worker.kill();
@@ -88,7 +88,7 @@ describe('worker killed mid-helm (reliability)', () => {
 
       await gate.open(fleet, 'data');
       const restarted = Date.now();
-      worker = s.startWorker('install-b', { CAELUS_CHART_ROOTS: CHART_ROOTS });
+      s.startWorker('install-b', { CAELUS_CHART_ROOTS: CHART_ROOTS });
       await waitAll(s, fleet, 'ready at generation 1', readyAt(1), 300_000);
       r.note(`all ready ${Math.round((Date.now() - restarted) / 1000)}s after the new worker started`);
       const problems = await convergenceProblems(s, fleet, {

@@ -71,7 +71,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
       interceptors: { activity: [activityMetricsInterceptor(this.metrics)] },
     });
-    this.running = this.worker.run().catch((err) => {
+    this.running = this.worker.run().catch((err: unknown) => {
       this.logger.error({ err }, 'worker stopped with an error');
       process.exitCode = 1;
     });
@@ -90,7 +90,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     );
     const sweep = () => supervisor.sweep().catch((err) => this.logger.warn({ err: (err as Error).message, msg: 'supervisor sweep failed; will retry' }));
     void sweep();
-    this.sweepTimer = setInterval(sweep, cfg.supervisorIntervalSeconds * 1000);
+    this.sweepTimer = setInterval(() => void sweep(), cfg.supervisorIntervalSeconds * 1000);
   }
 
   /**

@@ -26,7 +26,7 @@ export function encodeCursor(pos: CursorPosition): string {
 
 export function decodeCursor(cursor: string): CursorPosition {
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (
       Array.isArray(parsed) &&
       parsed.length === 2 &&

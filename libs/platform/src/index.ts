@@ -14,6 +14,7 @@ export * from './kubernetes/confinement';
 export * from './kubernetes/tenant';
 
 export * from './helm/helm.types';
+export type { HelmRunnerOptions } from './helm/helm-runner.options';
 export * from './helm/helm.errors';
 export { assertReleaseName, assertNamespaceName, resolveChart } from './helm/helm.args';
 export * from './helm/helm-release.storage';

@@ -14,5 +14,5 @@ export const AdminOnly = () => SetMetadata(ACCESS_KEY, 'admin' satisfies Access)
 export const SelfOrAdmin = () => SetMetadata(ACCESS_KEY, 'self-or-admin' satisfies Access);
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
-  return ctx.switchToHttp().getRequest().principal;
+  return ctx.switchToHttp().getRequest<{ principal: Principal }>().principal;
 });

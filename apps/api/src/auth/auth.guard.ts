@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { forbidden, unauthenticated, UsersService } from '../../../../libs/domain/src';
+import { forbidden, Principal, unauthenticated, UsersService } from '../../../../libs/domain/src';
 import { Access, ACCESS_KEY } from './auth.decorators';
-import { resolveBearer } from './request-principal';
+import { PrincipalRequest, resolveBearer } from './request-principal';
 
 /**
  * Runs on every route. A route without an access decorator is refused, so a new route
@@ -20,7 +20,7 @@ export class AuthGuard implements CanActivate {
     if (access === 'public') return true;
     if (access === undefined) throw forbidden('this route has no access policy');
 
-    const req = ctx.switchToHttp().getRequest();
+    const req = ctx.switchToHttp().getRequest<PrincipalRequest & { principal?: Principal; params?: Record<string, string | undefined> }>();
     const bearer = await resolveBearer(req, this.users);
     if (bearer.kind === 'missing') throw unauthenticated();
     if (bearer.kind === 'invalid') throw unauthenticated('the bearer token is not valid');

@@ -2,7 +2,7 @@ import { Principal, UsersService } from '../../../../libs/domain/src';
 
 const RESOLVED = Symbol('caelus.principal');
 
-interface PrincipalRequest {
+export interface PrincipalRequest {
   headers?: Record<string, unknown>;
   [RESOLVED]?: Promise<BearerResult>;
 }

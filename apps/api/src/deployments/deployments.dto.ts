@@ -38,7 +38,7 @@ export class UpgradeQueryDto {
   @ApiPropertyOptional({ type: Boolean, default: false, description: 'Preview only: validate and diff the rendered manifests, change nothing (200 with an UpgradePreview)' })
   @IsOptional()
   // Query strings are text: only the literal words are booleans, anything else fails @IsBoolean.
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'dryRun must be true or false' })
   dryRun?: boolean;
 }

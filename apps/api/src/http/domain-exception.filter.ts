@@ -99,14 +99,20 @@ function httpMessage(exception: HttpException): string {
   return typeof (r as { message?: unknown }).message === 'string' ? (r as { message: string }).message : exception.message;
 }
 
+/** The part of Express's response the filter uses. */
+interface ErrorResponse {
+  status(code: number): { json(body: unknown): void };
+  setHeader?(name: string, value: string): void;
+}
+
 @Catch()
 export class DomainExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Http');
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const res = ctx.getResponse();
-    const req = ctx.getRequest();
+    const res = ctx.getResponse<ErrorResponse>();
+    const req = ctx.getRequest<{ id?: string | number } | undefined>();
     const requestId: string | undefined = req?.id !== undefined ? String(req.id) : undefined;
     const thrown = classify(exception);
     if (thrown.kind === 'health') {

@@ -6,8 +6,10 @@ import { FieldProblem, invalidInput } from '../../../../libs/domain/src';
  * and in values such as a config file), and unpaired UTF-16 surrogates. Postgres cannot store
  * NUL in text or jsonb and refuses lone surrogate escapes in jsonb; they were 500s.
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is what this pattern is for
 const BAD_IN_STRING = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Keys get no control characters at all. */
+// eslint-disable-next-line no-control-regex -- finding control characters is what this pattern is for
 const BAD_IN_KEY = /[\u0000-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /**
  * Keys Nest's ValidationPipe deletes from every body (prototype pollution), which silently

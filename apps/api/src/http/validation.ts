@@ -64,4 +64,6 @@ export function parseIfMatch(header: unknown): number | undefined {
 }
 
 /** The parsed If-Match header (documented once with @ApiHeader; a custom decorator keeps Swagger from listing it twice). */
-export const IfMatch = createParamDecorator((_: unknown, ctx: ExecutionContext): number | undefined => parseIfMatch(ctx.switchToHttp().getRequest().headers?.['if-match']));
+export const IfMatch = createParamDecorator((_: unknown, ctx: ExecutionContext): number | undefined =>
+  parseIfMatch(ctx.switchToHttp().getRequest<{ headers?: Record<string, unknown> }>().headers?.['if-match']),
+);

@@ -24,7 +24,7 @@ export class ProductsController {
   @ApiOkResponse({ type: ProductPage })
   async list(@Query() q: PageQueryDto): Promise<ProductPage> {
     const page = await this.products.list(q);
-    return { items: page.items.map(ProductResponse.from), nextCursor: page.nextCursor };
+    return { items: page.items.map((x) => ProductResponse.from(x)), nextCursor: page.nextCursor };
   }
 
   @Get(':productId')

@@ -24,7 +24,7 @@ export class TemplatesController {
   @ApiOkResponse({ type: TemplatePage })
   async list(@Param('productId', UuidParam) productId: string, @Query() q: PageQueryDto): Promise<TemplatePage> {
     const page = await this.templates.list(productId, q);
-    return { items: page.items.map(TemplateResponse.from), nextCursor: page.nextCursor };
+    return { items: page.items.map((x) => TemplateResponse.from(x)), nextCursor: page.nextCursor };
   }
 
   @Get(':templateId')

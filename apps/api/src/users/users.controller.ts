@@ -26,7 +26,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserPage })
   async list(@Query() q: PageQueryDto): Promise<UserPage> {
     const page = await this.users.list(q);
-    return { items: page.items.map(UserResponse.from), nextCursor: page.nextCursor };
+    return { items: page.items.map((x) => UserResponse.from(x)), nextCursor: page.nextCursor };
   }
 
   @Get(':userId')

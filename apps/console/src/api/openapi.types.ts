@@ -103,7 +103,7 @@ export interface DeploymentResponse {
   lastReconcileAt: string | null;
   observedGeneration: number;
   productId: string;
-  status: 'provisioning' | 'ready' | 'upgrading' | 'degraded' | 'error' | 'deleting' | 'deleted';
+  status: "provisioning" | "ready" | "upgrading" | "degraded" | "error" | "deleting" | "deleted";
   updatedAt: string;
   userId: string;
   /** Secrets redacted */
@@ -138,7 +138,7 @@ export interface ListedDeploymentResponse {
   ownerEmail: string | null;
   productId: string;
   productName: string | null;
-  status: 'provisioning' | 'ready' | 'upgrading' | 'degraded' | 'error' | 'deleting' | 'deleted';
+  status: "provisioning" | "ready" | "upgrading" | "degraded" | "error" | "deleting" | "deleted";
   updatedAt: string;
   userId: string;
   /** Secrets redacted */
@@ -176,7 +176,7 @@ export interface SessionResponse {
 
 export interface StatusCount {
   count: number;
-  status: 'provisioning' | 'ready' | 'upgrading' | 'degraded' | 'error' | 'deleting' | 'deleted';
+  status: "provisioning" | "ready" | "upgrading" | "degraded" | "error" | "deleting" | "deleted";
 }
 
 export interface TemplateCount {

@@ -11,14 +11,14 @@ export async function parseDocument(text: string, format: DocFormat): Promise<Js
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw new Error(`not valid JSON: ${(err as Error).message}`);
+      throw new Error(`not valid JSON: ${(err as Error).message}`, { cause: err });
     }
   } else {
     const { parse } = await import('yaml');
     try {
       value = parse(text);
     } catch (err) {
-      throw new Error(`not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+      throw new Error(`not valid YAML: ${(err as Error).message.split('\n')[0]}`, { cause: err });
     }
   }
   if (value === null || value === undefined) return undefined;

@@ -39,21 +39,21 @@ async function renderSut(props: Partial<Parameters<typeof ValuesForm>[0]> = {}) 
 describe(ValuesForm.name, () => {
   it('generates fields from the user part of the schema: nested objects, enums, arrays and defaults', async () => {
     await renderSut();
-    expect((screen.getByLabelText('Title') as HTMLInputElement).value).toBe('Mine');
-    const theme = screen.getByLabelText('Theme') as HTMLSelectElement;
+    expect(screen.getByLabelText<HTMLInputElement>('Title').value).toBe('Mine');
+    const theme = screen.getByLabelText<HTMLSelectElement>('Theme');
     expect(theme.tagName).toBe('SELECT');
     expect([...theme.options].map((o) => o.value).filter(Boolean)).toHaveLength(2);
     expect(screen.getByText('SMTP')).toBeTruthy();
-    expect((screen.getByLabelText('Host') as HTMLInputElement).value).toBe('mail.example.com');
+    expect(screen.getByLabelText<HTMLInputElement>('Host').value).toBe('mail.example.com');
     expect(screen.getByText('Aliases')).toBeTruthy();
     expect(screen.queryByLabelText('replicas')).toBeNull();
   });
 
   it('renders x-caelus-secret fields, also behind a $ref, as password inputs', async () => {
     await renderSut();
-    expect((screen.getByLabelText('Admin password') as HTMLInputElement).type).toBe('password');
-    expect((screen.getByLabelText('SMTP password') as HTMLInputElement).type).toBe('password');
-    expect((screen.getByLabelText('Title') as HTMLInputElement).type).toBe('text');
+    expect(screen.getByLabelText<HTMLInputElement>('Admin password').type).toBe('password');
+    expect(screen.getByLabelText<HTMLInputElement>('SMTP password').type).toBe('password');
+    expect(screen.getByLabelText<HTMLInputElement>('Title').type).toBe('text');
     expect(secretUiSchema(userSchema(SCHEMA)!)).toEqual({ adminPassword: { 'ui:widget': 'password' }, smtp: { password: { 'ui:widget': 'password' } } });
   });
 
@@ -109,7 +109,7 @@ describe(ValuesForm.name, () => {
   it('falls back to a JSON editor for a template without a schema', async () => {
     const onSubmit = jest.fn();
     render(<ValuesForm valuesSchema={null} initial={{ a: 1 }} fieldErrors={[]} submitLabel="Save" onSubmit={onSubmit} />);
-    const editor = (await screen.findByLabelText(/Values \(JSON/)) as HTMLTextAreaElement;
+    const editor = await screen.findByLabelText<HTMLTextAreaElement>(/Values \(JSON/);
     fireEvent.change(editor, { target: { value: '[1]' } });
     fireEvent.click(screen.getByText('Save'));
     expect(onSubmit).not.toHaveBeenCalled();

@@ -61,7 +61,7 @@ export function fieldErrorsToErrorSchema(fields: FieldProblem[]): ErrorSchema {
     }
     let node = root;
     for (const part of path.split('/').filter(Boolean)) {
-      node[part] = (node[part]) ?? {};
+      node[part] = node[part] ?? {};
       node = node[part] as Record<string, unknown>;
     }
     add(node, f.message);

@@ -1,4 +1,4 @@
-import { Validator, type Schema } from '@cfworker/json-schema';
+import { Validator } from '@cfworker/json-schema';
 import { useState } from 'react';
 import { ApiError, fetchAll } from '../api/api.client';
 import type { JsonObject, NewTemplate } from '../api/types';

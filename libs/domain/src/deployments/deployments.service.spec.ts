@@ -1,4 +1,4 @@
-import { FakeRenderer, FakeStore, FakeWorkflows } from '../../../../test/support/domain-fakes';
+import { FakeStore, FakeWorkflows } from '../../../../test/support/domain-fakes';
 import { deploymentsFixture, expectDomainError, SECRET, userSchema } from '../../../../test/support/deployments-fixture';
 import { Principal } from '../auth/principal';
 import { ENCRYPTED_KEY, REDACTED, SecretBox } from '../values';
@@ -7,7 +7,6 @@ import { DeploymentsService } from './deployments.service';
 describe(DeploymentsService.name, () => {
   let store: FakeStore;
   let workflows: FakeWorkflows;
-  let renderer: FakeRenderer;
   let warnings: { obj: Record<string, unknown>; msg: string }[];
   let box: SecretBox;
   let deps: ReturnType<typeof deploymentsFixture>['deps'];
@@ -19,7 +18,7 @@ describe(DeploymentsService.name, () => {
   let owner: Principal;
 
   beforeEach(() => {
-    ({ store, workflows, renderer, warnings, box, deps, userId, productId, v1, admin, owner } = deploymentsFixture());
+    ({ store, workflows, warnings, box, deps, userId, productId, v1, admin, owner } = deploymentsFixture());
     sut = new DeploymentsService(deps());
   });
 

@@ -19,7 +19,7 @@ export function parseManifest(text: string): Map<string, JsonObject> {
   const objects = new Map<string, JsonObject>();
   parseAllDocuments(text).forEach((doc, i) => {
     if (doc.errors.length) throw new Error(`the rendered manifest is not valid YAML (document ${i + 1}): ${doc.errors[0].message}`);
-    const obj = doc.toJS();
+    const obj: unknown = doc.toJS();
     if (!isPlainObject(obj)) return;
     const meta = isPlainObject(obj.metadata) ? obj.metadata : {};
     const base = [obj.kind ?? 'Object', meta.namespace, meta.name ?? `document-${i + 1}`].filter((p) => typeof p === 'string' && p !== '').join('/');

@@ -42,7 +42,7 @@ describe(SecretRotationService.name, () => {
     expect(deployments.update.mock.calls.map((c) => c[0])).toEqual(['a', 'd']);
     expect(box.open(rows.a.adminPassword as never, at('a', '/adminPassword'))).toBe('pw-a');
     expect(box.open((rows.d.tokens as never[])[0], at('d', '/tokens/0'))).toBe('t');
-    expect(((rows.d.tokens as Record<string, string>[])[0])[ENCRYPTED_KEY]).toMatch(/^v2\./);
+    expect((rows.d.tokens as Record<string, string>[])[0][ENCRYPTED_KEY]).toMatch(/^v2\./);
     expect(box.needsReseal(rows.a.adminPassword as never)).toBe(false);
     await expect(sut.resealDeployments()).resolves.toMatchObject({ scanned: 4, updated: 0 });
   });

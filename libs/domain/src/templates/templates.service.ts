@@ -34,7 +34,7 @@ function checkCapabilities(c: unknown): FieldProblem[] {
     if (obj === undefined) return;
     if (!isPlainObject(obj)) return problems.push({ field, message: 'must be an object of resource quantities' });
     for (const [k, v] of Object.entries(obj)) {
-      if (!/^[a-z0-9.\/-]{1,63}$/i.test(k) || typeof v !== 'string' || !QUANTITY.test(v)) problems.push({ field: `${field}.${k}`, message: 'must be a resource quantity such as "500m" or "1Gi"' });
+      if (!/^[a-z0-9./-]{1,63}$/i.test(k) || typeof v !== 'string' || !QUANTITY.test(v)) problems.push({ field: `${field}.${k}`, message: 'must be a resource quantity such as "500m" or "1Gi"' });
     }
   };
   quantities(c.quota, 'capabilities.quota');

@@ -62,6 +62,7 @@ export async function loadOrNull(state: Pick<DeploymentStateService, 'load'>, de
 
 /** Reasons come from the workflow's own checks; bounded and printable all the same. */
 function boundedReason(reason: unknown): string {
+  // eslint-disable-next-line no-control-regex -- finding control characters is what this pattern is for
   const text = typeof reason === 'string' ? reason.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 300) : '';
   return text || 'the upgrade signal is malformed';
 }

@@ -228,7 +228,7 @@ export class DeploymentsRepository {
   async withAdvisoryLock<T>(key: bigint, fn: () => Promise<T>): Promise<{ locked: true; result: T } | { locked: false }> {
     // A pool client of its own: the lock belongs to the session, which must outlive fn's queries.
     const [client, release] = (await (this.db.driver as PostgresDriver).obtainMasterConnection()) as [PgSession, (err?: Error) => void];
-    let locked = false;
+    let locked: boolean;
     try {
       const res = await client.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key.toString()]);
       locked = res.rows[0]?.locked === true;

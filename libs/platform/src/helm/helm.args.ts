@@ -99,6 +99,7 @@ function isWithin(root: string, path: string): boolean {
 async function localChartVersion(dir: string): Promise<string | undefined> {
   try {
     const meta = parseYaml(await readFile(join(dir, 'Chart.yaml'), 'utf8')) as { version?: unknown };
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- YAML may give a number (version: 1.0); text is what is compared
     return meta?.version === undefined ? undefined : String(meta.version);
   } catch {
     throw new HelmError('chart-not-found', `no Chart.yaml in "${dir}"`);

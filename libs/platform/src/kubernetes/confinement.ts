@@ -83,6 +83,7 @@ export class ConfinementChecker implements ManifestReview {
     const name = obj.metadata.name;
     // Empty means the release's namespace, as helm fills it in; anything else (even a number) is compared as text.
     const raw = obj.metadata.namespace as unknown;
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any value a chart put there is compared as text, on purpose
     const objNamespace = raw === undefined || raw === null || raw === '' ? undefined : String(raw);
     const where = objNamespace ? ` in namespace ${quote(objNamespace)}` : '';
     const what = `${kind} ${quote(name)}${where} (${apiVersion})`;

@@ -80,13 +80,13 @@ export class KubeClient {
       authMethods: { default: this.connection.auth },
       promiseMiddleware: [
         {
-          pre: async (ctx) => {
+          pre: (ctx) => {
             ctx.setHeaderParam('User-Agent', 'caelus');
             if (actingAs) ctx.setHeaderParam('Impersonate-User', actingAs);
             ctx.setSignal(AbortSignal.timeout(timeoutMs));
-            return ctx;
+            return Promise.resolve(ctx);
           },
-          post: async (rsp) => rsp,
+          post: (rsp) => Promise.resolve(rsp),
         },
       ],
     });

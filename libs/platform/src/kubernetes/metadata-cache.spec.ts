@@ -21,7 +21,7 @@ interface OpenWatch {
 function fakeSource(listed: Record<string, KubeObject[]>) {
   const watches: OpenWatch[] = [];
   const lists: { kind: string; labelSelector?: string }[] = [];
-  const listErrors: unknown[] = [];
+  const listErrors: Error[] = [];
   const source: MetadataWatchSource = {
     listAllMetadata: jest.fn(async (_apiVersion: string, kind: string, options: { labelSelector?: string } = {}) => {
       lists.push({ kind, labelSelector: options.labelSelector });

@@ -82,7 +82,7 @@ class KindWatch {
     const meta = item.metadata;
     if (!meta?.name || !meta.resourceVersion) return;
     let names = this.objects.get(meta.namespace ?? '');
-    if (!names) this.objects.set(meta.namespace ?? '', (names = new Map()));
+    if (!names) this.objects.set(meta.namespace ?? '', (names = new Map<string, Entry>()));
     names.set(meta.name, { resourceVersion: meta.resourceVersion, ...(meta.labels ? { labels: meta.labels } : {}) });
   }
 }

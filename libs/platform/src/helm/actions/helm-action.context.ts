@@ -2,7 +2,7 @@ import type { PlatformLogger } from '../../logger';
 import { actAsArgs, kubeconfigArgs } from '../helm.args';
 import type { HelmReleaseStorage, StoredRelease } from '../helm-release.storage';
 import type { HelmProcess } from '../helm.process';
-import type { HelmRunnerOptions } from '../helm.types';
+import type { HelmRunnerOptions } from '../helm-runner.options';
 
 /** What every helm action works with: the process supervisor, the runner's options, Helm's release storage. */
 export interface HelmActionContext {
