@@ -62,7 +62,8 @@ function parseArgs(argv: string[]): BenchOptions {
     apiDurationSeconds: int('--api-duration', quick ? 10 : 30),
     apiConnections: int('--connections', 10),
     cpuProfile: argv.includes('--cpu-prof'),
-    output: resolve(REPO, value('--output') ?? join('bench', 'results', 'latest.json')),
+    // A peer-only run (`--peer flux`) keeps its own file: latest.json and <mode>.json hold the Caelus phases.
+    output: resolve(REPO, value('--output') ?? join('bench', 'results', only === 'peer' ? 'peer.json' : 'latest.json')),
     markdown: !argv.includes('--no-markdown'),
     workerRoot: value('--worker-root') ? resolve(value('--worker-root')!) : undefined,
   };

@@ -155,3 +155,18 @@ export async function createReady(ctx: BenchContext, n: number, concurrency: num
   );
   return created;
 }
+
+/** `n` deployments created at once (all POSTs in flight together), then waited for: when each was seen ready, and the wall time. */
+export async function createAllAtOnce(ctx: BenchContext, n: number, variant: ChartVariant) {
+  const startedAt = Date.now();
+  const created = await mapLimit(Array.from({ length: n }), n, () => createDeployment(ctx, variant));
+  const postsDone = Date.now();
+  const ready = await waitAllReady(
+    ctx,
+    created.map((d) => d.id),
+    30 * 60_000,
+    250,
+  );
+  const wallMs = Math.max(...[...ready.values()].map((r) => r.observedAt)) - startedAt;
+  return { created, ready, startedAt, postsDone, wallMs };
+}

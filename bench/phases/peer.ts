@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ensureStack } from '../../scripts/stack';
 import { deleteNamespaces, waitNamespacesGone } from '../lib/cluster';
-import { BenchContext, createDeployment, domainFor, pickChart, podsFit, USER_VALUES, waitAllReady } from '../lib/context';
+import { BenchContext, createAllAtOnce, domainFor, pickChart, podsFit, USER_VALUES } from '../lib/context';
 import { mergedValues } from '../lib/helm';
 import { readMemory, REPO } from '../lib/procs';
 import { log, mapLimit, round, sleep, summarize } from '../lib/util';
@@ -106,15 +106,7 @@ export async function peerPhase(ctx: BenchContext) {
   // --- Caelus, helm backend ---------------------------------------------------------------------
   log(`peer: ${n} Caelus deployments at once`);
   await sleep(2_000);
-  const c0 = Date.now();
-  const created = await mapLimit(Array.from({ length: n }), n, () => createDeployment(ctx, variant));
-  const ready = await waitAllReady(
-    ctx,
-    created.map((d) => d.id),
-    30 * 60_000,
-    250,
-  );
-  const caelusWall = Math.max(...[...ready.values()].map((r) => r.observedAt)) - c0;
+  const { created, ready, startedAt: c0, wallMs: caelusWall } = await createAllAtOnce(ctx, n, variant);
   log(`  caelus: ${(caelusWall / 1000).toFixed(1)} s`);
   const workerMemory = ctx.worker ? round(readMemory(ctx.worker.pid).rssMb, 1) : NaN;
   const caelusDrift = await driftCorrections(

@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Breakdown, breakdowns, countSlowSteps, meanBreakdown, roundBreakdown } from '../lib/breakdown';
 import { deleteNamespaces, waitNamespacesGone } from '../lib/cluster';
-import { BenchContext, createDeployment, domainFor, pickChart, podsFit, USER_VALUES, waitAllReady } from '../lib/context';
+import { BenchContext, createAllAtOnce, domainFor, pickChart, podsFit, USER_VALUES } from '../lib/context';
 import { helmInstall, mergedValues } from '../lib/helm';
 import { readCpu, REPO } from '../lib/procs';
 import { log, mapLimit, round, sleep, summarize } from '../lib/util';
@@ -43,16 +43,7 @@ export async function throughputPhase(ctx: BenchContext) {
   const caelusCpu0 = cpuNow();
 
   const logFrom = temporalLogSize();
-  const c0 = Date.now();
-  const created = await mapLimit(Array.from({ length: n }), n, () => createDeployment(ctx, variant));
-  const postsDone = Date.now();
-  const ready = await waitAllReady(
-    ctx,
-    created.map((d) => d.id),
-    30 * 60_000,
-    250,
-  );
-  const caelusWall = Math.max(...[...ready.values()].map((r) => r.observedAt)) - c0;
+  const { created, ready, startedAt: c0, postsDone, wallMs: caelusWall } = await createAllAtOnce(ctx, n, variant);
   const caelusCpu = cpuSince(caelusCpu0);
   const serverErrors = temporalServerErrors(logFrom, ctx.prefix);
   log(`  caelus: ${(caelusWall / 1000).toFixed(1)} s (POSTs took ${((postsDone - c0) / 1000).toFixed(1)} s)`);

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ApiClient } from '../api/api.client';
-import { BUSY_STATUSES, DEPLOYMENT_STATUSES, type DeploymentCounts, type ListedDeployment } from '../api/types';
+import { BUSY_STATUSES, type DeploymentCounts, type ListedDeployment } from '../api/types';
+import { StatusOptions } from '../components/status-options';
 import { Empty, ErrorBox, Loading, PageTitle } from '../components/common';
 import { useConsole } from '../context';
 import { DeploymentTable } from './deployments.page';
@@ -93,12 +94,7 @@ export function AdminDeploymentsPage() {
       <div className="toolbar">
         <label htmlFor="all-status-filter">Status</label>
         <select id="all-status-filter" value={status} onChange={(e) => setStatus(e.target.value)}>
-          <option value="">All</option>
-          {DEPLOYMENT_STATUSES.filter((s) => s !== 'deleted').map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
+          <StatusOptions />
         </select>
         {loaded && (
           <span className="muted small" role="status">

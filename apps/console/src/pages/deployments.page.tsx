@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { BUSY_STATUSES, DEPLOYMENT_STATUSES, type Deployment, type ListedDeployment } from '../api/types';
+import { BUSY_STATUSES, type Deployment, type ListedDeployment } from '../api/types';
+import { StatusOptions } from '../components/status-options';
 import { Empty, ErrorBox, formatTime, Loading, PageTitle, Pager } from '../components/common';
 import { StatusBadge } from '../components/status-badge';
 import { useConsole } from '../context';
@@ -40,12 +41,7 @@ export function DeploymentsPage({ userId }: { userId: string }) {
             setCursors([null]);
           }}
         >
-          <option value="">All</option>
-          {DEPLOYMENT_STATUSES.filter((s) => s !== 'deleted').map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
+          <StatusOptions />
         </select>
         {list.data?.items.some((d) => BUSY_STATUSES.includes(d.status)) && (
           <span className="muted small" role="status">
