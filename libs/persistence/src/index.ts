@@ -6,4 +6,5 @@ export * from './repositories/users.repository';
 export * from './repositories/products.repository';
 export * from './repositories/templates.repository';
 export * from './repositories/deployments.repository';
+export type { AllDeploymentsFilter, DeploymentCounts, ListedDeployment, ListedNames } from './repositories/all-deployments.query';
 export * from './repositories/deployment-events.repository';

@@ -1,9 +1,10 @@
-import { DataSource, EntityManager, ObjectLiteral, Repository, SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 type DeploymentPatch = Parameters<Repository<DeploymentEntity>['update']>[1];
 import { DeploymentEntity, DeploymentStatus, DriftSummary } from '../entities';
 import { afterCursor, Page, PageRequest, toPage } from '../pagination';
+import { AllDeploymentsFilter, DeploymentCounts, ListedDeployment, ListedNames, whereAllDeployments } from './all-deployments.query';
 
 /** Advisory lock key of the global deployment limit (any constant bigint; "caelus-q" in ASCII). */
 const GLOBAL_QUOTA_LOCK = '7161116398997155185';
@@ -341,38 +342,4 @@ export class DeploymentsRepository {
     counts.byTemplate.sort((a, b) => most(a, b) || a.templateId.localeCompare(b.templateId));
     return counts;
   }
-}
-
-/** The admin list's filter: a status (without one, every status but deleted), a product, a desired template. */
-export interface AllDeploymentsFilter {
-  status?: DeploymentStatus;
-  productId?: string;
-  templateId?: string;
-}
-
-/** What a listing shows besides the deployment's own columns; null when the row it names is gone. */
-export interface ListedNames {
-  ownerEmail: string | null;
-  productName: string | null;
-  desiredTemplateVersion: string | null;
-  appliedTemplateVersion: string | null;
-}
-
-export interface ListedDeployment extends ListedNames {
-  deployment: DeploymentEntity;
-}
-
-export interface DeploymentCounts {
-  total: number;
-  byStatus: { status: DeploymentStatus; count: number }[];
-  byProduct: { productId: string; productName: string | null; count: number }[];
-  byTemplate: { templateId: string; productId: string; productName: string | null; version: string | null; count: number }[];
-}
-
-function whereAllDeployments<Q extends SelectQueryBuilder<ObjectLiteral>>(qb: Q, filter: AllDeploymentsFilter): Q {
-  if (filter.status) qb.andWhere('d.status = :status', { status: filter.status });
-  else qb.andWhere(`d.status <> 'deleted'`);
-  if (filter.productId) qb.andWhere('d.product_id = :productId', { productId: filter.productId });
-  if (filter.templateId) qb.andWhere('d.desired_template_id = :templateId', { templateId: filter.templateId });
-  return qb;
 }
