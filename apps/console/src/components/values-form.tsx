@@ -107,11 +107,7 @@ export function ValuesForm({ valuesSchema, initial, fieldErrors, submitLabel, bu
       disabled={busy}
     >
       {children}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? 'Sending…' : submitLabel}
-        </button>
-      </div>
+      <SubmitRow busy={busy} label={submitLabel} />
     </Form>
   );
 }
@@ -164,11 +160,18 @@ function JsonValuesForm({
         {problem}
         {serverProblems.map((f) => `${f.field}: ${f.message}`).join('; ')}
       </div>
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? 'Sending…' : submitLabel}
-        </button>
-      </div>
+      <SubmitRow busy={busy} label={submitLabel} />
     </form>
+  );
+}
+
+/** The form's submit button, which says so while the request is on its way. */
+function SubmitRow({ busy, label }: { busy?: boolean; label: string }) {
+  return (
+    <div className="form-actions">
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? 'Sending…' : label}
+      </button>
+    </div>
   );
 }
