@@ -11,6 +11,7 @@ import {
 import { notFound } from '../errors';
 import { JsonObject, SecretBox } from '../values';
 import { openValues } from './deployment-values';
+import { LRUCache } from 'lru-cache';
 
 /** What the workflow needs to drive the cluster: ids, generations and chart coordinates, no values. */
 export interface DesiredState {
@@ -40,7 +41,7 @@ export interface DesiredState {
  */
 export class DeploymentStateService {
   /** Template versions are immutable: their chart coordinates are read from Postgres once. Bounded. */
-  private readonly templateCoordinates = new Map<string, DesiredState['template']>();
+  private readonly templateCoordinates = new LRUCache<string, DesiredState['template']>({ max: 1000 });
 
   constructor(
     private readonly deployments: DeploymentsRepository,
@@ -75,7 +76,6 @@ export class DeploymentStateService {
     const t = await this.templates.findById(id);
     if (!t) return undefined;
     const coordinates = { id: t.id, version: t.version, chartRef: t.chartRef, chartVersion: t.chartVersion, chartDigest: t.chartDigest, capabilities: t.capabilities ?? {} };
-    if (this.templateCoordinates.size >= 1000) this.templateCoordinates.delete(this.templateCoordinates.keys().next().value!);
     this.templateCoordinates.set(id, coordinates);
     return coordinates;
   }

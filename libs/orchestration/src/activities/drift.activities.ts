@@ -4,6 +4,7 @@ import { classified } from './activity-errors';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
 import type { ReleaseBackend } from './release-backend.port';
 import { DesiredSummary, loadOrNull, summarize } from './state.activities';
+import { LRUCache } from 'lru-cache';
 
 export interface DriftActivityDeps {
   kube: KubeClient;
@@ -49,13 +50,10 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
   // Per release: the manifest last checked and what detectDrift remembered about it (parsed
   // objects, resourceVersions found clean), and whether it passed the confinement check. A new
   // revision's manifest starts a fresh memo.
-  const memos = new Map<string, { manifest: string; memo: DriftMemo; refused?: ConfinementError; reviewed?: boolean }>();
+  const memos = new LRUCache<string, { manifest: string; memo: DriftMemo; refused?: ConfinementError; reviewed?: boolean }>({ max: MAX_MEMOS });
   const entryFor = (release: string, manifest: string) => {
     let entry = memos.get(release);
-    memos.delete(release);
-    if (!entry || entry.manifest !== manifest) entry = { manifest, memo: { clean: new Map() } };
-    memos.set(release, entry);
-    if (memos.size > MAX_MEMOS) memos.delete(memos.keys().next().value!);
+    if (!entry || entry.manifest !== manifest) memos.set(release, (entry = { manifest, memo: { clean: new Map() } }));
     return entry;
   };
   /** The client that acts in a tenant namespace: its ServiceAccount, when impersonation is on. */
@@ -107,7 +105,7 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
 
   /** The check itself, on a deployment already loaded. */
   // The last untrusted-storage error recorded per release, so a tampered Secret is reported once, not every tick.
-  const storageErrors = new Map<string, string>();
+  const storageErrors = new LRUCache<string, string>({ max: MAX_MEMOS });
   const inspectOrReport = async (d: DesiredState, generation: number, fresh: boolean) => {
     try {
       const inspected = await inspect(d.deploymentUid, fresh);
@@ -116,7 +114,6 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
     } catch (err) {
       if (err instanceof ReleaseStorageError && storageErrors.get(d.deploymentUid) !== err.message) {
         storageErrors.set(d.deploymentUid, err.message);
-        if (storageErrors.size > MAX_MEMOS) storageErrors.delete(storageErrors.keys().next().value!);
         await state.appendEvent({ deploymentId: d.deploymentId, generation, type: 'error', actor: 'workflow', message: `drift check: ${err.message}`, data: { retryable: false } });
       }
       throw err;

@@ -3,6 +3,7 @@ import { gunzipSync, gzipSync, constants as zlib } from 'node:zlib';
 import type { KubeClient } from '../kubernetes/kube.client';
 import type { KubeObject } from '../kubernetes/kube.types';
 import { PENDING_STATUSES, type HelmRelease, type HelmReleaseStatus, type UnlockResult } from './helm.types';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Helm 3 keeps every revision of a release in a Secret `sh.helm.release.v1.<name>.v<rev>`
@@ -130,15 +131,13 @@ export class HelmReleaseStorage {
    * revision's Secret metadata, and reads and decodes (gunzip + JSON) its payload only when the
    * Secret changed.
    */
-  private readonly manifests = new Map<string, { resourceVersion: string; manifest: string }>();
+  private readonly manifests: LRUCache<string, { resourceVersion: string; manifest: string }>;
 
   private readonly kubeFor: (namespace: string) => ReleaseStorageKube;
 
-  constructor(
-    kube: ReleaseStorageKubeFor,
-    private readonly maxCachedManifests = 5000,
-  ) {
+  constructor(kube: ReleaseStorageKubeFor, maxCachedManifests = 5000) {
     this.kubeFor = typeof kube === 'function' ? kube : () => kube;
+    this.manifests = new LRUCache({ max: maxCachedManifests });
   }
 
   /** The newest revision, whatever its status; undefined when the release does not exist. */
@@ -183,7 +182,6 @@ export class HelmReleaseStorage {
     const key = `${namespace}/${newest.metadata.name}`;
     const resourceVersion = newest.metadata.resourceVersion ?? '';
     const cached = this.manifests.get(key);
-    this.manifests.delete(key);
     let manifest = cached && resourceVersion && cached.resourceVersion === resourceVersion ? cached.manifest : undefined;
     if (manifest === undefined) {
       const secret = await this.kubeFor(namespace).readSecret(namespace, newest.metadata.name);
@@ -199,7 +197,6 @@ export class HelmReleaseStorage {
 
   private remember(key: string, resourceVersion: string, manifest: string): void {
     this.manifests.set(key, { resourceVersion, manifest });
-    if (this.manifests.size > this.maxCachedManifests) this.manifests.delete(this.manifests.keys().next().value!);
   }
 
   /**

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { KubeClient } from './kube.client';
 import { KubeError } from './kube.errors';
 import type { KubeObject } from './kube.types';
+import { LRUCache } from 'lru-cache';
 
 /** The ServiceAccount every tenant namespace gets; helm, drift correction and uninstall act as it. */
 export const TENANT_SERVICE_ACCOUNT = 'caelus-tenant';
@@ -73,23 +74,19 @@ export async function ensureTenantClusterRole(kube: Pick<KubeClient, 'get' | 'ap
 
 /** Impersonating clients, one per tenant namespace, all on the worker's connection (bounded). */
 export class TenantClients {
-  private readonly clients = new Map<string, KubeClient>();
+  private readonly clients: LRUCache<string, KubeClient>;
 
   constructor(
     private readonly kube: KubeClient,
-    private readonly max = 2000,
-  ) {}
+    max = 2000,
+  ) {
+    this.clients = new LRUCache({ max });
+  }
 
   /** The client that acts as `namespace`'s tenant ServiceAccount. */
   for(namespace: string): KubeClient {
     let client = this.clients.get(namespace);
-    if (client) {
-      this.clients.delete(namespace);
-    } else {
-      client = this.kube.impersonating(tenantUser(namespace));
-    }
-    this.clients.set(namespace, client);
-    if (this.clients.size > this.max) this.clients.delete(this.clients.keys().next().value!);
+    if (!client) this.clients.set(namespace, (client = this.kube.impersonating(tenantUser(namespace))));
     return client;
   }
 }
