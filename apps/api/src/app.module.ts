@@ -5,10 +5,10 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
-import { CAELUS_CONFIG, CaelusConfig, loadConfig } from '../../../libs/config/src';
+import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { CoreModule } from '../../../libs/core/src';
 import { UsersService } from '../../../libs/domain/src';
-import { ApiMetrics, createMetricsRegistry, LOG_REDACT_PATHS } from '../../../libs/observability/src';
+import { ApiMetrics, createMetricsRegistry, LOG_REDACT_CENSOR, LOG_REDACT_PATHS } from '../../../libs/observability/src';
 import { DEPLOYMENT_STATUSES, DeploymentsRepository } from '../../../libs/persistence/src';
 import { AuthGuard } from './auth/auth.guard';
 import { rateLimitTracker } from './auth/request-principal';
@@ -28,12 +28,13 @@ import { UsersController } from './users/users.controller';
   imports: [
     CoreModule,
     LoggerModule.forRootAsync({
-      useFactory: () => {
-        const cfg = loadConfig();
+      // The config CoreModule loaded once (as in the worker).
+      inject: [CAELUS_CONFIG],
+      useFactory: (cfg: CaelusConfig) => {
         return {
           pinoHttp: {
             level: cfg.logLevel,
-            redact: { paths: [...LOG_REDACT_PATHS], censor: '[redacted]' },
+            redact: { paths: [...LOG_REDACT_PATHS], censor: LOG_REDACT_CENSOR },
             genReqId: (req: IncomingMessage) => {
               const incoming = req.headers['x-request-id'];
               return typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
