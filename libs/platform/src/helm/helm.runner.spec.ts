@@ -1,27 +1,22 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 import { ConfinementChecker, ConfinementError } from '../kubernetes/confinement';
 import { HelmError } from './helm.errors';
-import { CHART_ROOT, FAKE_HELM, WEBAPP_1_0_0 } from './fake-helm.fixture';
+import { CHART_ROOT, installFakeHelm, WEBAPP_1_0_0 } from '../../../../test/support/fake-helm';
 import { HelmRunner } from './helm.runner';
 
 describe(HelmRunner.name, () => {
   let dir: string;
   let helmBin: string;
+  let removeFakeHelm: () => Promise<void>;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fake-helm-'));
-    helmBin = join(dir, 'helm');
-    await writeFile(helmBin, FAKE_HELM);
-    await chmod(helmBin, 0o755);
+    ({ dir, helmBin, remove: removeFakeHelm } = await installFakeHelm());
   });
 
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => removeFakeHelm());
 
   const runner = (mode: string, extra: Partial<ConstructorParameters<typeof HelmRunner>[0]> = {}) =>
     new HelmRunner({
@@ -254,17 +249,13 @@ describe(HelmRunner.name, () => {
 describe(`${HelmRunner.name} confinement`, () => {
   let dir: string;
   let helmBin: string;
+  let removeFakeHelm: () => Promise<void>;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fake-helm-'));
-    helmBin = join(dir, 'helm');
-    await writeFile(helmBin, FAKE_HELM);
-    await chmod(helmBin, 0o755);
+    ({ dir, helmBin, remove: removeFakeHelm } = await installFakeHelm());
   });
 
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => removeFakeHelm());
 
   const discovery = { isNamespaced: async (_v: string, kind: string) => (kind === 'ClusterRole' ? false : kind === 'ConfigMap' ? true : undefined) };
   const runner = (extra: Record<string, unknown> = {}) =>

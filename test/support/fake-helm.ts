@@ -1,8 +1,10 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 // Test fixture only: the helm runner's specs run this script in place of helm.
 
-export const CHART_ROOT = resolve(__dirname, '../../../../charts/examples');
+export const CHART_ROOT = resolve(__dirname, '../../charts/examples');
 export const WEBAPP_1_0_0 = join(CHART_ROOT, 'webapp-1.0.0');
 
 /**
@@ -55,3 +57,12 @@ case "$FAKE_HELM_MODE" in
   ignore-term) trap '' TERM; echo 'started' >&2; while :; do sleep 0.1; done ;;
 esac
 `;
+
+/** FAKE_HELM as an executable `helm` in a fresh directory; `remove` deletes the directory. */
+export async function installFakeHelm(): Promise<{ dir: string; helmBin: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fake-helm-'));
+  const helmBin = join(dir, 'helm');
+  await writeFile(helmBin, FAKE_HELM);
+  await chmod(helmBin, 0o755);
+  return { dir, helmBin, remove: () => rm(dir, { recursive: true, force: true }) };
+}
