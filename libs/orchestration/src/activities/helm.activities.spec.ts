@@ -1,7 +1,8 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DomainError } from '../../../domain/src';
 import type { DeploymentStateService, DesiredState } from '../../../domain/src';
-import { ConfinementError, HelmError, HelmReleaseBackend, HelmReleaseStorage, HelmRunner, ReleaseStorageError } from '../../../platform/src';
+import { ConfinementError, HelmError, HelmReleaseBackend, HelmReleaseStorage, HelmRunner, KubeError, ReleaseStorageError } from '../../../platform/src';
+import type { KubeObject } from '../../../platform/src';
 import { createHelmActivities, desiredWithValues } from './helm.activities';
 
 type State = Pick<DeploymentStateService, 'load' | 'renderValues'>;
@@ -39,13 +40,47 @@ describe(desiredWithValues.name, () => {
 });
 
 describe('uninstallRelease', () => {
-  const setup = (uninstall: () => Promise<unknown>) => {
+  const active: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'u1' }, status: { phase: 'Active' } };
+  const setup = (uninstall: () => Promise<unknown>, namespace: KubeObject | null = active) => {
     const state = { load: jest.fn(async () => desired(4, 't')), appendEvent: jest.fn(async () => undefined) };
     const helm = { unlockPending: jest.fn(async () => ({ unlocked: false })), uninstall: jest.fn(uninstall) };
     const releases = new HelmReleaseBackend({ helm: helm as unknown as HelmRunner, storage: {} as HelmReleaseStorage });
-    const sut = createHelmActivities({ releases, state: state as unknown as DeploymentStateService, helmTimeoutSeconds: 60 });
+    const kube = { getNamespace: jest.fn(async () => namespace ?? undefined) };
+    const sut = createHelmActivities({ releases, kube, state: state as unknown as DeploymentStateService, helmTimeoutSeconds: 60 });
     return { sut, state, helm };
   };
+
+  it('runs no helm when the namespace was never created (a delete before the first apply): the tenant identity does not exist there', async () => {
+    const { sut, state, helm } = setup(async () => ({ uninstalled: true, kept: [] }), null);
+    await expect(new MockActivityEnvironment().run(sut.uninstallRelease, { deploymentId: 'd1' })).resolves.toEqual({ uninstalled: false, kept: [] });
+    expect(helm.unlockPending).not.toHaveBeenCalled();
+    expect(helm.uninstall).not.toHaveBeenCalled();
+    expect(state.appendEvent).not.toHaveBeenCalled();
+  });
+
+  it('runs no helm when the namespace is already terminating (a retried teardown): its deletion removes the release', async () => {
+    const terminating = { ...active, metadata: { ...active.metadata, deletionTimestamp: '2026-11-30T12:00:00Z' }, status: { phase: 'Terminating' } };
+    const { sut, helm } = setup(async () => ({ uninstalled: true, kept: [] }), terminating);
+    await expect(new MockActivityEnvironment().run(sut.uninstallRelease, { deploymentId: 'd1' })).resolves.toEqual({ uninstalled: false, kept: [] });
+    expect(helm.uninstall).not.toHaveBeenCalled();
+  });
+
+  it('uninstalls in an active namespace', async () => {
+    const { sut, helm } = setup(async () => ({ uninstalled: true, kept: ['persistentvolumeclaim/data'] }));
+    await expect(new MockActivityEnvironment().run(sut.uninstallRelease, { deploymentId: 'd1' })).resolves.toEqual({ uninstalled: true, kept: ['persistentvolumeclaim/data'] });
+    expect(helm.uninstall).toHaveBeenCalledWith('u1', 'u1', expect.objectContaining({ wait: true, timeoutSeconds: 60 }));
+  });
+
+  it.each([
+    ['the release storage read', new KubeError('list Secret in u1: secrets is forbidden: User "system:serviceaccount:u1:caelus-tenant" cannot list resource "secrets"', 403, 'Forbidden', false)],
+    ['helm', new HelmError('forbidden', 'uninstall: configmaps "x" is forbidden')],
+  ])('does not leave a delete failed for good when %s is forbidden to the tenant: records it and leaves the rest to the namespace deletion', async (_what, refusal) => {
+    const { sut, state } = setup(async () => Promise.reject(refusal));
+    await expect(new MockActivityEnvironment().run(sut.uninstallRelease, { deploymentId: 'd1' })).resolves.toEqual({ uninstalled: false, kept: [] });
+    expect(state.appendEvent).toHaveBeenCalledWith(
+      expect.objectContaining({ type: 'error', message: expect.stringContaining('helm uninstall skipped, the namespace is deleted instead: the tenant ServiceAccount may not act in its namespace') }),
+    );
+  });
 
   it('does not let helm act on a stored release that escapes its namespace: records it and leaves the rest to the namespace deletion', async () => {
     const refusal = new ConfinementError('stored release revision 2', [{ rule: 'namespaced', kind: 'ClusterRole', name: 'x', message: 'ClusterRole "x": cluster-scoped' }]);

@@ -1,10 +1,13 @@
 import { conflict, DeploymentStateService } from '../../../domain/src';
+import { HelmError, KubeClient, KubeError } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { withHeartbeat } from './heartbeat';
 import type { ReleaseBackend } from './release-backend.port';
 
 export interface HelmActivityDeps {
   releases: ReleaseBackend;
+  /** The worker's own client: the teardown asks it whether the namespace exists before acting as its tenant. */
+  kube: Pick<KubeClient, 'getNamespace'>;
   state: DeploymentStateService;
   helmTimeoutSeconds: number;
 }
@@ -18,7 +21,7 @@ export interface AppliedRelease {
   rolledBack: boolean;
 }
 
-export function createHelmActivities({ releases, state, helmTimeoutSeconds }: HelmActivityDeps) {
+export function createHelmActivities({ releases, kube, state, helmTimeoutSeconds }: HelmActivityDeps) {
   return {
     /**
      * Installs or upgrades the release (`helm upgrade --install --wait`) with the desired
@@ -56,30 +59,47 @@ export function createHelmActivities({ releases, state, helmTimeoutSeconds }: He
     },
 
     /**
-     * `helm uninstall --wait`; a release that is already gone is fine. A stored release that
-     * breaks confinement (or is not one helm wrote) is not uninstalled by helm, which would delete
-     * and run hooks outside the namespace: it is recorded, and deleting the namespace next removes
-     * everything that is the tenant's, release records included.
+     * `helm uninstall --wait`; a release that is already gone is fine. Nothing runs when the
+     * namespace does not exist (a delete that came before the first apply) or is already being
+     * deleted: the tenant ServiceAccount that helm acts as is not there, or is losing its
+     * RoleBinding, so helm would only be refused. A stored release that breaks confinement (or is
+     * not one helm wrote), or a tenant that may not act in its own namespace, is not uninstalled
+     * by helm either: it is recorded, and deleting the namespace next removes everything that is
+     * the tenant's, release records included.
      */
     async uninstallRelease(input: { deploymentId: string }): Promise<{ uninstalled: boolean; kept: string[] }> {
       return classified('helm uninstall', async () => {
         const d = await state.load(input.deploymentId);
-        return withHeartbeat(async (_beat, signal) => {
-          const result = await releases.uninstall({ release: d.deploymentUid, namespace: d.deploymentUid, timeoutSeconds: helmTimeoutSeconds, signal, owner: d.userId });
-          if (result.refused === undefined) return { uninstalled: result.uninstalled, kept: result.kept };
+        const namespace = await kube.getNamespace(d.deploymentUid);
+        if (!namespace || namespace.metadata.deletionTimestamp) return { uninstalled: false, kept: [] };
+        const skipped = async (reason: string) => {
           await state.appendEvent({
             deploymentId: d.deploymentId,
             generation: d.generation,
             type: 'error',
             actor: 'workflow',
-            message: `helm uninstall skipped, the namespace is deleted instead: ${result.refused}`,
+            message: `helm uninstall skipped, the namespace is deleted instead: ${reason}`,
             data: { retryable: false },
           });
           return { uninstalled: false, kept: [] };
+        };
+        return withHeartbeat(async (_beat, signal) => {
+          try {
+            const result = await releases.uninstall({ release: d.deploymentUid, namespace: d.deploymentUid, timeoutSeconds: helmTimeoutSeconds, signal, owner: d.userId });
+            return result.refused === undefined ? { uninstalled: result.uninstalled, kept: result.kept } : await skipped(result.refused);
+          } catch (err) {
+            if (!isForbidden(err)) throw err;
+            return skipped(`the tenant ServiceAccount may not act in its namespace: ${(err as Error).message}`);
+          }
         });
       });
     },
   };
+}
+
+/** The API server refused the tenant identity (its RoleBinding or ClusterRole is missing). */
+function isForbidden(err: unknown): boolean {
+  return (err instanceof KubeError && err.status === 403) || (err instanceof HelmError && err.kind === 'forbidden');
 }
 
 export type HelmActivities = ReturnType<typeof createHelmActivities>;
