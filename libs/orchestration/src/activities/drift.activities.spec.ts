@@ -8,6 +8,7 @@ import {
   HelmReleaseStorage,
   HelmRunner,
   KubeClient,
+  KubeError,
   ManifestReview,
   MetadataCache,
   TenantClients,
@@ -130,6 +131,20 @@ describe(createDriftActivities.name, () => {
       expect(tenants.for).toHaveBeenCalledWith('web-1');
       expect(jest.mocked(detectDrift).mock.calls[0][0]).toBe(tenant);
       expect(jest.mocked(correctDrift).mock.calls[0][0]).toBe(tenant);
+    });
+    it('re-applies when the tenant is forbidden in its namespace (RoleBinding or namespace removed by hand), and says so', async () => {
+      const tenants = { for: jest.fn(() => ({})) };
+      const { sut, state, storage, metrics } = setup('kind: Deployment', loaded(), undefined, { tenants: tenants as unknown as TenantClients });
+      storage.readDeployedManifest.mockRejectedValue(new KubeError('list Secret in web-1: secrets is forbidden', 403, 'Forbidden', false));
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).resolves.toEqual({ releaseMissing: true, drifted: 0, corrected: 0 });
+      expect(state.appendEvent).toHaveBeenCalledWith(expect.objectContaining({ type: 'drift-detected', message: expect.stringContaining('re-applying the namespace') }));
+      expect(metrics.driftChecked).toHaveBeenCalledWith(expect.objectContaining({ outcome: 'release-missing' }));
+    });
+
+    it('still fails on a Forbidden when it acts as itself (no tenant identity to restore)', async () => {
+      const { sut, storage } = setup('kind: Deployment');
+      storage.readDeployedManifest.mockRejectedValue(new KubeError('secrets is forbidden', 403, 'Forbidden', false));
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).rejects.toMatchObject({ nonRetryable: true });
     });
   });
 

@@ -1,5 +1,5 @@
 import { DeploymentStateService, DesiredState } from '../../../domain/src';
-import { ConfinementError, correctDrift, detectDrift, DriftKube, DriftMemo, KubeClient, ManifestReview, MetadataCache, ObjectRef, ReleaseStorageError, TenantClients } from '../../../platform/src';
+import { ConfinementError, correctDrift, detectDrift, DriftKube, DriftMemo, KubeClient, KubeError, ManifestReview, MetadataCache, ObjectRef, ReleaseStorageError, TenantClients } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
 import type { ReleaseBackend } from './release-backend.port';
@@ -120,7 +120,30 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
     }
   };
 
+  /**
+   * The check, and what a Forbidden to the tenant means: its RoleBinding or ServiceAccount, or the
+   * whole namespace, was removed by hand. Postgres still wants the deployment, so it is re-applied:
+   * the apply puts the namespace's guard rails back before helm runs.
+   */
   const check = async (d: DesiredState, generation: number): Promise<DriftCheckResult> => {
+    try {
+      return await checkAsTenant(d, generation);
+    } catch (err) {
+      if (!tenants || !(err instanceof KubeError) || err.status !== 403) throw err;
+      await state.appendEvent({
+        deploymentId: d.deploymentId,
+        generation,
+        type: 'drift-detected',
+        actor: 'workflow',
+        message: `the tenant ServiceAccount may not act in its namespace (its RoleBinding, ServiceAccount or namespace was removed): re-applying the namespace's guard rails and the release`,
+        data: { objects: [], forbidden: err.message },
+      });
+      reportMetric(() => metrics.driftChecked({ product: d.productName, outcome: 'release-missing', found: [], corrected: [] }));
+      return { releaseMissing: true, drifted: 0, corrected: 0 };
+    }
+  };
+
+  const checkAsTenant = async (d: DesiredState, generation: number): Promise<DriftCheckResult> => {
     let inspected = await inspectOrReport(d, generation, false);
     // The cache lags the cluster by the watch's latency (more while a watch is stuck): before
     // acting on what it says (a missing release, drift to correct), read everything again from
