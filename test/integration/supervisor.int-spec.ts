@@ -1,12 +1,13 @@
 /**
  * The supervisor's queries and its sweep lock on the real Postgres of the local stack: which rows
- * count as stuck (Postgres' clock and the row's updated_at), and two supervisors (two workers)
- * sweeping at the same moment: one sweeps, the other does nothing.
+ * count as stuck (Postgres' clock and the row's updated_at), two supervisors (two workers)
+ * sweeping at the same moment: one sweeps, the other does nothing, and workers asking often:
+ * one sweep per interval.
  */
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DeploymentSupervisor } from '../../libs/orchestration/src';
-import { createDataSource, DeploymentsRepository, DeploymentStatus, ProductsRepository, TemplatesRepository, UsersRepository } from '../../libs/persistence/src';
+import { createDataSource, DeploymentsRepository, DeploymentStatus, ProductsRepository, SupervisorSweepsRepository, TemplatesRepository, UsersRepository } from '../../libs/persistence/src';
 import { createScratchDatabase, uniqueName } from '../support/api';
 
 describe('supervisor on Postgres', () => {
@@ -108,7 +109,7 @@ describe('supervisor on Postgres', () => {
     const other = createDataSource(scratch.url, { extra: { max: 4 } });
     await other.initialize();
     try {
-      const supervisor = (repo: DeploymentsRepository) =>
+      const supervisor = (repo: DeploymentsRepository, source: DataSource) =>
         new DeploymentSupervisor(
           repo,
           // Every workflow runs (the stuck-delete case): only the stuck rows are signalled again.
@@ -126,15 +127,46 @@ describe('supervisor on Postgres', () => {
             },
             describe: () => ({ id: '', uiUrl: '' }),
           },
-          { taskQueue: 'q', stuckAfterSeconds: 60 },
+          { taskQueue: 'q', stuckAfterSeconds: 60, intervalSeconds: 15, identity: 'test' },
           { info: () => undefined, warn: () => undefined },
+          new SupervisorSweepsRepository(source),
         );
-      const results = await Promise.all([supervisor(deployments).sweep(), supervisor(new DeploymentsRepository(other)).sweep()]);
+      const results = await Promise.all([supervisor(deployments, db).sweep(), supervisor(new DeploymentsRepository(other), other).sweep()]);
       expect(results.map((r) => r.swept).sort()).toEqual([false, true]);
       expect(results.find((r) => r.swept)).toMatchObject({ resignalled: 2, started: 0 });
       expect(woken.sort()).toEqual([`${stuck[0].deploymentUid}:delete`, `${stuck[1].deploymentUid}:reconcile`].sort());
     } finally {
       await other.destroy();
+    }
+  });
+
+  it('grants one sweep per interval to three workers asking every 100 ms, on the database clock', async () => {
+    const pools = await Promise.all([1, 2, 3].map(async () => createDataSource(scratch.url, { extra: { max: 2 } }).initialize()));
+    try {
+      const queue = `q-${randomUUID()}`;
+      const granted: { at: number; sweep: number; worker: number }[] = [];
+      const end = Date.now() + 3_500;
+      await Promise.all(
+        pools.map(async (pool, worker) => {
+          const sweeps = new SupervisorSweepsRepository(pool);
+          while (Date.now() < end) {
+            const sweep = await sweeps.claim(queue, 1, `worker-${worker}`);
+            if (sweep !== undefined) granted.push({ at: Date.now(), sweep, worker });
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }),
+      );
+      granted.sort((a, b) => a.sweep - b.sweep);
+      // 3.5 s at one per second: sweeps 1..4 (the fourth once 3 s have passed), each granted once.
+      expect(granted.map((g) => g.sweep)).toEqual(Array.from({ length: granted.length }, (_, i) => i + 1));
+      expect(granted.length).toBeGreaterThanOrEqual(3);
+      expect(granted.length).toBeLessThanOrEqual(4);
+      for (let i = 1; i < granted.length; i++) expect(granted[i].at - granted[i - 1].at).toBeGreaterThanOrEqual(900);
+      const [row] = await db.query('SELECT sweeps::int AS sweeps, last_swept_by FROM supervisor_sweeps WHERE task_queue = $1', [queue]);
+      expect(row.sweeps).toBe(granted.length);
+      expect(row.last_swept_by).toBe(`worker-${granted.at(-1)!.worker}`);
+    } finally {
+      await Promise.all(pools.map((p) => p.destroy()));
     }
   });
 });

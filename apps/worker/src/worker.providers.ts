@@ -4,6 +4,8 @@ import { dep, factoryOf } from '../../../libs/core/src';
 import { DeploymentsService, DeploymentStateService } from '../../../libs/domain/src';
 import { createMetricsRegistry, fieldsFirst, WorkerMetrics } from '../../../libs/observability/src';
 import { createDeploymentActivities, ReleaseBackend } from '../../../libs/orchestration/src';
+import { SupervisorSweepsRepository } from '../../../libs/persistence/src';
+import { DataSource } from 'typeorm';
 import {
   ConfinementChecker,
   DiscoveryCache,
@@ -38,6 +40,7 @@ const config = dep<CaelusConfig>(CAELUS_CONFIG);
 export const workerProviders: Provider[] = [
   { provide: WorkerMetrics, useFactory: () => new WorkerMetrics(createMetricsRegistry()) },
   { provide: PLATFORM_LOGGER, useFactory: (): PlatformLogger => fieldsFirst(new Logger('Worker')) },
+  factoryOf(SupervisorSweepsRepository, { db: dep(DataSource) }, ({ db }) => new SupervisorSweepsRepository(db)),
   factoryOf(KubeClient, { cfg: config }, ({ cfg }) => {
     if (!cfg.kubeconfig && !cfg.inCluster) throw new Error('KUBECONFIG is required by the worker outside a Kubernetes pod');
     return new KubeClient({ kubeconfig: cfg.kubeconfig });

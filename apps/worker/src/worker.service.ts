@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from '@temporalio/client';
@@ -7,7 +8,7 @@ import { TEMPORAL_CLIENT, temporalConnectionOptions } from '../../../libs/core/s
 import { DEPLOYMENT_WORKFLOW_PORT, DeploymentWorkflowPort } from '../../../libs/domain/src';
 import { fetchExposition, fieldsFirst, MetricsServer, startMetricsServer, WorkerMetrics } from '../../../libs/observability/src';
 import { activityMetricsInterceptor, DeploymentActivities, DeploymentSupervisor } from '../../../libs/orchestration/src';
-import { DeploymentsRepository } from '../../../libs/persistence/src';
+import { DeploymentsRepository, SupervisorSweepsRepository } from '../../../libs/persistence/src';
 import { ensureTenantClusterRole, KubeClient, MetadataCache } from '../../../libs/platform/src';
 import { installTemporalRuntime } from './temporal-runtime';
 import { DEPLOYMENT_ACTIVITIES, DRIFT_CACHE } from './worker.providers';
@@ -29,6 +30,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     @Inject(CAELUS_CONFIG) private readonly config: CaelusConfig,
     @Inject(DeploymentsRepository) private readonly deploymentsRepo: DeploymentsRepository,
+    @Inject(SupervisorSweepsRepository) private readonly sweeps: SupervisorSweepsRepository,
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(DEPLOYMENT_WORKFLOW_PORT) private readonly workflows: DeploymentWorkflowPort,
     @Inject(WorkerMetrics) private readonly metrics: WorkerMetrics,
@@ -85,12 +87,14 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       this.deploymentsRepo,
       this.client,
       this.workflows,
-      { taskQueue: cfg.temporal.taskQueue, stuckAfterSeconds: cfg.stuckAfterSeconds },
+      { taskQueue: cfg.temporal.taskQueue, stuckAfterSeconds: cfg.stuckAfterSeconds, intervalSeconds: cfg.supervisorIntervalSeconds, identity: workerIdentity() },
       fieldsFirst(this.logger),
+      this.sweeps,
     );
     const sweep = () => supervisor.sweep().catch((err) => this.logger.warn({ err: (err as Error).message, msg: 'supervisor sweep failed; will retry' }));
     void sweep();
-    this.sweepTimer = setInterval(() => void sweep(), cfg.supervisorIntervalSeconds * 1000);
+    // Every worker asks several times per interval (one cheap upsert); Postgres grants one sweep per interval.
+    this.sweepTimer = setInterval(() => void sweep(), supervisorTickMs(cfg.supervisorIntervalSeconds));
   }
 
   /**
@@ -127,4 +131,14 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     await this.connection?.close().catch(() => undefined);
     await this.metricsServer?.close();
   }
+}
+
+/** How often a worker asks for the sweep: a fifth of the interval, between 1 and 5 seconds. */
+export function supervisorTickMs(intervalSeconds: number): number {
+  return Math.min(5, Math.max(1, intervalSeconds / 5)) * 1000;
+}
+
+/** Recorded with each sweep; the same form as the Temporal SDK's default worker identity. */
+function workerIdentity(): string {
+  return `${process.pid}@${hostname()}`;
 }

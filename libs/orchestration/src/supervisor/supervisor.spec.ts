@@ -23,7 +23,28 @@ describe(DeploymentSupervisor.name, () => {
     }
   }
 
-  function build(options: { running: string[]; stuck?: Row[]; failOn?: string; lock?: FakeLock; stuckAfterSeconds?: number; slowList?: Promise<void> }) {
+  /** supervisor_sweeps in memory: a claim is granted when the last one is an interval old, on a clock the test moves. */
+  class FakeSweeps {
+    now = 0;
+    last?: number;
+    count = 0;
+    async claim(_taskQueue: string, intervalSeconds: number) {
+      if (this.last !== undefined && this.now - this.last < intervalSeconds * 1000) return undefined;
+      this.last = this.now;
+      return ++this.count;
+    }
+  }
+  const alwaysDue = { claim: async () => 1 };
+
+  function build(options: {
+    running: string[];
+    stuck?: Row[];
+    failOn?: string;
+    lock?: FakeLock;
+    stuckAfterSeconds?: number;
+    slowList?: Promise<void>;
+    sweeps?: { claim: FakeSweeps['claim'] };
+  }) {
     const woken: { uid: string; signal: string }[] = [];
     const lock = options.lock ?? new FakeLock();
     const repo = {
@@ -50,15 +71,16 @@ describe(DeploymentSupervisor.name, () => {
         },
         describe: () => ({ id: '', uiUrl: '' }),
       },
-      { taskQueue: 'queue', stuckAfterSeconds: options.stuckAfterSeconds ?? 60 },
+      { taskQueue: 'queue', stuckAfterSeconds: options.stuckAfterSeconds ?? 60, intervalSeconds: 15, identity: 'worker-1' },
       { info: () => undefined, warn: () => undefined },
+      options.sweeps ?? alwaysDue,
     );
     return { sut, woken, repo };
   }
 
   it('starts the workflows that are missing, with delete for deployments being deleted', async () => {
     const { sut, woken } = build({ running: ['deployment-a'] });
-    await expect(sut.sweep()).resolves.toEqual({ swept: true, unfinished: 3, running: 1, started: 2, resignalled: 0, failed: 0 });
+    await expect(sut.sweep()).resolves.toEqual({ swept: true, sweep: 1, unfinished: 3, running: 1, started: 2, resignalled: 0, failed: 0 });
     expect(woken).toEqual([
       { uid: 'b', signal: 'delete' },
       { uid: 'c', signal: 'reconcile' },
@@ -73,7 +95,7 @@ describe(DeploymentSupervisor.name, () => {
 
   it('signals running workflows again when their request has waited too long: delete for a deletion, reconcile for a new generation', async () => {
     const { sut, woken, repo } = build({ running: ['deployment-a', 'deployment-b', 'deployment-c'], stuck: [rows[1], rows[2]], stuckAfterSeconds: 30 });
-    await expect(sut.sweep()).resolves.toEqual({ swept: true, unfinished: 3, running: 3, started: 0, resignalled: 2, failed: 0 });
+    await expect(sut.sweep()).resolves.toEqual({ swept: true, sweep: 1, unfinished: 3, running: 3, started: 0, resignalled: 2, failed: 0 });
     expect(repo.listStuck).toHaveBeenCalledWith(30);
     expect(woken).toEqual([
       { uid: 'b', signal: 'delete' },
@@ -103,5 +125,17 @@ describe(DeploymentSupervisor.name, () => {
     expect(second.woken).toEqual([]);
     // Released after the sweep: the next interval's sweep runs.
     await expect(second.sut.sweep()).resolves.toMatchObject({ swept: true, started: 3 });
+  });
+
+  it('sweeps exactly once per interval however many workers ask, and however often', async () => {
+    const sweeps = new FakeSweeps();
+    const workers = [build({ running: [], sweeps }), build({ running: [], sweeps }), build({ running: [], sweeps })];
+    let swept = 0;
+    // Three workers ask every 3 s for 45 s: three intervals of 15 s.
+    for (sweeps.now = 0; sweeps.now < 45_000; sweeps.now += 3_000) {
+      for (const w of workers) if ((await w.sut.sweep()).swept) swept++;
+    }
+    expect(swept).toBe(3);
+    expect(workers.reduce((n, w) => n + w.repo.listUnfinished.mock.calls.length, 0)).toBe(3);
   });
 });
