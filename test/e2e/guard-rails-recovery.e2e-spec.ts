@@ -44,7 +44,12 @@ describe('guard rails removed by hand', () => {
     const binding = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', name: TENANT_ROLE_BINDING, namespace: ns };
     await kube.delete(binding);
     await kube.delete(configMap(ns));
-    await poll('RoleBinding and ConfigMap back', async () => ({ binding: await kube.get(binding), cm: await kube.get(configMap(ns)) }), (x) => !!x.binding && !!x.cm, 90_000);
+    await poll(
+      'RoleBinding and ConfigMap back',
+      async () => ({ binding: await kube.get(binding), cm: await kube.get(configMap(ns)) }),
+      (x) => !!x.binding && !!x.cm,
+      90_000,
+    );
     const after = await waitForStatus(api, seed.userId, d.id, (x) => x.status === 'ready' && x.lastError === null, 60_000);
     expect(after.observedGeneration).toBe(1);
   });

@@ -39,7 +39,11 @@ describe('two workers, one killed mid-burst (reliability)', () => {
       fleet = await createDeployments(s, BURST);
 
       // Mid-burst: worker a has started a few installs, runs helm now, and most of the burst is not ready yet.
-      const installs = (w: { output(): string }) => w.output().split('\n').filter((l) => l.includes('helm upgrade --install')).length;
+      const installs = (w: { output(): string }) =>
+        w
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('helm upgrade --install')).length;
       let underA = 0;
       for (const end = Date.now() + 240_000; Date.now() < end && (underA === 0 || installs(a) < 3); await sleep(250)) underA = await helmUnder(a.child.pid!);
       expect(underA).toBeGreaterThan(0);
@@ -71,10 +75,9 @@ describe('two workers, one killed mid-burst (reliability)', () => {
       expect(installs(b)).toBeGreaterThan(0);
 
       // One sweep per interval between them, not one per worker.
-      const [sweeps] = await s.db.query<{ sweeps: string; seconds: string }>(
-        `select sweeps::text, extract(epoch from (last_swept_at - $1::timestamptz))::text as seconds from supervisor_sweeps`,
-        [new Date(started).toISOString()],
-      );
+      const [sweeps] = await s.db.query<{ sweeps: string; seconds: string }>(`select sweeps::text, extract(epoch from (last_swept_at - $1::timestamptz))::text as seconds from supervisor_sweeps`, [
+        new Date(started).toISOString(),
+      ]);
       const elapsed = (Date.now() - started) / 1000;
       r.note(`${sweeps.sweeps} supervisor sweeps in ${Math.round(elapsed)}s with two workers asking (interval ${SWEEP_SECONDS}s)`);
       expect(Number(sweeps.sweeps)).toBeLessThanOrEqual(Math.ceil(elapsed / SWEEP_SECONDS) + 1);

@@ -1,5 +1,18 @@
 import { DeploymentStateService, DesiredState } from '../../../domain/src';
-import { ConfinementError, correctDrift, detectDrift, DriftKube, DriftMemo, KubeClient, KubeError, ManifestReview, MetadataCache, ObjectRef, ReleaseStorageError, TenantClients } from '../../../platform/src';
+import {
+  ConfinementError,
+  correctDrift,
+  detectDrift,
+  DriftKube,
+  DriftMemo,
+  KubeClient,
+  KubeError,
+  ManifestReview,
+  MetadataCache,
+  ObjectRef,
+  ReleaseStorageError,
+  TenantClients,
+} from '../../../platform/src';
 import { classified } from './activity-errors';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
 import type { ReleaseBackend } from './release-backend.port';

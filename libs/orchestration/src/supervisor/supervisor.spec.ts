@@ -36,15 +36,7 @@ describe(DeploymentSupervisor.name, () => {
   }
   const alwaysDue = { claim: async () => 1 };
 
-  function build(options: {
-    running: string[];
-    stuck?: Row[];
-    failOn?: string;
-    lock?: FakeLock;
-    stuckAfterSeconds?: number;
-    slowList?: Promise<void>;
-    sweeps?: { claim: FakeSweeps['claim'] };
-  }) {
+  function build(options: { running: string[]; stuck?: Row[]; failOn?: string; lock?: FakeLock; stuckAfterSeconds?: number; slowList?: Promise<void>; sweeps?: { claim: FakeSweeps['claim'] } }) {
     const woken: { uid: string; signal: string }[] = [];
     const lock = options.lock ?? new FakeLock();
     const repo = {
