@@ -38,20 +38,13 @@ export class DeploymentSuspensionService {
       await this.deps.deployments.update(d.id, { suspendedAt: null, suspendedReason: null }, m);
       const waiting = d.generation - d.observedGeneration;
       const message = waiting > 0 ? `resumed: generation ${d.generation} is applied now` : 'resumed: the release is reconciled now';
-      await this.deps.events.append(
-        { deploymentId: d.id, generation: d.generation, type: 'resumed', actor: principal.actor, message, data: { suspendedAt: d.suspendedAt.toISOString() } },
-        m,
-      );
+      await this.deps.events.append({ deploymentId: d.id, generation: d.generation, type: 'resumed', actor: principal.actor, message, data: { suspendedAt: d.suspendedAt.toISOString() } }, m);
       return true;
     });
   }
 
   /** Locks the row, refuses a deployment being deleted (409), writes, then wakes the workflow if something changed. */
-  private async change(
-    userId: string,
-    deploymentId: string,
-    write: (d: DeploymentEntity, m: EntityManager) => Promise<boolean>,
-  ): Promise<DeploymentView> {
+  private async change(userId: string, deploymentId: string, write: (d: DeploymentEntity, m: EntityManager) => Promise<boolean>): Promise<DeploymentView> {
     const { saved, changed } = await this.deps.db.transaction(async (m) => {
       const d = await this.access.lock(userId, deploymentId, m);
       if (isFinishing(d)) throw conflict(`deployment ${d.id} is ${d.status}: a deletion cannot be suspended or resumed`);

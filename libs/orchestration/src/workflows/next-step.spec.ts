@@ -148,14 +148,26 @@ describe(nextStep.name, () => {
       ['does not apply a new generation', { phase: 'suspended', desired: suspended({ generation: 3, status: 'upgrading' }) }, waitDrift(NOW + MINUTE)],
       ['does not apply a forced reconcile (a missing release either)', { phase: 'suspended', desired: suspended(), pending: { force: true } }, waitDrift(NOW + MINUTE)],
       ['does not retry a failed apply', { phase: 'suspended', desired: suspended(), schedule: { retryAt: NOW - MINUTE, failedGeneration: 2 }, appliedGeneration: 1 }, waitDrift(NOW + MINUTE)],
-      ['keeps its drift checks while failed for good', { phase: 'suspended', desired: suspended({ status: 'error' }), schedule: { failedGeneration: 2 }, appliedGeneration: 1 }, waitDrift(NOW + MINUTE)],
+      [
+        'keeps its drift checks while failed for good',
+        { phase: 'suspended', desired: suspended({ status: 'error' }), schedule: { failedGeneration: 2 }, appliedGeneration: 1 },
+        waitDrift(NOW + MINUTE),
+      ],
       ['keeps the drift timer already set', { phase: 'suspended', desired: suspended(), schedule: { nextDriftAt: NOW + 5_000 } }, waitDrift(NOW + 5_000)],
-      ['still tears down a deployment being deleted', { phase: 'suspended', desired: desired({ status: 'deleting', deleting: true, generation: 3 }), schedule: { suspended: true } }, { kind: 'teardown' }],
+      [
+        'still tears down a deployment being deleted',
+        { phase: 'suspended', desired: desired({ status: 'deleting', deleting: true, generation: 3 }), schedule: { suspended: true } },
+        { kind: 'teardown' },
+      ],
       ['goes round again on a signal', { phase: 'suspended', desired: suspended(), pending: { reconcile: true } }, again],
       ['continues as new when the history is full', { phase: 'suspended', desired: suspended() }, { kind: 'continue-as-new' }],
       ['applies at once when resumed, although the generation was applied', { phase: 'suspended', schedule: { suspended: true } }, { kind: 'apply' }],
       ['applies what waited when resumed', { phase: 'suspended', desired: desired({ generation: 3, status: 'upgrading' }), schedule: { suspended: true } }, { kind: 'apply' }],
-      ['applies when resumed after failing for good', { phase: 'suspended', desired: desired({ status: 'error' }), schedule: { suspended: true, failedGeneration: 2 }, appliedGeneration: 1 }, { kind: 'apply' }],
+      [
+        'applies when resumed after failing for good',
+        { phase: 'suspended', desired: desired({ status: 'error' }), schedule: { suspended: true, failedGeneration: 2 }, appliedGeneration: 1 },
+        { kind: 'apply' },
+      ],
       ['applies when a fresh run is resumed (carried over by continue-as-new)', { phase: 'loading', schedule: { suspended: true } }, { kind: 'apply' }],
     ])('%s', (name, given, step) => {
       expect(nextStep(memory(given), NOW, name.startsWith('continues as new'))).toEqual(step);
