@@ -199,6 +199,8 @@ describe('authentication and authorization (e2e)', () => {
         return () => h.delete(dep(id));
       },
     },
+    { name: 'POST /users/:userId/deployments/:deploymentId/suspend', policy: 'self-or-admin', ok: 202, call: async (h) => () => h.post(dep(deploymentOfA, '/suspend')).send({ reason: 'authz' }) },
+    { name: 'POST /users/:userId/deployments/:deploymentId/resume', policy: 'self-or-admin', ok: 202, call: async (h) => () => h.post(dep(deploymentOfA, '/resume')) },
     { name: 'GET /users/:userId/deployments/:deploymentId/events', policy: 'self-or-admin', ok: 200, call: async (h) => () => h.get(dep(deploymentOfA, '/events')) },
     { name: 'GET /deployments', policy: 'admin', ok: 200, call: async (h) => () => h.get('/deployments?limit=1') },
   ];

@@ -102,6 +102,8 @@ describe('caelus CLI (e2e)', () => {
       'update-deployment',
       'delete-deployment',
       'upgrade-deployment',
+      'suspend-deployment',
+      'resume-deployment',
       'get-deployment-events',
       'list-all-deployments',
     ]) {
@@ -176,6 +178,10 @@ describe('caelus CLI (e2e)', () => {
 
     const events = await ok(['get-deployment-events', user.id, d.id, '--limit', '10'], asUser);
     expect(events.items.map((e: { type: string }) => e.type)).toEqual(['created', 'values-updated', 'upgrade-requested']);
+
+    // The owner suspends and resumes; neither moves the generation.
+    expect(await ok(['suspend-deployment', user.id, d.id, '--reason', 'from the CLI'], asUser)).toMatchObject({ suspended: true, suspendedReason: 'from the CLI', generation: 3 });
+    expect(await ok(['resume-deployment', user.id, d.id], asUser)).toMatchObject({ suspended: false, suspendedAt: null, generation: 3 });
 
     expect(await ok(['delete-deployment', user.id, d.id], asUser)).toMatchObject({ id: d.id, status: 'deleting', generation: 4 });
 

@@ -33,6 +33,7 @@ describe('HTTP edge (e2e)', () => {
       { method: 'post', path: `/users/${user.id}/deployments`, token: user.token },
       { method: 'put', path: `/users/${user.id}/deployments/${d.body.id}`, token: user.token },
       { method: 'post', path: `/users/${user.id}/deployments/${d.body.id}/upgrade`, token: api.adminToken },
+      { method: 'post', path: `/users/${user.id}/deployments/${d.body.id}/suspend`, token: user.token },
     ];
   });
 
@@ -85,6 +86,8 @@ describe('HTTP edge (e2e)', () => {
           'PUT /users/{userId}/deployments/{deploymentId}',
           'DELETE /users/{userId}/deployments/{deploymentId}',
           'POST /users/{userId}/deployments/{deploymentId}/upgrade',
+          'POST /users/{userId}/deployments/{deploymentId}/suspend',
+          'POST /users/{userId}/deployments/{deploymentId}/resume',
           'GET /users/{userId}/deployments/{deploymentId}/events',
           'GET /deployments',
           'GET /health',
@@ -214,8 +217,8 @@ describe('HTTP edge (e2e)', () => {
         const res = await api.http[route.method](route.path)
           .set(bearer(route.token))
           .send(body as object);
-        // PUT /products has only optional fields: a body without any of them is a valid no-op.
-        const mayPass = route.method === 'put' && route.path.startsWith('/products/');
+        // PUT /products and POST …/suspend have only optional fields: a body without any of them is valid.
+        const mayPass = (route.method === 'put' && route.path.startsWith('/products/')) || route.path.endsWith('/suspend');
         expect({ route: route.path, status: res.status, ok: res.status < 500 && (mayPass || res.status >= 400) }).toEqual({ route: route.path, status: res.status, ok: true });
         if (res.status >= 400) {
           expect(res.body.message).toEqual(expect.any(String));

@@ -91,6 +91,7 @@ class FakeDeployment {
   applyError: ApplicationFailure | null = null;
   driftIntervalSeconds = 3600;
   failedRecheckSeconds: number | undefined;
+  suspended = false;
   /** Holds acceptUpgrade until resolved, so signals pile up in the workflow's queue. */
   acceptGate: Promise<void> | null = null;
   events: string[] = [];
@@ -116,6 +117,7 @@ class FakeDeployment {
       appliedTemplateId: this.observedGeneration ? this.templateId : null,
       driftIntervalSeconds: this.driftIntervalSeconds,
       ...(this.failedRecheckSeconds ? { failedRecheckSeconds: this.failedRecheckSeconds } : {}),
+      ...(this.suspended ? { suspended: true } : {}),
     };
   }
 
@@ -174,7 +176,7 @@ class FakeDeployment {
         self.calls.push('driftTick');
         const desired = self.summary();
         if (desired.generation !== input.generation) return { desired };
-        return { desired, drift: { releaseMissing: false, drifted: 1, corrected: 1 } };
+        return { desired, drift: { releaseMissing: false, drifted: 1, corrected: self.suspended ? 0 : 1 } };
       },
       async uninstallRelease() {
         self.calls.push('uninstallRelease');
@@ -369,6 +371,59 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       await eventually(() => sut.observedGeneration === 2, 15000);
       expect(sut.count('applyRelease')).toBe(2);
       await handle.terminate('test done');
+    });
+  });
+
+  it('applies nothing while suspended (drift ticks go on), applies at once on resume, and deletes even when suspended', async () => {
+    const sut = new FakeDeployment();
+    sut.driftIntervalSeconds = 1;
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await start(sut, taskQueue);
+      await eventually(() => sut.status === 'ready');
+      const phase = async () => (await handle.query(stateQuery)).phase;
+      sut.suspended = true;
+      await handle.signal(reconcileSignal, {});
+      await eventually(async () => (await phase()) === 'suspended');
+      await eventually(async () => (await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase) === 'suspended');
+
+      // A new generation and a forced reconcile wait; drift ticks keep running.
+      sut.generation += 1;
+      sut.status = 'upgrading';
+      await handle.signal(reconcileSignal, { force: true });
+      const ticks = sut.count('driftTick');
+      await eventually(() => sut.count('driftTick') >= ticks + 2, 15000);
+      expect(sut.count('applyRelease')).toBe(1);
+      const held = await handle.query(stateQuery);
+      expect(held).toMatchObject({ phase: 'suspended', appliedGeneration: 1, desiredGeneration: 2 });
+      expect(held.waitingFor).toMatch(/^a resume \(suspended/);
+
+      // Resume: what waited is applied at once.
+      sut.suspended = false;
+      await handle.signal(reconcileSignal, {});
+      await eventually(() => sut.observedGeneration === 2);
+      expect(sut.count('applyRelease')).toBe(2);
+      await eventually(async () => (await phase()) === 'ready');
+
+      // Resumed with nothing new: re-applied all the same (what drifted meanwhile comes back).
+      sut.suspended = true;
+      await handle.signal(reconcileSignal, {});
+      await eventually(async () => (await phase()) === 'suspended');
+      sut.suspended = false;
+      await handle.signal(reconcileSignal, {});
+      await eventually(() => sut.count('applyRelease') === 3);
+      await eventually(async () => (await phase()) === 'ready');
+
+      // A delete never waits for a resume (the row would not even say suspended; the workflow does not rely on that).
+      sut.suspended = true;
+      await handle.signal(reconcileSignal, {});
+      await eventually(async () => (await phase()) === 'suspended');
+      sut.status = 'deleting';
+      sut.generation += 1;
+      await handle.signal(deleteSignal, {});
+      await handle.result();
+      expect(sut.calls.slice(-3)).toEqual(['uninstallRelease', 'deleteNamespace', 'markDeleted']);
+      expect(sut.count('applyRelease')).toBe(3);
+      await recordFixture('suspend-resume.json', handle.workflowId);
     });
   });
 

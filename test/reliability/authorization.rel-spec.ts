@@ -102,6 +102,8 @@ describe('authorization gaps (reliability)', () => {
         ['admin: PUT under /users/B', (h) => h.put(ofA(b)).send({ values: { title: 'owned' } }), admin],
         ['admin: upgrade under /users/B', (h) => h.post(ofA(b, '/upgrade')).send({ templateId: catalog.templates['1.1.0'] }), admin],
         ['admin: DELETE under /users/B', (h) => h.delete(ofA(b)), admin],
+        ['user B: suspend under /users/B', (h) => h.post(ofA(b, '/suspend')).send({}), bearer(b.token)],
+        ['admin: resume under /users/B', (h) => h.post(ofA(b, '/resume')), admin],
       ];
       for (const [name, call, h] of idor) {
         const before = await db.snapshot();
@@ -113,7 +115,9 @@ describe('authorization gaps (reliability)', () => {
       const still = await api.http.get(ofA(a)).set(bearer(a.token)).expect(200);
       expect(still.body).toMatchObject({ generation: 1, status: 'provisioning', deletedAt: null });
       r.setRuns(checks);
-      r.note(`GET /health, the dryRun preview and the filtered admin list × ${WHO.length} callers as expected; 7 cross-user path attempts on user A's deployment all 404 with nothing written`);
+      r.note(
+        `GET /health, the dryRun preview and the filtered admin list × ${WHO.length} callers as expected; ${idor.length} cross-user path attempts on user A's deployment all 404 with nothing written`,
+      );
     });
   });
 });

@@ -51,6 +51,18 @@ describe('CLI', () => {
     ]);
   });
 
+  it('suspends with an optional reason and resumes', async () => {
+    const { io, out } = fakeIo(() => ({ status: 202, body: { id: 'd', suspended: true } }));
+    expect(await runCli(['suspend-deployment', 'u', 'd', '--reason', 'maintenance'], io)).toBe(EXIT.ok);
+    expect(await runCli(['suspend-deployment', 'u', 'd'], io)).toBe(EXIT.ok);
+    expect(await runCli(['resume-deployment', 'u', 'd'], io)).toBe(EXIT.ok);
+    expect(out.calls.map((c) => [c.method, c.url, c.body])).toEqual([
+      ['POST', `${DEFAULT_API_URL}/users/u/deployments/d/suspend`, { reason: 'maintenance' }],
+      ['POST', `${DEFAULT_API_URL}/users/u/deployments/d/suspend`, {}],
+      ['POST', `${DEFAULT_API_URL}/users/u/deployments/d/resume`, {}],
+    ]);
+  });
+
   it('takes the API URL and token from the flags first, then the environment', async () => {
     const { io, out } = fakeIo(() => ({ status: 200, body: { items: [], nextCursor: null } }), { CAELUS_API_URL: 'http://env:1/', CAELUS_TOKEN: 'env-token' });
     await runCli(['list-users', '--limit', '5'], io);

@@ -109,6 +109,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     option('query', 'flag', '--dry-run', 'dryRun', 'only validate and print the diff of the rendered manifests; exits 1 if the upgrade would be refused'),
     ifMatch,
   ]),
+  command('suspend-deployment', `POST ${DEPLOYMENT}/suspend`, 'Suspend a deployment: changes wait and drift is recorded, not corrected, until resumed', [
+    option('body', 'string', '--reason <text>', 'reason', 'why, shown on the deployment and in its timeline'),
+  ]),
+  command('resume-deployment', `POST ${DEPLOYMENT}/resume`, 'Resume a suspended deployment; it reconciles at once'),
   command('get-deployment-events', `GET ${DEPLOYMENT}/events`, "A deployment's timeline, oldest first", page),
   command('list-all-deployments', 'GET /deployments', "List every user's deployments, with counts per status, product and template version (admin)", [
     option('query', 'string', '--limit <n>', 'limit', 'page size, 1-1000 (default 100)'),

@@ -16,6 +16,7 @@ export type { DeploymentsServiceDeps } from './deployments/deployment-access';
 export * from './deployments/all-deployments.view';
 export * from './deployments/deployments.service';
 export * from './deployments/deployment-upgrade.service';
+export * from './deployments/deployment-suspension.service';
 export * from './deployments/deployment-state.service';
 export * from './deployments/line-diff';
 export * from './deployments/manifest-diff';

@@ -22,6 +22,8 @@ export interface DeploymentWorkflowInput {
   consecutiveFailures?: number;
   pendingUpgrades?: QueuedUpgrade[];
   pendingDelete?: boolean;
+  /** The run saw its deployment suspended and has not applied since: a resume then applies at once. */
+  suspended?: boolean;
   /** Upgrade signals dropped because the queue was full, not yet recorded as an event. */
   droppedUpgrades?: DroppedUpgrades;
   /** Continue-as-new once the history is this long (default 1,500; lowered in tests). */
@@ -54,9 +56,10 @@ export interface DeleteSignal {
 /**
  * Every phase the workflow shows, in its state query and in the CaelusPhase search attribute.
  * The client starts a workflow in INITIAL_PHASE, the phase the workflow itself starts in, so that
- * visibility never shows a value the workflow does not know.
+ * visibility never shows a value the workflow does not know. `suspended`: an operator suspended the
+ * deployment; nothing is applied or corrected until it is resumed.
  */
-export const WORKFLOW_PHASES = ['loading', 'provisioning', 'upgrading', 'ready', 'error', 'deleting', 'deleted'] as const;
+export const WORKFLOW_PHASES = ['loading', 'provisioning', 'upgrading', 'ready', 'error', 'suspended', 'deleting', 'deleted'] as const;
 export type WorkflowPhase = (typeof WORKFLOW_PHASES)[number];
 export const INITIAL_PHASE: WorkflowPhase = 'loading';
 

@@ -5,7 +5,17 @@ import { DeploymentsService, Principal } from '../../../../libs/domain/src';
 import { AdminOnly, CurrentPrincipal, SelfOrAdmin } from '../auth/auth.decorators';
 import { DeploymentListQueryDto, PageQueryDto } from '../http/page-query.dto';
 import { IfMatch, UuidParam } from '../http/validation';
-import { CreateDeploymentDto, DeploymentEventPage, DeploymentPage, DeploymentResponse, UpdateDeploymentDto, UpgradeDeploymentDto, UpgradePreviewResponse, UpgradeQueryDto } from './deployments.dto';
+import {
+  CreateDeploymentDto,
+  DeploymentEventPage,
+  DeploymentPage,
+  DeploymentResponse,
+  SuspendDeploymentDto,
+  UpdateDeploymentDto,
+  UpgradeDeploymentDto,
+  UpgradePreviewResponse,
+  UpgradeQueryDto,
+} from './deployments.dto';
 
 @ApiTags('deployments')
 @ApiBearerAuth()
@@ -80,6 +90,38 @@ export class DeploymentsController {
     }
     const deployment: DeploymentResponse = await this.deployments.upgrade(p, userId, deploymentId, dto.templateId, expected);
     res.status(202).json(deployment);
+  }
+
+  @Post(':deploymentId/suspend')
+  @SelfOrAdmin()
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Suspend a deployment: nothing is applied and drift is not corrected until it is resumed',
+    description:
+      'Values changes and upgrades are still accepted; they wait for the resume. Drift is still detected and recorded (`drift-detected` events, `drift`). A delete is never held back: it ends the suspension. Idempotent: suspending a suspended deployment changes nothing.',
+  })
+  @ApiAcceptedResponse({ type: DeploymentResponse })
+  @ApiConflictResponse({ description: 'The deployment is being deleted or is deleted' })
+  suspend(
+    @CurrentPrincipal() p: Principal,
+    @Param('userId', UuidParam) userId: string,
+    @Param('deploymentId', UuidParam) deploymentId: string,
+    @Body() dto: SuspendDeploymentDto,
+  ): Promise<DeploymentResponse> {
+    return this.deployments.suspend(p, userId, deploymentId, dto.reason);
+  }
+
+  @Post(':deploymentId/resume')
+  @SelfOrAdmin()
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Resume a suspended deployment: the workflow reconciles at once',
+    description: 'Applies what waited and re-applies the release, which corrects the drift left alone while suspended. Idempotent: resuming a deployment that is not suspended changes nothing.',
+  })
+  @ApiAcceptedResponse({ type: DeploymentResponse })
+  @ApiConflictResponse({ description: 'The deployment is being deleted or is deleted' })
+  resume(@CurrentPrincipal() p: Principal, @Param('userId', UuidParam) userId: string, @Param('deploymentId', UuidParam) deploymentId: string): Promise<DeploymentResponse> {
+    return this.deployments.resume(p, userId, deploymentId);
   }
 
   @Delete(':deploymentId')

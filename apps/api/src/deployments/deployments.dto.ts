@@ -43,6 +43,14 @@ export class UpgradeQueryDto {
   dryRun?: boolean;
 }
 
+export class SuspendDeploymentDto {
+  @ApiPropertyOptional({ maxLength: 300, description: 'Why, for the timeline and the deployment (shown as suspendedReason)', example: 'database migration until 18:00' })
+  @IsOptionalNotNull()
+  @IsString()
+  @MaxLength(300)
+  reason?: string;
+}
+
 export class FieldProblemResponse {
   @ApiProperty() field: string;
   @ApiProperty() message: string;
@@ -87,6 +95,11 @@ export class DeploymentResponse {
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) drift: unknown;
   @ApiProperty({ nullable: true, type: String }) lastReconcileAt: string | null;
   @ApiProperty({ nullable: true, type: String }) lastDriftCheckAt: string | null;
+  // Always sent; documented as optional so that clients written before suspension still compile.
+  @ApiPropertyOptional({ description: 'Suspended: values and upgrades are accepted and wait, nothing is applied, drift is recorded but not corrected, until resumed' })
+  suspended: boolean;
+  @ApiPropertyOptional({ nullable: true, type: String }) suspendedAt: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'The reason given with the suspend request' }) suspendedReason: string | null;
   @ApiProperty({ type: WorkflowLink }) workflow: WorkflowLink;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;

@@ -104,6 +104,11 @@ export interface DeploymentResponse {
   observedGeneration: number;
   productId: string;
   status: "provisioning" | "ready" | "upgrading" | "degraded" | "error" | "deleting" | "deleted";
+  /** Suspended: values and upgrades are accepted and wait, nothing is applied, drift is recorded but not corrected, until resumed */
+  suspended?: boolean;
+  suspendedAt?: string | null;
+  /** The reason given with the suspend request */
+  suspendedReason?: string | null;
   updatedAt: string;
   userId: string;
   /** Secrets redacted */
@@ -139,6 +144,11 @@ export interface ListedDeploymentResponse {
   productId: string;
   productName: string | null;
   status: "provisioning" | "ready" | "upgrading" | "degraded" | "error" | "deleting" | "deleted";
+  /** Suspended: values and upgrades are accepted and wait, nothing is applied, drift is recorded but not corrected, until resumed */
+  suspended?: boolean;
+  suspendedAt?: string | null;
+  /** The reason given with the suspend request */
+  suspendedReason?: string | null;
   updatedAt: string;
   userId: string;
   /** Secrets redacted */
@@ -177,6 +187,11 @@ export interface SessionResponse {
 export interface StatusCount {
   count: number;
   status: "provisioning" | "ready" | "upgrading" | "degraded" | "error" | "deleting" | "deleted";
+}
+
+export interface SuspendDeploymentDto {
+  /** Why, for the timeline and the deployment (shown as suspendedReason) */
+  reason?: string;
 }
 
 export interface TemplateCount {

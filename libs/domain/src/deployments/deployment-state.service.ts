@@ -24,6 +24,8 @@ export interface DesiredState {
   generation: number;
   observedGeneration: number;
   deleting: boolean;
+  /** Suspended: nothing is applied and drift is recorded, not corrected. */
+  suspended: boolean;
   template: {
     id: string;
     version: string;
@@ -65,6 +67,7 @@ export class DeploymentStateService {
       generation: d.generation,
       observedGeneration: d.observedGeneration,
       deleting: d.status === 'deleting' || d.status === 'deleted',
+      suspended: Boolean(d.suspendedAt),
       template: t,
       appliedTemplateId: d.appliedTemplateId,
     };

@@ -19,6 +19,10 @@ export interface DeploymentView {
   drift: DriftSummary | null;
   lastReconcileAt: string | null;
   lastDriftCheckAt: string | null;
+  /** Whether the workflow holds back applies and drift corrections (changes are accepted and wait). */
+  suspended: boolean;
+  suspendedAt: string | null;
+  suspendedReason: string | null;
   workflow: WorkflowRef;
   createdAt: string;
   updatedAt: string;
@@ -42,6 +46,9 @@ export function toDeploymentView(d: DeploymentEntity, workflow: WorkflowRef): De
     drift: d.driftSummary,
     lastReconcileAt: d.lastReconcileAt?.toISOString() ?? null,
     lastDriftCheckAt: d.lastDriftCheckAt?.toISOString() ?? null,
+    suspended: Boolean(d.suspendedAt),
+    suspendedAt: d.suspendedAt?.toISOString() ?? null,
+    suspendedReason: d.suspendedReason ?? null,
     workflow,
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),

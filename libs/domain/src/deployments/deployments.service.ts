@@ -8,6 +8,7 @@ import { invalidCursor, readPage } from '../pagination';
 import { NO_QUOTA, userDeploymentLimit } from '../users/deployment-quota';
 import { deploymentOwner, JsonObject, keepRedacted, sealSecrets, userSecretLocations } from '../values';
 import { DeploymentAccess, DeploymentsServiceDeps, isFinishing } from './deployment-access';
+import { DeploymentSuspensionService } from './deployment-suspension.service';
 import { DeploymentUpgradeService, UpgradeOutcome, UpgradePreview } from './deployment-upgrade.service';
 import { assertNoClientEnvelopes, assertValuesValid } from './deployment-values';
 import { AllDeploymentsPageView, toListedDeploymentView } from './all-deployments.view';
@@ -31,10 +32,12 @@ const MAX_BIGINT = 9223372036854775807n;
 export class DeploymentsService {
   private readonly access: DeploymentAccess;
   private readonly upgrades: DeploymentUpgradeService;
+  private readonly suspension: DeploymentSuspensionService;
 
   constructor(private readonly deps: DeploymentsServiceDeps) {
     this.access = new DeploymentAccess(deps);
     this.upgrades = new DeploymentUpgradeService(deps, this.access);
+    this.suspension = new DeploymentSuspensionService(deps, this.access);
   }
 
   async create(principal: Principal, userId: string, input: CreateDeploymentInput): Promise<DeploymentView> {
@@ -162,13 +165,21 @@ export class DeploymentsService {
     return this.upgrades.acceptUpgradeSignal(deploymentId, templateId, requestedBy);
   }
 
-  /** Soft and idempotent: a second delete returns the deployment as it is. */
+  suspend(principal: Principal, userId: string, deploymentId: string, reason?: string): Promise<DeploymentView> {
+    return this.suspension.suspend(principal, userId, deploymentId, reason);
+  }
+
+  resume(principal: Principal, userId: string, deploymentId: string): Promise<DeploymentView> {
+    return this.suspension.resume(principal, userId, deploymentId);
+  }
+
+  /** Soft and idempotent: a second delete returns the deployment as it is. A suspension never holds a delete back; it ends with it. */
   async delete(principal: Principal, userId: string, deploymentId: string): Promise<DeploymentView> {
     const saved = await this.deps.db.transaction(async (m) => {
       const d = await this.access.lock(userId, deploymentId, m);
       if (isFinishing(d)) return d;
       const generation = d.generation + 1;
-      await this.deps.deployments.update(d.id, { status: 'deleting', deletedAt: new Date(), generation, lastError: null }, m);
+      await this.deps.deployments.update(d.id, { status: 'deleting', deletedAt: new Date(), generation, lastError: null, suspendedAt: null, suspendedReason: null }, m);
       await this.deps.events.append({ deploymentId: d.id, generation, type: 'delete-requested', actor: principal.actor, message: 'deletion requested' }, m);
       return this.access.reread(d, m);
     });

@@ -91,6 +91,52 @@ describe(createDriftActivities.name, () => {
     expect(metrics.driftChecked).toHaveBeenCalledWith({ product: 'webapp', outcome: 'release-missing', found: [], corrected: [] });
   });
 
+  describe('while suspended', () => {
+    it('records the drift and corrects nothing', async () => {
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: true, objects: [object('ConfigMap', 'web-1-config')] } as never);
+      const { sut, state, metrics } = setup('kind: ConfigMap', loaded({ suspended: true }));
+
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).resolves.toEqual({ releaseMissing: false, drifted: 1, corrected: 0 });
+      expect(correctDrift).not.toHaveBeenCalled();
+      expect(state.appendEvent).toHaveBeenCalledTimes(1);
+      expect(state.appendEvent).toHaveBeenCalledWith(
+        expect.objectContaining({
+          type: 'drift-detected',
+          message: 'drift in ConfigMap/web-1-config; not corrected: the deployment is suspended',
+          data: { objects: [object('ConfigMap', 'web-1-config')], corrected: false, suspended: true },
+        }),
+      );
+      expect(state.recordDriftCheck).toHaveBeenCalledWith('d1', 2, expect.objectContaining({ drifted: true, objects: [object('ConfigMap', 'web-1-config')] }));
+      expect(metrics.driftChecked).toHaveBeenCalledWith({ product: 'webapp', outcome: 'drifted', found: ['ConfigMap'], corrected: [] });
+    });
+
+    it('records the same drift once, and again once it changed or came back', async () => {
+      const { sut, state } = setup('kind: ConfigMap', loaded({ suspended: true }));
+      const tick = async (objects: ReturnType<typeof object>[]) => {
+        jest.mocked(detectDrift).mockResolvedValue({ drifted: objects.length > 0, objects } as never);
+        await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
+      };
+      await tick([object('ConfigMap', 'web-1-config')]);
+      await tick([object('ConfigMap', 'web-1-config')]);
+      expect(state.appendEvent).toHaveBeenCalledTimes(1);
+      await tick([object('ConfigMap', 'web-1-config'), object('Deployment', 'web-1')]);
+      expect(state.appendEvent).toHaveBeenCalledTimes(2);
+      await tick([]);
+      await tick([object('ConfigMap', 'web-1-config')]);
+      expect(state.appendEvent).toHaveBeenCalledTimes(3);
+      expect(state.recordDriftCheck).toHaveBeenCalledTimes(5);
+      expect(correctDrift).not.toHaveBeenCalled();
+    });
+
+    it('checks at the generation that waits, and says the deployment is suspended', async () => {
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
+      const { sut } = setup('kind: Deployment', loaded({ suspended: true, generation: 3, status: 'upgrading' }));
+      const res = await sut.driftTick({ deploymentId: 'd1', generation: 3 });
+      expect(res.desired).toMatchObject({ suspended: true, generation: 3, observedGeneration: 2 });
+      expect(res.drift).toEqual({ releaseMissing: false, drifted: 0, corrected: 0 });
+    });
+  });
+
   describe('confinement', () => {
     const refusal = new ConfinementError('deployed release manifest', [
       { rule: 'sameNamespace', kind: 'ConfigMap', name: 'leak', namespace: 'victim', message: 'ConfigMap "leak" in namespace "victim": outside' },

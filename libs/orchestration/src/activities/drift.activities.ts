@@ -1,4 +1,5 @@
 import { DeploymentStateService, DesiredState } from '../../../domain/src';
+import type { DriftSummary } from '../../../persistence/src';
 import {
   ConfinementError,
   correctDrift,
@@ -133,6 +134,31 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
     }
   };
 
+  // Per release, the drift last reported while suspended: the same drift found tick after tick is one event, not one per tick.
+  const suspendedDrift = new LRUCache<string, string>({ max: MAX_MEMOS });
+  /** A suspended deployment's drift is recorded (summary, metric, an event when it changed) and left alone. */
+  const recordSuspendedDrift = async (
+    d: DesiredState,
+    generation: number,
+    { checkedAt, objects, found }: { checkedAt: string; objects: DriftSummary['objects']; found: string },
+  ): Promise<DriftCheckResult> => {
+    const signature = JSON.stringify(objects);
+    if (suspendedDrift.get(d.deploymentUid) !== signature) {
+      await state.appendEvent({
+        deploymentId: d.deploymentId,
+        generation,
+        type: 'drift-detected',
+        actor: 'workflow',
+        message: `drift in ${found}; not corrected: the deployment is suspended`,
+        data: { objects, corrected: false, suspended: true },
+      });
+      suspendedDrift.set(d.deploymentUid, signature);
+    }
+    await state.recordDriftCheck(d.deploymentId, generation, { checkedAt, drifted: true, objects });
+    reportMetric(() => metrics.driftChecked({ product: d.productName, outcome: 'drifted', found: objects.map((o) => o.kind), corrected: [] }));
+    return { releaseMissing: false, drifted: objects.length, corrected: 0 };
+  };
+
   /**
    * The check, and what a Forbidden to the tenant means: its RoleBinding or ServiceAccount, or the
    * whole namespace, was removed by hand. Postgres still wants the deployment, so it is re-applied:
@@ -184,16 +210,19 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
     const checkedAt = new Date().toISOString();
     const objects = report.objects.map((o) => ({ kind: o.kind, name: o.name, namespace: o.namespace, reason: o.reason, fields: o.fields }));
     if (!report.drifted) {
+      suspendedDrift.delete(d.deploymentUid);
       await state.recordDriftCheck(d.deploymentId, generation, { checkedAt, drifted: false, objects: [] });
       reportMetric(() => metrics.driftChecked({ product, outcome: 'clean', found: [], corrected: [] }));
       return { releaseMissing: false, drifted: 0, corrected: 0 };
     }
+    const found = objects.map((o) => `${o.kind}/${o.name}`).join(', ');
+    if (d.suspended) return recordSuspendedDrift(d, generation, { checkedAt, objects, found });
     await state.appendEvent({
       deploymentId: d.deploymentId,
       generation,
       type: 'drift-detected',
       actor: 'workflow',
-      message: `drift in ${objects.map((o) => `${o.kind}/${o.name}`).join(', ')}`,
+      message: `drift in ${found}`,
       data: { objects },
     });
     // Only objects of a manifest that passed the confinement check above, as the tenant.
@@ -213,7 +242,8 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
   return {
     /**
      * Compares the deployed release's manifest (read in-process from Helm's storage, no helm
-     * process) with the live objects, re-applies what drifted and records both as events.
+     * process) with the live objects, re-applies what drifted and records both as events. On a
+     * suspended deployment the drift is recorded and nothing is re-applied.
      */
     async checkDrift(input: { deploymentId: string; generation: number }): Promise<DriftCheckResult> {
       return classified('drift check', async () => check(await state.load(input.deploymentId), input.generation));

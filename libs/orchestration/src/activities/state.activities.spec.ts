@@ -15,6 +15,7 @@ function desired(overrides: Partial<DesiredState> = {}): DesiredState {
     generation: 1,
     observedGeneration: 0,
     deleting: false,
+    suspended: false,
     template: { id: 't1', version: '1.0.0', chartRef: 'charts/webapp', chartVersion: '1.0.0', chartDigest: null, capabilities: {} },
     appliedTemplateId: null,
     ...overrides,

@@ -25,6 +25,8 @@ export interface DesiredSummary {
   generation: number;
   observedGeneration: number;
   deleting: boolean;
+  /** Suspended by an operator. Absent in histories written before suspension (and when false). */
+  suspended?: boolean;
   templateId: string;
   templateVersion: string;
   appliedTemplateId: string | null;
@@ -44,6 +46,8 @@ export function summarize(d: DesiredState, driftIntervalSeconds: number, failedR
     generation: d.generation,
     observedGeneration: d.observedGeneration,
     deleting: d.deleting,
+    // Only when set, so the summaries of deployments never suspended stay as they were.
+    ...(d.suspended ? { suspended: true } : {}),
     templateId: d.template.id,
     templateVersion: d.template.version,
     appliedTemplateId: d.appliedTemplateId,

@@ -3,7 +3,8 @@
  * read values and chart coordinates from Postgres, the source of truth.
  *
  *   load desired state ─┬─ deleting ──► uninstall ► delete namespace (wait) ► mark deleted ► end
- *                       ├─ generation moved ──► ensure namespace ► helm upgrade --install ► record
+ *                       ├─ suspended ──► phase suspended; wait (drift ticks record, never correct)
+ *                       ├─ generation moved, or resumed ──► ensure namespace ► helm upgrade --install ► record
  *                       └─ otherwise ──► wait for a signal, the retry timer or the drift timer
  *   drift timer ──► drift tick (local activity: load, check in-process, correct, record)
  *   any failure ──► record error, retry on a backoff timer (retryable), or at the next signal
@@ -68,7 +69,7 @@ class DeploymentRun {
         upgrades: [...(input.pendingUpgrades ?? [])],
         dropped: { count: input.droppedUpgrades?.count ?? 0, templateIds: [...(input.droppedUpgrades?.templateIds ?? [])] },
       },
-      schedule: { failedGeneration: null, retryAt: null, nextDriftAt: null, recheckSeconds: FAILED_RECHECK_SECONDS },
+      schedule: { failedGeneration: null, retryAt: null, nextDriftAt: null, recheckSeconds: FAILED_RECHECK_SECONDS, ...(input.suspended ? { suspended: true } : {}) },
       round: { stage: 'receive' },
       productName: null,
     };
@@ -135,6 +136,7 @@ class DeploymentRun {
       case 'apply':
         pending.force = false;
         schedule.retryAt = null;
+        schedule.suspended = false;
         await this.steps.reconcile(round.desired!);
         round.stage = 'acted';
         return;
@@ -171,7 +173,7 @@ class DeploymentRun {
     const wake = step.wake.kind === 'recheck' && !patched(FAILED_RECHECK_PATCH) ? { kind: 'signal' as const } : step.wake;
     const iso = (ms: number) => new Date(ms).toISOString();
     view.nextDriftCheckAt = wake.kind === 'drift' ? iso(wake.at) : null;
-    view.waitingFor = describeWait(wake, iso);
+    view.waitingFor = describeWait(wake, iso, view.phase === 'suspended');
     setCurrentDetails(`waiting for ${view.waitingFor} (phase ${view.phase}, generation ${view.appliedGeneration}/${round.desired!.generation})`);
     const woken = () => pending.reconcile || pending.delete || pending.upgrades.length > 0;
     let signalled = true;
@@ -194,6 +196,7 @@ class DeploymentRun {
       pendingUpgrades: pending.upgrades,
       pendingDelete: pending.delete,
       ...(pending.dropped.count ? { droppedUpgrades: pending.dropped } : {}),
+      ...(this.memory.schedule.suspended ? { suspended: true } : {}),
       maxHistoryEvents: this.input.maxHistoryEvents,
     });
   }

@@ -140,6 +140,45 @@ describe(nextStep.name, () => {
     });
   });
 
+  describe('suspended', () => {
+    const suspended = (over: Partial<DesiredView> = {}) => desired({ suspended: true, ...over });
+    it.each<[string, Given, Step]>([
+      ['settles on suspended when it sees the suspension', { desired: suspended() }, { kind: 'settle', phase: 'suspended' }],
+      ['settles a fresh run of a suspended deployment on suspended', { phase: 'loading', desired: suspended() }, { kind: 'settle', phase: 'suspended' }],
+      ['does not apply a new generation', { phase: 'suspended', desired: suspended({ generation: 3, status: 'upgrading' }) }, waitDrift(NOW + MINUTE)],
+      ['does not apply a forced reconcile (a missing release either)', { phase: 'suspended', desired: suspended(), pending: { force: true } }, waitDrift(NOW + MINUTE)],
+      ['does not retry a failed apply', { phase: 'suspended', desired: suspended(), schedule: { retryAt: NOW - MINUTE, failedGeneration: 2 }, appliedGeneration: 1 }, waitDrift(NOW + MINUTE)],
+      [
+        'keeps its drift checks while failed for good',
+        { phase: 'suspended', desired: suspended({ status: 'error' }), schedule: { failedGeneration: 2 }, appliedGeneration: 1 },
+        waitDrift(NOW + MINUTE),
+      ],
+      ['keeps the drift timer already set', { phase: 'suspended', desired: suspended(), schedule: { nextDriftAt: NOW + 5_000 } }, waitDrift(NOW + 5_000)],
+      [
+        'still tears down a deployment being deleted',
+        { phase: 'suspended', desired: desired({ status: 'deleting', deleting: true, generation: 3 }), schedule: { suspended: true } },
+        { kind: 'teardown' },
+      ],
+      ['goes round again on a signal', { phase: 'suspended', desired: suspended(), pending: { reconcile: true } }, again],
+      ['continues as new when the history is full', { phase: 'suspended', desired: suspended() }, { kind: 'continue-as-new' }],
+      ['applies at once when resumed, although the generation was applied', { phase: 'suspended', schedule: { suspended: true } }, { kind: 'apply' }],
+      ['applies what waited when resumed', { phase: 'suspended', desired: desired({ generation: 3, status: 'upgrading' }), schedule: { suspended: true } }, { kind: 'apply' }],
+      [
+        'applies when resumed after failing for good',
+        { phase: 'suspended', desired: desired({ status: 'error' }), schedule: { suspended: true, failedGeneration: 2 }, appliedGeneration: 1 },
+        { kind: 'apply' },
+      ],
+      ['applies when a fresh run is resumed (carried over by continue-as-new)', { phase: 'loading', schedule: { suspended: true } }, { kind: 'apply' }],
+    ])('%s', (name, given, step) => {
+      expect(nextStep(memory(given), NOW, name.startsWith('continues as new'))).toEqual(step);
+    });
+
+    it('runs the drift tick when its timer fires', () => {
+      const given: Given = { stage: 'woken', phase: 'suspended', desired: suspended(), woken: { signalled: false, wake: { kind: 'drift', at: NOW } }, schedule: { nextDriftAt: NOW } };
+      expect(nextStep(memory(given), NOW, false)).toEqual({ kind: 'drift-tick', nextDriftAt: NOW + MINUTE });
+    });
+  });
+
   describe('after the action', () => {
     it.each<[string, Given, boolean, Step]>([
       ['continues as new when the history is full', {}, true, { kind: 'continue-as-new' }],
@@ -226,6 +265,17 @@ describe(observe.name, () => {
     expect(sut.round).toEqual({ stage: 'act', desired: loaded });
   });
 
+  it('remembers a suspension until the next apply, but not a deleting one', () => {
+    const sut = memory();
+    observe(sut, desired({ suspended: true }));
+    expect(sut.schedule.suspended).toBe(true);
+    observe(sut, desired());
+    expect(sut.schedule.suspended).toBe(true);
+    const deleting = memory();
+    observe(deleting, desired({ suspended: true, status: 'deleting', deleting: true }));
+    expect(deleting.schedule.suspended).toBeUndefined();
+  });
+
   it('changes nothing but the round when the row is gone', () => {
     const sut = memory({ appliedGeneration: -1, pending: { delete: true } });
     observe(sut, null);
@@ -244,6 +294,10 @@ describe(describeWait.name, () => {
     [{ kind: 'drift', at: NOW }, 'a signal or the drift check at 2026-01-01T00:00:00.000Z'],
   ])('describes %j', (wake, text) => {
     expect(describeWait(wake, iso)).toBe(text);
+  });
+
+  it('says a suspended deployment waits for a resume', () => {
+    expect(describeWait({ kind: 'drift', at: NOW }, iso, true)).toBe('a resume (suspended: changes wait, drift is recorded but not corrected; drift check at 2026-01-01T00:00:00.000Z)');
   });
 });
 

@@ -8,7 +8,7 @@
  *
  *   receive ── accept each queued upgrade ► record the dropped ones ─┐
  *   load ───── load the desired state (or take the drift tick's) ◄───┘
- *   act ────── finish │ teardown │ apply │ settle the first phase │ nothing
+ *   act ────── finish │ teardown │ apply │ settle the first phase (or suspended) │ nothing
  *   acted ──── continue as new │ another round (a signal came) │ wait for a signal or a timer
  *   woken ──── drift tick (the drift timer fired) │ another round
  *   ticked ─── another round, keeping the tick's desired state unless a signal came meanwhile
@@ -23,6 +23,8 @@ export interface DesiredView {
   deleting: boolean;
   driftIntervalSeconds: number;
   failedRecheckSeconds?: number;
+  /** Suspended by an operator: nothing is applied, drift is recorded but not corrected. */
+  suspended?: boolean;
 }
 
 /** What the signals asked for and the workflow has not done yet. */
@@ -44,6 +46,8 @@ export interface Schedule {
   nextDriftAt: number | null;
   /** How often a failed-for-good deployment re-reads its desired state (from the worker's configuration). */
   recheckSeconds: number;
+  /** The run saw the deployment suspended and has not applied since; a resume then applies at once. */
+  suspended?: boolean;
 }
 
 export type Stage = 'receive' | 'load' | 'act' | 'acted' | 'woken' | 'ticked' | 'deleted';
@@ -134,7 +138,12 @@ function loadStep(round: Round): Step {
   return round.tickDesired !== undefined ? { kind: 'take-tick-state' } : { kind: 'load' };
 }
 
-/** Teardown, apply or the first phase; undefined when there is nothing to do. */
+/**
+ * Teardown, apply or the first phase; undefined when there is nothing to do. A suspension holds
+ * back every apply (new generations, retries, forced reconciles) but never a delete: a deletion
+ * must not wait forever. The first round after a resume applies whatever waited, and re-applies
+ * the release so that the drift left alone while suspended is corrected at once.
+ */
 function action({ round, pending, schedule, view }: DeploymentMemory, now: number): Step | undefined {
   const desired = round.desired;
   if (!desired || desired.status === 'deleted') return { kind: 'finish' };
@@ -142,6 +151,8 @@ function action({ round, pending, schedule, view }: DeploymentMemory, now: numbe
     const retryDue = schedule.retryAt === null || now >= schedule.retryAt;
     return retryDue || pending.delete ? { kind: 'teardown' } : undefined;
   }
+  if (desired.suspended) return view.phase === 'suspended' ? undefined : { kind: 'settle', phase: 'suspended' };
+  if (schedule.suspended) return { kind: 'apply' };
   const retryDue = schedule.retryAt !== null && now >= schedule.retryAt;
   const changed = desired.generation !== view.appliedGeneration && desired.generation !== schedule.failedGeneration;
   if (changed || pending.force || retryDue) return { kind: 'apply' };
@@ -158,12 +169,13 @@ function afterAction(memory: DeploymentMemory, now: number, historyFull: boolean
 /**
  * Drift checks run only on a healthy release. After a failure the workflow waits for the retry
  * timer (transient) or for a signal (failed for good), and then also re-reads the desired state on
- * a long timer in case the signal of a change was lost.
+ * a long timer in case the signal of a change was lost. A suspended deployment retries nothing:
+ * it waits for a signal or its drift check (which records drift and reloads the row).
  */
 function waitFor({ round, schedule }: DeploymentMemory, now: number): { wake: Wake; nextDriftAt: number } {
   const desired = round.desired!;
   const nextDriftAt = schedule.nextDriftAt ?? now + desired.driftIntervalSeconds * 1000;
-  if (!isFailing(desired, schedule)) return { wake: { kind: 'drift', at: nextDriftAt }, nextDriftAt };
+  if ((desired.suspended && !desired.deleting) || !isFailing(desired, schedule)) return { wake: { kind: 'drift', at: nextDriftAt }, nextDriftAt };
   if (schedule.retryAt !== null) return { wake: { kind: 'retry', at: schedule.retryAt }, nextDriftAt };
   return { wake: { kind: 'recheck', at: now + schedule.recheckSeconds * 1000 }, nextDriftAt };
 }
@@ -181,13 +193,15 @@ function isFailing(desired: DesiredView, schedule: Schedule): boolean {
 
 /**
  * What loading a desired state changes in the memory: the generations, the re-check interval,
- * and a delete signal without a deleting row is dropped (Postgres decides, not the signal).
+ * whether the run has seen a suspension (cleared only by the next apply), and a delete signal
+ * without a deleting row is dropped (Postgres decides, not the signal).
  */
 export function observe(memory: DeploymentMemory, desired: DesiredView | null): void {
   memory.round = { stage: 'act', desired };
   if (!desired || desired.status === 'deleted') return;
   memory.view.desiredGeneration = desired.generation;
   if (desired.failedRecheckSeconds) memory.schedule.recheckSeconds = desired.failedRecheckSeconds;
+  if (desired.suspended && !desired.deleting) memory.schedule.suspended = true;
   // A fresh run (first start, or restarted by the supervisor) trusts what Postgres says was applied.
   if (memory.view.appliedGeneration < 0) {
     memory.view.appliedGeneration = desired.status === 'ready' || desired.status === 'degraded' ? desired.observedGeneration : 0;
@@ -196,7 +210,8 @@ export function observe(memory: DeploymentMemory, desired: DesiredView | null): 
 }
 
 /** What the state query says the workflow waits for. */
-export function describeWait(wake: Wake, iso: (ms: number) => string): string {
+export function describeWait(wake: Wake, iso: (ms: number) => string, suspended = false): string {
+  if (suspended) return `a resume (suspended: changes wait, drift is recorded but not corrected; drift check at ${wake.kind === 'signal' ? 'the next signal' : iso(wake.at)})`;
   switch (wake.kind) {
     case 'retry':
       return `retry at ${iso(wake.at)}`;

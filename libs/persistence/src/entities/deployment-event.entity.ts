@@ -13,6 +13,8 @@ export const DEPLOYMENT_EVENT_TYPES = [
   'drift-corrected',
   'unlocked',
   'rolled-back',
+  'suspended',
+  'resumed',
   'deleted',
 ] as const;
 export type DeploymentEventType = (typeof DEPLOYMENT_EVENT_TYPES)[number];

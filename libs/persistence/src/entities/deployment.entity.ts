@@ -28,6 +28,9 @@ export class DeploymentEntity {
   @Column({ name: 'last_reconcile_at', type: 'timestamptz', nullable: true }) lastReconcileAt: Date | null;
   @Column({ name: 'last_drift_check_at', type: 'timestamptz', nullable: true }) lastDriftCheckAt: Date | null;
   @Column({ name: 'drift_summary', type: 'jsonb', nullable: true }) driftSummary: DriftSummary | null;
+  /** Set while the deployment is suspended: the workflow neither applies nor corrects drift. */
+  @Column({ name: 'suspended_at', type: 'timestamptz', nullable: true }) suspendedAt: Date | null;
+  @Column({ name: 'suspended_reason', type: 'text', nullable: true }) suspendedReason: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
   @DeleteDateColumn({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt: Date | null;

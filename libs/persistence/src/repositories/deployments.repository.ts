@@ -42,6 +42,7 @@ export interface DesiredRow {
   generation: number;
   observedGeneration: number;
   status: DeploymentStatus;
+  suspendedAt: Date | null;
 }
 
 export class DeploymentsRepository {
@@ -79,7 +80,8 @@ export class DeploymentsRepository {
     const rows: DesiredRow[] = await this.db.query(
       `SELECT d.id, d.user_id AS "userId", d.product_id AS "productId", p.name AS "productName",
               d.deployment_uid AS "deploymentUid", d.desired_template_id AS "desiredTemplateId",
-              d.applied_template_id AS "appliedTemplateId", d.generation, d.observed_generation AS "observedGeneration", d.status
+              d.applied_template_id AS "appliedTemplateId", d.generation, d.observed_generation AS "observedGeneration", d.status,
+              d.suspended_at AS "suspendedAt"
          FROM deployments d JOIN products p ON p.id = d.product_id
         WHERE d.id = $1`,
       [id],
@@ -208,13 +210,14 @@ export class DeploymentsRepository {
    * For the supervisor: deployments whose request has waited longer than `olderThanSeconds` with
    * nothing written since (Postgres' clock): a committed generation the workflow has not acted on
    * (neither applied nor recorded as failed: an API commit always leaves a status other than
-   * `error`), or a deletion not finished. Their signal may have been lost.
+   * `error`), or a deletion not finished. Their signal may have been lost. A suspended
+   * deployment's new generation waits on purpose (its deletion does not).
    */
   async listStuck(olderThanSeconds: number): Promise<Pick<DeploymentEntity, 'id' | 'deploymentUid' | 'userId' | 'status' | 'generation'>[]> {
     return this.db.query(
       `SELECT id, deployment_uid AS "deploymentUid", user_id AS "userId", status, generation
          FROM deployments
-        WHERE (status = 'deleting' OR (generation > observed_generation AND status NOT IN ('error', 'deleted')))
+        WHERE (status = 'deleting' OR (generation > observed_generation AND status NOT IN ('error', 'deleted') AND suspended_at IS NULL))
           AND updated_at < now() - make_interval(secs => $1)
         ORDER BY updated_at ASC`,
       [olderThanSeconds],
