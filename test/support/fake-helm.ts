@@ -52,6 +52,8 @@ case "$FAKE_HELM_MODE" in
       prev="$a"
     done
     if [ -n "$dry" ]; then
+      if [ -n "$pr" ]; then printf '%s' "$FAKE_MANIFEST" | "$pr" $pra > /dev/null; fi
+      if [ -n "$FAKE_DRYRUN_ERROR" ]; then printf 'Error: %s\n' "$FAKE_DRYRUN_ERROR" >&2; exit 1; fi
       if [ -n "$FAKE_DRYRUN_JSON" ]; then printf '%s' "$FAKE_DRYRUN_JSON"; exit 0; fi
       printf '{"name":"web","namespace":"ns1","version":2,"info":{"status":"pending-upgrade"},"manifest":"%s"}' "$(printf '%s' "$FAKE_MANIFEST" | json_text)"
       exit 0

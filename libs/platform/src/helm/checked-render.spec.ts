@@ -1,10 +1,27 @@
-import { applyCheckedArgs, checkRenderArgs, parseRenderedRelease, SUBSTITUTE_POST_RENDERER, uncheckedParts } from './checked-render';
+import { applyCheckedArgs, checkRenderArgs, KEEP_POST_RENDERER, parseRenderedRelease, SUBSTITUTE_POST_RENDERER, uncheckedParts } from './checked-render';
 
 describe('checked render', () => {
   describe(checkRenderArgs.name, () => {
-    it('turns the upgrade into a server-side dry run without --wait or the OpenAPI check', () => {
-      const sut = checkRenderArgs(['upgrade', '--install', 'web', '/charts/web', '--wait', '--timeout', '60s', '--skip-crds', '--output', 'json']);
-      expect(sut).toEqual(['upgrade', '--install', 'web', '/charts/web', '--timeout', '60s', '--skip-crds', '--output', 'json', '--dry-run=server', '--disable-openapi-validation']);
+    it('turns the upgrade into a server-side dry run without --wait or the OpenAPI check, its render kept by tee', () => {
+      const sut = checkRenderArgs(['upgrade', '--install', 'web', '/charts/web', '--wait', '--timeout', '60s', '--skip-crds', '--output', 'json'], '/tmp/x/rendered.yaml');
+      expect(sut).toEqual([
+        'upgrade',
+        '--install',
+        'web',
+        '/charts/web',
+        '--timeout',
+        '60s',
+        '--skip-crds',
+        '--output',
+        'json',
+        '--dry-run=server',
+        '--disable-openapi-validation',
+        '--post-renderer',
+        'tee',
+        '--post-renderer-args',
+        '/tmp/x/rendered.yaml',
+      ]);
+      expect(KEEP_POST_RENDERER).toBe('tee');
     });
   });
 

@@ -7,7 +7,10 @@
  * 1. a server-side dry run of the same command (same chart, values, identity and cluster, so
  *    `lookup`, `.Capabilities` and `.Release.IsUpgrade` render as in the upgrade) prints the
  *    release: its manifest and its hooks, which the worker checks in-process. The dry run applies
- *    nothing, so it skips helm's OpenAPI check, most of its cost (the upgrade still runs it);
+ *    nothing, so it skips helm's OpenAPI check, most of its cost (the upgrade still runs it). Its
+ *    post-renderer is `tee <file>`: an install's dry run reads each object as the tenant and
+ *    stops, forbidden, at one outside the namespace before printing anything; the kept manifest
+ *    then says which object and rule;
  * 2. the upgrade runs with `cat <checked manifest>` as its post-renderer: helm applies exactly
  *    the checked bytes, whatever its second render made, and no Node process starts per render;
  * 3. the release the upgrade prints is compared with the check: the manifest must be the checked
@@ -24,10 +27,15 @@ export interface RenderedRelease {
 
 /** The post-renderer that prints the checked manifest and ignores helm's own render. */
 export const SUBSTITUTE_POST_RENDERER = 'cat';
+/** The post-renderer that keeps a copy of helm's render and passes it on unchanged. */
+export const KEEP_POST_RENDERER = 'tee';
 
-/** The dry run that renders for the check: no wait, server-side (lookups and capabilities), no OpenAPI check. */
-export function checkRenderArgs(upgradeArgs: readonly string[]): string[] {
-  return [...upgradeArgs.filter((a) => a !== '--wait'), '--dry-run=server', '--disable-openapi-validation'];
+/**
+ * The dry run that renders for the check: no wait, server-side (lookups and capabilities), no
+ * OpenAPI check, and the rendered manifest kept in `keepFile`.
+ */
+export function checkRenderArgs(upgradeArgs: readonly string[], keepFile: string): string[] {
+  return [...upgradeArgs.filter((a) => a !== '--wait'), '--dry-run=server', '--disable-openapi-validation', '--post-renderer', KEEP_POST_RENDERER, '--post-renderer-args', keepFile];
 }
 
 /** helm flags that make it apply `manifestFile` in place of what it rendered. */

@@ -295,7 +295,27 @@ describe(`${HelmRunner.name} confinement`, () => {
     await expect(runner({ FAKE_MANIFEST: manifest }).upgradeInstall(req)).rejects.toBeInstanceOf(ConfinementError);
     const args = await argv();
     expect(args).toEqual(expect.arrayContaining(['--dry-run=server', '--disable-openapi-validation', '--skip-crds', '--kube-as-user']));
-    expect(args).not.toContain('--post-renderer');
+    expect(args[args.indexOf('--post-renderer') + 1]).toBe('tee');
+  });
+
+  it('names the object and the rule when helm stops the dry run at an object the tenant may not read', async () => {
+    const manifest = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: victim\n';
+    const forbidden = 'Unable to continue with install: could not get information about the resource ConfigMap "web-config" in namespace "victim": forbidden';
+    const err = await runner({ FAKE_MANIFEST: manifest, FAKE_DRYRUN_ERROR: forbidden })
+      .upgradeInstall(req)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfinementError);
+    expect((err as Error).message).toContain('rendered manifest refused, nothing applied: ConfigMap "web-config" in namespace "victim"');
+    expect(await readFile(join(dir, 'applied'), 'utf8')).toBe('');
+  });
+
+  it('reports helm’s own failure when the dry run fails on a manifest that passes the check', async () => {
+    const manifest = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n';
+    const err = await runner({ FAKE_MANIFEST: manifest, FAKE_DRYRUN_ERROR: 'UPGRADE FAILED: context deadline exceeded' })
+      .upgradeInstall(req)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HelmError);
+    expect((err as Error).message).toContain('context deadline exceeded');
   });
 
   it('fails when helm did not apply the checked manifest', async () => {

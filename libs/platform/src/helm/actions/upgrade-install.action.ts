@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import type { ManifestReview } from '../../kubernetes/confinement';
@@ -70,7 +70,8 @@ export async function upgradeInstall(ctx: HelmActionContext, req: UpgradeInstall
 
 /** The server-side dry run of the same command, its manifest and hooks checked (ConfinementError when refused). */
 async function renderAndCheck(ctx: HelmActionContext, args: string[], req: UpgradeInstallRequest, valuesFile: string, review: ManifestReview): Promise<RenderedRelease> {
-  const result = await ctx.process.run(checkRenderArgs(args), {
+  const keepFile = join(dirname(valuesFile), 'rendered-manifest.yaml');
+  const result = await ctx.process.run(checkRenderArgs(args, keepFile), {
     operation: 'upgrade (dry run)',
     timeoutSeconds: QUICK_TIMEOUT_SECONDS + WATCHDOG_GRACE_SECONDS,
     values: req.values,
@@ -80,7 +81,12 @@ async function renderAndCheck(ctx: HelmActionContext, args: string[], req: Upgra
     // Inside the upgrade's turn of the slot (upgradeInstall holds it).
     slotHeld: true,
   });
-  if (result.code !== 0) throw helmFailure('upgrade', result);
+  if (result.code !== 0) {
+    // An install stops, forbidden, at an object the tenant may not read: the kept render says which rule it breaks.
+    const kept = await readFile(keepFile, 'utf8').catch(() => undefined);
+    if (kept !== undefined) await review.review(kept, req.namespace);
+    throw helmFailure('upgrade', result);
+  }
   const rendered = parseRenderedRelease(result.stdout);
   await review.review(rendered.manifest, req.namespace);
   for (const hook of rendered.hooks) await review.review(hook, req.namespace, 'rendered hook');
