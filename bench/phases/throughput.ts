@@ -6,6 +6,7 @@
  * is bounded by CPU, so they say where the time goes.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Breakdown, breakdowns, countSlowSteps, meanBreakdown, roundBreakdown } from '../lib/breakdown';
 import { deleteNamespaces, waitNamespacesGone } from '../lib/cluster';
@@ -26,6 +27,7 @@ export async function throughputPhase(ctx: BenchContext) {
   const chart = ctx.charts[variant];
   log(`throughput: ${n} direct helm installs at once`);
   const releases = Array.from({ length: n }, (_, i) => `${ctx.prefix}-t${i}`);
+  const helmLoad0 = loadavg()[0];
   const helmCpu0 = cpuNow();
   const t0 = Date.now();
   const helmRuns = await mapLimit(releases, n, (release, i) => helmInstall(ctx.helm, chart, release, mergedValues(chart, USER_VALUES, release, domainFor(ctx, 200_000 + i))));
@@ -33,6 +35,7 @@ export async function throughputPhase(ctx: BenchContext) {
   const helmFailed = helmRuns.filter((r) => !r.ok);
   if (helmFailed.length) log(`  ${helmFailed.length} helm installs failed, e.g. ${helmFailed[0].error}`);
   const helmCpu = cpuSince(helmCpu0);
+  const helmLoad1 = loadavg()[0];
   log(`  helm: ${(helmWall / 1000).toFixed(1)} s; now ${n} Caelus deployments at once`);
   if (!keepHelm) {
     log(`  (deleting the helm releases first: the cluster does not take ${2 * n} more pods)`);
@@ -40,11 +43,13 @@ export async function throughputPhase(ctx: BenchContext) {
     await waitNamespacesGone(ctx.kubectl, releases, 600_000);
   }
   await sleep(2_000);
+  const caelusLoad0 = loadavg()[0];
   const caelusCpu0 = cpuNow();
 
   const logFrom = temporalLogSize();
   const { created, ready, startedAt: c0, postsDone, wallMs: caelusWall } = await createAllAtOnce(ctx, n, variant);
   const caelusCpu = cpuSince(caelusCpu0);
+  const caelusLoad1 = loadavg()[0];
   const serverErrors = temporalServerErrors(logFrom, ctx.prefix);
   log(`  caelus: ${(caelusWall / 1000).toFixed(1)} s (POSTs took ${((postsDone - c0) / 1000).toFixed(1)} s)`);
 
@@ -70,6 +75,13 @@ export async function throughputPhase(ctx: BenchContext) {
       note: 'CPU seconds spent while each side ran (all threads); machine = all processes on the machine, including other users of it',
       helm_side: helmCpu,
       caelus_side: caelusCpu,
+      // The helm work per deployment, whatever else shares the machine: the ratio the confinement check costs.
+      helm_processes_ratio: round(caelusCpu.helm_under_worker / helmCpu.helm_under_bench),
+    },
+    load_1m_before_after: {
+      note: "the machine's 1-minute load average when each side started and ended; other users of the machine take CPU from either side, and the direct side's 50 helm processes get a larger share of a loaded machine than the worker's helm slots",
+      helm_side: [round(helmLoad0), round(helmLoad1)],
+      caelus_side: [round(caelusLoad0), round(caelusLoad1)],
     },
     temporal_dev_server: {
       note: "the local Temporal (temporal server start-dev, SQLite) under the burst: persistence operations that failed for this run's workflows (context canceled / deadline exceeded) and were retried with backoff, from .local/logs/temporal.log; steps that waited more than 5 s in Temporal's queues",

@@ -24,6 +24,10 @@ for a in "$@"; do
   fi
   prev="$a"
 done
+# stdin as the inside of a JSON string (backslashes, quotes and newlines escaped, a last newline kept).
+json_text() {
+  { cat; printf x; } | sed -e 's/\\\\/\\\\\\\\/g' -e 's/"/\\\\"/g' | awk 'NR > 1 { printf "\\\\n" } { printf "%s", $0 }' | sed 's/x$//'
+}
 case "$FAKE_HELM_MODE" in
   ok)
     echo 'upgrade.go:150: [debug] preparing upgrade for web' >&2
@@ -37,21 +41,33 @@ case "$FAKE_HELM_MODE" in
   notfound) echo 'Error: release: not found' >&2; exit 1 ;;
   uninstall-kept) printf 'These resources were kept due to the resource policy:\\n[PersistentVolumeClaim] web-data\\n\\nrelease "web" uninstalled\\n' ;;
   postrender)
-    # Like helm: the rendered manifest through the post-renderer, then apply only what it printed.
-    pr=""; pra=""; prev=""
+    # Like helm: a dry run prints the release it rendered and applies nothing; an upgrade renders
+    # through the post-renderer (when given), applies only what it printed and prints the release.
+    : > "$dir/applied"
+    pr=""; pra=""; prev=""; dry=""
     for a in "$@"; do
       [ "$prev" = "--post-renderer" ] && pr="$a"
       [ "$prev" = "--post-renderer-args" ] && pra="$pra $a"
+      [ "$a" = "--dry-run=server" ] && dry=1
       prev="$a"
     done
-    if ! printf '%s' "$FAKE_MANIFEST" | "$pr" $pra > "$dir/applied" 2> "$dir/pr.err"; then
+    if [ -n "$dry" ]; then
+      if [ -n "$pr" ]; then printf '%s' "$FAKE_MANIFEST" | "$pr" $pra > /dev/null; fi
+      if [ -n "$FAKE_DRYRUN_ERROR" ]; then printf 'Error: %s\n' "$FAKE_DRYRUN_ERROR" >&2; exit 1; fi
+      if [ -n "$FAKE_DRYRUN_JSON" ]; then printf '%s' "$FAKE_DRYRUN_JSON"; exit 0; fi
+      printf '{"name":"web","namespace":"ns1","version":2,"info":{"status":"pending-upgrade"},"manifest":"%s"}' "$(printf '%s' "$FAKE_MANIFEST" | json_text)"
+      exit 0
+    fi
+    rendered="\${FAKE_UPGRADE_MANIFEST:-$FAKE_MANIFEST}"
+    # A helm that would skip its post-renderer.
+    [ -n "$FAKE_IGNORE_POST_RENDERER" ] && pr=""
+    if [ -z "$pr" ]; then
+      printf '%s' "$rendered" > "$dir/applied"
+    elif ! printf '%s' "$rendered" | "$pr" $pra > "$dir/applied" 2> "$dir/pr.err"; then
       printf 'Error: UPGRADE FAILED: error while running post render on files: %s\n' "$(cat "$dir/pr.err")" >&2
       exit 1
     fi
-    for a in "$@"; do
-      if [ "$a" = "--dry-run=server" ] && [ -n "$FAKE_DRYRUN_JSON" ]; then printf '%s' "$FAKE_DRYRUN_JSON"; exit 0; fi
-    done
-    echo '{"name":"web","namespace":"ns1","version":2,"info":{"status":"deployed"}}'
+    printf '{"name":"web","namespace":"ns1","version":2,"info":{"status":"deployed"},"manifest":"%s"}' "$(json_text < "$dir/applied")"
     ;;
   hang) echo 'started' >&2; exec sleep 30 ;;
   ignore-term) trap '' TERM; echo 'started' >&2; while :; do sleep 0.1; done ;;

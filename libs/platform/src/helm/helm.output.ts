@@ -77,12 +77,6 @@ export function parseHistoryJson(stdout: string): HelmHistoryEntry[] {
   }));
 }
 
-/** The hooks' manifests of the release `helm upgrade -o json` prints (a dry run's, for the confinement check). */
-export function parseHookManifests(stdout: string): string[] {
-  const rel = JSON.parse(stdout) as { hooks?: { manifest?: unknown }[] | null };
-  return (rel.hooks ?? []).map((h) => h?.manifest).filter((m): m is string => typeof m === 'string');
-}
-
 /** `helm uninstall` lists resources kept by `helm.sh/resource-policy: keep` after a header line. */
 export function parseKeptResources(stdout: string): string[] {
   const lines = stdout.split(/\r?\n/);

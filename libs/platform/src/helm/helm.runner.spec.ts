@@ -6,6 +6,7 @@ import { ConfinementChecker, ConfinementError } from '../kubernetes/confinement'
 import { HelmError } from './helm.errors';
 import { CHART_ROOT, installFakeHelm, WEBAPP_1_0_0 } from '../../../../test/support/fake-helm';
 import { HelmRunner } from './helm.runner';
+import { SUBSTITUTE_POST_RENDERER } from './checked-render';
 
 describe(HelmRunner.name, () => {
   let dir: string;
@@ -274,8 +275,56 @@ describe(`${HelmRunner.name} confinement`, () => {
     await expect(runner({ FAKE_MANIFEST: manifest }).upgradeInstall(req)).resolves.toMatchObject({ revision: 2 });
     const args = await argv();
     expect(args[args.indexOf('--kube-as-user') + 1]).toBe('system:serviceaccount:ns1:caelus-tenant');
-    expect(args[args.indexOf('--post-renderer') + 1]).toBe(process.execPath);
+    expect(args[args.indexOf('--post-renderer') + 1]).toBe(SUBSTITUTE_POST_RENDERER);
     expect(await readFile(join(dir, 'applied'), 'utf8')).toBe(manifest);
+  });
+
+  it('applies the checked render even when helm renders something else the second time', async () => {
+    const checked = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\ndata:\n  token: "first \\"render\\""\n';
+    const second = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n  namespace: victim\n';
+    await expect(runner({ FAKE_MANIFEST: checked, FAKE_UPGRADE_MANIFEST: second }).upgradeInstall(req)).resolves.toMatchObject({ revision: 2 });
+    expect(await readFile(join(dir, 'applied'), 'utf8')).toBe(checked);
+    const args = await argv();
+    expect(args).toContain('--wait');
+    expect(args).not.toContain('--dry-run=server');
+    expect(args).not.toContain('--disable-openapi-validation');
+  });
+
+  it('renders for the check without the OpenAPI check the upgrade repeats', async () => {
+    const manifest = '---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: escape\n';
+    await expect(runner({ FAKE_MANIFEST: manifest }).upgradeInstall(req)).rejects.toBeInstanceOf(ConfinementError);
+    const args = await argv();
+    expect(args).toEqual(expect.arrayContaining(['--dry-run=server', '--disable-openapi-validation', '--skip-crds', '--kube-as-user']));
+    expect(args[args.indexOf('--post-renderer') + 1]).toBe('tee');
+  });
+
+  it('names the object and the rule when helm stops the dry run at an object the tenant may not read', async () => {
+    const manifest = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: victim\n';
+    const forbidden = 'Unable to continue with install: could not get information about the resource ConfigMap "web-config" in namespace "victim": forbidden';
+    const err = await runner({ FAKE_MANIFEST: manifest, FAKE_DRYRUN_ERROR: forbidden })
+      .upgradeInstall(req)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfinementError);
+    expect((err as Error).message).toContain('rendered manifest refused, nothing applied: ConfigMap "web-config" in namespace "victim"');
+    expect(await readFile(join(dir, 'applied'), 'utf8')).toBe('');
+  });
+
+  it('reports helm’s own failure when the dry run fails on a manifest that passes the check', async () => {
+    const manifest = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n';
+    const err = await runner({ FAKE_MANIFEST: manifest, FAKE_DRYRUN_ERROR: 'UPGRADE FAILED: context deadline exceeded' })
+      .upgradeInstall(req)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HelmError);
+    expect((err as Error).message).toContain('context deadline exceeded');
+  });
+
+  it('fails when helm did not apply the checked manifest', async () => {
+    const manifest = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n';
+    const err = await runner({ FAKE_MANIFEST: manifest, FAKE_UPGRADE_MANIFEST: '---\nkind: Other\n', FAKE_IGNORE_POST_RENDERER: '1' })
+      .upgradeInstall(req)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HelmError);
+    expect((err as HelmError).kind).toBe('forbidden');
   });
 
   it('checks the hooks of a server-side dry run first, since helm does not post-render hooks', async () => {

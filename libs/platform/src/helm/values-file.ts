@@ -5,7 +5,7 @@ import { helmTempDirPrefix } from './helm-temp-dirs';
 
 /**
  * Values go to helm through a file only we can read, in a fresh directory removed whatever
- * happens. The directory also holds the step's post-renderer socket.
+ * happens. The directory also holds the step's checked manifest.
  */
 export async function withValuesFile<T>(values: object, fn: (path: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(helmTempDirPrefix());
