@@ -82,12 +82,21 @@ export const workerProviders: Provider[] = [
   ),
   factoryOf(
     RELEASE_BACKEND,
-    { cfg: config, helm: dep(HelmRunner), kube: dep(KubeClient), storage: dep(HelmReleaseStorage), cache: dep<MetadataCache | null>(DRIFT_CACHE) },
-    ({ cfg, helm, kube, storage, cache }): ReleaseBackend => {
+    {
+      cfg: config,
+      helm: dep(HelmRunner),
+      kube: dep(KubeClient),
+      tenants: dep(TenantClients),
+      storage: dep(HelmReleaseStorage),
+      cache: dep<MetadataCache | null>(DRIFT_CACHE),
+    },
+    ({ cfg, helm, kube, tenants, storage, cache }): ReleaseBackend => {
       const helmBackend = new HelmReleaseBackend({ helm, storage, cache: cache ?? undefined });
-      // Flux's objects are written with the worker's own client; helm-controller then acts as the tenant.
+      // The HelmRelease and OCIRepository are written with the worker's own client (the tenant may
+      // not name a ServiceAccount for helm-controller to act as), the values Secret as the tenant.
       const flux = new FluxReleaseBackend({
         kube,
+        secretsIn: (namespace) => tenants.for(namespace),
         storage,
         cache: cache ?? undefined,
         render: (req) => helmBackend.render(req),

@@ -100,6 +100,17 @@ describe(FluxReleaseBackend.name, () => {
     expect(progress.join('\n')).not.toContain('hunter2');
   });
 
+  it('writes the values Secret with the client it is given for the namespace (the tenant’s)', async () => {
+    const tenant = { apply: jest.fn(async (o: KubeObject) => o), delete: jest.fn(async () => true) };
+    sut = new FluxReleaseBackend({ kube: cluster as unknown as FluxReleaseBackendDeps['kube'], secretsIn: () => tenant as never, storage, render, intervalSeconds: 60, pollIntervalMs: 1 });
+    cluster.controller = handles({ ready: true, revision: 1 });
+    await sut.apply(request());
+    expect(tenant.apply).toHaveBeenCalledWith(expect.objectContaining({ kind: 'Secret', metadata: expect.objectContaining({ name: VALUES_SECRET_NAME }) }));
+    expect(cluster.applied.map((o) => o.kind)).toEqual(['OCIRepository', 'HelmRelease']);
+    await sut.uninstall({ release: 'web-1', namespace: 'web-1', timeoutSeconds: 30 });
+    expect(tenant.delete).toHaveBeenCalledWith(expect.objectContaining({ kind: 'Secret', name: VALUES_SECRET_NAME, namespace: 'web-1' }));
+  });
+
   it('does not take an earlier success for this apply', async () => {
     cluster.controller = handles({ ready: true, revision: 1 });
     await sut.apply(request());
@@ -145,9 +156,10 @@ describe(FluxReleaseBackend.name, () => {
 
   it('refuses a chart it cannot pin before writing anything, and says when Flux is not installed', async () => {
     await expect(sut.apply(request({ chart: { ref: '/charts/webapp' } }))).rejects.toMatchObject({ kind: 'chart-not-found', retryable: false });
-    expect(cluster.applied.filter((o) => o.kind !== 'Secret')).toEqual([]);
-    cluster.apply.mockRejectedValueOnce(new KubeError('apply OCIRepository web-1/web-1: the server could not find the requested resource', 404, 'UnknownKind', false));
+    expect(cluster.applied).toEqual([]);
+    // The values Secret goes through; the OCIRepository's kind is not served.
     cluster.apply.mockImplementationOnce(async (o: KubeObject) => o);
+    cluster.apply.mockRejectedValueOnce(new KubeError('apply OCIRepository web-1/web-1: the server could not find the requested resource', 404, 'UnknownKind', false));
     await expect(sut.apply(request())).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/needs Flux's CRDs/) });
   });
 

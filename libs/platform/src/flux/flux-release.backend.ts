@@ -15,6 +15,7 @@ import {
   FORCE_REQUESTED_AT,
   helmReleaseRef,
   ociRepositoryRef,
+  ociSource,
   RECONCILE_REQUESTED_AT,
   RESET_REQUESTED_AT,
   splitSecretValues,
@@ -34,6 +35,11 @@ export interface FluxReleaseBackendDeps {
    * (else a chart could point a HelmRelease at another ServiceAccount).
    */
   kube: Pick<KubeClient, 'get' | 'apply' | 'delete'>;
+  /**
+   * The client that writes the values Secret in a namespace: the tenant ServiceAccount's (it may
+   * manage Secrets there), so the worker itself needs no right on Secrets. Left out: `kube`.
+   */
+  secretsIn?: (namespace: string) => Pick<KubeClient, 'apply' | 'delete'>;
   /** Helm's release storage, which helm-controller writes as helm does: the deployed manifest is read from it. */
   storage: Pick<HelmReleaseStorage, 'readDeployedManifest' | 'deployedManifestOf'>;
   cache?: Pick<MetadataCache, 'releaseSecrets'>;
@@ -62,6 +68,8 @@ export class FluxReleaseBackend {
   }
 
   async apply(req: FluxApplyRequest): Promise<{ revision: number; unlocked: boolean }> {
+    // A chart Flux cannot pull by digest is refused before anything is written.
+    ociSource(req.chart);
     const scrub = makeScrubber(req.values, undefined, [req.release, req.namespace]);
     const { inline, secret } = splitSecretValues(req.values, req.secretPaths ?? []);
     const { kube } = this.deps;
@@ -81,7 +89,7 @@ export class FluxReleaseBackend {
       plainHttpRegistries: this.deps.plainHttpRegistries,
       annotations,
     };
-    await this.project(() => kube.apply(buildValuesSecret(projection)));
+    await this.secretsIn(req.namespace).apply(buildValuesSecret(projection));
     await this.project(() => kube.apply(buildOciRepository(projection)));
     await this.project(() => kube.apply(buildHelmRelease(projection)));
     req.onProgress?.(`HelmRelease ${req.namespace}/${req.release} applied; waiting for helm-controller`);
@@ -121,11 +129,12 @@ export class FluxReleaseBackend {
       const hr = await kube.get(ref);
       if (!hr) break;
       req.onProgress?.(`waiting for helm-controller to uninstall ${req.release}`);
-      if (Date.now() >= deadline) throw new HelmError('timeout', `flux: HelmRelease ${req.namespace}/${req.release} still exists after ${req.timeoutSeconds}s (is helm-controller running?)`, { operation: 'uninstall' });
+      if (Date.now() >= deadline)
+        throw new HelmError('timeout', `flux: HelmRelease ${req.namespace}/${req.release} still exists after ${req.timeoutSeconds}s (is helm-controller running?)`, { operation: 'uninstall' });
       await this.pause(req.signal);
     }
     await this.project(() => kube.delete(ociRepositoryRef(req.release, req.namespace)));
-    await kube.delete(valuesSecretRef(req.namespace));
+    await this.secretsIn(req.namespace).delete(valuesSecretRef(req.namespace));
     return { uninstalled: deleted, kept: [] };
   }
 
@@ -149,6 +158,10 @@ export class FluxReleaseBackend {
       }
       throw err;
     }
+  }
+
+  private secretsIn(namespace: string): Pick<KubeClient, 'apply' | 'delete'> {
+    return this.deps.secretsIn?.(namespace) ?? this.deps.kube;
   }
 
   private async pause(signal: AbortSignal | undefined): Promise<void> {

@@ -1,15 +1,5 @@
 import { HelmError } from '../helm/helm.errors';
-import {
-  buildHelmRelease,
-  buildOciRepository,
-  buildValuesSecret,
-  FluxProjection,
-  isPlainHttp,
-  ociSource,
-  splitSecretValues,
-  VALUES_SECRET_KEY,
-  VALUES_SECRET_NAME,
-} from './flux.objects';
+import { buildHelmRelease, buildOciRepository, buildValuesSecret, FluxProjection, isPlainHttp, ociSource, splitSecretValues, VALUES_SECRET_KEY, VALUES_SECRET_NAME } from './flux.objects';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 const projection = (over: Partial<FluxProjection> = {}): FluxProjection => ({

@@ -40,7 +40,14 @@ describe('Flux status', () => {
       const schema = readOutcome(
         hr({
           lastHandledReconcileAt: 't1',
-          conditions: [cond('Ready', 'False', 'UpgradeFailed', "Helm upgrade failed for release web/web with chart webapp@1.0.0: values don't meet the specifications of the schema(s) in the following chart(s):\nwebapp:\n- at '/user/theme': value must be one of 'light', 'dark'")],
+          conditions: [
+            cond(
+              'Ready',
+              'False',
+              'UpgradeFailed',
+              "Helm upgrade failed for release web/web with chart webapp@1.0.0: values don't meet the specifications of the schema(s) in the following chart(s):\nwebapp:\n- at '/user/theme': value must be one of 'light', 'dark'",
+            ),
+          ],
         }),
         undefined,
         't1',
@@ -49,10 +56,17 @@ describe('Flux status', () => {
       expect(schema.state === 'failed' && schema.error.message).toBe(
         "flux: Helm upgrade failed for release web/web with chart webapp@1.0.0: values don't meet the specifications of the schema(s) in the following chart(s): webapp: - at '/user/theme': value must be one of 'light', 'dark'",
       );
-      const timeout = readOutcome(hr({ lastHandledReconcileAt: 't1', conditions: [cond('Ready', 'False', 'InstallFailed', 'Helm install failed for release web/web: context deadline exceeded')] }), undefined, 't1');
+      const timeout = readOutcome(
+        hr({ lastHandledReconcileAt: 't1', conditions: [cond('Ready', 'False', 'InstallFailed', 'Helm install failed for release web/web: context deadline exceeded')] }),
+        undefined,
+        't1',
+      );
       expect(timeout).toMatchObject({ state: 'failed', error: { kind: 'timeout', retryable: true, details: { operation: 'install' } } });
       const forbidden = readOutcome(
-        hr({ lastHandledReconcileAt: 't1', conditions: [cond('Ready', 'False', 'InstallFailed', 'clusterroles.rbac.authorization.k8s.io is forbidden: User "system:serviceaccount:web:caelus-tenant" cannot create resource')] }),
+        hr({
+          lastHandledReconcileAt: 't1',
+          conditions: [cond('Ready', 'False', 'InstallFailed', 'clusterroles.rbac.authorization.k8s.io is forbidden: User "system:serviceaccount:web:caelus-tenant" cannot create resource')],
+        }),
         undefined,
         't1',
       );
@@ -78,7 +92,12 @@ describe('Flux status', () => {
 
     it('waits while the chart is being pulled and fails, for good, when the pull failed', () => {
       const waiting = hr({ lastHandledReconcileAt: 't1', conditions: [cond('Ready', 'False', 'SourceNotReady', "OCIRepository 'web/web' is not ready")] });
-      const source = (conditions: FluxCondition[]): KubeObject => ({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'OCIRepository', metadata: { name: 'web', generation: 1 }, status: { conditions } });
+      const source = (conditions: FluxCondition[]): KubeObject => ({
+        apiVersion: 'source.toolkit.fluxcd.io/v1',
+        kind: 'OCIRepository',
+        metadata: { name: 'web', generation: 1 },
+        status: { conditions },
+      });
       expect(readOutcome(waiting, undefined, 't1')).toMatchObject({ state: 'pending' });
       expect(readOutcome(waiting, source([cond('Reconciling', 'True', 'Progressing', 'building artifact', 1)]), 't1')).toMatchObject({ state: 'pending' });
       const pullFailed = "failed to pull artifact from 'oci://127.0.0.1:5001/x/webapp': GET http://127.0.0.1:5001/v2/x/webapp/manifests/sha256:00: MANIFEST_UNKNOWN: manifest unknown";
@@ -88,7 +107,12 @@ describe('Flux status', () => {
 
     it('keeps values out of what it reports', () => {
       const scrub = (t: string) => t.replaceAll('hunter2-secret', '[redacted]');
-      const outcome = readOutcome(hr({ lastHandledReconcileAt: 't1', conditions: [cond('Ready', 'False', 'UpgradeFailed', 'error converting YAML: "hunter2-secret" is invalid: ')] }), undefined, 't1', scrub);
+      const outcome = readOutcome(
+        hr({ lastHandledReconcileAt: 't1', conditions: [cond('Ready', 'False', 'UpgradeFailed', 'error converting YAML: "hunter2-secret" is invalid: ')] }),
+        undefined,
+        't1',
+        scrub,
+      );
       expect(outcome.state === 'failed' && outcome.error.message).not.toContain('hunter2');
     });
   });

@@ -26,11 +26,9 @@ interface FluxStatus {
 
 /** Where one apply stands, read from the HelmRelease (and its OCIRepository while the chart is not there). */
 export type FluxOutcome =
-  | { state: 'pending'; detail: string }
-  | { state: 'ready'; revision: number }
-  | { state: 'failed'; error: HelmError; rolledBack?: { failedRevision: number; revision: number } };
+  { state: 'pending'; detail: string } | { state: 'ready'; revision: number } | { state: 'failed'; error: HelmError; rolledBack?: { failedRevision: number; revision: number } };
 
-const statusOf = (obj: KubeObject | undefined): FluxStatus => (obj?.status ?? {});
+const statusOf = (obj: KubeObject | undefined): FluxStatus => obj?.status ?? {};
 
 export function conditionOf(obj: KubeObject | undefined, type: string): FluxCondition | undefined {
   return statusOf(obj).conditions?.find((c) => c.type === type);
