@@ -62,7 +62,13 @@ describe('deployment values', () => {
       const t = template({ defaultValues: { db: { dsn: box.seal('postgres://u:p@db/x', { ...templateOwner('tpl-1'), path: '/db/dsn' }) } } });
       const user = { adminPassword: 'hunter2hunter2', tokens: [box.seal('tok-1', { ...deploymentOwner('dep-1'), path: '/tokens/0' })] };
       const sut = secretValuePaths(t, user, openValues(box, t, user, owner));
-      expect(sut).toEqual(expect.arrayContaining([['user', 'adminPassword'], ['db', 'dsn'], ['user', 'tokens', '0']]));
+      expect(sut).toEqual(
+        expect.arrayContaining([
+          ['user', 'adminPassword'],
+          ['db', 'dsn'],
+          ['user', 'tokens', '0'],
+        ]),
+      );
       expect(sut).toHaveLength(3);
     });
 

@@ -51,7 +51,8 @@ function checkCapabilities(c: unknown, chartKind: 'oci' | 'local' | undefined): 
     if (typeof c.backend !== 'string' || !(RELEASE_BACKENDS as readonly string[]).includes(c.backend))
       problems.push({ field: 'capabilities.backend', message: `must be one of ${RELEASE_BACKENDS.map((b) => `"${b}"`).join(', ')}` });
     // Flux's source-controller pulls the chart itself: it cannot read a directory on the worker.
-    else if (c.backend === 'flux' && chartKind === 'local') problems.push({ field: 'capabilities.backend', message: 'flux needs an oci:// chart (pinned by chartDigest), not a local chart directory' });
+    else if (c.backend === 'flux' && chartKind === 'local')
+      problems.push({ field: 'capabilities.backend', message: 'flux needs an oci:// chart (pinned by chartDigest), not a local chart directory' });
   }
   return problems;
 }

@@ -1,13 +1,5 @@
 import { invalidInput, type DesiredState } from '../../../domain/src';
-import type {
-  AppliedRevision,
-  ReleaseApplyRequest,
-  ReleaseBackend,
-  ReleaseRef,
-  ReleaseRenderRequest,
-  ReleaseUninstallRequest,
-  ReleaseUninstallResult,
-} from './release-backend.port';
+import type { AppliedRevision, ReleaseApplyRequest, ReleaseBackend, ReleaseRef, ReleaseRenderRequest, ReleaseUninstallRequest, ReleaseUninstallResult } from './release-backend.port';
 
 /** The backend a release without one names: helm, as before templates could choose. */
 export const DEFAULT_BACKEND = 'helm';
@@ -45,7 +37,12 @@ export class ReleaseBackends implements ReleaseBackend {
     const name = ref.backend ?? DEFAULT_BACKEND;
     const backend = Object.hasOwn(this.backends, name) ? this.backends[name] : undefined;
     // Not retried: the template names the same backend on every attempt.
-    if (!backend) throw invalidInput(`release backend "${name}" is not available on this worker (it has: ${Object.keys(this.backends).filter((k) => this.backends[k]).join(', ')})`);
+    if (!backend)
+      throw invalidInput(
+        `release backend "${name}" is not available on this worker (it has: ${Object.keys(this.backends)
+          .filter((k) => this.backends[k])
+          .join(', ')})`,
+      );
     return backend;
   }
 }
