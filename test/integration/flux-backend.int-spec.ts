@@ -167,6 +167,26 @@ describe('the Flux release backend on the local stack', () => {
     expect(hr?.status.history[0]).toMatchObject({ status: 'deployed', version: 3, chartVersion: '1.1.0' });
   });
 
+  it("fails for good, with the registry's answer, when the pinned digest is not there, and still deletes", async () => {
+    const t = await api.http.get(`/products/${productId}/templates/${templates['1.0.0']}`).set(admin).expect(200);
+    const { defaultValues, valuesSchema } = exampleChart('1.0.0');
+    const wrong = await api.http
+      .post(`/products/${productId}/templates`)
+      .set(admin)
+      .send({ version: '0.0.1', chartRef: t.body.chartRef, chartVersion: '1.0.0', chartDigest: `sha256:${'0'.repeat(64)}`, defaultValues, valuesSchema, capabilities: { backend: 'flux' } })
+      .expect(201);
+    const res = await api.http
+      .post(`/users/${userId}/deployments`)
+      .set(admin)
+      .send({ templateId: wrong.body.id, domainName: `${uniqueName('flux')}.example.com` })
+      .expect(202);
+    const failed = await waitForStatus(api, userId, res.body.id, (x) => x.status === 'error', 180_000);
+    expect(failed.lastError).toMatch(/flux: .*manifest unknown/i);
+    expect((await events(api, userId, res.body.id)).filter((e) => e.type === 'error')).toHaveLength(1);
+    await api.http.delete(`/users/${userId}/deployments/${res.body.id}`).set(admin).expect(202);
+    await waitForStatus(api, userId, res.body.id, (x) => x.status === 'deleted', 300_000);
+  });
+
   it('deletes: helm-controller uninstalls the release, then the namespace goes', async () => {
     await api.http.delete(`/users/${userId}/deployments/${d.id}`).set(admin).expect(202);
     await waitForStatus(api, userId, d.id, (x) => x.status === 'deleted', 300_000);
