@@ -86,7 +86,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     option('body', 'string', '--chart-digest <digest>', 'chartDigest', 'sha256:… (required for oci:// charts)'),
     option('body', 'json', '--default-values <values>', 'defaultValues', `default values (${JSON_HINT})`),
     option('body', 'json', '--values-schema <schema>', 'valuesSchema', `JSON Schema of the merged values (${JSON_HINT})`),
-    option('body', 'json', '--capabilities <capabilities>', 'capabilities', `quota, limits, upgradePolicy (${JSON_HINT})`),
+    option('body', 'json', '--capabilities <capabilities>', 'capabilities', `quota, limits, upgradePolicy, backend (${JSON_HINT})`),
   ]),
   command('list-templates', `GET ${PRODUCT}/templates`, 'List the template versions of a product', page),
   command('get-template', `GET ${PRODUCT}/templates/{templateId}`, 'Show a template version'),

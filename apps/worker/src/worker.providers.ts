@@ -3,12 +3,13 @@ import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { dep, factoryOf } from '../../../libs/core/src';
 import { DeploymentsService, DeploymentStateService } from '../../../libs/domain/src';
 import { createMetricsRegistry, fieldsFirst, WorkerMetrics } from '../../../libs/observability/src';
-import { createDeploymentActivities, ReleaseBackend } from '../../../libs/orchestration/src';
+import { createDeploymentActivities, ReleaseBackend, ReleaseBackends } from '../../../libs/orchestration/src';
 import { SupervisorSweepsRepository } from '../../../libs/persistence/src';
 import { DataSource } from 'typeorm';
 import {
   ConfinementChecker,
   DiscoveryCache,
+  FluxReleaseBackend,
   HelmReleaseBackend,
   HelmReleaseStorage,
   HelmRunner,
@@ -21,7 +22,7 @@ import {
 
 /** The platform adapters' logger (pino's argument order) on the worker's Nest logger. */
 export const PLATFORM_LOGGER = Symbol('PLATFORM_LOGGER');
-/** The release backend the activities call (helm). */
+/** The release backend the activities call: each deployment's own (helm or flux, from its template). */
 export const RELEASE_BACKEND = Symbol('RELEASE_BACKEND');
 /** The confinement check, or null when a test switched it off. */
 export const CONFINEMENT = Symbol('CONFINEMENT');
@@ -84,8 +85,29 @@ export const workerProviders: Provider[] = [
   ),
   factoryOf(
     RELEASE_BACKEND,
-    { helm: dep(HelmRunner), storage: dep(HelmReleaseStorage), cache: dep<MetadataCache | null>(DRIFT_CACHE) },
-    ({ helm, storage, cache }): ReleaseBackend => new HelmReleaseBackend({ helm, storage, cache: cache ?? undefined }),
+    {
+      cfg: config,
+      helm: dep(HelmRunner),
+      kube: dep(KubeClient),
+      tenants: dep(TenantClients),
+      storage: dep(HelmReleaseStorage),
+      cache: dep<MetadataCache | null>(DRIFT_CACHE),
+    },
+    ({ cfg, helm, kube, tenants, storage, cache }): ReleaseBackend => {
+      const helmBackend = new HelmReleaseBackend({ helm, storage, cache: cache ?? undefined });
+      // The HelmRelease and OCIRepository are written with the worker's own client (the tenant may
+      // not name a ServiceAccount for helm-controller to act as), the values Secret as the tenant.
+      const flux = new FluxReleaseBackend({
+        kube,
+        secretsIn: (namespace) => tenants.for(namespace),
+        storage,
+        cache: cache ?? undefined,
+        render: (req) => helmBackend.render(req),
+        intervalSeconds: cfg.driftIntervalSeconds,
+        plainHttpRegistries: cfg.plainHttpRegistries,
+      });
+      return new ReleaseBackends({ helm: helmBackend, flux });
+    },
   ),
   factoryOf(
     DEPLOYMENT_ACTIVITIES,

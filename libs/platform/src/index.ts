@@ -24,3 +24,6 @@ export type { SlotGrant } from './helm/slots';
 export { helmTempDirPrefix, removeStaleHelmTempDirs } from './helm/helm-temp-dirs';
 export { childEnv } from './process/child-env';
 export { makeScrubber } from './helm/scrubber';
+
+export { FluxReleaseBackend } from './flux/flux-release.backend';
+export type { FluxApplyRequest, FluxReleaseBackendDeps } from './flux/flux-release.backend';

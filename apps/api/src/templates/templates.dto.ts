@@ -40,7 +40,12 @@ export class CreateTemplateDto {
   @RawJson()
   valuesSchema?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: '{ quota?, limits?: { default?, defaultRequest?, max? }, upgradePolicy?: { allowFrom? } }' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      '{ quota?, limits?: { default?, defaultRequest?, max? }, upgradePolicy?: { allowFrom? }, backend?: "helm" | "flux" }. backend (default helm) is fixed for a deployment\'s life: an upgrade to a template of another backend is refused (409); flux needs an oci:// chart',
+  })
   @IsOptionalNotNull()
   @IsObject()
   @RawJson()

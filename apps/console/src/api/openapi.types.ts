@@ -23,7 +23,7 @@ export interface CreateProductDto {
 }
 
 export interface CreateTemplateDto {
-  /** { quota?, limits?: { default?, defaultRequest?, max? }, upgradePolicy?: { allowFrom? } } */
+  /** { quota?, limits?: { default?, defaultRequest?, max? }, upgradePolicy?: { allowFrom? }, backend?: "helm" | "flux" }. backend (default helm) is fixed for a deployment's life: an upgrade to a template of another backend is refused (409); flux needs an oci:// chart */
   capabilities?: Record<string, unknown>;
   /** Required for oci:// charts */
   chartDigest?: string;

@@ -9,8 +9,8 @@ import {
   TemplatesRepository,
 } from '../../../persistence/src';
 import { notFound } from '../errors';
-import { JsonObject, SecretBox } from '../values';
-import { openValues } from './deployment-values';
+import { JsonObject, SecretBox, ValuePath } from '../values';
+import { openValues, secretValuePaths } from './deployment-values';
 import { LRUCache } from 'lru-cache';
 
 /** What the workflow needs to drive the cluster: ids, generations and chart coordinates, no values. */
@@ -83,13 +83,17 @@ export class DeploymentStateService {
     return coordinates;
   }
 
-  /** Merged values for helm, secrets decrypted. Call only inside the activity that runs helm. */
-  async renderValues(deploymentId: string): Promise<{ generation: number; values: JsonObject }> {
+  /**
+   * Merged values for helm, secrets decrypted, and where the secrets are in them. Call only
+   * inside the activity that runs the release.
+   */
+  async renderValues(deploymentId: string): Promise<{ generation: number; values: JsonObject; secretPaths?: ValuePath[] }> {
     const d = await this.deployments.findById(deploymentId);
     if (!d) throw notFound('deployment', deploymentId);
     const t = await this.templates.findById(d.desiredTemplateId);
     if (!t) throw notFound('template', d.desiredTemplateId);
-    return { generation: d.generation, values: openValues(this.box, t, d.userValues, d) };
+    const values = openValues(this.box, t, d.userValues, d);
+    return { generation: d.generation, values, secretPaths: secretValuePaths(t, d.userValues, values) };
   }
 
   /** Guarded by generation: false when the desired state has moved on since `generation`. */

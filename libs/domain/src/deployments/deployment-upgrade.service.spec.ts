@@ -73,6 +73,16 @@ describe(DeploymentUpgradeService.name, () => {
       expect((await sut.upgrade(admin, userId, d.id, v3)).desiredTemplateId).toBe(v3);
     });
 
+    it('keeps the release backend: a template of another backend is refused, the same one (spelled out or not) is fine', async () => {
+      const d = await create();
+      const flux = addVersion('2.0.0', { capabilities: { backend: 'flux' } });
+      const before = store.snapshot();
+      const err = await expectDomainError(sut.upgrade(admin, userId, d.id, flux), 'Conflict', 'templateId');
+      expect(err.message).toMatch(/keeps its release backend/);
+      expect(store.snapshot()).toBe(before);
+      expect((await sut.upgrade(admin, userId, d.id, addVersion('1.1.0', { capabilities: { backend: 'helm' } }))).generation).toBe(2);
+    });
+
     it('re-validates the current values against the target schema', async () => {
       const d = await create({ title: 'a title of twenty-one' });
       const strict = addVersion('1.1.0', { valuesSchema: userSchema({ title: { type: 'string', maxLength: 10 } }) });
@@ -152,6 +162,7 @@ describe(DeploymentUpgradeService.name, () => {
       ['to the same version', () => v1, /only go forward/, 'templateId'],
       ['to another product', () => addVersion('2.0.0', {}, store.addProduct({ name: 'other' }).id), /same product/, 'templateId'],
       ['outside allowFrom', () => addVersion('3.0.0', { capabilities: { upgradePolicy: { allowFrom: '>=2.0.0' } } }), /can only be reached from/, 'templateId'],
+      ['to another release backend', () => addVersion('2.0.0', { capabilities: { backend: 'flux' } }), /keeps its release backend/, 'templateId'],
       ['with values the target schema refuses', () => addVersion('1.1.0', { valuesSchema: userSchema({ title: { type: 'string', maxLength: 2 } }) }), /do not match the schema/, '/user/title'],
     ])('answers valid: false %s, with the reason, without rendering or writing', async (_, target, reason, field) => {
       const d = await applied();

@@ -1,6 +1,6 @@
 import { gt as semverGt, satisfies as semverSatisfies } from 'semver';
 import { EntityManager } from 'typeorm';
-import { DeploymentEntity, TemplateVersionEntity } from '../../../persistence/src';
+import { DEFAULT_RELEASE_BACKEND, DeploymentEntity, TemplateVersionEntity } from '../../../persistence/src';
 import { Principal } from '../auth/principal';
 import { conflict, DomainError, FieldProblem, notFound } from '../errors';
 import { deploymentOwner, sealedStrings, sealSecrets, templateOwner, userSecretLocations } from '../values';
@@ -143,7 +143,8 @@ export class DeploymentUpgradeService {
 
   /**
    * The rules every upgrade path shares (the API, a signal, a dry run): same product, forward
-   * only, the target's allowFrom range, and the stored values valid against the target schema.
+   * only, the same release backend, the target's allowFrom range, and the stored values valid
+   * against the target schema.
    */
   private assertUpgradeAllowed(d: DeploymentEntity, current: TemplateVersionEntity, target: TemplateVersionEntity): void {
     if (target.productId !== current.productId) {
@@ -152,6 +153,15 @@ export class DeploymentUpgradeService {
     if (!semverGt(target.version, current.version)) {
       throw conflict(`upgrades only go forward: ${target.version} is not newer than ${current.version}`, [
         { field: 'templateId', message: `version ${target.version} is not newer than ${current.version}` },
+      ]);
+    }
+    // A release lives in one backend for the deployment's life: helm's storage and a Flux
+    // HelmRelease do not hand a release over to each other (docs/OPERATIONS.md, "Release backends").
+    const from = current.capabilities?.backend ?? DEFAULT_RELEASE_BACKEND;
+    const to = target.capabilities?.backend ?? DEFAULT_RELEASE_BACKEND;
+    if (from !== to) {
+      throw conflict(`version ${target.version} is released by the ${to} backend, this deployment by ${from}; a deployment keeps its release backend`, [
+        { field: 'templateId', message: `uses release backend "${to}", the deployment uses "${from}"` },
       ]);
     }
     const allowFrom = target.capabilities?.upgradePolicy?.allowFrom;

@@ -1,7 +1,7 @@
 import { TemplateVersionEntity } from '../../../persistence/src';
 import { DomainError } from '../errors';
 import { deploymentOwner, ENCRYPTED_KEY, REDACTED, SecretBox, sealSecrets, templateOwner, ValuesValidator } from '../values';
-import { assertNoClientEnvelopes, assertValuesValid, checkUserValuesShape, MAX_VALUES_DEPTH, mergeValues, openValues } from './deployment-values';
+import { assertNoClientEnvelopes, assertValuesValid, checkUserValuesShape, MAX_VALUES_DEPTH, mergeValues, openValues, secretValuePaths } from './deployment-values';
 
 const template = (over: Partial<TemplateVersionEntity> = {}): TemplateVersionEntity => ({
   id: 'tpl-1',
@@ -52,6 +52,28 @@ describe('deployment values', () => {
 
     it('copes with a template without defaults', () => {
       expect(mergeValues({}, { a: 1 }, system)).toEqual({ user: { a: 1 }, caelus: system });
+    });
+  });
+
+  describe(secretValuePaths.name, () => {
+    const box = new SecretBox(Buffer.alloc(32, 9));
+
+    it('finds what the schema marks secret and every sealed leaf, also one the schema no longer marks', () => {
+      const t = template({ defaultValues: { db: { dsn: box.seal('postgres://u:p@db/x', { ...templateOwner('tpl-1'), path: '/db/dsn' }) } } });
+      const user = { adminPassword: 'hunter2hunter2', tokens: [box.seal('tok-1', { ...deploymentOwner('dep-1'), path: '/tokens/0' })] };
+      const sut = secretValuePaths(t, user, openValues(box, t, user, owner));
+      expect(sut).toEqual(
+        expect.arrayContaining([
+          ['user', 'adminPassword'],
+          ['db', 'dsn'],
+          ['user', 'tokens', '0'],
+        ]),
+      );
+      expect(sut).toHaveLength(3);
+    });
+
+    it('is empty when nothing is secret', () => {
+      expect(secretValuePaths(template(), { title: 'x' }, mergeValues(template().defaultValues, { title: 'x' }, system))).toEqual([]);
     });
   });
 

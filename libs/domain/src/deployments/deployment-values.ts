@@ -1,6 +1,6 @@
 import { TemplateVersionEntity } from '../../../persistence/src';
 import { FieldProblem, invalidValues } from '../errors';
-import { deepMerge, deploymentOwner, isPlainObject, JsonObject, jsonDepth, openAllSealed, reservedKeyProblems, SecretBox, templateOwner, ValuesValidator } from '../values';
+import { deepMerge, deploymentOwner, isPlainObject, JsonObject, jsonDepth, openAllSealed, reservedKeyProblems, SecretBox, secretLocations, templateOwner, ValuePath, ValuesValidator } from '../values';
 
 export const MAX_VALUES_BYTES = 64 * 1024;
 export const MAX_VALUES_DEPTH = 16;
@@ -28,6 +28,25 @@ export function openDefaults(box: SecretBox, template: TemplateVersionEntity): J
 /** The merged values with every secret opened (the template's and the deployment's): for helm only. */
 export function openValues(box: SecretBox, template: TemplateVersionEntity, userValues: JsonObject, owner: ValuesOwner): JsonObject {
   return mergeValues(openDefaults(box, template), openAllSealed(userValues, box, deploymentOwner(owner.id)) as JsonObject, owner);
+}
+
+/**
+ * Where the merged values hold secrets: what the template's schema marks secret, and every
+ * sealed leaf of the defaults and of the user's values (also one a newer schema no longer marks).
+ * A release backend that writes values outside helm's storage keeps these apart.
+ */
+export function secretValuePaths(template: Pick<TemplateVersionEntity, 'valuesSchema' | 'defaultValues'>, userValues: JsonObject, merged: JsonObject): ValuePath[] {
+  const found = new Map<string, ValuePath>();
+  const add = (path: ValuePath) => found.set(JSON.stringify(path), path);
+  for (const path of secretLocations(template.valuesSchema, merged)) add(path);
+  const sealed = (doc: unknown, path: ValuePath): void => {
+    if (SecretBox.isSealed(doc)) add(path);
+    else if (Array.isArray(doc)) doc.forEach((d, i) => sealed(d, [...path, String(i)]));
+    else if (isPlainObject(doc)) for (const [k, v] of Object.entries(doc)) sealed(v, [...path, k]);
+  };
+  sealed(template.defaultValues ?? {}, []);
+  sealed(userValues, ['user']);
+  return [...found.values()];
 }
 
 /** Shape checks that hold whatever the schema says. */

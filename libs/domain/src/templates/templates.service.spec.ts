@@ -87,8 +87,18 @@ describe(TemplatesService.name, () => {
     [{ upgradePolicy: { allowFrom: 5 } }, 'capabilities.upgradePolicy'],
     [{ upgradePolicy: { allowFrom: 'whenever' } }, 'capabilities.upgradePolicy'],
     [{ upgradePolicy: 'always' }, 'capabilities.upgradePolicy'],
+    [{ backend: 'argo' }, 'capabilities.backend'],
+    [{ backend: 7 }, 'capabilities.backend'],
+    // Flux pulls the chart itself: a directory on the worker is out of its reach.
+    [{ backend: 'flux' }, 'capabilities.backend'],
   ])('refuses the capabilities %j', async (capabilities, field) => {
     expect((await problems(sut.create(productId, input({ capabilities: capabilities as never })))).map((p) => p.field)).toEqual([field]);
+  });
+
+  it('takes either release backend, flux with an oci:// chart', async () => {
+    expect((await sut.create(productId, input({ capabilities: { backend: 'helm' } }))).capabilities).toEqual({ backend: 'helm' });
+    const flux = await sut.create(productId, input({ version: '2.0.0', chartRef: 'oci://registry.example.com/charts/webapp', chartDigest: DIGEST, capabilities: { backend: 'flux' } }));
+    expect(flux.capabilities).toEqual({ backend: 'flux' });
   });
 
   it('reports every problem at once and writes nothing', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { valid as semverValid, validRange } from 'semver';
-import { Page, PageRequest, ProductsRepository, TemplateCapabilities, TemplatesRepository, TemplateVersionEntity, uniqueViolation } from '../../../persistence/src';
+import { Page, PageRequest, ProductsRepository, RELEASE_BACKENDS, TemplateCapabilities, TemplatesRepository, TemplateVersionEntity, uniqueViolation } from '../../../persistence/src';
 import { conflict, FieldProblem, invalidInput, notFound } from '../errors';
 import { isPlainObject, jsonDepth, redactAllSealed, redactSecrets, reservedKeyProblems, SecretBox, sealSecrets, secretLocations, templateOwner, ValuesValidator } from '../values';
 import { parseChartRef } from './chart-ref';
@@ -24,11 +24,11 @@ function isSemver(v: string): boolean {
   return v.length <= 64 && /^[0-9]/.test(v) && !/\s/.test(v) && semverValid(v) !== null;
 }
 
-function checkCapabilities(c: unknown): FieldProblem[] {
+function checkCapabilities(c: unknown, chartKind: 'oci' | 'local' | undefined): FieldProblem[] {
   if (c === undefined) return [];
   if (!isPlainObject(c)) return [{ field: 'capabilities', message: 'must be an object' }];
   const problems: FieldProblem[] = [];
-  const allowed = new Set(['quota', 'limits', 'upgradePolicy']);
+  const allowed = new Set(['quota', 'limits', 'upgradePolicy', 'backend']);
   for (const k of Object.keys(c)) if (!allowed.has(k)) problems.push({ field: `capabilities.${k}`, message: 'is not a known capability' });
   const quantities = (obj: unknown, field: string) => {
     if (obj === undefined) return;
@@ -46,6 +46,13 @@ function checkCapabilities(c: unknown): FieldProblem[] {
     const up = c.upgradePolicy;
     if (!isPlainObject(up) || (up.allowFrom !== undefined && (typeof up.allowFrom !== 'string' || !validRange(up.allowFrom))))
       problems.push({ field: 'capabilities.upgradePolicy', message: 'must be { allowFrom?: semver range }' });
+  }
+  if (c.backend !== undefined) {
+    if (typeof c.backend !== 'string' || !(RELEASE_BACKENDS as readonly string[]).includes(c.backend))
+      problems.push({ field: 'capabilities.backend', message: `must be one of ${RELEASE_BACKENDS.map((b) => `"${b}"`).join(', ')}` });
+    // Flux's source-controller pulls the chart itself: it cannot read a directory on the worker.
+    else if (c.backend === 'flux' && chartKind === 'local')
+      problems.push({ field: 'capabilities.backend', message: 'flux needs an oci:// chart (pinned by chartDigest), not a local chart directory' });
   }
   return problems;
 }
@@ -74,7 +81,7 @@ export class TemplatesService {
       problems.push({ field: 'defaultValues', message: 'must be an object nested at most 32 levels' });
     if (input.valuesSchema !== undefined) problems.push(...this.validator.checkSchema(input.valuesSchema));
     problems.push(...reservedKeyProblems(input.defaultValues, 'defaultValues'), ...reservedKeyProblems(input.valuesSchema, 'valuesSchema'));
-    problems.push(...checkCapabilities(input.capabilities));
+    problems.push(...checkCapabilities(input.capabilities, chart.source?.kind));
     if (problems.length) throw invalidInput('the template is not valid', problems);
 
     // Default values the schema marks secret are sealed like a deployment's, bound to the template's id.

@@ -15,6 +15,7 @@ import {
   TenantClients,
 } from '../../../platform/src';
 import { classified } from './activity-errors';
+import { backendOf } from './release-backends';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
 import type { ReleaseBackend } from './release-backend.port';
 import { DesiredSummary, loadOrNull, summarize } from './state.activities';
@@ -91,8 +92,8 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
    * The deployed manifest and the drift found against it; `fresh` reads everything from the API
    * server. A manifest that breaks confinement is neither compared nor corrected (ConfinementError).
    */
-  const inspect = async (release: string, fresh: boolean) => {
-    const manifest = await releases.readDeployedManifest({ release, namespace: release }, { fresh });
+  const inspect = async (release: string, fresh: boolean, backend: string | undefined) => {
+    const manifest = await releases.readDeployedManifest({ release, namespace: release, backend }, { fresh });
     if (manifest === undefined) return { manifest, report: undefined, refused: undefined };
     const entry = entryFor(release, manifest);
     if (confinement && !entry.reviewed) {
@@ -122,7 +123,7 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
   const storageErrors = new LRUCache<string, string>({ max: MAX_MEMOS });
   const inspectOrReport = async (d: DesiredState, generation: number, fresh: boolean) => {
     try {
-      const inspected = await inspect(d.deploymentUid, fresh);
+      const inspected = await inspect(d.deploymentUid, fresh, backendOf(d));
       storageErrors.delete(d.deploymentUid);
       return inspected;
     } catch (err) {

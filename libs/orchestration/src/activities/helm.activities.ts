@@ -3,6 +3,7 @@ import { HelmError, KubeClient, KubeError } from '../../../platform/src';
 import { classified } from './activity-errors';
 import { withHeartbeat } from './heartbeat';
 import type { ReleaseBackend } from './release-backend.port';
+import { backendOf } from './release-backends';
 
 export interface HelmActivityDeps {
   releases: ReleaseBackend;
@@ -31,7 +32,7 @@ export function createHelmActivities({ releases, kube, state, helmTimeoutSeconds
      */
     async applyRelease(input: { deploymentId: string }): Promise<AppliedRelease> {
       return classified('helm upgrade', async () => {
-        const { d, generation, values } = await desiredWithValues(state, input.deploymentId);
+        const { d, generation, values, secretPaths } = await desiredWithValues(state, input.deploymentId);
         const release = d.deploymentUid;
         const record = (type: 'unlocked' | 'rolled-back', message: string, data: Record<string, unknown>) =>
           state.appendEvent({ deploymentId: d.deploymentId, generation, type, actor: 'workflow', message, data });
@@ -40,6 +41,8 @@ export function createHelmActivities({ releases, kube, state, helmTimeoutSeconds
           const applied = await releases.apply({
             release,
             namespace: release,
+            backend: backendOf(d),
+            secretPaths,
             chart: { ref: d.template.chartRef, version: d.template.chartVersion, ...(d.template.chartDigest ? { digest: d.template.chartDigest } : {}) },
             values,
             timeoutSeconds: helmTimeoutSeconds,
@@ -85,7 +88,7 @@ export function createHelmActivities({ releases, kube, state, helmTimeoutSeconds
         };
         return withHeartbeat(async (_beat, signal) => {
           try {
-            const result = await releases.uninstall({ release: d.deploymentUid, namespace: d.deploymentUid, timeoutSeconds: helmTimeoutSeconds, signal, owner: d.userId });
+            const result = await releases.uninstall({ release: d.deploymentUid, namespace: d.deploymentUid, backend: backendOf(d), timeoutSeconds: helmTimeoutSeconds, signal, owner: d.userId });
             return result.refused === undefined ? { uninstalled: result.uninstalled, kept: result.kept } : await skipped(result.refused);
           } catch (err) {
             if (!isForbidden(err)) throw err;
@@ -114,8 +117,8 @@ export type HelmActivities = ReturnType<typeof createHelmActivities>;
 export async function desiredWithValues(state: Pick<DeploymentStateService, 'load' | 'renderValues'>, deploymentId: string) {
   for (let attempt = 0; attempt < 5; attempt++) {
     const d = await state.load(deploymentId);
-    const { generation, values } = await state.renderValues(deploymentId);
-    if (generation === d.generation) return { d, generation, values };
+    const { generation, values, secretPaths } = await state.renderValues(deploymentId);
+    if (generation === d.generation) return { d, generation, values, secretPaths };
   }
   // Retryable: the activity's backoff gives the writers time to settle.
   throw conflict(`deployment ${deploymentId} kept changing while its desired state was read`);

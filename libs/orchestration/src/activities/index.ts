@@ -6,6 +6,7 @@ import { createStateActivities, StateActivityDeps } from './state.activities';
 export * from './activity-errors';
 export * from './metrics.port';
 export * from './release-backend.port';
+export * from './release-backends';
 export * from './state.activities';
 export * from './namespace.activities';
 export * from './helm.activities';

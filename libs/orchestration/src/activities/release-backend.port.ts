@@ -1,7 +1,7 @@
 /**
- * What the activities need from whatever installs a deployment's release (helm today; a Flux
- * HelmRelease could be another). The activities depend on this port only; the worker injects
- * the implementation (libs/platform's HelmReleaseBackend). Values pass through `apply` and
+ * What the activities need from whatever installs a deployment's release: helm itself, or a Flux
+ * HelmRelease. The activities depend on this port only; the worker injects the implementation
+ * (ReleaseBackends, routing each call to libs/platform's HelmReleaseBackend or FluxReleaseBackend). Values pass through `apply` and
  * `render` and are never logged or returned.
  */
 export interface ReleaseBackend {
@@ -30,6 +30,11 @@ export interface ReleaseBackend {
 export interface ReleaseRef {
   release: string;
   namespace: string;
+  /**
+   * Which backend holds the release: the template's `capabilities.backend` (`helm` when left
+   * out). A registry of backends (ReleaseBackends) routes on it; a single backend ignores it.
+   */
+  backend?: string;
 }
 
 /** A chart as a template version pins it. */
@@ -52,6 +57,11 @@ export interface ReleaseCallOptions {
 export interface ReleaseApplyRequest extends ReleaseRef, ReleaseCallOptions {
   chart: ReleaseChart;
   values: object;
+  /**
+   * Where `values` holds secrets (object keys and array indices). A backend that writes values
+   * anywhere but helm's own release storage (Flux's HelmRelease) keeps these out of it.
+   */
+  secretPaths?: string[][];
   /** Recorded with the revision. */
   description?: string;
   report?: ReleaseApplyReport;

@@ -1,5 +1,10 @@
 import { Column, CreateDateColumn, DeleteDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
+/** What installs a template's releases: the helm CLI in the worker, or Flux's helm-controller (docs/OPERATIONS.md). */
+export const RELEASE_BACKENDS = ['helm', 'flux'] as const;
+export type ReleaseBackendName = (typeof RELEASE_BACKENDS)[number];
+export const DEFAULT_RELEASE_BACKEND: ReleaseBackendName = 'helm';
+
 export interface TemplateCapabilities {
   quota?: Record<string, string>;
   limits?: {
@@ -8,6 +13,8 @@ export interface TemplateCapabilities {
     max?: Record<string, string>;
   };
   upgradePolicy?: { allowFrom?: string };
+  /** Left out: helm. Fixed for a deployment's life: an upgrade never moves it to another backend. */
+  backend?: ReleaseBackendName;
 }
 
 /** Immutable once created: there is no update path for it anywhere. */

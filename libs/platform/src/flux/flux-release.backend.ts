@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { HelmApplyRequest, HelmReleaseRef, HelmRenderRequest, HelmUninstallRequest } from '../helm/helm-release.backend';
+import type { HelmReleaseStorage } from '../helm/helm-release.storage';
+import { HelmError } from '../helm/helm.errors';
+import { makeScrubber } from '../helm/scrubber';
+import type { KubeClient } from '../kubernetes/kube.client';
+import { KubeError } from '../kubernetes/kube.errors';
+import type { MetadataCache } from '../kubernetes/metadata-cache';
+import {
+  buildHelmRelease,
+  buildOciRepository,
+  buildValuesSecret,
+  FORCE_REQUESTED_AT,
+  helmReleaseRef,
+  ociRepositoryRef,
+  ociSource,
+  RECONCILE_REQUESTED_AT,
+  RESET_REQUESTED_AT,
+  splitSecretValues,
+  valuesSecretRef,
+} from './flux.objects';
+import { conditionOf, needsForce, readOutcome } from './flux.status';
+
+/** The request as the activities send it: where the values hold secrets, besides the helm backend's fields. */
+export interface FluxApplyRequest extends HelmApplyRequest {
+  secretPaths?: readonly (readonly string[])[];
+  report?: HelmApplyRequest['report'];
+}
+
+export interface FluxReleaseBackendDeps {
+  /**
+   * The worker's own client: it writes the Flux objects, which the tenant ServiceAccount may not
+   * (else a chart could point a HelmRelease at another ServiceAccount).
+   */
+  kube: Pick<KubeClient, 'get' | 'apply' | 'delete'>;
+  /**
+   * The client that writes the values Secret in a namespace: the tenant ServiceAccount's (it may
+   * manage Secrets there), so the worker itself needs no right on Secrets. Left out: `kube`.
+   */
+  secretsIn?: (namespace: string) => Pick<KubeClient, 'apply' | 'delete'>;
+  /** Helm's release storage, which helm-controller writes as helm does: the deployed manifest is read from it. */
+  storage: Pick<HelmReleaseStorage, 'readDeployedManifest' | 'deployedManifestOf'>;
+  cache?: Pick<MetadataCache, 'releaseSecrets'>;
+  /** Renders the chart without touching the cluster (the helm backend's `helm template`), for the upgrade preview. */
+  render: (req: HelmRenderRequest) => Promise<string>;
+  /** How often helm-controller reconciles each release on its own, drift detection included. */
+  intervalSeconds: number;
+  plainHttpRegistries?: readonly string[];
+  /** How often a wait re-reads the HelmRelease (default 1 s). */
+  pollIntervalMs?: number;
+}
+
+/**
+ * The activities' release backend (libs/orchestration's ReleaseBackend port) on Flux: the
+ * release is described as an OCIRepository, a HelmRelease and a values Secret in the
+ * deployment's namespace, and helm-controller installs it as the tenant ServiceAccount. `apply`
+ * waits until helm-controller handled this very apply (its reconcile request) and maps the
+ * outcome to the helm backend's errors; `uninstall` deletes the HelmRelease and waits until its
+ * finalizer uninstalled the release.
+ */
+export class FluxReleaseBackend {
+  private readonly pollMs: number;
+
+  constructor(private readonly deps: FluxReleaseBackendDeps) {
+    this.pollMs = deps.pollIntervalMs ?? 1000;
+  }
+
+  async apply(req: FluxApplyRequest): Promise<{ revision: number; unlocked: boolean }> {
+    // A chart Flux cannot pull by digest is refused before anything is written.
+    ociSource(req.chart);
+    const scrub = makeScrubber(req.values, undefined, [req.release, req.namespace]);
+    const { inline, secret } = splitSecretValues(req.values, req.secretPaths ?? []);
+    const { kube } = this.deps;
+    const previous = await kube.get(helmReleaseRef(req.release, req.namespace));
+    const token = `caelus-${Date.now()}-${randomBytes(3).toString('hex')}`;
+    // A failure Flux gave up on (its retries are 0, as the helm backend makes one attempt per
+    // apply) is tried again only when asked: force a release and reset the failure counts.
+    const annotations = { [RECONCILE_REQUESTED_AT]: token, ...(needsForce(previous) ? { [FORCE_REQUESTED_AT]: token, [RESET_REQUESTED_AT]: token } : {}) };
+    const projection = {
+      release: req.release,
+      namespace: req.namespace,
+      chart: req.chart,
+      inlineValues: inline,
+      secretValues: secret,
+      timeoutSeconds: req.timeoutSeconds,
+      intervalSeconds: this.deps.intervalSeconds,
+      plainHttpRegistries: this.deps.plainHttpRegistries,
+      annotations,
+    };
+    await this.secretsIn(req.namespace).apply(buildValuesSecret(projection));
+    await this.project(() => kube.apply(buildOciRepository(projection)));
+    await this.project(() => kube.apply(buildHelmRelease(projection)));
+    req.onProgress?.(`HelmRelease ${req.namespace}/${req.release} applied; waiting for helm-controller`);
+
+    const deadline = Date.now() + req.timeoutSeconds * 1000;
+    let last = '';
+    for (;;) {
+      req.signal?.throwIfAborted();
+      const hr = await kube.get(helmReleaseRef(req.release, req.namespace));
+      // The chart not there yet: its OCIRepository tells a pull still running from one that failed.
+      const source = conditionOf(hr, 'Ready')?.reason === 'SourceNotReady' ? await kube.get(ociRepositoryRef(req.release, req.namespace)) : undefined;
+      const outcome = readOutcome(hr, source, token, scrub);
+      if (outcome.state === 'ready') return { revision: outcome.revision, unlocked: false };
+      if (outcome.state === 'failed') {
+        if (outcome.rolledBack) {
+          req.onProgress?.(`helm-controller rolled ${req.release} back to revision ${outcome.rolledBack.revision}`);
+          await req.report?.rolledBack?.(outcome.rolledBack);
+        }
+        throw outcome.error;
+      }
+      if (outcome.detail !== last) req.onProgress?.((last = outcome.detail));
+      if (Date.now() >= deadline) {
+        throw new HelmError('timeout', `flux: HelmRelease ${req.namespace}/${req.release} not ready after ${req.timeoutSeconds}s (${last})`, { operation: 'upgrade' });
+      }
+      await this.pause(req.signal);
+    }
+  }
+
+  async uninstall(req: HelmUninstallRequest): Promise<{ uninstalled: boolean; kept: string[]; refused?: string }> {
+    const { kube } = this.deps;
+    const ref = helmReleaseRef(req.release, req.namespace);
+    // Its finalizer makes helm-controller uninstall the release (as the tenant) before it goes.
+    const deleted = await this.project(() => kube.delete(ref));
+    const deadline = Date.now() + req.timeoutSeconds * 1000;
+    for (;;) {
+      req.signal?.throwIfAborted();
+      const hr = await kube.get(ref);
+      if (!hr) break;
+      req.onProgress?.(`waiting for helm-controller to uninstall ${req.release}`);
+      if (Date.now() >= deadline)
+        throw new HelmError('timeout', `flux: HelmRelease ${req.namespace}/${req.release} still exists after ${req.timeoutSeconds}s (is helm-controller running?)`, { operation: 'uninstall' });
+      await this.pause(req.signal);
+    }
+    await this.project(() => kube.delete(ociRepositoryRef(req.release, req.namespace)));
+    await this.secretsIn(req.namespace).delete(valuesSecretRef(req.namespace));
+    return { uninstalled: deleted, kept: [] };
+  }
+
+  render(req: HelmRenderRequest): Promise<string> {
+    return this.deps.render(req);
+  }
+
+  /** Helm's storage, read in-process as the helm backend reads it: helm-controller writes the same release Secrets. */
+  async readDeployedManifest(ref: HelmReleaseRef, options: { fresh?: boolean } = {}): Promise<string | undefined> {
+    const listed = options.fresh ? undefined : this.deps.cache?.releaseSecrets(ref.namespace, ref.release);
+    return listed ? this.deps.storage.deployedManifestOf(listed, ref.release, ref.namespace) : this.deps.storage.readDeployedManifest(ref.release, ref.namespace);
+  }
+
+  /** A write of the Flux objects; their kinds missing means Flux is not installed, which no retry heals. */
+  private async project<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof KubeError && err.reason === 'UnknownKind') {
+        throw new KubeError(`the flux release backend needs Flux's CRDs (OCIRepository, HelmRelease) in the cluster: ${err.message}`, err.status, err.reason, false, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private secretsIn(namespace: string): Pick<KubeClient, 'apply' | 'delete'> {
+    return this.deps.secretsIn?.(namespace) ?? this.deps.kube;
+  }
+
+  private async pause(signal: AbortSignal | undefined): Promise<void> {
+    await sleep(this.pollMs, undefined, { signal }).catch(() => signal?.throwIfAborted());
+  }
+}
