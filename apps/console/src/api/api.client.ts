@@ -43,6 +43,11 @@ export class ApiClient {
     this.fetchFn = options.fetchFn ?? ((input, init) => fetch(input, init));
   }
 
+  /** The token this client sends (to match a request made before sign-in finished with it). */
+  get token(): string {
+    return this.options.token;
+  }
+
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json', Authorization: `Bearer ${this.options.token}` };
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';

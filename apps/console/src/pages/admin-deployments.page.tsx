@@ -1,63 +1,62 @@
 import { useEffect, useState } from 'react';
-import type { ApiClient } from '../api/api.client';
-import { BUSY_STATUSES, type DeploymentCounts, type ListedDeployment } from '../api/types';
+import { ApiClient } from '../api/api.client';
+import { BUSY_STATUSES, type AllDeploymentsPage, type DeploymentCounts, type ListedDeployment } from '../api/types';
 import { StatusOptions } from '../components/status-options';
 import { Empty, ErrorBox, Loading, PageTitle } from '../components/common';
 import { useConsole } from '../context';
-import { DeploymentTable } from './deployments.page';
+import { prefetch, takePrefetched } from '../prefetch';
+import { DeploymentTable } from '../components/deployment-table';
 
 /** Rows the table holds at most: one request of the API's largest page. */
 export const SHOWN = 1000;
-/** A small first page, read alongside the whole table and shown while the rest is on its way. */
-export const FIRST_PAGE = 100;
 const POLL_MS = 3000;
+
+const PREFETCH_KEY = 'all-deployments';
+const firstRead = { status: undefined, cursor: null, limit: SHOWN };
+
+/**
+ * Called at boot when the URL is this page and a token is kept: the table's request goes out
+ * alongside GET /session instead of after it (the page is for admins; for anyone else the API
+ * refuses it and the answer is never used).
+ */
+export function prefetchAllDeployments(token: string): void {
+  prefetch(PREFETCH_KEY, token, () => new ApiClient({ token }).listAllDeployments(firstRead));
+}
 
 export interface AllDeploymentsState {
   items: ListedDeployment[];
   counts?: DeploymentCounts;
-  /** False while only the first page is shown. */
-  complete: boolean;
   error?: Error;
 }
 
 /**
- * Reads `GET /deployments`: the whole table (up to SHOWN rows) in one request and, on the first
- * read, a first page of FIRST_PAGE rows side by side with it, shown as soon as it arrives. The
- * whole table then replaces it in one render (every render of a growing table lays out all its
- * rows again). While a deployment is busy the table is read again every few seconds.
+ * Reads `GET /deployments`: the whole table (up to SHOWN rows, with the counts) in one request,
+ * rendered once when it arrives. (A smaller first page read alongside it was tried: it answered
+ * only just before the whole table, on the same API thread, and made the browser render twice.)
+ * While a deployment is busy the table is read again every few seconds.
  */
 export function useAllDeployments(api: ApiClient, status: string, tick = 0): AllDeploymentsState {
-  const [state, setState] = useState<AllDeploymentsState>({ items: [], complete: false });
+  const [state, setState] = useState<AllDeploymentsState>({ items: [] });
   useEffect(() => {
     let live = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    setState({ items: [], complete: false });
-    const filter = { status: status || undefined, cursor: null };
+    // A new filter starts from an empty table (no render at all on the first load).
+    setState((s) => (s.items.length === 0 && !s.counts && !s.error ? s : { items: [] }));
+    const filter = { ...firstRead, status: status || undefined };
     const run = (first: boolean) => {
-      let whole = false;
-      if (first) {
-        api.listAllDeployments({ ...filter, limit: FIRST_PAGE }).then(
-          (page) => {
-            if (live && !whole) setState({ items: page.items, counts: page.counts, complete: !page.nextCursor });
-          },
-          // The whole table's request reports the error.
-          () => undefined,
-        );
-      }
-      api.listAllDeployments({ ...filter, limit: SHOWN }).then(
+      const early = first && !status && tick === 0 ? takePrefetched<AllDeploymentsPage>(PREFETCH_KEY, api.token) : undefined;
+      (early ?? api.listAllDeployments(filter)).then(
         (page) => {
-          whole = true;
           if (!live) return;
-          setState({ items: page.items, counts: page.counts, complete: true });
+          setState({ items: page.items, counts: page.counts });
           if (page.items.some((d) => BUSY_STATUSES.includes(d.status))) timer = setTimeout(() => run(false), POLL_MS);
         },
         (err: Error & { status?: number }) => {
-          whole = true;
           if (!live) return;
           // A passing failure while polling (the API restarting) does not end live updates.
           const transient = (err.status ?? 0) === 0 || (err.status ?? 0) >= 500;
           if (!first && transient) timer = setTimeout(() => run(false), POLL_MS * 2);
-          setState((s) => ({ ...s, complete: true, error: err }));
+          setState((s) => ({ ...s, error: err }));
         },
       );
     };
@@ -100,7 +99,6 @@ export function AdminDeploymentsPage() {
           <span className="muted small" role="status">
             {total} deployment{total === 1 ? '' : 's'}
             {total > SHOWN ? `, the first ${SHOWN} shown` : ''}
-            {!all.complete ? `; loading ${all.items.length} of ${Math.min(total, SHOWN)}…` : ''}
           </span>
         )}
       </div>

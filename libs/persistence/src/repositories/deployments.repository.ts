@@ -4,7 +4,7 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 type DeploymentPatch = Parameters<Repository<DeploymentEntity>['update']>[1];
 import { DeploymentEntity, DeploymentStatus, DriftSummary } from '../entities';
 import { afterCursor, Page, PageRequest, toPage } from '../pagination';
-import { AllDeploymentsFilter, DeploymentCounts, ListedDeployment, ListedNames, whereAllDeployments } from './all-deployments.query';
+import { AllDeploymentsFilter, DeploymentCounts, LISTED_COLUMNS, ListedDeployment, listedFromRow, ListedRow, whereAllDeployments } from './all-deployments.query';
 
 /** Advisory lock key of the global deployment limit (any constant bigint; "caelus-q" in ASCII). */
 const GLOBAL_QUOTA_LOCK = '7161116398997155185';
@@ -269,40 +269,39 @@ export class DeploymentsRepository {
 
   /**
    * Every user's deployments, for the admin list: filtered like `list` and also by product and
-   * desired template, in the same (created_at, id) order. The names a listing shows (owner,
-   * product, template versions) come from a second query by primary key, so a page needs no
-   * other lookups.
+   * desired template, in the same (created_at, id) order, each with the names a listing shows
+   * (owner, product, template versions). One query of plain rows: a page of 1,000 is mapped
+   * without TypeORM's entity hydration, and Postgres writes the timestamps as ISO text (see
+   * LISTED_COLUMNS), which took about half of the page's time in the API before.
    */
   async listAll(filter: AllDeploymentsFilter, page: PageRequest): Promise<Page<ListedDeployment>> {
-    const qb = whereAllDeployments(this.repo().createQueryBuilder('d').withDeleted(), filter);
+    const qb = this.db
+      .createQueryBuilder()
+      .from(DeploymentEntity, 'd')
+      // Deployments being deleted have deleted_at set and are still listed.
+      .withDeleted()
+      .leftJoin('users', 'u', 'u.id = d.user_id')
+      .leftJoin('products', 'p', 'p.id = d.product_id')
+      .leftJoin('template_versions', 'td', 'td.id = d.desired_template_id')
+      .leftJoin('template_versions', 'ta', 'ta.id = d.applied_template_id');
+    for (const [i, [expr, alias]] of LISTED_COLUMNS.entries()) {
+      if (i === 0) qb.select(expr, alias);
+      else qb.addSelect(expr, alias);
+    }
+    whereAllDeployments(qb, filter);
     if (page.cursor) qb.andWhere(...afterCursor('deployments', 'd', page.cursor));
-    const res = toPage(
-      await qb
-        .orderBy('d.created_at', 'ASC')
-        .addOrderBy('d.id', 'ASC')
-        .limit(page.limit + 1)
-        .getMany(),
-      page.limit,
-    );
-    if (res.items.length === 0) return { items: [], nextCursor: res.nextCursor };
-    const names: (ListedNames & { id: string })[] = await this.db.query(
-      `SELECT d.id, u.email AS "ownerEmail", p.name AS "productName", td.version AS "desiredTemplateVersion", ta.version AS "appliedTemplateVersion"
-         FROM deployments d
-         LEFT JOIN users u ON u.id = d.user_id
-         LEFT JOIN products p ON p.id = d.product_id
-         LEFT JOIN template_versions td ON td.id = d.desired_template_id
-         LEFT JOIN template_versions ta ON ta.id = d.applied_template_id
-        WHERE d.id = ANY($1::uuid[])`,
-      [res.items.map((d) => d.id)],
-    );
-    const byId = new Map(names.map((n) => [n.id, n]));
-    const none: ListedNames = { ownerEmail: null, productName: null, desiredTemplateVersion: null, appliedTemplateVersion: null };
+    const rows = await qb
+      .orderBy('d.created_at', 'ASC')
+      .addOrderBy('d.id', 'ASC')
+      .limit(page.limit + 1)
+      .getRawMany<ListedRow>();
+    const listed = rows.map(listedFromRow);
     return {
-      items: res.items.map((deployment) => {
-        const { id: _id, ...n } = byId.get(deployment.id) ?? { id: deployment.id, ...none };
-        return { deployment, ...n };
-      }),
-      nextCursor: res.nextCursor,
+      items: listed.slice(0, page.limit),
+      nextCursor: toPage(
+        listed.map((l) => l.deployment),
+        page.limit,
+      ).nextCursor,
     };
   }
 
