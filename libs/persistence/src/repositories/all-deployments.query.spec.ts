@@ -21,6 +21,8 @@ describe(listedFromRow.name, () => {
     createdAt: '2026-11-29T08:00:00.001Z',
     updatedAt: '2026-11-30T12:21:33.526Z',
     deletedAt: null,
+    suspendedAt: '2026-11-30T12:30:00.000Z',
+    suspendedReason: 'maintenance',
     ownerEmail: 'ada@example.com',
     productName: 'webapp',
     desiredTemplateVersion: '1.1.0',
@@ -33,6 +35,8 @@ describe(listedFromRow.name, () => {
     expect(sut.deployment).toMatchObject({ id: 'd1', userId: 'u1', status: 'upgrading', generation: 2, observedGeneration: 1, userValues: { title: 'x' }, lastDriftCheckAt: null, deletedAt: null });
     expect(sut.deployment.createdAt.toISOString()).toBe('2026-11-29T08:00:00.001Z');
     expect(sut.deployment.lastReconcileAt?.toISOString()).toBe('2026-11-30T12:21:33.526Z');
+    expect(sut.deployment.suspendedAt?.toISOString()).toBe('2026-11-30T12:30:00.000Z');
+    expect(sut.deployment.suspendedReason).toBe('maintenance');
     expect(sut).toMatchObject({ ownerEmail: 'ada@example.com', productName: 'webapp', desiredTemplateVersion: '1.1.0', appliedTemplateVersion: null });
   });
 

@@ -59,17 +59,19 @@ export const LISTED_COLUMNS: readonly [string, string][] = [
   [iso('d.created_at'), 'createdAt'],
   [iso('d.updated_at'), 'updatedAt'],
   [iso('d.deleted_at'), 'deletedAt'],
+  [iso('d.suspended_at'), 'suspendedAt'],
+  ['d.suspended_reason', 'suspendedReason'],
   ['u.email', 'ownerEmail'],
   ['p.name', 'productName'],
   ['td.version', 'desiredTemplateVersion'],
   ['ta.version', 'appliedTemplateVersion'],
 ];
 
-type DateKeys = 'lastReconcileAt' | 'lastDriftCheckAt' | 'createdAt' | 'updatedAt' | 'deletedAt';
+type DateKeys = 'lastReconcileAt' | 'lastDriftCheckAt' | 'createdAt' | 'updatedAt' | 'deletedAt' | 'suspendedAt';
 
 /** A row of LISTED_COLUMNS: the entity's columns (timestamps as ISO text) and the names. */
 export type ListedRow = Omit<DeploymentEntity, DateKeys> &
-  ListedNames & { lastReconcileAt: string | null; lastDriftCheckAt: string | null; createdAt: string; updatedAt: string; deletedAt: string | null };
+  ListedNames & { lastReconcileAt: string | null; lastDriftCheckAt: string | null; createdAt: string; updatedAt: string; deletedAt: string | null; suspendedAt: string | null };
 
 const date = (s: string | null): Date | null => (s === null ? null : new Date(s));
 
@@ -93,6 +95,8 @@ export function listedFromRow(r: ListedRow): ListedDeployment {
     createdAt: new Date(r.createdAt),
     updatedAt: new Date(r.updatedAt),
     deletedAt: date(r.deletedAt),
+    suspendedAt: date(r.suspendedAt),
+    suspendedReason: r.suspendedReason,
   });
   return { deployment, ownerEmail: r.ownerEmail, productName: r.productName, desiredTemplateVersion: r.desiredTemplateVersion, appliedTemplateVersion: r.appliedTemplateVersion };
 }
