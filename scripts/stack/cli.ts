@@ -1,8 +1,8 @@
-// Local stack CLI: `tsx scripts/stack/cli.ts up|down|status|reset|tools [--only a,b] [--with-flux]` (npm run stack:*).
-import { COMPONENT_NAMES, ComponentError, ensureStack, profilesFromEnv, resetStack, stackStatus, stopStack } from './index';
+// Local stack CLI: `tsx scripts/stack/cli.ts up|down|status|reset|tools [--only a,b] [--with-flux] [--temporal dev|server]` (npm run stack:*).
+import { cliProfiles, COMPONENT_NAMES, ComponentError, ensureStack, resetStack, stackStatus, stopStack } from './index';
 import { ensureTools, printToolSummary, table } from './tools';
 
-const USAGE = `usage: tsx scripts/stack/cli.ts up|down|status|reset|tools [--only ${COMPONENT_NAMES.join(',')}] [--with-flux]`;
+const USAGE = `usage: tsx scripts/stack/cli.ts up|down|status|reset|tools [--only ${COMPONENT_NAMES.join(',')}] [--with-flux] [--temporal dev|server]`;
 
 /** `--only postgres,temporal` (or `--only=…`): the components a command acts on; undefined means all. */
 function parseOnly(args: string[]): string[] | undefined {
@@ -19,8 +19,13 @@ function parseOnly(args: string[]): string[] | undefined {
 async function main(command: string | undefined, args: string[]): Promise<number> {
   const started = Date.now();
   const only = parseOnly(args);
-  // --with-flux (or CAELUS_STACK_FLUX=1): Flux's controllers too, built into the tool cache on first use.
-  const profiles = args.includes('--with-flux') ? ['flux'] : profilesFromEnv();
+  let profiles: string[];
+  try {
+    profiles = cliProfiles(args);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
   switch (command) {
     case 'up': {
       await ensureStack({ verbose: true, only, profiles });
@@ -34,7 +39,7 @@ async function main(command: string | undefined, args: string[]): Promise<number
       await resetStack(console.log, only);
       return 0;
     case 'status': {
-      const statuses = await stackStatus(only, args.includes('--with-flux') ? ['flux'] : undefined);
+      const statuses = await stackStatus(only, args.includes('--with-flux') || args.includes('--temporal') ? profiles : undefined);
       console.log(
         table(
           ['component', 'health', 'detail'],

@@ -6,6 +6,7 @@ import { KubernetesComponent } from './components/kubernetes';
 import { PostgresComponent } from './components/postgres';
 import { RegistryComponent } from './components/registry';
 import { TemporalComponent } from './components/temporal';
+import { TemporalServerComponent } from './components/temporal-server';
 import { Component, ComponentError, Health, Log } from './components/types';
 import { LOCAL_DIR, LOGS_DIR, STACK_ENV_FILE, TOOLS_BIN_DIR } from './paths';
 import { isAlive, sleep } from './proc';
@@ -23,7 +24,10 @@ export interface EnsureStackOptions {
   verbose?: boolean;
   /** Only these components (e.g. ['postgres']); the others are neither checked nor started. */
   only?: readonly string[];
-  /** Optional parts besides the default stack: 'flux' (Flux's source- and helm-controller). Default: from CAELUS_STACK_FLUX. */
+  /**
+   * Optional parts: 'flux' (Flux's source- and helm-controller) and 'temporal-server' (a Temporal
+   * server on PostgreSQL instead of the dev server). Default: defaultProfiles().
+   */
   profiles?: readonly string[];
 }
 
@@ -31,16 +35,48 @@ export const COMPONENT_NAMES = ['postgres', 'temporal', 'kubernetes', 'helm', 'r
 /** Components that run only when their profile is asked for, after the default ones are up (they need the cluster). */
 const ADDONS = ['flux'];
 
-/** The optional profiles the environment asks for: CAELUS_STACK_FLUX=1 (or true) means 'flux'. */
+/** The optional profiles the environment asks for: CAELUS_STACK_FLUX=1 (or true) means 'flux', CAELUS_STACK_TEMPORAL=server 'temporal-server'. */
 export function profilesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return /^(1|true|yes)$/i.test(env.CAELUS_STACK_FLUX ?? '') ? ['flux'] : [];
+  const profiles: string[] = [];
+  if (/^(1|true|yes)$/i.test(env.CAELUS_STACK_FLUX ?? '')) profiles.push('flux');
+  if (env.CAELUS_STACK_TEMPORAL === 'server') profiles.push('temporal-server');
+  return profiles;
+}
+
+/**
+ * The profiles of this process's environment; which Temporal runs is remembered from the last
+ * `up` (.local/stack.env) unless CAELUS_STACK_TEMPORAL says otherwise: the test tiers bring the
+ * stack up again and must not swap a running server for the dev server.
+ */
+export function defaultProfiles(env: NodeJS.ProcessEnv = process.env, previous: StackEnv = loadStackEnv()): string[] {
+  return profilesFromEnv({ CAELUS_STACK_TEMPORAL: previous.CAELUS_STACK_TEMPORAL, ...env });
+}
+
+/**
+ * --with-flux (or CAELUS_STACK_FLUX=1): Flux's controllers too. --temporal server (or
+ * CAELUS_STACK_TEMPORAL=server): a Temporal server on PostgreSQL instead of the dev server;
+ * remembered by later commands until --temporal dev. Tools are built on first use.
+ */
+export function cliProfiles(args: string[], base: string[] = defaultProfiles()): string[] {
+  const profiles = new Set(base);
+  if (args.includes('--with-flux')) profiles.add('flux');
+  const at = args.indexOf('--temporal');
+  if (at >= 0) {
+    const which = args[at + 1];
+    if (which === 'server') profiles.add('temporal-server');
+    else if (which === 'dev') profiles.delete('temporal-server');
+    else throw new Error(`--temporal takes dev or server (got ${which ?? 'nothing'})`);
+  }
+  return [...profiles];
 }
 
 function components(only?: readonly string[], profiles: readonly string[] = []): Component[] {
   const previous = loadStackEnv();
   const unknown = (only ?? []).filter((n) => !(COMPONENT_NAMES as readonly string[]).includes(n));
   if (unknown.length) throw new Error(`unknown stack component(s) ${unknown.join(', ')}; known: ${COMPONENT_NAMES.join(', ')}`);
-  const all: Component[] = [new PostgresComponent(previous.DATABASE_URL), new TemporalComponent(), new KubernetesComponent(), new HelmComponent(), new RegistryComponent(), new FluxComponent()];
+  const postgres = new PostgresComponent(previous.DATABASE_URL);
+  const temporal = profiles.includes('temporal-server') ? new TemporalServerComponent(postgres) : new TemporalComponent();
+  const all: Component[] = [postgres, temporal, new KubernetesComponent(), new HelmComponent(), new RegistryComponent(), new FluxComponent()];
   if (only?.length) return all.filter((c) => only.includes(c.name));
   return all.filter((c) => !ADDONS.includes(c.name) || profiles.includes(c.name));
 }
@@ -56,7 +92,7 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
   const release = await acquireLock(log);
   try {
     fs.mkdirSync(LOGS_DIR, { recursive: true });
-    const profiles = [...(opts.profiles ?? profilesFromEnv()), ...(opts.only ?? []).filter((n) => ADDONS.includes(n))];
+    const profiles = [...(opts.profiles ?? defaultProfiles()), ...(opts.only ?? []).filter((n) => ADDONS.includes(n))];
     const all = components(opts.only, profiles);
     const tools = all.some((c) => c.usesTools !== false) ? await ensureTools(log, profiles) : [];
     // A partial `up` keeps what the other components wrote before.
@@ -105,7 +141,7 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
 export async function stopStack(log: Log = console.log, only?: readonly string[]): Promise<void> {
   const release = await acquireLock(log);
   try {
-    for (const c of components(only, ADDONS).reverse()) log(`${c.name}: ${await c.down()}`);
+    for (const c of components(only, [...ADDONS, ...defaultProfiles()]).reverse()) log(`${c.name}: ${await c.down()}`);
   } finally {
     release();
   }
@@ -119,7 +155,7 @@ export async function stopStack(log: Log = console.log, only?: readonly string[]
 export async function resetStack(log: Log = console.log, only?: readonly string[]): Promise<void> {
   const release = await acquireLock(log);
   try {
-    const chosen = components(only, ADDONS);
+    const chosen = components(only, [...ADDONS, ...defaultProfiles()]);
     for (const c of [...chosen].reverse()) log(`${c.name}: ${await c.down()}`);
     for (const c of chosen) if (c.reset) log(`${c.name}: ${await c.reset()}`);
     if (only?.length) return;
@@ -141,7 +177,7 @@ export async function resetStack(log: Log = console.log, only?: readonly string[
 export async function restartComponent(name: 'temporal' | 'registry', log: Log = console.log): Promise<{ stopped: boolean; seconds: number }> {
   const release = await acquireLock(log);
   try {
-    const c = components().find((x) => x.name === name);
+    const c = components(undefined, defaultProfiles()).find((x) => x.name === name);
     if (!c) throw new Error(`no stack component ${name}`);
     const started = Date.now();
     const down = await c.down();
@@ -160,7 +196,7 @@ export interface ComponentStatus extends Health {
 }
 
 /** Status of the default components, and of the add-ons the last `up` started or the environment asks for. */
-export async function stackStatus(only?: readonly string[], profiles: readonly string[] = [...profilesFromEnv(), ...profilesFromEnv(loadStackEnv())]): Promise<ComponentStatus[]> {
+export async function stackStatus(only?: readonly string[], profiles: readonly string[] = [...defaultProfiles(), ...profilesFromEnv(loadStackEnv())]): Promise<ComponentStatus[]> {
   return Promise.all(components(only, profiles).map(async (c) => ({ name: c.name, ...(await c.health().catch((e: Error) => ({ ok: false, detail: e.message }))) })));
 }
 

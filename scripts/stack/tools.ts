@@ -114,12 +114,14 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
     case 'go-install': {
       const ldflags = ['-s', '-w', ...(tool.build.ldflags ?? [])].join(' ');
       const pkgs = tool.build.packages.map((p) => `${p}@v${tool.version}`);
-      await goWithProgress(label, go, ['install', '-trimpath', '-ldflags', ldflags, ...pkgs], {
+      const tags = tool.build.tags?.length ? ['-tags', tool.build.tags.join(',')] : [];
+      await goWithProgress(label, go, ['install', '-trimpath', ...tags, '-ldflags', ldflags, ...pkgs], {
         env: { ...env, GOBIN: binDir },
         cwd: workDir,
         buildLog,
         log,
       });
+      for (const [from, to] of Object.entries(tool.build.rename ?? {})) fs.renameSync(path.join(binDir, from), path.join(binDir, to));
       break;
     }
     case 'etcd': {

@@ -9,6 +9,10 @@ export type ToolBuild =
       /** Package paths, each installed at `module@version`. */
       packages: string[];
       ldflags?: string[];
+      /** Go build tags. */
+      tags?: string[];
+      /** Installed binaries to rename (`go install` names them after their package directory). */
+      rename?: Record<string, string>;
     }
   | {
       kind: 'kubernetes';
@@ -41,8 +45,11 @@ export interface ToolSpec {
   binaries: string[];
   build: ToolBuild;
   /** Built only when asked for (e.g. `stack:up -- --with-flux`), never by the default stack. */
-  profile?: 'flux';
+  profile?: StackProfile;
 }
+
+/** Optional parts of the stack: Flux's controllers, and a Temporal server on Postgres instead of the CLI's dev server. */
+export type StackProfile = 'flux' | 'temporal-server';
 
 export const KUBERNETES_VERSION = '1.36.3';
 /** k8s.io/* staging modules are published as v0.<minor>.<patch> of the same release. */
@@ -61,6 +68,8 @@ export const REGISTRY_VERSION = '3.1.2';
  */
 export const FLUX_HELM_CONTROLLER_VERSION = '1.6.4';
 export const FLUX_SOURCE_CONTROLLER_VERSION = '1.9.6';
+/** `--temporal server`: the newest go.temporal.io/server whose go.mod Go 1.26.8 accepts (v1.32.2 declares go 1.26.10). */
+export const TEMPORAL_SERVER_VERSION = '1.32.1';
 
 const [kubeMajor, kubeMinor] = KUBERNETES_VERSION.split('.');
 
@@ -163,6 +172,20 @@ export const TOOLS: ToolSpec[] = [
       crds: 'config/crd/bases',
     },
   },
+  {
+    name: 'temporal-server',
+    version: TEMPORAL_SERVER_VERSION,
+    module: 'go.temporal.io/server',
+    binaries: ['temporal-server', 'temporal-sql-tool'],
+    profile: 'temporal-server',
+    build: {
+      kind: 'go-install',
+      packages: ['go.temporal.io/server/cmd/server', 'go.temporal.io/server/cmd/tools/sql'],
+      // As the server's Makefile builds it: the tag leaves out the GCS gRPC client (archival), about 16 MB.
+      tags: ['disable_grpc_modules'],
+      rename: { server: 'temporal-server', sql: 'temporal-sql-tool' },
+    },
+  },
 ];
 
 /** The tools a stack with these profiles needs: the default ones plus each profile's. */
@@ -186,7 +209,24 @@ export const PORTS = {
   fluxSourceHealth: 9692,
   fluxHelmMetrics: 9693,
   fluxHelmHealth: 9694,
+  /** `--temporal server`: the server's other listeners (its frontend takes temporalFrontend). */
+  temporalServer: {
+    frontendHttp: 7243,
+    frontendMembership: 6933,
+    historyGrpc: 7234,
+    historyMembership: 6934,
+    matchingGrpc: 7235,
+    matchingMembership: 6935,
+    workerGrpc: 7239,
+    workerMembership: 6939,
+    metrics: 7290,
+  },
 } as const;
+
+/** `--temporal server`: its default store and its SQL visibility, on the stack's PostgreSQL. */
+export const TEMPORAL_SERVER_DATABASES = { store: 'temporal', visibility: 'temporal_visibility' } as const;
+/** Connection pools of the server (about 2×store + visibility connections in all), well inside PostgreSQL's default 100. */
+export const TEMPORAL_SERVER_POOLS = { store: 10, visibility: 4 } as const;
 
 export const TEMPORAL_NAMESPACE = 'default';
 

@@ -20,7 +20,7 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-async function answers(url: string): Promise<boolean> {
+export async function answers(url: string): Promise<boolean> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
@@ -186,6 +186,11 @@ export class PostgresComponent implements Component {
     const rows: Array<[string, string]> = [['PostgreSQL', url ? redact(url) : '-']];
     if (this.server === this.localServer) rows.push(['PostgreSQL data', this.dataDir]);
     return rows;
+  }
+
+  /** The server's maintenance database URL: the one up() found or started, else the last up's (a restart of another component). */
+  serverUrl(): string | undefined {
+    return this.server ?? (this.previousUrl ? withDatabase(this.previousUrl, 'postgres') : undefined);
   }
 
   env(): Record<string, string> {

@@ -39,6 +39,10 @@ export class TemporalComponent implements Component {
   }
 
   async up(log: Log): Promise<void> {
+    const described = await this.cli(['operator', 'cluster', 'describe', '-o', 'json']);
+    if (described.code === 0 && /"persistenceStore":\s*"postgres/.test(described.stdout)) {
+      throw new ComponentError(NAME, this.logFile, `${ADDRESS} is served by the temporal-server profile (PostgreSQL): run npm run stack:down -- --only temporal first, or keep --temporal server`);
+    }
     if (!(await this.serving())) {
       const pid = readPid(NAME);
       if (pid === undefined || !isAlive(pid)) {

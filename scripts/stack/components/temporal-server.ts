@@ -1,0 +1,240 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { LOCAL_DIR, logFile } from '../paths';
+import { isAlive, readPid, run, spawnDetached, stopRecorded, tail, waitFor } from '../proc';
+import { toolBinary } from '../tools';
+import { HOST, PORTS, TEMPORAL_NAMESPACE, TEMPORAL_SEARCH_ATTRIBUTES, TEMPORAL_SERVER_DATABASES, TEMPORAL_SERVER_POOLS } from '../versions';
+import { answers } from './postgres';
+import { Component, ComponentError, Health, Log } from './types';
+
+/** The same name as the dev server's component: one Temporal runs at a time, on the same frontend port. */
+const NAME = 'temporal';
+const ADDRESS = `${HOST}:${PORTS.temporalFrontend}`;
+
+/** Where the server's schemas are, inside the binary (temporal-sql-tool embeds them). */
+const SCHEMAS = { store: 'postgresql/v12/temporal', visibility: 'postgresql/v12/visibility' } as const;
+
+/** The stack's PostgreSQL as this component needs it: its server URL once it is up. */
+export interface PostgresServer {
+  serverUrl(): string | undefined;
+}
+
+/**
+ * `--temporal server`: a production Temporal server (go.temporal.io/server, the services in one
+ * process) on the stack's PostgreSQL, with the default store and SQL visibility in two databases
+ * of their own, instead of the CLI's dev server on SQLite. Same frontend address, namespace and
+ * search attributes, so everything above it runs unchanged. No Web UI (see docs/STACK.md).
+ */
+export class TemporalServerComponent implements Component {
+  readonly name = NAME;
+  readonly logFile = logFile(NAME);
+  private readonly dir = path.join(LOCAL_DIR, 'temporal-server');
+
+  constructor(private readonly postgres: PostgresServer) {}
+
+  private cli(args: string[], timeoutMs = 20_000) {
+    return run(toolBinary('temporal'), [...args, '--address', ADDRESS], { timeoutMs });
+  }
+
+  /** The store of whatever serves on the frontend port: 'postgres12' for this server, 'sqlite' for the dev server; undefined when nothing serves. */
+  private async store(): Promise<string | undefined> {
+    const res = await this.cli(['operator', 'cluster', 'describe', '-o', 'json']);
+    if (res.code !== 0) return undefined;
+    try {
+      return (JSON.parse(res.stdout) as { persistenceStore?: string }).persistenceStore ?? 'unknown';
+    } catch {
+      return 'unknown';
+    }
+  }
+
+  private async namespaceExists(): Promise<boolean> {
+    return (await this.cli(['operator', 'namespace', 'describe', '--namespace', TEMPORAL_NAMESPACE])).code === 0;
+  }
+
+  private async missingSearchAttributes(): Promise<string[]> {
+    const res = await this.cli(['operator', 'search-attribute', 'list', '--namespace', TEMPORAL_NAMESPACE, '-o', 'json']);
+    if (res.code !== 0) throw new Error(`listing search attributes failed: ${res.stderr.trim()}`);
+    return TEMPORAL_SEARCH_ATTRIBUTES.filter((sa) => !res.stdout.includes(`"${sa}"`));
+  }
+
+  async health(): Promise<Health> {
+    const store = await this.store();
+    if (!store) return { ok: false, detail: `frontend ${ADDRESS} not serving` };
+    if (store !== 'postgres12') return { ok: false, detail: `${ADDRESS} is served by a Temporal on ${store}, not the server profile (npm run stack:down, then stack:up -- --temporal server)` };
+    if (!(await this.namespaceExists())) return { ok: false, detail: `namespace ${TEMPORAL_NAMESPACE} missing` };
+    const missing = await this.missingSearchAttributes().catch((e: Error) => [e.message]);
+    if (missing.length) return { ok: false, detail: `missing search attributes: ${missing.join(', ')}` };
+    return { ok: true, detail: `${ADDRESS}, temporal-server on PostgreSQL (${TEMPORAL_SERVER_DATABASES.store}, ${TEMPORAL_SERVER_DATABASES.visibility}), no Web UI` };
+  }
+
+  async up(log: Log): Promise<void> {
+    const store = await this.store();
+    if (store && store !== 'postgres12') {
+      throw new ComponentError(NAME, this.logFile, `${ADDRESS} is already served by a Temporal on ${store} (the dev server?): run npm run stack:down first`);
+    }
+    if (!store) {
+      const server = await this.waitForPostgres();
+      await this.migrate(server, log);
+      const pid = readPid(NAME);
+      if (pid === undefined || !isAlive(pid)) {
+        log(`temporal: starting temporal-server ${path.basename(toolBinary('temporal-server'))} on PostgreSQL`);
+        fs.mkdirSync(this.dir, { recursive: true });
+        spawnDetached(NAME, toolBinary('temporal-server'), ['--allow-no-auth', 'start'], this.logFile, { env: this.serverEnv(server) });
+      }
+      try {
+        await waitFor('the Temporal frontend', async () => (await this.store()) === 'postgres12', 120_000, 1000, NAME);
+      } catch (err) {
+        throw new ComponentError(NAME, this.logFile, `${(err as Error).message}\n${tail(this.logFile)}`);
+      }
+    }
+    // Unlike start-dev, the server creates no namespace.
+    if (!(await this.namespaceExists())) {
+      log(`temporal: creating namespace ${TEMPORAL_NAMESPACE}`);
+      const res = await this.cli(['operator', 'namespace', 'create', '--namespace', TEMPORAL_NAMESPACE, '--retention', '72h']);
+      if (res.code !== 0 && !/already/i.test(res.stderr)) throw new ComponentError(NAME, this.logFile, `creating namespace ${TEMPORAL_NAMESPACE} failed: ${res.stderr.trim()}`);
+      await waitFor(`namespace ${TEMPORAL_NAMESPACE}`, () => this.namespaceExists(), 30_000);
+    }
+    // A new namespace reaches the services' namespace caches a few seconds later.
+    await waitFor(
+      `namespace ${TEMPORAL_NAMESPACE} in every service`,
+      async () =>
+        await this.missingSearchAttributes().then(
+          () => true,
+          () => false,
+        ),
+      60_000,
+      1000,
+    );
+    for (const sa of await this.missingSearchAttributes()) {
+      log(`temporal: registering search attribute ${sa}`);
+      const res = await this.cli(['operator', 'search-attribute', 'create', '--namespace', TEMPORAL_NAMESPACE, '--name', sa, '--type', 'Keyword']);
+      if (res.code !== 0) throw new ComponentError(NAME, this.logFile, `registering ${sa} failed: ${res.stderr.trim()}`);
+    }
+  }
+
+  /** The components start side by side: wait until the stack's PostgreSQL is up (it may be installing). */
+  private async waitForPostgres(): Promise<URL> {
+    let url: string | undefined;
+    await waitFor('the stack’s PostgreSQL', async () => (url = this.postgres.serverUrl()) !== undefined && (await answers(url)), 900_000, 1000);
+    return new URL(url!);
+  }
+
+  /** Creates the two databases when missing and brings their schemas up to this version (idempotent). */
+  private async migrate(server: URL, log: Log): Promise<void> {
+    const client = new Client({ connectionString: server.toString(), connectionTimeoutMillis: 5000 });
+    await client.connect();
+    const fresh: string[] = [];
+    try {
+      const existing = new Set((await client.query<{ datname: string }>('select datname from pg_database')).rows.map((r) => r.datname));
+      for (const db of Object.values(TEMPORAL_SERVER_DATABASES)) {
+        if (existing.has(db)) continue;
+        // Identifiers cannot be parameters; these are constants of this file.
+        await client.query(`CREATE DATABASE "${db}"`);
+        fresh.push(db);
+      }
+    } finally {
+      await client.end();
+    }
+    for (const [kind, db] of Object.entries(TEMPORAL_SERVER_DATABASES) as [keyof typeof SCHEMAS, string][]) {
+      const started = Date.now();
+      const sql = (args: string[]) => this.sqlTool(server, db, args);
+      if (fresh.includes(db)) await sql(['setup-schema', '-v', '0.0']);
+      await sql(['update-schema', '--schema-name', SCHEMAS[kind]]);
+      if (fresh.includes(db)) log(`temporal: database ${db} created and migrated (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+    }
+  }
+
+  private async sqlTool(server: URL, db: string, args: string[]): Promise<void> {
+    const res = await run(toolBinary('temporal-sql-tool'), ['--db', db, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...sqlToolEnv(server) },
+      timeoutMs: 120_000,
+    });
+    if (res.code !== 0) throw new ComponentError(NAME, this.logFile, `temporal-sql-tool --db ${db} ${args.join(' ')} failed: ${(res.stderr || res.stdout).trim().slice(-2000)}`);
+  }
+
+  private serverEnv(server: URL): Record<string, string> {
+    const dynamicConfig = path.join(this.dir, 'dynamicconfig.yaml');
+    // New search attributes usable at once, as development setups configure it.
+    fs.writeFileSync(dynamicConfig, 'system.forceSearchAttributesCacheRefreshOnRead:\n  - value: true\n    constraints: {}\n');
+    return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...temporalServerEnv(server, dynamicConfig) };
+  }
+
+  async down(): Promise<string> {
+    return (await stopRecorded(NAME)) ? 'stopped' : 'was not running (from this stack)';
+  }
+
+  /** Drops the server's two databases (after down): a reset starts with empty histories. */
+  async reset(): Promise<string> {
+    const url = this.postgres.serverUrl();
+    if (!url) return `PostgreSQL not running: databases ${Object.values(TEMPORAL_SERVER_DATABASES).join(', ')} stay (the stack's own cluster is removed with its data)`;
+    const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    try {
+      await client.connect();
+      for (const db of Object.values(TEMPORAL_SERVER_DATABASES)) await client.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+      return `dropped ${Object.values(TEMPORAL_SERVER_DATABASES).join(', ')}`;
+    } catch (err) {
+      return `could not drop its databases: ${(err as Error).message}`;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  endpoints(): Array<[string, string]> {
+    return [
+      ['Temporal frontend', `${ADDRESS} (temporal-server on PostgreSQL)`],
+      ['Temporal Web UI', 'none with --temporal server'],
+    ];
+  }
+
+  env(): Record<string, string> {
+    return { TEMPORAL_ADDRESS: ADDRESS, TEMPORAL_NAMESPACE, CAELUS_STACK_TEMPORAL: 'server' };
+  }
+}
+
+/** temporal-sql-tool's connection settings for the stack's PostgreSQL. */
+export function sqlToolEnv(server: URL): Record<string, string> {
+  return {
+    SQL_PLUGIN: 'postgres12',
+    SQL_HOST: server.hostname,
+    SQL_PORT: server.port || '5432',
+    SQL_USER: decodeURIComponent(server.username || 'postgres'),
+    SQL_PASSWORD: decodeURIComponent(server.password),
+  };
+}
+
+/**
+ * The server's configuration from its embedded template (no config file): the stack's
+ * PostgreSQL, loopback only, the dev server's frontend port, and pools capped so that the
+ * server, the apps and the tests stay well inside PostgreSQL's 100 connections.
+ */
+export function temporalServerEnv(server: URL, dynamicConfigFile: string): Record<string, string> {
+  const p = PORTS.temporalServer;
+  return {
+    DB: 'postgres12',
+    POSTGRES_SEEDS: server.hostname,
+    DB_PORT: server.port || '5432',
+    POSTGRES_USER: decodeURIComponent(server.username || 'postgres'),
+    POSTGRES_PWD: decodeURIComponent(server.password),
+    DBNAME: TEMPORAL_SERVER_DATABASES.store,
+    VISIBILITY_DBNAME: TEMPORAL_SERVER_DATABASES.visibility,
+    SQL_MAX_CONNS: String(TEMPORAL_SERVER_POOLS.store),
+    SQL_MAX_IDLE_CONNS: String(TEMPORAL_SERVER_POOLS.store),
+    SQL_VIS_MAX_CONNS: String(TEMPORAL_SERVER_POOLS.visibility),
+    SQL_VIS_MAX_IDLE_CONNS: String(TEMPORAL_SERVER_POOLS.visibility),
+    BIND_ON_IP: HOST,
+    TEMPORAL_BROADCAST_ADDRESS: HOST,
+    FRONTEND_GRPC_PORT: String(PORTS.temporalFrontend),
+    FRONTEND_HTTP_PORT: String(p.frontendHttp),
+    FRONTEND_MEMBERSHIP_PORT: String(p.frontendMembership),
+    HISTORY_GRPC_PORT: String(p.historyGrpc),
+    HISTORY_MEMBERSHIP_PORT: String(p.historyMembership),
+    MATCHING_GRPC_PORT: String(p.matchingGrpc),
+    MATCHING_MEMBERSHIP_PORT: String(p.matchingMembership),
+    WORKER_GRPC_PORT: String(p.workerGrpc),
+    WORKER_MEMBERSHIP_PORT: String(p.workerMembership),
+    PROMETHEUS_ENDPOINT: `${HOST}:${p.metrics}`,
+    DYNAMIC_CONFIG_FILE_PATH: dynamicConfigFile,
+    LOG_LEVEL: 'warn',
+  };
+}
