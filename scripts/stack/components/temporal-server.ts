@@ -192,15 +192,15 @@ export class TemporalServerComponent implements Component {
   }
 }
 
+/** Host, port, user and password of a postgres:// URL, with libpq's defaults. */
+function connection(server: URL): { host: string; port: string; user: string; password: string } {
+  return { host: server.hostname, port: server.port || '5432', user: decodeURIComponent(server.username || 'postgres'), password: decodeURIComponent(server.password) };
+}
+
 /** temporal-sql-tool's connection settings for the stack's PostgreSQL. */
 export function sqlToolEnv(server: URL): Record<string, string> {
-  return {
-    SQL_PLUGIN: 'postgres12',
-    SQL_HOST: server.hostname,
-    SQL_PORT: server.port || '5432',
-    SQL_USER: decodeURIComponent(server.username || 'postgres'),
-    SQL_PASSWORD: decodeURIComponent(server.password),
-  };
+  const c = connection(server);
+  return { SQL_PLUGIN: 'postgres12', SQL_HOST: c.host, SQL_PORT: c.port, SQL_USER: c.user, SQL_PASSWORD: c.password };
 }
 
 /**
@@ -210,12 +210,13 @@ export function sqlToolEnv(server: URL): Record<string, string> {
  */
 export function temporalServerEnv(server: URL, dynamicConfigFile: string): Record<string, string> {
   const p = PORTS.temporalServer;
+  const c = connection(server);
   return {
     DB: 'postgres12',
-    POSTGRES_SEEDS: server.hostname,
-    DB_PORT: server.port || '5432',
-    POSTGRES_USER: decodeURIComponent(server.username || 'postgres'),
-    POSTGRES_PWD: decodeURIComponent(server.password),
+    POSTGRES_SEEDS: c.host,
+    DB_PORT: c.port,
+    POSTGRES_USER: c.user,
+    POSTGRES_PWD: c.password,
     DBNAME: TEMPORAL_SERVER_DATABASES.store,
     VISIBILITY_DBNAME: TEMPORAL_SERVER_DATABASES.visibility,
     SQL_MAX_CONNS: String(TEMPORAL_SERVER_POOLS.store),
