@@ -82,7 +82,7 @@ describe('persistence', () => {
     it('goes up, down to nothing and up again to the same schema', async () => {
       await migrate('up', url, quiet);
       const first = await schema();
-      expect(first.tables).toEqual(['deployment_events', 'deployments', 'products', 'template_versions', 'typeorm_migrations', 'users']);
+      expect(first.tables).toEqual(['deployment_events', 'deployments', 'products', 'supervisor_sweeps', 'template_versions', 'typeorm_migrations', 'users']);
 
       await migrate('up', url, quiet);
       expect((await schema()).dump).toBe(first.dump);
@@ -301,6 +301,7 @@ describe('persistence', () => {
           generation: 1,
           observedGeneration: 0,
           status: 'provisioning',
+          suspendedAt: null,
         });
         await expect(deployments.findDesired(randomUUID())).resolves.toBeNull();
 
