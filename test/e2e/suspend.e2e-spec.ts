@@ -28,6 +28,15 @@ describe('suspend and resume (e2e)', () => {
   const configMap = (d: Deployment) => kube.get<KubeObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'ConfigMap', name: `${d.deploymentUid}-config`, namespace: d.deploymentUid });
   const workflow = (d: Deployment) => temporal.workflow.getHandle(workflowIdFor(d.deploymentUid));
   const phaseOf = async (d: Deployment) => (await workflow(d).describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase);
+  /** The CaelusPhase search attribute, as the Temporal UI shows it, reaching `phase`. */
+  const waitForPhase = (d: Deployment, phase: string) =>
+    poll(
+      `CaelusPhase ${phase}`,
+      () => phaseOf(d),
+      (p) => p === phase,
+      30_000,
+      250,
+    );
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   async function create(title: string): Promise<Deployment> {
@@ -65,13 +74,7 @@ describe('suspend and resume (e2e)', () => {
     // The admin's list of all deployments (its own query) says so too.
     const listed = await api.http.get(`/deployments?limit=200`).set(bearer(api.adminToken)).expect(200);
     expect(listed.body.items.find((x: { id: string }) => x.id === d.id)).toMatchObject({ suspended: true, suspendedReason: 'maintenance window', suspendedAt: suspended.body.suspendedAt });
-    await poll(
-      'CaelusPhase suspended',
-      () => phaseOf(d),
-      (p) => p === 'suspended',
-      30_000,
-      250,
-    );
+    await waitForPhase(d, 'suspended');
     const state = await workflow(d).query<DeploymentWorkflowState>(stateQuery);
     expect(state).toMatchObject({ phase: 'suspended', appliedGeneration: 1 });
     expect(state.waitingFor).toMatch(/^a resume \(suspended:/);
@@ -129,13 +132,7 @@ describe('suspend and resume (e2e)', () => {
     expect(converged).toMatchObject({ appliedTemplateId: seed.templates['1.1.0'], lastError: null });
     const cm = await configMap(d);
     expect(cm?.data?.title).toBe('While suspended');
-    await poll(
-      'CaelusPhase ready',
-      () => phaseOf(d),
-      (p) => p === 'ready',
-      30_000,
-      250,
-    );
+    await waitForPhase(d, 'ready');
     const timeline = (await events(api, seed.userId, d.id)).map((e) => e.type);
     expect(timeline.slice(0, 7)).toEqual(['created', 'applied', 'suspended', 'values-updated', 'upgrade-requested', 'drift-detected', 'resumed']);
     // A drift tick that loaded the row just after the resume may correct before the apply does.
@@ -146,13 +143,7 @@ describe('suspend and resume (e2e)', () => {
   it('deletes a suspended deployment without waiting for a resume, and refuses to suspend or resume a deletion (409)', async () => {
     const d = await create('Doomed');
     await api.http.post(path(d, '/suspend')).set(bearer(api.adminToken)).send({}).expect(202);
-    await poll(
-      'CaelusPhase suspended',
-      () => phaseOf(d),
-      (p) => p === 'suspended',
-      30_000,
-      250,
-    );
+    await waitForPhase(d, 'suspended');
 
     const deleting = await api.http.delete(path(d)).set(owner).expect(202);
     expect(deleting.body).toMatchObject({ status: 'deleting', suspended: false });
