@@ -18,7 +18,7 @@ describe(profilesFromEnv.name, () => {
 describe(toolsFor.name, () => {
   it('leaves the Flux controllers out of the default stack', () => {
     const names = toolsFor().map((t) => t.name);
-    expect(names).toEqual(['kubernetes', 'etcd', 'kwok', 'temporal', 'helm', 'registry']);
+    expect(names).toEqual(['kubernetes', 'temporal', 'registry']);
   });
 
   it('adds them for the flux profile, built through wrapper modules with their CRDs', () => {

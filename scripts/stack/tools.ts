@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TOOLS_BIN_DIR, toolsCacheDir } from './paths';
 import { run, runOk, tail } from './proc';
-import { KUBERNETES_STAGING_VERSION, TOOLS, toolsFor, ToolSpec } from './versions';
+import { KUBERNETES_STAGING_VERSION, KUBERNETES_VERSION, TOOLS, toolsFor, ToolSpec } from './versions';
 
 const MARKER = '.caelus-tool.json';
 const PROGRESS_EVERY_MS = 20_000;
@@ -45,7 +45,7 @@ export async function ensureTools(log: Log = console.log, profiles: readonly str
   const missing = wanted.filter((t) => !isInstalled(t));
   if (missing.length > 0) {
     log(`tools: building ${missing.map((t) => `${t.name} ${t.version}`).join(', ')} into ${toolsCacheDir()}`);
-    log('tools: a cold build takes many minutes (kubernetes alone is the bulk); later runs reuse the cache');
+    log('tools: a cold build takes many minutes (the kubernetes bundle is the bulk); later runs reuse the cache');
   }
   for (const tool of wanted) {
     if (isInstalled(tool)) {
@@ -124,45 +124,40 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
       for (const [from, to] of Object.entries(tool.build.rename ?? {})) fs.renameSync(path.join(binDir, from), path.join(binDir, to));
       break;
     }
-    case 'etcd': {
+    case 'kubernetes-bundle': {
+      const b = tool.build;
       const src = path.join(workDir, 'src');
       fs.mkdirSync(src, { recursive: true });
-      fs.writeFileSync(path.join(src, 'go.mod'), `module caelus.local/etcd\n\ngo 1.24.0\n\nrequire ${tool.module} v${tool.version}\n`);
-      // etcd's own main module carries replace directives, so `go install` refuses it;
-      // a two-line wrapper around etcdmain builds the same server.
-      fs.writeFileSync(path.join(src, 'main.go'), 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n');
-      await goWithProgress(`${label} (modules)`, go, ['mod', 'tidy'], { env, cwd: src, buildLog, log });
-      await goWithProgress(label, go, ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(binDir, 'etcd'), '.'], {
-        env,
-        cwd: src,
-        buildLog,
-        log,
-      });
-      break;
-    }
-    case 'kubernetes': {
-      const src = path.join(workDir, 'src');
-      fs.mkdirSync(src, { recursive: true });
-      const staging = await stagingModules(go, tool, env);
+      const staging = await stagingModules(go, KUBERNETES_VERSION, env);
       const available = await publishedModules(go, staging, env);
       const replaces = available.map((m) => `replace ${m} => ${m} v${KUBERNETES_STAGING_VERSION}`).join('\n');
-      // k8s.io/kubernetes points its k8s.io/* requirements at ./staging, which only works
-      // inside its own repo; the wrapper points each at the published release instead.
-      fs.writeFileSync(path.join(src, 'go.mod'), `module caelus.local/kubernetes\n\ngo 1.26.0\n\nrequire ${tool.module} v${tool.version}\n\n${replaces}\n`);
-      const imports = tool.build.commands.map((c) => `\t_ "k8s.io/kubernetes/cmd/${c}"`).join('\n');
+      // k8s.io/kubernetes points its k8s.io/* requirements at ./staging, which only works inside
+      // its own repo; the generated module points each at the published release instead, and so
+      // does every other part of the bundle (one version of each shared package, compiled once).
+      const requires = [{ module: tool.module, version: KUBERNETES_VERSION }, ...b.parts].map((p) => `\t${p.module} v${p.version}`).join('\n');
+      fs.writeFileSync(path.join(src, 'go.mod'), `module caelus.local/kubernetes\n\ngo 1.26.0\n\nrequire (\n${requires}\n)\n\n${replaces}\n`);
+      for (const [dir, source] of Object.entries(b.mains ?? {})) {
+        fs.mkdirSync(path.join(src, dir), { recursive: true });
+        fs.writeFileSync(path.join(src, dir, 'main.go'), source);
+      }
+      const pkgs = [...b.commands.map((c) => `k8s.io/kubernetes/cmd/${c}`), ...b.parts.flatMap((p) => p.packages)];
+      // Keeps every imported module in go.mod through `go mod tidy` (the local mains import theirs themselves).
+      const imports = pkgs
+        .filter((p) => !p.startsWith('./'))
+        .map((p) => `\t_ "${p}"`)
+        .join('\n');
       fs.writeFileSync(path.join(src, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport (\n${imports}\n)\n`);
       await goWithProgress(`${label} (modules)`, go, ['mod', 'tidy'], { env, cwd: src, buildLog, log });
-      const [major, minor] = tool.version.split('.');
+      const [major, minor] = KUBERNETES_VERSION.split('.');
       const stamp = (pkg: string) => [
-        `-X ${pkg}.gitVersion=v${tool.version}`,
+        `-X ${pkg}.gitVersion=v${KUBERNETES_VERSION}`,
         `-X ${pkg}.gitMajor=${major}`,
         `-X ${pkg}.gitMinor=${minor}`,
         `-X ${pkg}.gitTreeState=clean`,
         `-X ${pkg}.buildDate=${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
       ];
       // Unstamped, the binaries report v0.0.0 and kwokctl/helm misjudge the cluster.
-      const ldflags = ['-s', '-w', ...stamp('k8s.io/component-base/version'), ...stamp('k8s.io/client-go/pkg/version')].join(' ');
-      const pkgs = tool.build.commands.map((c) => `k8s.io/kubernetes/cmd/${c}`);
+      const ldflags = ['-s', '-w', ...stamp('k8s.io/component-base/version'), ...stamp('k8s.io/client-go/pkg/version'), ...(b.ldflags ?? [])].join(' ');
       await goWithProgress(label, go, ['build', '-trimpath', '-ldflags', ldflags, '-o', binDir + path.sep, ...pkgs], {
         env,
         cwd: src,
@@ -212,8 +207,8 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
 }
 
 /** The k8s.io/* modules k8s.io/kubernetes maps to ./staging in its go.mod. */
-async function stagingModules(go: string, tool: ToolSpec, env: NodeJS.ProcessEnv): Promise<string[]> {
-  const out = await runOk(go, ['mod', 'download', '-json', `${tool.module}@v${tool.version}`], { env, timeoutMs: 600_000 });
+async function stagingModules(go: string, version: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const out = await runOk(go, ['mod', 'download', '-json', `k8s.io/kubernetes@v${version}`], { env, timeoutMs: 600_000 });
   const goMod = (JSON.parse(out) as { GoMod: string }).GoMod;
   const text = fs.readFileSync(goMod, 'utf8');
   return [...text.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\//gm)].map((m) => m[1]);

@@ -15,11 +15,21 @@ export type ToolBuild =
       rename?: Record<string, string>;
     }
   | {
-      kind: 'kubernetes';
+      /**
+       * The tools that share k8s.io/* (and grpc, etcd's client, …) built in one generated module
+       * and one `go build`, so every shared package compiles once: k8s.io/kubernetes pins the
+       * k8s.io/* staging modules to their published releases and the other parts build against them.
+       */
+      kind: 'kubernetes-bundle';
       /** Commands under k8s.io/kubernetes/cmd/ to build. */
       commands: string[];
+      /** Other modules in the bundle, each at its own version, and the main packages built from them. */
+      parts: { module: string; version: string; packages: string[] }[];
+      /** Main packages written into the generated module, by directory: `main.go` source. */
+      mains?: Record<string, string>;
+      /** Link flags of the parts (the Kubernetes version stamps are added by the build). */
+      ldflags?: string[];
     }
-  | { kind: 'etcd' }
   | {
       /**
        * A module whose own go.mod carries replace directives (so `go install` refuses it), built
@@ -76,27 +86,31 @@ const [kubeMajor, kubeMinor] = KUBERNETES_VERSION.split('.');
 export const TOOLS: ToolSpec[] = [
   {
     name: 'kubernetes',
-    version: KUBERNETES_VERSION,
+    // Every part's version is in the name, so bumping any of them builds a new directory.
+    version: `${KUBERNETES_VERSION}+etcd.${ETCD_VERSION}+kwok.${KWOK_VERSION}+helm.${HELM_VERSION}`,
     module: 'k8s.io/kubernetes',
-    binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'],
+    binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'etcd', 'kwok', 'kwokctl', 'helm'],
     build: {
-      kind: 'kubernetes',
+      kind: 'kubernetes-bundle',
       commands: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'],
+      parts: [
+        // etcd's own main module carries replace directives (go install refuses it): a two-line main around etcdmain.
+        { module: 'go.etcd.io/etcd/server/v3', version: ETCD_VERSION, packages: ['./cmd/etcd'] },
+        { module: 'sigs.k8s.io/kwok', version: KWOK_VERSION, packages: ['sigs.k8s.io/kwok/cmd/kwok', 'sigs.k8s.io/kwok/cmd/kwokctl'] },
+        // helm 3.22 asks for k8s.io/* v0.37; built against the cluster's v0.36 (the bundle's staging replaces).
+        { module: 'helm.sh/helm/v3', version: HELM_VERSION, packages: ['helm.sh/helm/v3/cmd/helm'] },
+      ],
+      mains: {
+        'cmd/etcd': 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n',
+      },
+      // Helm's Makefile stamps these; unstamped it reports "v3.22" and assumes k8s 1.20.
+      ldflags: [
+        `-X helm.sh/helm/v3/internal/version.version=v${HELM_VERSION}`,
+        '-X helm.sh/helm/v3/internal/version.gitTreeState=clean',
+        `-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=${kubeMajor}`,
+        `-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${kubeMinor}`,
+      ],
     },
-  },
-  {
-    name: 'etcd',
-    version: ETCD_VERSION,
-    module: 'go.etcd.io/etcd/server/v3',
-    binaries: ['etcd'],
-    build: { kind: 'etcd' },
-  },
-  {
-    name: 'kwok',
-    version: KWOK_VERSION,
-    module: 'sigs.k8s.io/kwok',
-    binaries: ['kwok', 'kwokctl'],
-    build: { kind: 'go-install', packages: ['sigs.k8s.io/kwok/cmd/kwok', 'sigs.k8s.io/kwok/cmd/kwokctl'] },
   },
   {
     name: 'temporal',
@@ -107,23 +121,6 @@ export const TOOLS: ToolSpec[] = [
       kind: 'go-install',
       packages: ['github.com/temporalio/cli/cmd/temporal'],
       ldflags: [`-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`],
-    },
-  },
-  {
-    name: 'helm',
-    version: HELM_VERSION,
-    module: 'helm.sh/helm/v3',
-    binaries: ['helm'],
-    build: {
-      kind: 'go-install',
-      packages: ['helm.sh/helm/v3/cmd/helm'],
-      // Helm's Makefile stamps these; unstamped it reports "v3.22" and assumes k8s 1.20.
-      ldflags: [
-        `-X helm.sh/helm/v3/internal/version.version=v${HELM_VERSION}`,
-        '-X helm.sh/helm/v3/internal/version.gitTreeState=clean',
-        `-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=${kubeMajor}`,
-        `-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${kubeMinor}`,
-      ],
     },
   },
   {

@@ -68,6 +68,26 @@ export function createdElsewhere(configFile = path.join(CLUSTER_DIR, 'kwok.yaml'
 }
 
 /**
+ * Whether the cluster's kwok.yaml names binaries other than the ones the pinned tools provide
+ * (e.g. `kubeApiserverBinary: <cache>/kubernetes-<old version>/bin/kube-apiserver`).
+ */
+export function builtWithOtherBinaries(configFile = path.join(CLUSTER_DIR, 'kwok.yaml'), binary: (name: string) => string = toolBinary): boolean {
+  if (!fs.existsSync(configFile)) return false;
+  const keys: Record<string, string> = {
+    kubeApiserverBinary: 'kube-apiserver',
+    kubeControllerManagerBinary: 'kube-controller-manager',
+    kubeSchedulerBinary: 'kube-scheduler',
+    kwokControllerBinary: 'kwok',
+    etcdBinary: 'etcd',
+  };
+  for (const m of fs.readFileSync(configFile, 'utf8').matchAll(/^\s*(\w+Binary):\s*(\S+)\s*$/gm)) {
+    const name = keys[m[1]];
+    if (name && m[2] !== binary(name)) return true;
+  }
+  return false;
+}
+
+/**
  * A real control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)
  * run by `kwokctl --runtime binary` from the cached binaries, with kwok faking the node.
  */
@@ -124,6 +144,11 @@ export class KubernetesComponent implements Component {
           // kwokctl records absolute paths: a moved checkout (or a cluster made through a symlinked .local)
           // cannot be started from here. Its state is only test data, so it is made afresh.
           log(`kubernetes: the kwok cluster in .local was created at ${elsewhere}; recreating it here`);
+          fs.rmSync(CLUSTER_DIR, { recursive: true, force: true });
+        } else if (builtWithOtherBinaries()) {
+          // kwokctl also records the binaries' paths: after a tool version bump (a new cache directory)
+          // or a cleared cache, starting it would run old binaries or none.
+          log('kubernetes: the kwok cluster in .local was created with other tool binaries; recreating it');
           fs.rmSync(CLUSTER_DIR, { recursive: true, force: true });
         }
         if (fs.existsSync(path.join(CLUSTER_DIR, 'kwok.yaml'))) {
