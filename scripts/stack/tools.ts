@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TOOLS_BIN_DIR, toolsCacheDir } from './paths';
-import { run, runOk, tail } from './proc';
+import { isAlive, run, runOk, tail } from './proc';
 import { KUBERNETES_STAGING_VERSION, KUBERNETES_VERSION, TOOLS, toolsFor, ToolSpec } from './versions';
 
 const MARKER = '.caelus-tool.json';
@@ -27,7 +27,7 @@ export function toolBinary(binary: string): string {
   return path.join(toolDir(tool), 'bin', binary);
 }
 
-function isInstalled(tool: ToolSpec): boolean {
+export function isInstalled(tool: ToolSpec): boolean {
   const dir = toolDir(tool);
   return fs.existsSync(path.join(dir, MARKER)) && tool.binaries.every((b) => fs.existsSync(path.join(dir, 'bin', b)));
 }
@@ -53,13 +53,54 @@ export async function ensureTools(log: Log = console.log, profiles: readonly str
       continue;
     }
     const started = Date.now();
-    await buildTool(tool, log);
+    const built = await withBuildLock(tool, log, () => buildTool(tool, log));
     const seconds = Math.round((Date.now() - started) / 1000);
-    log(`tools: ${tool.name} ${tool.version} built in ${seconds}s`);
+    log(`tools: ${tool.name} ${tool.version} ${built ? 'built' : 'built by another process'} in ${seconds}s`);
     results.push({ name: tool.name, version: tool.version, status: 'built', seconds, dir: toolDir(tool) });
   }
   linkTools();
   return results;
+}
+
+/**
+ * Runs `build` holding `<tool dir>.lock` (the builder's pid). When another live process holds it
+ * (a second checkout, or `.ci/run` building the tools while lint and the unit tests run), waits
+ * for that build instead of compiling the same packages again: resolves false once the tool is
+ * installed, or takes the lock over when the holder died.
+ */
+export async function withBuildLock(tool: ToolSpec, log: Log, build: () => Promise<void>, pollMs = 2000): Promise<boolean> {
+  const lock = `${toolDir(tool)}.lock`;
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  let announced = 0;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const text = fs.readFileSync(lock, 'utf8').trim();
+    const holder = Number(text);
+    // An empty lock is one being written, unless it stayed empty (its writer died at once).
+    const stale = text === '' ? Date.now() - fs.statSync(lock).mtimeMs > 10_000 : !Number.isInteger(holder) || holder <= 0 || !isAlive(holder);
+    if (stale) {
+      fs.rmSync(lock, { force: true });
+      continue;
+    }
+    if (isInstalled(tool)) return false;
+    if (Date.now() - announced >= PROGRESS_EVERY_MS) {
+      log(`tools: ${tool.name} ${tool.version}: waiting for the build in process ${holder} (${lock})`);
+      announced = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  try {
+    if (isInstalled(tool)) return false;
+    await build();
+    return true;
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
 }
 
 export function printToolSummary(results: ToolResult[], log: Log = console.log): void {
