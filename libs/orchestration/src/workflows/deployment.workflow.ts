@@ -6,7 +6,7 @@
  *                       ├─ suspended ──► phase suspended; wait (drift ticks record, never correct)
  *                       ├─ generation moved, or resumed ──► ensure namespace ► helm upgrade --install ► record
  *                       └─ otherwise ──► wait for a signal, the retry timer or the drift timer
- *   drift timer ──► drift tick (local activity: load, check in-process, correct, record)
+ *   drift signal (cluster watcher) or drift timer (safety net) ──► drift tick (local activity: load, check in-process, correct, record)
  *   any failure ──► record error, retry on a backoff timer (retryable), or at the next signal
  *                   or the long re-check timer (failed for good)
  *
@@ -14,11 +14,11 @@
  */
 import { allHandlersFinished, condition, continueAsNew, isCancellation, log, patched, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { DesiredSummary } from '../activities';
-import { deleteSignal, DeploymentWorkflowInput, INITIAL_PHASE, reconcileSignal, stateQuery, upgradeSignal } from '../contract';
-import { checkReconcileSignal, queuedUpgrade } from '../signal-validation';
+import { deleteSignal, DeploymentWorkflowInput, driftSignal, INITIAL_PHASE, reconcileSignal, stateQuery, upgradeSignal } from '../contract';
+import { checkDriftSignal, checkReconcileSignal, queuedUpgrade } from '../signal-validation';
 import { DeploymentSteps, describeFailure } from './deployment.steps';
 import { deprecateDriftTickPatch } from './drift-tick-patch';
-import { DeploymentMemory, describeWait, FAILED_RECHECK_SECONDS, MAX_DROPPED_SAMPLE, MAX_HISTORY_EVENTS, MAX_PENDING_UPGRADES, nextStep, observe, Step } from './next-step';
+import { DeploymentMemory, describeWait, driftSlotOf, FAILED_RECHECK_SECONDS, hasPendingSignals, MAX_DROPPED_SAMPLE, MAX_HISTORY_EVENTS, MAX_PENDING_UPGRADES, nextStep, observe, Step } from './next-step';
 
 export { MAX_HISTORY_EVENTS, MAX_PENDING_UPGRADES, FAILED_RECHECK_SECONDS, retryDelayMs } from './next-step';
 export { DRIFT_TICK_PATCH } from './drift-tick-patch';
@@ -30,11 +30,18 @@ export { DRIFT_TICK_PATCH } from './drift-tick-patch';
 export const FAILED_RECHECK_PATCH = 'failed-recheck-timer';
 /** Marks histories that record dropped upgrade signals as an event. Kept as patched(): older runs that dropped signals have no such activity in their history. */
 export const DROPPED_UPGRADES_PATCH = 'record-dropped-upgrades';
+/**
+ * Marks histories whose periodic drift checks fall at the deployment's slot of the interval (the
+ * safety net behind the cluster watcher). Older histories set their drift timer one interval
+ * after the last check; they replay only while that schedule stays behind this patch.
+ */
+export const DRIFT_SLOT_PATCH = 'drift-check-slot';
 
 export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promise<void> {
   const run = new DeploymentRun(input);
   run.listen();
   for (;;) {
+    run.adoptDriftSlot();
     const step = nextStep(run.memory, Date.now(), run.historyFull());
     if (step.kind === 'finish') return run.finish();
     await run.perform(step);
@@ -59,6 +66,7 @@ class DeploymentRun {
         lastError: null,
         waitingFor: null,
         nextDriftCheckAt: null,
+        lastDriftCheck: input.lastDriftCheck ?? null,
         pendingUpgrades: 0,
         historyLength: 0,
       },
@@ -68,6 +76,7 @@ class DeploymentRun {
         force: false,
         upgrades: [...(input.pendingUpgrades ?? [])],
         dropped: { count: input.droppedUpgrades?.count ?? 0, templateIds: [...(input.droppedUpgrades?.templateIds ?? [])] },
+        drift: input.pendingDrift ?? null,
       },
       schedule: { failedGeneration: null, retryAt: null, nextDriftAt: null, recheckSeconds: FAILED_RECHECK_SECONDS, ...(input.suspended ? { suspended: true } : {}) },
       round: { stage: 'receive' },
@@ -90,6 +99,11 @@ class DeploymentRun {
     setHandler(deleteSignal, () => {
       pending.delete = true;
     });
+    // Many signals before the check runs are one check; a change (read fresh) outranks a resync.
+    setHandler(driftSignal, (signal) => {
+      const reason = checkDriftSignal(signal);
+      pending.drift = pending.drift === 'changed' ? 'changed' : reason;
+    });
     setHandler(stateQuery, () => ({ ...view, pendingUpgrades: pending.upgrades.length, historyLength: workflowInfo().historyLength }));
   }
 
@@ -102,6 +116,13 @@ class DeploymentRun {
     dropped.count += 1;
     const sampled = upgrade.rejected || dropped.templateIds.length >= MAX_DROPPED_SAMPLE || dropped.templateIds.includes(upgrade.templateId);
     if (!sampled) dropped.templateIds.push(upgrade.templateId);
+  }
+
+  /** From the first decision that may set a drift timer on, new runs check at their own slot of the interval. */
+  adoptDriftSlot(): void {
+    const { schedule, round } = this.memory;
+    if (schedule.driftSlot !== undefined || !['act', 'acted', 'woken'].includes(round.stage)) return;
+    if (patched(DRIFT_SLOT_PATCH)) schedule.driftSlot = driftSlotOf(this.input.deploymentUid);
   }
 
   historyFull(): boolean {
@@ -151,11 +172,17 @@ class DeploymentRun {
         return;
       case 'wait':
         return this.wait(step);
-      case 'drift-tick':
+      case 'drift-tick': {
         schedule.nextDriftAt = step.nextDriftAt;
+        // A watched change is read from the API server: the worker's own watch cache may lag the watcher's.
+        const fresh = pending.drift === 'changed';
+        pending.drift = null;
         deprecateDriftTickPatch();
-        this.memory.round = { stage: 'ticked', tickDesired: await this.driftTick(round.desired!) };
+        const trigger = step.trigger ?? 'safety-net';
+        this.memory.view.lastDriftCheck = { at: new Date(Date.now()).toISOString(), trigger };
+        this.memory.round = { stage: 'ticked', tickDesired: await this.driftTick(round.desired!, trigger, fresh) };
         return;
+      }
     }
   }
 
@@ -174,8 +201,10 @@ class DeploymentRun {
     const iso = (ms: number) => new Date(ms).toISOString();
     view.nextDriftCheckAt = wake.kind === 'drift' ? iso(wake.at) : null;
     view.waitingFor = describeWait(wake, iso, view.phase === 'suspended');
-    setCurrentDetails(`waiting for ${view.waitingFor} (phase ${view.phase}, generation ${view.appliedGeneration}/${round.desired!.generation})`);
-    const woken = () => pending.reconcile || pending.delete || pending.upgrades.length > 0;
+    const last = view.lastDriftCheck ? `; last drift check ${view.lastDriftCheck.at} (${view.lastDriftCheck.trigger})` : '';
+    setCurrentDetails(`waiting for ${view.waitingFor} (phase ${view.phase}, generation ${view.appliedGeneration}/${round.desired!.generation}${last})`);
+    // A drift signal ends only a wait that a drift check may follow (not a failed release's).
+    const woken = () => hasPendingSignals(pending) || (wake.kind === 'drift' && Boolean(pending.drift));
     let signalled = true;
     if (wake.kind === 'signal') await condition(woken);
     else signalled = await condition(woken, Math.max(wake.at - Date.now(), 1));
@@ -197,14 +226,16 @@ class DeploymentRun {
       pendingDelete: pending.delete,
       ...(pending.dropped.count ? { droppedUpgrades: pending.dropped } : {}),
       ...(this.memory.schedule.suspended ? { suspended: true } : {}),
+      ...(view.lastDriftCheck ? { lastDriftCheck: view.lastDriftCheck } : {}),
+      ...(pending.drift ? { pendingDrift: pending.drift } : {}),
       maxHistoryEvents: this.input.maxHistoryEvents,
     });
   }
 
   /** Returns the desired state the tick loaded, or undefined when the tick failed. */
-  private async driftTick(desired: DesiredSummary): Promise<DesiredSummary | null | undefined> {
+  private async driftTick(desired: DesiredSummary, trigger: string, fresh: boolean): Promise<DesiredSummary | null | undefined> {
     try {
-      const res = await this.steps.localDriftTick(desired);
+      const res = await this.steps.localDriftTick(desired, trigger, fresh);
       if (res.drift?.releaseMissing) this.memory.pending.force = true;
       return res.desired;
     } catch (err) {
