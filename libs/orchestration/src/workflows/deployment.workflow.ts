@@ -18,7 +18,19 @@ import { deleteSignal, DeploymentWorkflowInput, driftSignal, INITIAL_PHASE, reco
 import { checkDriftSignal, checkReconcileSignal, queuedUpgrade } from '../signal-validation';
 import { DeploymentSteps, describeFailure } from './deployment.steps';
 import { deprecateDriftTickPatch } from './drift-tick-patch';
-import { DeploymentMemory, describeWait, driftSlotOf, FAILED_RECHECK_SECONDS, hasPendingSignals, MAX_DROPPED_SAMPLE, MAX_HISTORY_EVENTS, MAX_PENDING_UPGRADES, nextStep, observe, Step } from './next-step';
+import {
+  DeploymentMemory,
+  describeWait,
+  driftSlotOf,
+  FAILED_RECHECK_SECONDS,
+  hasPendingSignals,
+  MAX_DROPPED_SAMPLE,
+  MAX_HISTORY_EVENTS,
+  MAX_PENDING_UPGRADES,
+  nextStep,
+  observe,
+  Step,
+} from './next-step';
 
 export { MAX_HISTORY_EVENTS, MAX_PENDING_UPGRADES, FAILED_RECHECK_SECONDS, retryDelayMs } from './next-step';
 export { DRIFT_TICK_PATCH } from './drift-tick-patch';

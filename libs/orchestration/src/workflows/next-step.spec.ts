@@ -234,19 +234,43 @@ describe('drift signals from the cluster watcher', () => {
   const drift: Wake = { kind: 'drift', at: NOW + 5_000 };
   const watcherTick = (nextDriftAt: number): Step => ({ kind: 'drift-tick', nextDriftAt, trigger: 'watcher' });
   it.each<[string, Given, Step]>([
-    ['checks at once when a drift signal ended the wait, leaving the safety-net timer', { stage: 'woken', woken: { signalled: true, wake: drift }, pending: { drift: 'changed' }, schedule: { nextDriftAt: NOW + 5_000 } }, watcherTick(NOW + 5_000)],
+    [
+      'checks at once when a drift signal ended the wait, leaving the safety-net timer',
+      { stage: 'woken', woken: { signalled: true, wake: drift }, pending: { drift: 'changed' }, schedule: { nextDriftAt: NOW + 5_000 } },
+      watcherTick(NOW + 5_000),
+    ],
     ['checks on a resync signal too', { stage: 'woken', woken: { signalled: true, wake: drift }, pending: { drift: 'resync' }, schedule: { nextDriftAt: NOW + 5_000 } }, watcherTick(NOW + 5_000)],
     [
       'loads first when a reconcile came with the drift signal (the check follows)',
       { stage: 'woken', woken: { signalled: true, wake: drift }, pending: { drift: 'changed', reconcile: true }, schedule: { nextDriftAt: NOW + 5_000 } },
       again,
     ],
-    ['checks after the round when a drift signal came during it (a correction\'s echo)', { stage: 'acted', pending: { drift: 'changed' }, schedule: { nextDriftAt: NOW + 5_000 } }, watcherTick(NOW + 5_000)],
+    [
+      "checks after the round when a drift signal came during it (a correction's echo)",
+      { stage: 'acted', pending: { drift: 'changed' }, schedule: { nextDriftAt: NOW + 5_000 } },
+      watcherTick(NOW + 5_000),
+    ],
     ['sets the safety-net timer for a check on a signal when none is set', { stage: 'acted', pending: { drift: 'changed' } }, watcherTick(NOW + MINUTE)],
-    ['checks a suspended deployment (drift is recorded, not corrected)', { stage: 'acted', phase: 'suspended', desired: desired({ suspended: true }), pending: { drift: 'changed' }, schedule: { nextDriftAt: NOW + 5_000 } }, watcherTick(NOW + 5_000)],
-    ['does not check a release that failed for good: it waits for a change or the re-check', { stage: 'acted', pending: { drift: 'changed' }, schedule: { failedGeneration: 2 } }, waitRecheck(NOW + 900_000)],
-    ['does not check while a retry is due', { stage: 'woken', woken: { signalled: false, wake: { kind: 'retry', at: NOW } }, pending: { drift: 'changed' }, schedule: { retryAt: NOW, failedGeneration: 2 } }, again],
-    ['does not check a deployment being deleted', { stage: 'acted', desired: desired({ status: 'deleting', deleting: true }), pending: { drift: 'changed' }, schedule: { retryAt: NOW + 15_000 } }, waitRetry(NOW + 15_000)],
+    [
+      'checks a suspended deployment (drift is recorded, not corrected)',
+      { stage: 'acted', phase: 'suspended', desired: desired({ suspended: true }), pending: { drift: 'changed' }, schedule: { nextDriftAt: NOW + 5_000 } },
+      watcherTick(NOW + 5_000),
+    ],
+    [
+      'does not check a release that failed for good: it waits for a change or the re-check',
+      { stage: 'acted', pending: { drift: 'changed' }, schedule: { failedGeneration: 2 } },
+      waitRecheck(NOW + 900_000),
+    ],
+    [
+      'does not check while a retry is due',
+      { stage: 'woken', woken: { signalled: false, wake: { kind: 'retry', at: NOW } }, pending: { drift: 'changed' }, schedule: { retryAt: NOW, failedGeneration: 2 } },
+      again,
+    ],
+    [
+      'does not check a deployment being deleted',
+      { stage: 'acted', desired: desired({ status: 'deleting', deleting: true }), pending: { drift: 'changed' }, schedule: { retryAt: NOW + 15_000 } },
+      waitRetry(NOW + 15_000),
+    ],
     ['still continues as new first (the signal is carried over)', { stage: 'acted', pending: { drift: 'changed' } }, { kind: 'continue-as-new' }],
   ])('%s', (name, given, step) => {
     expect(nextStep(memory(given), NOW, name.startsWith('still continues as new'))).toEqual(step);
@@ -258,7 +282,7 @@ describe('drift signals from the cluster watcher', () => {
   });
 });
 
-describe('the safety-net schedule at the deployment\'s slot', () => {
+describe("the safety-net schedule at the deployment's slot", () => {
   const HOUR = 3_600_000;
   it('sets the first timer at the slot, within one interval', () => {
     const slot = 0.25;
@@ -268,7 +292,12 @@ describe('the safety-net schedule at the deployment\'s slot', () => {
   });
 
   it('ticks once per interval at the same slot, whenever the timer fires', () => {
-    const given: Given = { stage: 'woken', desired: desired({ driftIntervalSeconds: 3600 }), woken: { signalled: false, wake: { kind: 'drift', at: NOW + 15 * MINUTE } }, schedule: { driftSlot: 0.25, nextDriftAt: NOW + 15 * MINUTE } };
+    const given: Given = {
+      stage: 'woken',
+      desired: desired({ driftIntervalSeconds: 3600 }),
+      woken: { signalled: false, wake: { kind: 'drift', at: NOW + 15 * MINUTE } },
+      schedule: { driftSlot: 0.25, nextDriftAt: NOW + 15 * MINUTE },
+    };
     expect(nextStep(memory(given), NOW + 15 * MINUTE + 40, false)).toEqual({ kind: 'drift-tick', nextDriftAt: NOW + HOUR + 15 * MINUTE });
   });
 
