@@ -42,18 +42,11 @@ export { DRIFT_TICK_PATCH } from './drift-tick-patch';
 export const FAILED_RECHECK_PATCH = 'failed-recheck-timer';
 /** Marks histories that record dropped upgrade signals as an event. Kept as patched(): older runs that dropped signals have no such activity in their history. */
 export const DROPPED_UPGRADES_PATCH = 'record-dropped-upgrades';
-/**
- * Marks histories whose periodic drift checks fall at the deployment's slot of the interval (the
- * safety net behind the cluster watcher). Older histories set their drift timer one interval
- * after the last check; they replay only while that schedule stays behind this patch.
- */
-export const DRIFT_SLOT_PATCH = 'drift-check-slot';
 
 export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promise<void> {
   const run = new DeploymentRun(input);
   run.listen();
   for (;;) {
-    run.adoptDriftSlot();
     const step = nextStep(run.memory, Date.now(), run.historyFull());
     if (step.kind === 'finish') return run.finish();
     await run.perform(step);
@@ -90,7 +83,17 @@ class DeploymentRun {
         dropped: { count: input.droppedUpgrades?.count ?? 0, templateIds: [...(input.droppedUpgrades?.templateIds ?? [])] },
         drift: input.pendingDrift ?? null,
       },
-      schedule: { failedGeneration: null, retryAt: null, nextDriftAt: null, recheckSeconds: FAILED_RECHECK_SECONDS, ...(input.suspended ? { suspended: true } : {}) },
+      schedule: {
+        failedGeneration: null,
+        retryAt: null,
+        nextDriftAt: null,
+        recheckSeconds: FAILED_RECHECK_SECONDS,
+        ...(input.suspended ? { suspended: true } : {}),
+        // No patch needed: a drift timer at the slot is never later than one interval ahead (the
+        // old schedule), so a recorded timer that fired finds the check due under either, and
+        // Temporal does not compare timer durations on replay. The replay test holds both.
+        driftSlot: driftSlotOf(input.deploymentUid),
+      },
       round: { stage: 'receive' },
       productName: null,
     };
@@ -128,13 +131,6 @@ class DeploymentRun {
     dropped.count += 1;
     const sampled = upgrade.rejected || dropped.templateIds.length >= MAX_DROPPED_SAMPLE || dropped.templateIds.includes(upgrade.templateId);
     if (!sampled) dropped.templateIds.push(upgrade.templateId);
-  }
-
-  /** From the first decision that may set a drift timer on, new runs check at their own slot of the interval. */
-  adoptDriftSlot(): void {
-    const { schedule, round } = this.memory;
-    if (schedule.driftSlot !== undefined || !['act', 'acted', 'woken'].includes(round.stage)) return;
-    if (patched(DRIFT_SLOT_PATCH)) schedule.driftSlot = driftSlotOf(this.input.deploymentUid);
   }
 
   historyFull(): boolean {

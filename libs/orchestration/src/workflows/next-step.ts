@@ -52,8 +52,8 @@ export interface Schedule {
   suspended?: boolean;
   /**
    * Where in each drift interval this deployment's periodic check falls (0 ≤ slot < 1, from its
-   * uid), so that deployments created together do not all check together. Absent in runs from
-   * before the cluster watcher: their check comes one interval after the last.
+   * uid), so that deployments created together do not all check together. Absent: one interval
+   * after the last check (the schedule before the cluster watcher).
    */
   driftSlot?: number;
 }
