@@ -35,6 +35,18 @@ describe(ChangeFilter.name, () => {
     expect(sut.size).toBe(2);
   });
 
+  it('ignores a write whose newest field managers are status updates or helm, and sees any other writer', () => {
+    const sut = new ChangeFilter();
+    const at = (time: string, manager: string, subresource?: string) => ({ manager, time, operation: 'Update', ...(subresource ? { subresource } : {}) });
+    const pvc = (rv: string, managedFields: unknown[]) => obj('data', { resourceVersion: rv, managedFields });
+    sut.replace([pvc('1', [at('2026-01-01T00:00:00Z', 'helm')])]);
+    expect(sut.changed('MODIFIED', pvc('2', [at('2026-01-01T00:00:00Z', 'helm'), at('2026-01-01T00:00:05Z', 'kube-controller-manager', 'status')]))).toBeUndefined();
+    expect(sut.changed('MODIFIED', pvc('3', [at('2026-01-01T00:00:09Z', 'helm')]))).toBeUndefined();
+    expect(sut.changed('MODIFIED', pvc('4', [at('2026-01-01T00:00:09Z', 'helm'), at('2026-01-01T00:00:09Z', 'kubectl-edit')]))).toBe('d-1');
+    expect(sut.changed('MODIFIED', pvc('5', [at('2026-01-01T00:00:09Z', 'helm'), at('2026-01-01T00:01:00Z', 'kubectl', 'scale')]))).toBe('d-1');
+    expect(sut.changed('DELETED', pvc('6', [at('2026-01-01T00:00:09Z', 'helm')]))).toBe('d-1');
+  });
+
   it('ignores cluster-scoped objects (a release holds namespaced objects only)', () => {
     const sut = new ChangeFilter();
     expect(sut.changed('ADDED', obj('global', { namespace: undefined }))).toBeUndefined();

@@ -11,7 +11,9 @@ export type ObjectEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
  *
  * An object whose kind keeps a `metadata.generation` (Deployments, StatefulSets…) changed when
  * its generation, labels or annotations did; any other object (ConfigMaps, Services…) changed
- * with its resourceVersion. An object not seen before counts as changed.
+ * with its resourceVersion. An object not seen before counts as changed. A write whose newest
+ * managedFields entries are all status-subresource updates (a PVC bound) or helm's own (Caelus's
+ * installs and upgrades, whose echo would only cost a check) is no change; a deletion always is.
  */
 export class ChangeFilter {
   /** `namespace/name` → fingerprint */
@@ -54,8 +56,27 @@ export class ChangeFilter {
     const next = fingerprint(obj);
     const before = this.seen.get(key);
     this.seen.set(key, next);
-    return before === next ? undefined : meta.namespace;
+    return before === next || writtenBySelfOrStatus(obj) ? undefined : meta.namespace;
   }
+}
+
+/** The field manager helm writes with (its installs, upgrades and release Secrets). */
+const HELM_MANAGER = 'helm';
+
+interface ManagedFieldsEntry {
+  manager?: string;
+  time?: string;
+  subresource?: string;
+}
+
+/** Whether the newest write to the object was a status update or helm's own. */
+function writtenBySelfOrStatus(obj: KubeObject): boolean {
+  const entries = (Array.isArray(obj.metadata.managedFields) ? obj.metadata.managedFields : []) as ManagedFieldsEntry[];
+  const timed = entries.filter((e) => typeof e.time === 'string');
+  if (!timed.length) return false;
+  const newest = timed.reduce((latest, e) => (e.time! > latest ? e.time! : latest), '');
+  // Times have one-second resolution: any other writer in that second counts as a change.
+  return timed.filter((e) => e.time === newest).every((e) => e.subresource === 'status' || e.manager === HELM_MANAGER);
 }
 
 function fingerprint(obj: KubeObject): string {
