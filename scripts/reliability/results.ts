@@ -44,6 +44,12 @@ export const SCENARIOS: Pick<ScenarioMeta, 'id' | 'title' | 'category' | 'spec'>
   { id: 'fault-6-lost-signal', title: 'API restarted between the DB commit and the signal', category: 'fault', spec: 'test/reliability/lost-signal.rel-spec.ts' },
   { id: 'fault-7-stuck-delete', title: 'DELETE whose signal was lost on a deployment that failed for good', category: 'fault', spec: 'test/reliability/stuck-delete.rel-spec.ts' },
   { id: 'fault-8-two-workers-one-killed', title: 'Two workers share a burst of 50 creates; one is SIGKILLed mid-burst', category: 'fault', spec: 'test/reliability/two-workers.rel-spec.ts' },
+  {
+    id: 'fault-9-watcher-failover',
+    title: "The cluster watcher's worker is SIGKILLed; a change made meanwhile is corrected once the watch moved",
+    category: 'fault',
+    spec: 'test/reliability/watcher-failover.rel-spec.ts',
+  },
   { id: 'race-values-upgrade', title: '50 concurrent values updates racing an upgrade on one deployment', category: 'race', spec: 'test/reliability/races.rel-spec.ts' },
   { id: 'race-if-match', title: 'Concurrent writers with the same If-Match generation', category: 'race', spec: 'test/reliability/races.rel-spec.ts' },
   { id: 'race-create-delete', title: 'Concurrent creates of one domain name; updates racing a delete', category: 'race', spec: 'test/reliability/races.rel-spec.ts' },

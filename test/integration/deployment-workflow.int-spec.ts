@@ -12,7 +12,7 @@ import { Client, Connection, WorkflowExecutionDescription } from '@temporalio/cl
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import type { DeploymentActivities, DesiredSummary } from '../../libs/orchestration/src/activities';
-import { deleteSignal, reconcileSignal, SEARCH_ATTRIBUTES, stateQuery, upgradeSignal, WORKFLOW_TYPE, workflowIdFor } from '../../libs/orchestration/src/contract';
+import { deleteSignal, driftSignal, reconcileSignal, SEARCH_ATTRIBUTES, stateQuery, upgradeSignal, WORKFLOW_TYPE, workflowIdFor } from '../../libs/orchestration/src/contract';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -97,6 +97,7 @@ class FakeDeployment {
   events: string[] = [];
   acceptInputs: Record<string, unknown>[] = [];
   dropped: { count: number; templateIds: unknown[] }[] = [];
+  tickInputs: { fresh?: boolean }[] = [];
   constructor(
     readonly deploymentId = randomUUID(),
     readonly deploymentUid = `wf-${randomUUID().slice(0, 8)}`,
@@ -174,6 +175,7 @@ class FakeDeployment {
       },
       async driftTick(input) {
         self.calls.push('driftTick');
+        self.tickInputs.push({ fresh: input.fresh });
         const desired = self.summary();
         if (desired.generation !== input.generation) return { desired };
         return { desired, drift: { releaseMissing: false, drifted: 1, corrected: self.suspended ? 0 : 1 } };
@@ -357,6 +359,50 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       const secondTick = events.findIndex((e, i) => i > firstTick && e.markerRecordedEventAttributes);
       expect(secondTick - firstTick).toBeLessThanOrEqual(8);
       await recordFixture('drift-ticks.json', handle.workflowId);
+    });
+  });
+
+  it('checks drift at once on a drift signal (many signals, one check; read fresh) with the safety net an hour away, and says why', async () => {
+    const sut = new FakeDeployment();
+    sut.driftIntervalSeconds = 3600;
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await start(sut, taskQueue);
+      await eventually(() => sut.status === 'ready');
+      await eventually(async () => (await handle.query(stateQuery)).waitingFor !== null);
+      expect(sut.count('driftTick')).toBe(0);
+      const before = await handle.query(stateQuery);
+      expect(before.lastDriftCheck).toBeNull();
+      const safetyNet = Date.parse(before.nextDriftCheckAt!);
+      expect(safetyNet - Date.now()).toBeGreaterThan(0);
+      expect(safetyNet - Date.now()).toBeLessThanOrEqual(3_600_000);
+
+      await handle.signal(driftSignal, { reason: 'changed' });
+      await eventually(() => sut.count('driftTick') === 1);
+      expect(sut.tickInputs.at(-1)).toEqual({ fresh: true });
+      await eventually(async () => (await handle.query(stateQuery)).lastDriftCheck?.trigger === 'watcher');
+      // The safety-net timer stays where it was.
+      expect((await handle.query(stateQuery)).nextDriftCheckAt).toBe(before.nextDriftCheckAt);
+
+      // A resync reads through the worker's cache; a burst of signals while waiting is one check.
+      const raw = client.workflow.getHandle(handle.workflowId);
+      await eventually(async () => (await handle.query(stateQuery)).waitingFor !== null);
+      for (let i = 0; i < 5; i++) await raw.signal('drift', { reason: 'resync' });
+      await eventually(() => sut.count('driftTick') >= 2);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(sut.count('driftTick')).toBeLessThanOrEqual(3);
+      expect(sut.tickInputs[1]).toEqual({ fresh: undefined });
+      // Garbage is one check too, and forces nothing.
+      const ticks = sut.count('driftTick');
+      await eventually(async () => (await handle.query(stateQuery)).waitingFor !== null);
+      await raw.signal('drift', 'x'.repeat(2000));
+      await eventually(() => sut.count('driftTick') === ticks + 1);
+      expect(sut.count('applyRelease')).toBe(1);
+      expect(sut.count('loadDesiredState')).toBe(1);
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+      expect(events.filter((e) => e.timerStartedEventAttributes).length).toBeLessThanOrEqual(ticks + 2);
+      await handle.terminate('test done');
+      await recordFixture('drift-signals.json', handle.workflowId);
     });
   });
 

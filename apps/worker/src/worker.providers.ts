@@ -3,8 +3,10 @@ import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { dep, factoryOf } from '../../../libs/core/src';
 import { DeploymentsService, DeploymentStateService } from '../../../libs/domain/src';
 import { createMetricsRegistry, fieldsFirst, WorkerMetrics } from '../../../libs/observability/src';
-import { createDeploymentActivities, ReleaseBackend, ReleaseBackends } from '../../../libs/orchestration/src';
-import { SupervisorSweepsRepository } from '../../../libs/persistence/src';
+import { TEMPORAL_CLIENT } from '../../../libs/core/src';
+import { createDeploymentActivities, createWatcherActivities, ReleaseBackend, ReleaseBackends, signalDrift } from '../../../libs/orchestration/src';
+import { DeploymentsRepository, SupervisorSweepsRepository } from '../../../libs/persistence/src';
+import { Client } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import {
   ConfinementChecker,
@@ -30,6 +32,10 @@ export const CONFINEMENT = Symbol('CONFINEMENT');
 export const DRIFT_CACHE = Symbol('DRIFT_CACHE');
 /** Every activity of the deployment workflow, built from the adapters below. */
 export const DEPLOYMENT_ACTIVITIES = Symbol('DEPLOYMENT_ACTIVITIES');
+/** The cluster watcher's activity, or null when the metadata watch is off (CAELUS_DRIFT_WATCH=false). */
+export const WATCHER_ACTIVITIES = Symbol('WATCHER_ACTIVITIES');
+/** Aborted when the worker shuts down, so the cluster watcher moves to another worker at once. */
+export const WORKER_STOPPING = Symbol('WORKER_STOPPING');
 
 const config = dep<CaelusConfig>(CAELUS_CONFIG);
 
@@ -134,5 +140,27 @@ export const workerProviders: Provider[] = [
         namespaceDeleteTimeoutSeconds: 600,
         tenantEgress: cfg.tenantEgress,
       }),
+  ),
+  { provide: WORKER_STOPPING, useFactory: () => new AbortController() },
+  factoryOf(
+    WATCHER_ACTIVITIES,
+    {
+      cfg: config,
+      kube: dep(KubeClient),
+      client: dep<Client>(TEMPORAL_CLIENT),
+      deployments: dep(DeploymentsRepository),
+      stopping: dep<AbortController>(WORKER_STOPPING),
+      logger: dep<PlatformLogger>(PLATFORM_LOGGER),
+    },
+    ({ cfg, kube, client, deployments, stopping, logger }) =>
+      cfg.driftWatchCache
+        ? createWatcherActivities({
+            kube,
+            logger,
+            stopping: stopping.signal,
+            signal: (uid, reason) => signalDrift(client, uid, reason),
+            liveUids: (uids) => deployments.liveUids(uids),
+          })
+        : null,
   ),
 ];

@@ -7,11 +7,11 @@ import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { TEMPORAL_CLIENT, temporalConnectionOptions } from '../../../libs/core/src';
 import { DEPLOYMENT_WORKFLOW_PORT, DeploymentWorkflowPort } from '../../../libs/domain/src';
 import { fetchExposition, fieldsFirst, MetricsServer, startMetricsServer, WorkerMetrics } from '../../../libs/observability/src';
-import { activityMetricsInterceptor, DeploymentActivities, DeploymentSupervisor } from '../../../libs/orchestration/src';
+import { activityMetricsInterceptor, DeploymentActivities, DeploymentSupervisor, ensureClusterWatcher, WatcherActivities } from '../../../libs/orchestration/src';
 import { DeploymentsRepository, SupervisorSweepsRepository } from '../../../libs/persistence/src';
 import { ensureTenantClusterRole, KubeClient, MetadataCache } from '../../../libs/platform/src';
 import { installTemporalRuntime } from './temporal-runtime';
-import { DEPLOYMENT_ACTIVITIES, DRIFT_CACHE } from './worker.providers';
+import { DEPLOYMENT_ACTIVITIES, DRIFT_CACHE, WATCHER_ACTIVITIES, WORKER_STOPPING } from './worker.providers';
 
 /**
  * Hosts the Temporal worker for deployment workflows and the supervisor sweep. Shuts down
@@ -24,6 +24,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   private connection?: NativeConnection;
   private running?: Promise<void>;
   private sweepTimer?: NodeJS.Timeout;
+  private watcherTimer?: NodeJS.Timeout;
   private metricsServer?: MetricsServer;
   private stopping = false;
 
@@ -37,6 +38,8 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(KubeClient) private readonly kube: KubeClient,
     @Inject(DRIFT_CACHE) private readonly driftCache: MetadataCache | null,
     @Inject(DEPLOYMENT_ACTIVITIES) private readonly activities: DeploymentActivities,
+    @Inject(WATCHER_ACTIVITIES) private readonly watcherActivities: WatcherActivities | null,
+    @Inject(WORKER_STOPPING) private readonly stoppingWorker: AbortController,
   ) {}
 
   /** Polling the task queue: what the readiness probe reports. */
@@ -68,7 +71,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       namespace: cfg.temporal.namespace,
       taskQueue: cfg.temporal.taskQueue,
       workflowsPath: require.resolve('../../../libs/orchestration/src/workflows'),
-      activities: this.activities,
+      activities: { ...this.activities, ...(this.watcherActivities ?? {}) },
       shutdownGraceTime: '20s',
       maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
       interceptors: { activity: [activityMetricsInterceptor(this.metrics)] },
@@ -78,6 +81,8 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       process.exitCode = 1;
     });
     this.logger.log({ taskQueue: cfg.temporal.taskQueue, namespace: cfg.temporal.namespace, msg: 'worker polling' });
+    if (this.watcherActivities) this.startWatcher(cfg.temporal.taskQueue);
+    else this.logger.warn({ msg: 'cluster watcher off (CAELUS_DRIFT_WATCH=false): drift is found by the periodic check only' });
 
     if (cfg.supervisorIntervalSeconds === 0) {
       this.logger.warn({ msg: 'supervisor disabled (CAELUS_SUPERVISOR_INTERVAL=0)' });
@@ -95,6 +100,13 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     void sweep();
     // Every worker asks several times per interval (one cheap upsert); Postgres grants one sweep per interval.
     this.sweepTimer = setInterval(() => void sweep(), supervisorTickMs(cfg.supervisorIntervalSeconds));
+  }
+
+  /** Starts the task queue's cluster watcher unless it runs; again every minute, in case it was terminated. */
+  private startWatcher(taskQueue: string): void {
+    const ensure = () => ensureClusterWatcher(this.client, taskQueue).catch((err) => this.logger.warn({ err: (err as Error).message, msg: 'cluster watcher not started yet; will retry' }));
+    void ensure();
+    this.watcherTimer = setInterval(() => void ensure(), 60_000);
   }
 
   /**
@@ -125,6 +137,9 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.watcherTimer) clearInterval(this.watcherTimer);
+    // The cluster watcher, if it runs here, fails at once so that Temporal moves it to another worker.
+    this.stoppingWorker.abort();
     if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
     await this.running;
     this.driftCache?.close();

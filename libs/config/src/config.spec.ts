@@ -109,6 +109,12 @@ describe(loadConfig.name, () => {
       expect(loadConfig({ ...base, CAELUS_DRIFT_WATCH: '1' }).driftWatchCache).toBe(true);
       expect(problems({ ...base, CAELUS_DRIFT_WATCH: 'yes' })).toEqual(['CAELUS_DRIFT_WATCH must be true or false (got "yes")']);
     });
+
+    it('makes the periodic drift check an hourly safety net while the watch is on, and keeps 300 s without it', () => {
+      expect(loadConfig(base).driftIntervalSeconds).toBe(3600);
+      expect(loadConfig({ ...base, CAELUS_DRIFT_WATCH: 'false' }).driftIntervalSeconds).toBe(300);
+      expect(loadConfig({ ...base, CAELUS_DRIFT_INTERVAL: '60' }).driftIntervalSeconds).toBe(60);
+    });
   });
 
   describe('stuck requests', () => {

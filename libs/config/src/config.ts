@@ -42,10 +42,12 @@ export interface CaelusConfig {
   readonly encryptionKey: Buffer;
   /** Sensitive: keys of an ongoing rotation; they still open values they sealed, never seal new ones. */
   readonly previousEncryptionKeys: readonly Buffer[];
+  /** The periodic full drift check (the safety net behind the cluster watcher; 300 s without the watch). */
   readonly driftIntervalSeconds: number;
   /**
    * Drift checks read release objects' and release Secrets' metadata from watches (needs list and
-   * watch on those kinds) instead of asking the API server for each object on every check.
+   * watch on those kinds) instead of asking the API server for each object on every check, and the
+   * cluster watcher signals a deployment's workflow when one of its objects changes.
    */
   readonly driftWatchCache: boolean;
   readonly chartRoots: readonly string[];
@@ -122,6 +124,7 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
   const kubeconfig = env.KUBECONFIG || undefined;
   // 0 turns the sweep off (tests that run several workers on one database do).
   const supervisorIntervalSeconds = intIn(env, 'CAELUS_SUPERVISOR_INTERVAL', 300, 0, 86400, problems);
+  const driftWatchCache = flagIn(env, 'CAELUS_DRIFT_WATCH', true, problems);
 
   const config: CaelusConfig = {
     port: intIn(env, 'PORT', 3000, 0, 65535, problems),
@@ -149,8 +152,10 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     adminToken,
     encryptionKey: readEncryptionKey(env, root, problems),
     previousEncryptionKeys: readPreviousKeys(env, problems),
-    driftIntervalSeconds: intIn(env, 'CAELUS_DRIFT_INTERVAL', 300, 5, 86400, problems),
-    driftWatchCache: flagIn(env, 'CAELUS_DRIFT_WATCH', true, problems),
+    // With the watch on, the cluster watcher signals a deployment when its objects change, and this
+    // periodic full check is only the safety net: hourly by default.
+    driftIntervalSeconds: intIn(env, 'CAELUS_DRIFT_INTERVAL', driftWatchCache ? 3600 : 300, 5, 86400, problems),
+    driftWatchCache,
     chartRoots,
     plainHttpRegistries,
     bodyLimitBytes: intIn(env, 'CAELUS_BODY_LIMIT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024, problems),

@@ -28,6 +28,10 @@ export interface DeploymentWorkflowInput {
   droppedUpgrades?: DroppedUpgrades;
   /** Continue-as-new once the history is this long (default 1,500; lowered in tests). */
   maxHistoryEvents?: number;
+  /** Carried across continue-as-new, so the state query still says when the last drift check ran. */
+  lastDriftCheck?: LastDriftCheck;
+  /** A drift signal not acted on yet when the run continued as new. */
+  pendingDrift?: DriftSignalReason;
 }
 
 export interface ReconcileSignal {
@@ -52,6 +56,23 @@ export interface DroppedUpgrades {
 export interface DeleteSignal {
   generation?: number;
 }
+/**
+ * Sent by the cluster watcher when one of the deployment's objects changed, disappeared or
+ * appeared (`changed`), or when it listed afresh and cannot tell what changed (`resync`). Anyone
+ * may send it: it only asks for one drift check.
+ */
+export interface DriftSignal {
+  reason?: DriftSignalReason;
+}
+export const DRIFT_SIGNAL_REASONS = ['changed', 'resync'] as const;
+export type DriftSignalReason = (typeof DRIFT_SIGNAL_REASONS)[number];
+/** Why a drift check ran: the cluster watcher's signal, or the periodic safety-net timer. */
+export type DriftCheckTrigger = 'watcher' | 'safety-net';
+export interface LastDriftCheck {
+  /** Workflow time (ISO 8601) the check started. */
+  at: string;
+  trigger: DriftCheckTrigger;
+}
 
 /**
  * Every phase the workflow shows, in its state query and in the CaelusPhase search attribute.
@@ -75,6 +96,8 @@ export interface DeploymentWorkflowState {
   lastError: string | null;
   waitingFor: string | null;
   nextDriftCheckAt: string | null;
+  /** When the last drift check of this run (or the one it continued) started, and why; null before the first. */
+  lastDriftCheck?: LastDriftCheck | null;
   pendingUpgrades: number;
   historyLength: number;
 }
@@ -82,6 +105,7 @@ export interface DeploymentWorkflowState {
 export const reconcileSignal = defineSignal<[ReconcileSignal?]>('reconcile');
 export const upgradeSignal = defineSignal<[UpgradeSignal]>('upgrade');
 export const deleteSignal = defineSignal<[DeleteSignal?]>('delete');
+export const driftSignal = defineSignal<[DriftSignal?]>('drift');
 export const stateQuery = defineQuery<DeploymentWorkflowState>('state');
 
 export const SEARCH_ATTRIBUTES = {
@@ -93,3 +117,17 @@ export const SEARCH_ATTRIBUTES = {
 } as const;
 
 export const SEARCH_ATTRIBUTE_NAMES = Object.values(SEARCH_ATTRIBUTES).map((k) => k.name);
+
+/** The singleton cluster watcher: one per task queue (one Caelus installation), whatever the number of workers. */
+export const WATCHER_WORKFLOW_TYPE = 'clusterWatcherWorkflow';
+export function watcherWorkflowIdFor(taskQueue: string): string {
+  return `cluster-watcher-${taskQueue}`;
+}
+
+/** Where the watcher's watches resume: per watched kind and selector, the resourceVersion up to which every change was signalled. */
+export interface WatchCheckpoint {
+  resourceVersions: Record<string, string>;
+}
+export interface ClusterWatcherInput {
+  checkpoint?: WatchCheckpoint;
+}

@@ -1,4 +1,4 @@
-import { checkReconcileSignal, checkUpgradeSignal, isPrintable, queuedUpgrade } from './signal-validation';
+import { checkDriftSignal, checkReconcileSignal, checkUpgradeSignal, isPrintable, queuedUpgrade } from './signal-validation';
 
 const UUID = '3f2c1a9e-8b7d-4c6e-9f01-23456789abcd';
 
@@ -74,5 +74,20 @@ describe(isPrintable.name, () => {
     expect(isPrintable('Zoë Durand', 200)).toBe(true);
     expect(isPrintable(' admin', 200)).toBe(false);
     expect(isPrintable('😀', 200)).toBe(true);
+  });
+});
+
+describe(checkDriftSignal.name, () => {
+  it.each<[unknown, string]>([
+    [{ reason: 'resync' }, 'resync'],
+    [{ reason: 'changed' }, 'changed'],
+    [undefined, 'changed'],
+    [null, 'changed'],
+    ['resync', 'changed'],
+    [{ reason: 'RESYNC' }, 'changed'],
+    [{ reason: 'x'.repeat(10_000) }, 'changed'],
+    [[{ reason: 'resync' }], 'changed'],
+  ])('reads %j as one check of kind %s, and keeps nothing else', (raw, reason) => {
+    expect(checkDriftSignal(raw)).toBe(reason);
   });
 });

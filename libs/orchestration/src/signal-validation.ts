@@ -3,7 +3,7 @@
  * (`temporal workflow signal --name upgrade --input ...`), so nothing in a payload is trusted.
  * Pure and deterministic (no Unicode tables that change with the runtime): workflow code runs it.
  */
-import type { QueuedUpgrade, ReconcileSignal } from './contract';
+import type { DriftSignalReason, QueuedUpgrade, ReconcileSignal } from './contract';
 
 export const MAX_REQUESTED_BY_LENGTH = 200;
 /** Who a signal without a (valid) requestedBy is recorded as. */
@@ -63,4 +63,13 @@ export function queuedUpgrade(raw: unknown): QueuedUpgrade {
 /** Only a literal `true` forces; any other payload is a plain reconcile (Postgres decides what to do). */
 export function checkReconcileSignal(raw: unknown): Required<Pick<ReconcileSignal, 'force'>> {
   return { force: isPlainObject(raw) && raw.force === true };
+}
+
+/**
+ * A drift signal asks for one drift check, whatever it carries: only `{"reason": "resync"}` is
+ * read (a check that may use the worker's watch cache); anything else is a change, checked
+ * against the API server. Nothing of the payload is kept.
+ */
+export function checkDriftSignal(raw: unknown): DriftSignalReason {
+  return isPlainObject(raw) && raw.reason === 'resync' ? 'resync' : 'changed';
 }

@@ -165,9 +165,9 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
    * whole namespace, was removed by hand. Postgres still wants the deployment, so it is re-applied:
    * the apply puts the namespace's guard rails back before helm runs.
    */
-  const check = async (d: DesiredState, generation: number): Promise<DriftCheckResult> => {
+  const check = async (d: DesiredState, generation: number, fresh = false): Promise<DriftCheckResult> => {
     try {
-      return await checkAsTenant(d, generation);
+      return await checkAsTenant(d, generation, fresh);
     } catch (err) {
       if (!tenants || !(err instanceof KubeError) || err.status !== 403) throw err;
       await state.appendEvent({
@@ -183,12 +183,12 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
     }
   };
 
-  const checkAsTenant = async (d: DesiredState, generation: number): Promise<DriftCheckResult> => {
-    let inspected = await inspectOrReport(d, generation, false);
+  const checkAsTenant = async (d: DesiredState, generation: number, fresh: boolean): Promise<DriftCheckResult> => {
+    let inspected = await inspectOrReport(d, generation, fresh);
     // The cache lags the cluster by the watch's latency (more while a watch is stuck): before
     // acting on what it says (a missing release, drift to correct), read everything again from
     // the API server, so a stale cache can delay a correction but never cause a wrong one.
-    if (cache && !inspected.refused && (inspected.manifest === undefined || inspected.report?.drifted)) inspected = await inspectOrReport(d, generation, true);
+    if (cache && !fresh && !inspected.refused && (inspected.manifest === undefined || inspected.report?.drifted)) inspected = await inspectOrReport(d, generation, true);
     const { manifest, report, refused } = inspected;
     if (refused) {
       if ('firstRefusal' in inspected) {
@@ -254,15 +254,17 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
      * One drift timer tick, run by the workflow as a local activity: loads the desired state (so
      * a change whose signal was lost is still seen at the next tick) and, when the deployment is
      * still at the generation the workflow applied and not being deleted, checks drift. One
-     * database read and no extra activity task or workflow task per tick.
+     * database read and no extra activity task or workflow task per tick. `fresh` (a change the
+     * cluster watcher saw) reads from the API server, not from this worker's watch cache, which
+     * may not have seen the change yet.
      */
-    async driftTick(input: { deploymentId: string; generation: number }): Promise<DriftTickResult> {
+    async driftTick(input: { deploymentId: string; generation: number; fresh?: boolean }): Promise<DriftTickResult> {
       return classified('drift check', async () => {
         const d = await loadOrNull(state, input.deploymentId);
         if (!d) return { desired: null };
         const desired = summarize(d, driftIntervalSeconds);
         if (d.deleting || d.generation !== input.generation) return { desired };
-        return { desired, drift: await check(d, input.generation) };
+        return { desired, drift: await check(d, input.generation, input.fresh === true) };
       });
     },
   };

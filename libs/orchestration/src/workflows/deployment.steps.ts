@@ -149,9 +149,9 @@ export class DeploymentSteps {
   }
 
   /** The drift tick as a local activity; its failure is the caller's to log. */
-  localDriftTick(desired: DesiredSummary): Promise<Result<'driftTick'>> {
-    setCurrentDetails(`running: drift check ${this.uid}`);
-    return this.local.driftTick({ deploymentId: this.deploymentId, generation: desired.generation });
+  localDriftTick(desired: DesiredSummary, trigger = 'safety-net', fresh = false): Promise<Result<'driftTick'>> {
+    setCurrentDetails(`running: drift check ${this.uid} (${trigger})`);
+    return this.local.driftTick({ deploymentId: this.deploymentId, generation: desired.generation, ...(fresh ? { fresh } : {}) });
   }
 
   /** Records a failure on the deployment and schedules the retry; never rethrows (except cancellation). */

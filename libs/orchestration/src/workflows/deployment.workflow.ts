@@ -6,7 +6,7 @@
  *                       ├─ suspended ──► phase suspended; wait (drift ticks record, never correct)
  *                       ├─ generation moved, or resumed ──► ensure namespace ► helm upgrade --install ► record
  *                       └─ otherwise ──► wait for a signal, the retry timer or the drift timer
- *   drift timer ──► drift tick (local activity: load, check in-process, correct, record)
+ *   drift signal (cluster watcher) or drift timer (safety net) ──► drift tick (local activity: load, check in-process, correct, record)
  *   any failure ──► record error, retry on a backoff timer (retryable), or at the next signal
  *                   or the long re-check timer (failed for good)
  *
@@ -14,11 +14,23 @@
  */
 import { allHandlersFinished, condition, continueAsNew, isCancellation, log, patched, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { DesiredSummary } from '../activities';
-import { deleteSignal, DeploymentWorkflowInput, INITIAL_PHASE, reconcileSignal, stateQuery, upgradeSignal } from '../contract';
-import { checkReconcileSignal, queuedUpgrade } from '../signal-validation';
+import { deleteSignal, DeploymentWorkflowInput, driftSignal, INITIAL_PHASE, reconcileSignal, stateQuery, upgradeSignal } from '../contract';
+import { checkDriftSignal, checkReconcileSignal, queuedUpgrade } from '../signal-validation';
 import { DeploymentSteps, describeFailure } from './deployment.steps';
 import { deprecateDriftTickPatch } from './drift-tick-patch';
-import { DeploymentMemory, describeWait, FAILED_RECHECK_SECONDS, MAX_DROPPED_SAMPLE, MAX_HISTORY_EVENTS, MAX_PENDING_UPGRADES, nextStep, observe, Step } from './next-step';
+import {
+  DeploymentMemory,
+  describeWait,
+  driftSlotOf,
+  FAILED_RECHECK_SECONDS,
+  hasPendingSignals,
+  MAX_DROPPED_SAMPLE,
+  MAX_HISTORY_EVENTS,
+  MAX_PENDING_UPGRADES,
+  nextStep,
+  observe,
+  Step,
+} from './next-step';
 
 export { MAX_HISTORY_EVENTS, MAX_PENDING_UPGRADES, FAILED_RECHECK_SECONDS, retryDelayMs } from './next-step';
 export { DRIFT_TICK_PATCH } from './drift-tick-patch';
@@ -59,6 +71,7 @@ class DeploymentRun {
         lastError: null,
         waitingFor: null,
         nextDriftCheckAt: null,
+        lastDriftCheck: input.lastDriftCheck ?? null,
         pendingUpgrades: 0,
         historyLength: 0,
       },
@@ -68,8 +81,19 @@ class DeploymentRun {
         force: false,
         upgrades: [...(input.pendingUpgrades ?? [])],
         dropped: { count: input.droppedUpgrades?.count ?? 0, templateIds: [...(input.droppedUpgrades?.templateIds ?? [])] },
+        drift: input.pendingDrift ?? null,
       },
-      schedule: { failedGeneration: null, retryAt: null, nextDriftAt: null, recheckSeconds: FAILED_RECHECK_SECONDS, ...(input.suspended ? { suspended: true } : {}) },
+      schedule: {
+        failedGeneration: null,
+        retryAt: null,
+        nextDriftAt: null,
+        recheckSeconds: FAILED_RECHECK_SECONDS,
+        ...(input.suspended ? { suspended: true } : {}),
+        // No patch needed: a drift timer at the slot is never later than one interval ahead (the
+        // old schedule), so a recorded timer that fired finds the check due under either, and
+        // Temporal does not compare timer durations on replay. The replay test holds both.
+        driftSlot: driftSlotOf(input.deploymentUid),
+      },
       round: { stage: 'receive' },
       productName: null,
     };
@@ -89,6 +113,11 @@ class DeploymentRun {
     setHandler(upgradeSignal, (signal) => this.queue(queuedUpgrade(signal)));
     setHandler(deleteSignal, () => {
       pending.delete = true;
+    });
+    // Many signals before the check runs are one check; a change (read fresh) outranks a resync.
+    setHandler(driftSignal, (signal) => {
+      const reason = checkDriftSignal(signal);
+      pending.drift = pending.drift === 'changed' ? 'changed' : reason;
     });
     setHandler(stateQuery, () => ({ ...view, pendingUpgrades: pending.upgrades.length, historyLength: workflowInfo().historyLength }));
   }
@@ -151,11 +180,17 @@ class DeploymentRun {
         return;
       case 'wait':
         return this.wait(step);
-      case 'drift-tick':
+      case 'drift-tick': {
         schedule.nextDriftAt = step.nextDriftAt;
+        // A watched change is read from the API server: the worker's own watch cache may lag the watcher's.
+        const fresh = pending.drift === 'changed';
+        pending.drift = null;
         deprecateDriftTickPatch();
-        this.memory.round = { stage: 'ticked', tickDesired: await this.driftTick(round.desired!) };
+        const trigger = step.trigger ?? 'safety-net';
+        this.memory.view.lastDriftCheck = { at: new Date(Date.now()).toISOString(), trigger };
+        this.memory.round = { stage: 'ticked', tickDesired: await this.driftTick(round.desired!, trigger, fresh) };
         return;
+      }
     }
   }
 
@@ -174,8 +209,10 @@ class DeploymentRun {
     const iso = (ms: number) => new Date(ms).toISOString();
     view.nextDriftCheckAt = wake.kind === 'drift' ? iso(wake.at) : null;
     view.waitingFor = describeWait(wake, iso, view.phase === 'suspended');
-    setCurrentDetails(`waiting for ${view.waitingFor} (phase ${view.phase}, generation ${view.appliedGeneration}/${round.desired!.generation})`);
-    const woken = () => pending.reconcile || pending.delete || pending.upgrades.length > 0;
+    const last = view.lastDriftCheck ? `; last drift check ${view.lastDriftCheck.at} (${view.lastDriftCheck.trigger})` : '';
+    setCurrentDetails(`waiting for ${view.waitingFor} (phase ${view.phase}, generation ${view.appliedGeneration}/${round.desired!.generation}${last})`);
+    // A drift signal ends only a wait that a drift check may follow (not a failed release's).
+    const woken = () => hasPendingSignals(pending) || (wake.kind === 'drift' && Boolean(pending.drift));
     let signalled = true;
     if (wake.kind === 'signal') await condition(woken);
     else signalled = await condition(woken, Math.max(wake.at - Date.now(), 1));
@@ -197,14 +234,16 @@ class DeploymentRun {
       pendingDelete: pending.delete,
       ...(pending.dropped.count ? { droppedUpgrades: pending.dropped } : {}),
       ...(this.memory.schedule.suspended ? { suspended: true } : {}),
+      ...(view.lastDriftCheck ? { lastDriftCheck: view.lastDriftCheck } : {}),
+      ...(pending.drift ? { pendingDrift: pending.drift } : {}),
       maxHistoryEvents: this.input.maxHistoryEvents,
     });
   }
 
   /** Returns the desired state the tick loaded, or undefined when the tick failed. */
-  private async driftTick(desired: DesiredSummary): Promise<DesiredSummary | null | undefined> {
+  private async driftTick(desired: DesiredSummary, trigger: string, fresh: boolean): Promise<DesiredSummary | null | undefined> {
     try {
-      const res = await this.steps.localDriftTick(desired);
+      const res = await this.steps.localDriftTick(desired, trigger, fresh);
       if (res.drift?.releaseMissing) this.memory.pending.force = true;
       return res.desired;
     } catch (err) {

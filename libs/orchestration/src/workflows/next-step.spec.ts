@@ -1,5 +1,5 @@
 import { WORKFLOW_PHASES, WorkflowPhase } from '../contract';
-import { DeploymentMemory, describeWait, DesiredView, nextStep, observe, Pending, retryDelayMs, Round, Schedule, Stage, Step, Wake } from './next-step';
+import { DeploymentMemory, describeWait, DesiredView, driftSlotOf, nextDriftTime, nextStep, observe, Pending, retryDelayMs, Round, Schedule, Stage, Step, Wake } from './next-step';
 
 const NOW = Date.parse('2026-01-01T00:00:00.000Z');
 const MINUTE = 60_000;
@@ -227,6 +227,106 @@ describe(nextStep.name, () => {
     ])('%s', (_name, pending, keepTickState) => {
       expect(nextStep(memory({ stage: 'ticked', tickDesired: desired(), pending }), NOW, true)).toEqual({ kind: 'again', keepTickState });
     });
+  });
+});
+
+describe('drift signals from the cluster watcher', () => {
+  const drift: Wake = { kind: 'drift', at: NOW + 5_000 };
+  const watcherTick = (nextDriftAt: number): Step => ({ kind: 'drift-tick', nextDriftAt, trigger: 'watcher' });
+  it.each<[string, Given, Step]>([
+    [
+      'checks at once when a drift signal ended the wait, leaving the safety-net timer',
+      { stage: 'woken', woken: { signalled: true, wake: drift }, pending: { drift: 'changed' }, schedule: { nextDriftAt: NOW + 5_000 } },
+      watcherTick(NOW + 5_000),
+    ],
+    ['checks on a resync signal too', { stage: 'woken', woken: { signalled: true, wake: drift }, pending: { drift: 'resync' }, schedule: { nextDriftAt: NOW + 5_000 } }, watcherTick(NOW + 5_000)],
+    [
+      'loads first when a reconcile came with the drift signal (the check follows)',
+      { stage: 'woken', woken: { signalled: true, wake: drift }, pending: { drift: 'changed', reconcile: true }, schedule: { nextDriftAt: NOW + 5_000 } },
+      again,
+    ],
+    [
+      "checks after the round when a drift signal came during it (a correction's echo)",
+      { stage: 'acted', pending: { drift: 'changed' }, schedule: { nextDriftAt: NOW + 5_000 } },
+      watcherTick(NOW + 5_000),
+    ],
+    ['sets the safety-net timer for a check on a signal when none is set', { stage: 'acted', pending: { drift: 'changed' } }, watcherTick(NOW + MINUTE)],
+    [
+      'checks a suspended deployment (drift is recorded, not corrected)',
+      { stage: 'acted', phase: 'suspended', desired: desired({ suspended: true }), pending: { drift: 'changed' }, schedule: { nextDriftAt: NOW + 5_000 } },
+      watcherTick(NOW + 5_000),
+    ],
+    [
+      'does not check a release that failed for good: it waits for a change or the re-check',
+      { stage: 'acted', pending: { drift: 'changed' }, schedule: { failedGeneration: 2 } },
+      waitRecheck(NOW + 900_000),
+    ],
+    [
+      'does not check while a retry is due',
+      { stage: 'woken', woken: { signalled: false, wake: { kind: 'retry', at: NOW } }, pending: { drift: 'changed' }, schedule: { retryAt: NOW, failedGeneration: 2 } },
+      again,
+    ],
+    [
+      'does not check a deployment being deleted',
+      { stage: 'acted', desired: desired({ status: 'deleting', deleting: true }), pending: { drift: 'changed' }, schedule: { retryAt: NOW + 15_000 } },
+      waitRetry(NOW + 15_000),
+    ],
+    ['still continues as new first (the signal is carried over)', { stage: 'acted', pending: { drift: 'changed' } }, { kind: 'continue-as-new' }],
+  ])('%s', (name, given, step) => {
+    expect(nextStep(memory(given), NOW, name.startsWith('still continues as new'))).toEqual(step);
+  });
+
+  it('runs a safety-net tick, not a watcher tick, when the timer fired with a drift signal pending', () => {
+    const given: Given = { stage: 'woken', woken: { signalled: false, wake: { kind: 'drift', at: NOW } }, pending: { drift: 'changed' }, schedule: { nextDriftAt: NOW } };
+    expect(nextStep(memory(given), NOW, false)).toEqual({ kind: 'drift-tick', nextDriftAt: NOW + MINUTE });
+  });
+});
+
+describe("the safety-net schedule at the deployment's slot", () => {
+  const HOUR = 3_600_000;
+  it('sets the first timer at the slot, within one interval', () => {
+    const slot = 0.25;
+    const at = nextDriftTime({ driftSlot: slot }, NOW + 10 * MINUTE, 3600);
+    expect(at).toBe(NOW + 15 * MINUTE);
+    expect(nextStep(memory({ stage: 'acted', desired: desired({ driftIntervalSeconds: 3600 }), schedule: { driftSlot: slot } }), NOW + 10 * MINUTE, false)).toEqual(waitDrift(NOW + 15 * MINUTE));
+  });
+
+  it('ticks once per interval at the same slot, whenever the timer fires', () => {
+    const given: Given = {
+      stage: 'woken',
+      desired: desired({ driftIntervalSeconds: 3600 }),
+      woken: { signalled: false, wake: { kind: 'drift', at: NOW + 15 * MINUTE } },
+      schedule: { driftSlot: 0.25, nextDriftAt: NOW + 15 * MINUTE },
+    };
+    expect(nextStep(memory(given), NOW + 15 * MINUTE + 40, false)).toEqual({ kind: 'drift-tick', nextDriftAt: NOW + HOUR + 15 * MINUTE });
+  });
+
+  it.each([0, 0.5, 0.999999])('is always after now and at most one interval ahead (slot %p)', (driftSlot) => {
+    for (const now of [NOW, NOW + 1, NOW + 59_999, NOW + 60_000, NOW + 12_345_678]) {
+      const at = nextDriftTime({ driftSlot }, now, 60);
+      expect(at).toBeGreaterThan(now);
+      expect(at).toBeLessThanOrEqual(now + MINUTE);
+      expect((at - Math.floor(driftSlot * MINUTE)) % MINUTE).toBe(0);
+    }
+  });
+
+  it('keeps one interval after now without a slot (runs from before the watcher)', () => {
+    expect(nextDriftTime({}, NOW + 7, 60)).toBe(NOW + 7 + MINUTE);
+  });
+});
+
+describe(driftSlotOf.name, () => {
+  it('is stable, in [0, 1), and spreads uids over the interval', () => {
+    expect(driftSlotOf('d-abc123')).toBe(driftSlotOf('d-abc123'));
+    const buckets = new Array<number>(10).fill(0);
+    for (let i = 0; i < 2000; i++) {
+      const slot = driftSlotOf(`d-${i.toString(16).padStart(8, '0')}`);
+      expect(slot).toBeGreaterThanOrEqual(0);
+      expect(slot).toBeLessThan(1);
+      buckets[Math.floor(slot * 10)]++;
+    }
+    // 200 expected per bucket.
+    for (const n of buckets) expect(n).toBeGreaterThan(140);
   });
 });
 

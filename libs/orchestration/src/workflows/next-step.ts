@@ -10,10 +10,10 @@
  *   load ───── load the desired state (or take the drift tick's) ◄───┘
  *   act ────── finish │ teardown │ apply │ settle the first phase (or suspended) │ nothing
  *   acted ──── continue as new │ another round (a signal came) │ wait for a signal or a timer
- *   woken ──── drift tick (the drift timer fired) │ another round
+ *   woken ──── drift tick (the drift timer fired, or the cluster watcher signalled) │ another round
  *   ticked ─── another round, keeping the tick's desired state unless a signal came meanwhile
  */
-import type { DeploymentWorkflowState, DroppedUpgrades, QueuedUpgrade, WorkflowPhase } from '../contract';
+import type { DeploymentWorkflowState, DriftSignalReason, DroppedUpgrades, QueuedUpgrade, WorkflowPhase } from '../contract';
 
 /** The fields of the loaded desired state that the decision reads (DesiredSummary has them all). */
 export interface DesiredView {
@@ -35,6 +35,8 @@ export interface Pending {
   force: boolean;
   upgrades: QueuedUpgrade[];
   dropped: DroppedUpgrades;
+  /** A drift check asked for by a drift signal (the cluster watcher) and not run yet. */
+  drift?: DriftSignalReason | null;
 }
 
 /** The workflow's timers and its memory of the last failure (times are workflow time, ms). */
@@ -48,6 +50,12 @@ export interface Schedule {
   recheckSeconds: number;
   /** The run saw the deployment suspended and has not applied since; a resume then applies at once. */
   suspended?: boolean;
+  /**
+   * Where in each drift interval this deployment's periodic check falls (0 ≤ slot < 1, from its
+   * uid), so that deployments created together do not all check together. Absent: one interval
+   * after the last check (the schedule before the cluster watcher).
+   */
+  driftSlot?: number;
 }
 
 export type Stage = 'receive' | 'load' | 'act' | 'acted' | 'woken' | 'ticked' | 'deleted';
@@ -88,7 +96,8 @@ export type Step =
   | { kind: 'continue-as-new' }
   | { kind: 'again'; keepTickState: boolean }
   | { kind: 'wait'; wake: Wake; nextDriftAt: number }
-  | { kind: 'drift-tick'; nextDriftAt: number };
+  /** A drift check: on the safety-net timer, or (`trigger: 'watcher'`) on a drift signal. */
+  | { kind: 'drift-tick'; nextDriftAt: number; trigger?: 'watcher' };
 
 /** Continue-as-new well before Temporal's own suggestion, to keep histories short and replays cheap. */
 export const MAX_HISTORY_EVENTS = 1500;
@@ -163,6 +172,8 @@ function action({ round, pending, schedule, view }: DeploymentMemory, now: numbe
 function afterAction(memory: DeploymentMemory, now: number, historyFull: boolean): Step {
   if (historyFull) return { kind: 'continue-as-new' };
   if (hasPendingSignals(memory.pending)) return { kind: 'again', keepTickState: false };
+  // A drift signal that came while the round ran (its own correction's echo, a change during an apply).
+  if (watcherCheckDue(memory)) return watcherTick(memory, now);
   return { kind: 'wait', ...waitFor(memory, now) };
 }
 
@@ -174,21 +185,57 @@ function afterAction(memory: DeploymentMemory, now: number, historyFull: boolean
  */
 function waitFor({ round, schedule }: DeploymentMemory, now: number): { wake: Wake; nextDriftAt: number } {
   const desired = round.desired!;
-  const nextDriftAt = schedule.nextDriftAt ?? now + desired.driftIntervalSeconds * 1000;
-  if ((desired.suspended && !desired.deleting) || !isFailing(desired, schedule)) return { wake: { kind: 'drift', at: nextDriftAt }, nextDriftAt };
+  const nextDriftAt = schedule.nextDriftAt ?? nextDriftTime(schedule, now, desired.driftIntervalSeconds);
+  if (driftChecksRun(desired, schedule)) return { wake: { kind: 'drift', at: nextDriftAt }, nextDriftAt };
   if (schedule.retryAt !== null) return { wake: { kind: 'retry', at: schedule.retryAt }, nextDriftAt };
   return { wake: { kind: 'recheck', at: now + schedule.recheckSeconds * 1000 }, nextDriftAt };
 }
 
-function afterWait({ round, schedule }: DeploymentMemory, now: number): Step {
+function afterWait(memory: DeploymentMemory, now: number): Step {
+  const { round, schedule } = memory;
   const woken = round.woken!;
   const driftDue = !woken.signalled && woken.wake.kind === 'drift' && schedule.nextDriftAt !== null && now >= schedule.nextDriftAt;
-  if (driftDue) return { kind: 'drift-tick', nextDriftAt: now + round.desired!.driftIntervalSeconds * 1000 };
+  if (driftDue) return { kind: 'drift-tick', nextDriftAt: nextDriftTime(schedule, now, round.desired!.driftIntervalSeconds) };
+  if (watcherCheckDue(memory)) return watcherTick(memory, now);
   return { kind: 'again', keepTickState: false };
 }
 
 function isFailing(desired: DesiredView, schedule: Schedule): boolean {
   return desired.deleting || schedule.failedGeneration !== null;
+}
+
+/** Drift checks run on a healthy or suspended release, not on one failing or being deleted. */
+function driftChecksRun(desired: DesiredView, schedule: Schedule): boolean {
+  return (desired.suspended && !desired.deleting) || !isFailing(desired, schedule);
+}
+
+/** A drift signal waits, nothing else does, and drift checks run now. */
+function watcherCheckDue({ pending, round, schedule }: DeploymentMemory): boolean {
+  return Boolean(pending.drift) && !hasPendingSignals(pending) && Boolean(round.desired) && driftChecksRun(round.desired!, schedule);
+}
+
+/** A check on the watcher's signal leaves the safety-net timer where it is. */
+function watcherTick({ round, schedule }: DeploymentMemory, now: number): Step {
+  return { kind: 'drift-tick', nextDriftAt: schedule.nextDriftAt ?? nextDriftTime(schedule, now, round.desired!.driftIntervalSeconds), trigger: 'watcher' };
+}
+
+/** The next periodic drift check: at the deployment's slot when it has one, else one interval from now. */
+export function nextDriftTime(schedule: Pick<Schedule, 'driftSlot'>, now: number, intervalSeconds: number): number {
+  const interval = intervalSeconds * 1000;
+  if (schedule.driftSlot === undefined) return now + interval;
+  const offset = Math.floor(schedule.driftSlot * interval);
+  // The latest slot at or before now, then one interval on: always in (now, now + interval].
+  return Math.floor((now - offset) / interval) * interval + offset + interval;
+}
+
+/** A stable slot in [0, 1) from the deployment uid (FNV-1a): the same on every replay and every run. */
+export function driftSlotOf(deploymentUid: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < deploymentUid.length; i++) {
+    hash ^= deploymentUid.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash / 2 ** 32;
 }
 
 /**

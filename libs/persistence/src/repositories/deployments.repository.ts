@@ -157,6 +157,19 @@ export class DeploymentsRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Of these deployment uids, those of deployments not deleted: the cluster watcher signals only its own installation's. */
+  async liveUids(uids: readonly string[]): Promise<string[]> {
+    if (uids.length === 0) return [];
+    const rows: { uid: string }[] = await this.repo()
+      .createQueryBuilder('d')
+      .withDeleted()
+      .select('d.deployment_uid', 'uid')
+      .where('d.deployment_uid IN (:...uids)', { uids })
+      .andWhere(`d.status <> 'deleted'`)
+      .getRawMany();
+    return rows.map((r) => r.uid);
+  }
+
   /** Deployments that are not deleted, counted by status (statuses without any are absent). */
   async countByStatus(): Promise<Partial<Record<DeploymentStatus, number>>> {
     const rows: { status: DeploymentStatus; count: string }[] = await this.repo()
