@@ -1,9 +1,9 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { dep, factoryOf } from '../../../libs/core/src';
-import { DeploymentsService, DeploymentStateService } from '../../../libs/domain/src';
+import { DeploymentsService, DeploymentStateService, RolloutsService } from '../../../libs/domain/src';
 import { createMetricsRegistry, fieldsFirst, WorkerMetrics } from '../../../libs/observability/src';
-import { createDeploymentActivities, ReleaseBackend, ReleaseBackends } from '../../../libs/orchestration/src';
+import { createDeploymentActivities, createRolloutActivities, ReleaseBackend, ReleaseBackends } from '../../../libs/orchestration/src';
 import { SupervisorSweepsRepository } from '../../../libs/persistence/src';
 import { DataSource } from 'typeorm';
 import {
@@ -30,6 +30,8 @@ export const CONFINEMENT = Symbol('CONFINEMENT');
 export const DRIFT_CACHE = Symbol('DRIFT_CACHE');
 /** Every activity of the deployment workflow, built from the adapters below. */
 export const DEPLOYMENT_ACTIVITIES = Symbol('DEPLOYMENT_ACTIVITIES');
+/** Every activity of the fleet rollout workflow. */
+export const ROLLOUT_ACTIVITIES = Symbol('ROLLOUT_ACTIVITIES');
 
 const config = dep<CaelusConfig>(CAELUS_CONFIG);
 
@@ -135,4 +137,5 @@ export const workerProviders: Provider[] = [
         tenantEgress: cfg.tenantEgress,
       }),
   ),
+  factoryOf(ROLLOUT_ACTIVITIES, { rollouts: dep(RolloutsService) }, ({ rollouts }) => createRolloutActivities({ rollouts })),
 ];

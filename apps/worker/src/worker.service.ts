@@ -7,14 +7,14 @@ import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { TEMPORAL_CLIENT, temporalConnectionOptions } from '../../../libs/core/src';
 import { DEPLOYMENT_WORKFLOW_PORT, DeploymentWorkflowPort } from '../../../libs/domain/src';
 import { fetchExposition, fieldsFirst, MetricsServer, startMetricsServer, WorkerMetrics } from '../../../libs/observability/src';
-import { activityMetricsInterceptor, DeploymentActivities, DeploymentSupervisor } from '../../../libs/orchestration/src';
+import { activityMetricsInterceptor, DeploymentActivities, DeploymentSupervisor, RolloutActivities } from '../../../libs/orchestration/src';
 import { DeploymentsRepository, SupervisorSweepsRepository } from '../../../libs/persistence/src';
 import { ensureTenantClusterRole, KubeClient, MetadataCache } from '../../../libs/platform/src';
 import { installTemporalRuntime } from './temporal-runtime';
-import { DEPLOYMENT_ACTIVITIES, DRIFT_CACHE } from './worker.providers';
+import { DEPLOYMENT_ACTIVITIES, DRIFT_CACHE, ROLLOUT_ACTIVITIES } from './worker.providers';
 
 /**
- * Hosts the Temporal worker for deployment workflows and the supervisor sweep. Shuts down
+ * Hosts the Temporal worker for deployment and rollout workflows and the supervisor sweep. Shuts down
  * gracefully: running activities get the worker's grace period, then the process exits.
  */
 @Injectable()
@@ -37,6 +37,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(KubeClient) private readonly kube: KubeClient,
     @Inject(DRIFT_CACHE) private readonly driftCache: MetadataCache | null,
     @Inject(DEPLOYMENT_ACTIVITIES) private readonly activities: DeploymentActivities,
+    @Inject(ROLLOUT_ACTIVITIES) private readonly rolloutActivities: RolloutActivities,
   ) {}
 
   /** Polling the task queue: what the readiness probe reports. */
@@ -68,7 +69,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       namespace: cfg.temporal.namespace,
       taskQueue: cfg.temporal.taskQueue,
       workflowsPath: require.resolve('../../../libs/orchestration/src/workflows'),
-      activities: this.activities,
+      activities: { ...this.activities, ...this.rolloutActivities },
       shutdownGraceTime: '20s',
       maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
       interceptors: { activity: [activityMetricsInterceptor(this.metrics)] },

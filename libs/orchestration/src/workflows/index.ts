@@ -1,2 +1,3 @@
 // The worker bundles this file: it must import only workflow-safe code.
 export { deploymentWorkflow } from './deployment.workflow';
+export { rolloutWorkflow } from './rollout.workflow';

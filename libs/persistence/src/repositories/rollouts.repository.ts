@@ -66,13 +66,7 @@ export class RolloutsRepository {
 
   /** Fails with a unique violation (rollouts_product_active_uq) when the product has a running or paused rollout. */
   async insert(r: Partial<RolloutEntity>, m?: EntityManager): Promise<RolloutEntity> {
-    const res = await this.repo(m)
-      .createQueryBuilder()
-      .insert()
-      .into(RolloutEntity)
-      .values(r as never)
-      .returning('id')
-      .execute();
+    const res = await this.repo(m).createQueryBuilder().insert().into(RolloutEntity).values(r).returning('id').execute();
     return (await this.findById((res.raw as { id: string }[])[0].id, m))!;
   }
 
@@ -97,7 +91,12 @@ export class RolloutsRepository {
   }
 
   /** Writes status (and the rest of the patch) only when the rollout is in one of `from`; true when it was written. */
-  async transition(id: string, from: readonly RolloutStatus[], patch: { status?: RolloutStatus; reason?: string | null; currentWave?: number; finished?: boolean }, m?: EntityManager): Promise<boolean> {
+  async transition(
+    id: string,
+    from: readonly RolloutStatus[],
+    patch: { status?: RolloutStatus; reason?: string | null; currentWave?: number; finished?: boolean },
+    m?: EntityManager,
+  ): Promise<boolean> {
     const res: [unknown[], number] = await this.q(m).query(
       `UPDATE rollouts SET status = COALESCE($3, status), reason = CASE WHEN $4::boolean THEN $5 ELSE reason END,
               current_wave = COALESCE($6, current_wave), finished_at = CASE WHEN $7::boolean THEN now() ELSE finished_at END, updated_at = now()
@@ -145,10 +144,7 @@ export class RolloutsRepository {
   }
 
   async waveCounts(rolloutId: string, m?: EntityManager): Promise<WaveCountRow[]> {
-    const rows: WaveCountRow[] = await this.q(m).query(
-      `SELECT wave, state, count(*)::int AS count FROM rollout_members WHERE rollout_id = $1 GROUP BY wave, state ORDER BY wave, state`,
-      [rolloutId],
-    );
+    const rows: WaveCountRow[] = await this.q(m).query(`SELECT wave, state, count(*)::int AS count FROM rollout_members WHERE rollout_id = $1 GROUP BY wave, state ORDER BY wave, state`, [rolloutId]);
     return rows;
   }
 
@@ -186,13 +182,7 @@ export class RolloutsRepository {
   }
 
   async appendEvent(e: NewRolloutEvent, m?: EntityManager): Promise<void> {
-    await this.q(m).query(`INSERT INTO rollout_events (rollout_id, type, actor, message, data) VALUES ($1, $2, $3, $4, $5)`, [
-      e.rolloutId,
-      e.type,
-      e.actor,
-      e.message,
-      JSON.stringify(e.data ?? {}),
-    ]);
+    await this.q(m).query(`INSERT INTO rollout_events (rollout_id, type, actor, message, data) VALUES ($1, $2, $3, $4, $5)`, [e.rolloutId, e.type, e.actor, e.message, JSON.stringify(e.data ?? {})]);
   }
 
   /** The newest `limit` events, oldest first. */
