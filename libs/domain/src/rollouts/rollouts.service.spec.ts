@@ -152,6 +152,15 @@ describe(RolloutsService.name, () => {
       expect(workflows.signal).not.toHaveBeenCalled();
     });
 
+    it('answers Conflict when the rollout ended before the signal reached it, Unavailable when Temporal is down', async () => {
+      const { sut, rollouts, workflows } = setup();
+      workflows.signal.mockRejectedValue(new Error('workflow execution already completed'));
+      rollouts.findById.mockResolvedValueOnce(rollout()).mockResolvedValueOnce(rollout({ status: 'succeeded' }));
+      expect(await domainError(sut.control(admin, PRODUCT, 'r1', 'pause'))).toMatchObject({ code: 'Conflict', message: expect.stringContaining('has ended (succeeded)') });
+      rollouts.findById.mockResolvedValueOnce(rollout()).mockResolvedValueOnce(rollout());
+      expect((await domainError(sut.control(admin, PRODUCT, 'r1', 'pause'))).code).toBe('Unavailable');
+    });
+
     it('does not find a rollout through another product', async () => {
       const { sut } = setup();
       expect((await domainError(sut.control(admin, '44444444-4444-4444-8444-444444444444', 'r1', 'pause'))).code).toBe('NotFound');

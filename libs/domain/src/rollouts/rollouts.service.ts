@@ -172,6 +172,10 @@ export class RolloutsService {
     try {
       await this.deps.workflows.signal(r.id, action, principal.actor);
     } catch (err) {
+      // The workflow may have ended between the read and the signal: then say so, not "unavailable".
+      const now = await this.deps.rollouts.findById(r.id);
+      if (now && !ACTIVE_ROLLOUT_STATUSES.includes(now.status))
+        throw conflict(`cannot ${action} rollout ${r.id}: the rollout has ended (${now.status})`, [{ field: 'status', message: `is ${now.status}` }]);
       this.deps.logger.warn({ rolloutId: r.id, action, err: (err as Error).message }, 'could not signal the rollout workflow');
       throw new DomainError('Unavailable', `the ${action} request could not be delivered: the orchestrator is not reachable; try again`);
     }
