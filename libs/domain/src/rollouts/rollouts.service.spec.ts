@@ -1,7 +1,7 @@
 import { QueryFailedError } from 'typeorm';
 import type { RolloutEntity, RolloutStatus, TemplateVersionEntity, WatchedMemberRow } from '../../../persistence/src';
 import { DomainError } from '../errors';
-import { RolloutsService, RolloutsServiceDeps } from './rollouts.service';
+import { RolloutsService, RolloutsServiceDeps, selectTemplates } from './rollouts.service';
 
 const PRODUCT = '11111111-1111-4111-8111-111111111111';
 const TARGET = '22222222-2222-4222-8222-222222222222';
@@ -214,5 +214,37 @@ describe(RolloutsService.name, () => {
         ['d2', 'rollout-failed'],
       ]);
     });
+  });
+});
+
+describe(selectTemplates.name, () => {
+  const target = template(TARGET, '2.0.0', { capabilities: { upgradePolicy: { allowFrom: '>=1.0.0' } } });
+  const c = (id: string, t: TemplateVersionEntity | null, count = 2) => ({ templateId: id, count, template: t });
+
+  it('selects every older version that may upgrade, and says why it left the others out', () => {
+    const sut = selectTemplates;
+    const res = sut(
+      [
+        c('a', template('a', '1.0.0')),
+        c('b', template('b', '1.5.0')),
+        c('newer', template('newer', '3.0.0')),
+        c('too-old', template('too-old', '0.9.0')),
+        c('flux', template('flux', '1.2.0', { capabilities: { backend: 'flux' } })),
+        c('gone', null),
+      ],
+      target,
+      null,
+    );
+    expect(res.chosen).toEqual(['a', 'b']);
+    expect(res.excluded.map((e) => [e.templateId, e.reason])).toEqual([
+      ['newer', expect.stringContaining('only go forward')],
+      ['too-old', expect.stringContaining('can only be reached from >=1.0.0')],
+      ['flux', expect.stringContaining('keeps its release backend')],
+      ['gone', 'the template is missing'],
+    ]);
+  });
+
+  it('selects exactly the named versions, leaving the rules to each member', () => {
+    expect(selectTemplates([c('a', null), c('newer', null), c('other', null)], target, ['newer', 'a']).chosen).toEqual(['a', 'newer']);
   });
 });

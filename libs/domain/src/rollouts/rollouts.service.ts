@@ -12,6 +12,7 @@ import {
   RolloutsRepository,
   RolloutStatus,
   TemplatesRepository,
+  TemplateVersionEntity,
   uniqueViolation,
   WaveSpec,
 } from '../../../persistence/src';
@@ -216,23 +217,12 @@ export class RolloutsService {
     const target = await this.deps.templates.findById(r.toTemplateId);
     if (!target) throw new Error(`template ${r.toTemplateId} of rollout ${r.id} is missing`);
     const candidates = await this.deps.rollouts.candidateTemplates(r.productId, r.toTemplateId);
-    const chosen: string[] = [];
-    const excluded: { templateId: string; version?: string; count: number; reason: string }[] = [];
-    for (const c of candidates) {
-      if (r.fromTemplateIds) {
-        // Named versions are all selected: a member that cannot upgrade is skipped with the reason.
-        if (r.fromTemplateIds.includes(c.templateId)) chosen.push(c.templateId);
-        continue;
-      }
-      const current = await this.deps.templates.findById(c.templateId);
-      try {
-        if (!current) throw new Error('template missing');
-        assertTemplateUpgradeAllowed(current, target);
-        chosen.push(c.templateId);
-      } catch (err) {
-        excluded.push({ templateId: c.templateId, version: current?.version, count: c.count, reason: (err as Error).message });
-      }
-    }
+    const known = r.fromTemplateIds ? candidates.map(() => null) : await Promise.all(candidates.map((c) => this.deps.templates.findById(c.templateId)));
+    const { chosen, excluded } = selectTemplates(
+      candidates.map((c, i) => ({ ...c, template: known[i] })),
+      target,
+      r.fromTemplateIds,
+    );
     const { total, waveEnds: ends } = await this.deps.db.transaction((m) => this.deps.rollouts.selectMembers(r.id, r.productId, chosen, (n) => waveEnds(r.waves, n), m));
     await this.deps.rollouts.appendEvent({
       rolloutId: r.id,
@@ -340,4 +330,40 @@ export class RolloutsService {
     const d = await this.deps.deployments.findById(deploymentId);
     if (d) await this.deps.events.append({ deploymentId, generation: d.generation, type, actor, message: message.slice(0, 1000), data });
   }
+}
+
+/** A version the selection left out, and why (bounded into the `selected` event). */
+export interface ExcludedTemplate {
+  templateId: string;
+  version?: string;
+  count: number;
+  reason: string;
+}
+
+/**
+ * Which of the product's current versions a rollout selects: the named ones (a member that cannot
+ * upgrade is then skipped with the reason), or every one the template rules let upgrade to the
+ * target (forward only, same backend, allowFrom), the rest left out with the reason.
+ */
+export function selectTemplates(
+  candidates: { templateId: string; count: number; template: TemplateVersionEntity | null }[],
+  target: TemplateVersionEntity,
+  fromTemplateIds: string[] | null,
+): { chosen: string[]; excluded: ExcludedTemplate[] } {
+  const chosen: string[] = [];
+  const excluded: ExcludedTemplate[] = [];
+  for (const c of candidates) {
+    if (fromTemplateIds) {
+      if (fromTemplateIds.includes(c.templateId)) chosen.push(c.templateId);
+      continue;
+    }
+    try {
+      if (!c.template) throw new Error('the template is missing');
+      assertTemplateUpgradeAllowed(c.template, target);
+      chosen.push(c.templateId);
+    } catch (err) {
+      excluded.push({ templateId: c.templateId, version: c.template?.version, count: c.count, reason: (err as Error).message });
+    }
+  }
+  return { chosen, excluded };
 }
