@@ -53,7 +53,9 @@ export const MAX_SECONDS = 7 * 24 * 3600;
 /** Members upgraded at once inside one activity call (each is a transaction and a signal). */
 const UPGRADE_CONCURRENCY = 8;
 /** Upgrading members judged per query. */
-const WATCH_PAGE = 1000;
+const WATCH_PAGE = 500;
+/** A health check stops taking more pages after this long (an activity's time is bounded); the next check goes on. */
+const WATCH_BUDGET_MS = 10_000;
 
 /** What a wave looks like after a health check. */
 export interface WaveProgress {
@@ -279,6 +281,7 @@ export class RolloutsService {
   async checkWave(rolloutId: string, wave: number, now = new Date()): Promise<WaveProgress> {
     const r = await this.load(rolloutId);
     const actor = rolloutActor(r.id);
+    const until = Date.now() + WATCH_BUDGET_MS;
     for (;;) {
       const rows = await this.deps.rollouts.watchedMembers(r.id, wave, WATCH_PAGE);
       let settled = 0;
@@ -291,8 +294,8 @@ export class RolloutsService {
         const message = verdict.state === 'upgraded' ? `upgraded by rollout ${r.id}` : `${verdict.state} in rollout ${r.id}: ${verdict.reason}`;
         await this.memberEvent(row.deploymentId, type, actor, message, { rolloutId: r.id, wave: wave + 1, ...(verdict.reason ? { reason: verdict.reason } : {}) });
       }
-      // A full page where nothing settled: the rest waits for the next check.
-      if (rows.length < WATCH_PAGE || settled === 0) break;
+      // A full page where nothing settled, or the time budget spent: the rest waits for the next check.
+      if (rows.length < WATCH_PAGE || settled === 0 || Date.now() > until) break;
     }
     const all = await this.deps.rollouts.waveCounts(r.id);
     const counts = { pending: 0, upgrading: 0, upgraded: 0, failed: 0, skipped: 0 };

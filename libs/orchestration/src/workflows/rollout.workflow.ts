@@ -25,8 +25,9 @@ export const ROLLOUT_UPGRADE_PAGE = 50;
 /** Control signals waiting to be recorded; a flood beyond this is dropped (the flags stay right). */
 const MAX_QUEUED_CONTROLS = 20;
 
-// Postgres steps: retried until the database is back.
-const DB: ActivityOptions = { startToCloseTimeout: '5m', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } };
+// Postgres steps, each bounded to a page: retried until the database is back. A short timeout, so
+// the step a killed worker was running is retried by another one within seconds.
+const DB: ActivityOptions = { startToCloseTimeout: '30s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } };
 const acts = proxyActivities<RolloutActivities>(DB);
 
 type Control = { kind: 'pause' | 'resume' | 'abort'; by: string } | { kind: 'rejected'; signal: string; reason: string };
