@@ -2,7 +2,8 @@
  * Fleet rollouts on the local stack (issue 15 §3): a rollout of 20 deployments in three waves
  * succeeds; a target version whose apply fails halts after the first wave with the rest
  * untouched; pause, resume and abort work from REST and from raw Temporal signals (a malformed
- * one is recorded and changes nothing); manual approval waits for a resume between waves.
+ * one is recorded and changes nothing); manual approval waits for a resume between waves; a member
+ * deleted during the rollout is skipped and a deployment created during it keeps its template.
  */
 import { INestApplicationContext } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
@@ -180,13 +181,27 @@ describe('fleet rollouts (e2e)', () => {
     seen = await waitForRollout(seed.productId, r.id, (x) => x.status === 'paused' && x.currentWave === 2, 'paused for approval of wave 3');
     expect(seen.waveCounts.map((w) => w.upgraded)).toEqual([1, 1, 0]);
 
+    // Meanwhile a member of wave 3 is deleted (it will be skipped) and a new deployment is created (it keeps its template).
+    const deleted = ids[4];
+    await api.http.delete(`/users/${seed.userId}/deployments/${deleted}`).set(admin).expect(202);
+    const late = (await fleet(seed, 1))[0];
+
     // Raw resume, then a raw pause is taken at the next checkpoint; REST abort ends it.
     await handle.signal('resume', { requestedBy: 'ops@example.com' });
     await waitForRollout(seed.productId, r.id, (x) => x.status !== 'paused', 'resumed by a raw signal', 60_000);
     const end = await waitForRollout(seed.productId, r.id, (x) => x.status === 'succeeded', 'to succeed');
-    expect(end.waveCounts.map((w) => w.upgraded)).toEqual([1, 1, 3]);
+    expect(end).toMatchObject({ total: 5 });
+    expect(end.waveCounts.map((w) => [w.upgraded, w.skipped])).toEqual([
+      [1, 0],
+      [1, 0],
+      [2, 1],
+    ]);
     expect(end.events!.filter((e) => e.type === 'running').map((e) => e.actor)).toEqual(['admin', 'ops@example.com']);
-    for (const id of ids) expect(await getDeployment(seed, id)).toMatchObject({ status: 'ready', appliedTemplateId: seed.templates['1.1.0'] });
+    for (const id of ids.slice(0, 4)) expect(await getDeployment(seed, id)).toMatchObject({ status: 'ready', appliedTemplateId: seed.templates['1.1.0'] });
+    expect((await events(api, seed.userId, deleted)).filter((e) => e.type === 'rollout-skipped')).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('the deployment is being deleted') }),
+    ]);
+    expect(await getDeployment(seed, late)).toMatchObject({ status: 'ready', desiredTemplateId: seed.templates['1.0.0'], generation: 1 });
 
     // Pause from a raw signal during the pause between waves, then abort from REST: the rest stays untouched.
     const gate = await seedCatalog(api, uniqueName('abort'), ['1.0.0', '1.1.0']);
