@@ -74,6 +74,14 @@ describe('authentication and authorization (e2e)', () => {
         .expect(201)
     ).body.id as string;
   const dep = (id = deploymentOfA, suffix = '') => `/users/${a.id}/deployments/${id}${suffix}`;
+  /** A product with one version and a rollout of it (one active rollout per product: each call gets its own); no worker runs it. */
+  const newRollout = async (status?: 'paused'): Promise<string> => {
+    const productId = await newProduct();
+    const t = await api.http.post(`/products/${productId}/templates`).set(adminH).send(exampleTemplate('1.0.0')).expect(201);
+    const r = await api.http.post(`/products/${productId}/rollouts`).set(adminH).send({ toTemplateId: t.body.id }).expect(202);
+    if (status) await db.query(`UPDATE rollouts SET status = $2 WHERE id = $1`, [r.body.id, status]);
+    return `/products/${productId}/rollouts/${r.body.id}`;
+  };
 
   const headersFor = (who: Who): Record<string, string> => {
     switch (who) {
@@ -203,6 +211,54 @@ describe('authentication and authorization (e2e)', () => {
     { name: 'POST /users/:userId/deployments/:deploymentId/resume', policy: 'self-or-admin', ok: 202, call: async (h) => () => h.post(dep(deploymentOfA, '/resume')) },
     { name: 'GET /users/:userId/deployments/:deploymentId/events', policy: 'self-or-admin', ok: 200, call: async (h) => () => h.get(dep(deploymentOfA, '/events')) },
     { name: 'GET /deployments', policy: 'admin', ok: 200, call: async (h) => () => h.get('/deployments?limit=1') },
+
+    {
+      name: 'POST /products/:productId/rollouts',
+      policy: 'admin',
+      ok: 202,
+      call: async (h) => {
+        const productId = await newProduct();
+        const t = await api.http.post(`/products/${productId}/templates`).set(adminH).send(exampleTemplate('1.0.0')).expect(201);
+        return () => h.post(`/products/${productId}/rollouts`).send({ toTemplateId: t.body.id });
+      },
+    },
+    { name: 'GET /products/:productId/rollouts', policy: 'admin', ok: 200, call: async (h) => () => h.get(`/products/${catalog.productId}/rollouts`) },
+    {
+      name: 'GET /products/:productId/rollouts/:rolloutId',
+      policy: 'admin',
+      ok: 200,
+      call: async (h) => {
+        const path = await newRollout();
+        return () => h.get(path);
+      },
+    },
+    {
+      name: 'POST /products/:productId/rollouts/:rolloutId/pause',
+      policy: 'admin',
+      ok: 202,
+      call: async (h) => {
+        const path = await newRollout();
+        return () => h.post(`${path}/pause`);
+      },
+    },
+    {
+      name: 'POST /products/:productId/rollouts/:rolloutId/resume',
+      policy: 'admin',
+      ok: 202,
+      call: async (h) => {
+        const path = await newRollout('paused');
+        return () => h.post(`${path}/resume`);
+      },
+    },
+    {
+      name: 'POST /products/:productId/rollouts/:rolloutId/abort',
+      policy: 'admin',
+      ok: 202,
+      call: async (h) => {
+        const path = await newRollout();
+        return () => h.post(`${path}/abort`);
+      },
+    },
   ];
 
   describe.each(routes)('$name', (route) => {

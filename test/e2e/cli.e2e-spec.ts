@@ -106,6 +106,12 @@ describe('caelus CLI (e2e)', () => {
       'resume-deployment',
       'get-deployment-events',
       'list-all-deployments',
+      'create-rollout',
+      'list-rollouts',
+      'get-rollout',
+      'pause-rollout',
+      'resume-rollout',
+      'abort-rollout',
     ]) {
       expect(COMMANDS.map((c) => c.name)).toContain(name);
       expect(help.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
@@ -182,6 +188,15 @@ describe('caelus CLI (e2e)', () => {
     // The owner suspends and resumes; neither moves the generation.
     expect(await ok(['suspend-deployment', user.id, d.id, '--reason', 'from the CLI'], asUser)).toMatchObject({ suspended: true, suspendedReason: 'from the CLI', generation: 3 });
     expect(await ok(['resume-deployment', user.id, d.id], asUser)).toMatchObject({ suspended: false, suspendedAt: null, generation: 3 });
+
+    // Rollouts: no worker polls this suite's task queue, so the status stays as the API wrote it.
+    const rollout = await ok(['create-rollout', product.id, '--to-template-id', t11.id, '--waves', '[1, "50%", "100%"]', '--max-failures', '1', '--approval', 'manual']);
+    expect(rollout).toMatchObject({ productId: product.id, status: 'running', waves: [1, '50%', '100%'], maxFailures: 1, approval: 'manual' });
+    expect((await ok(['list-rollouts', product.id])).items.map((r: { id: string }) => r.id)).toEqual([rollout.id]);
+    expect(await ok(['get-rollout', product.id, rollout.id])).toMatchObject({ id: rollout.id, events: [expect.objectContaining({ type: 'created', actor: 'admin' })] });
+    expect(await ok(['pause-rollout', product.id, rollout.id])).toMatchObject({ id: rollout.id, status: 'running' });
+    expect((await cli(['resume-rollout', product.id, rollout.id])).code).toBe(EXIT.refused);
+    expect(await ok(['abort-rollout', product.id, rollout.id])).toMatchObject({ id: rollout.id });
 
     expect(await ok(['delete-deployment', user.id, d.id], asUser)).toMatchObject({ id: d.id, status: 'deleting', generation: 4 });
 

@@ -34,6 +34,7 @@ describe('HTTP edge (e2e)', () => {
       { method: 'put', path: `/users/${user.id}/deployments/${d.body.id}`, token: user.token },
       { method: 'post', path: `/users/${user.id}/deployments/${d.body.id}/upgrade`, token: api.adminToken },
       { method: 'post', path: `/users/${user.id}/deployments/${d.body.id}/suspend`, token: user.token },
+      { method: 'post', path: `/products/${catalog.productId}/rollouts`, token: api.adminToken },
     ];
   });
 
@@ -90,6 +91,12 @@ describe('HTTP edge (e2e)', () => {
           'POST /users/{userId}/deployments/{deploymentId}/resume',
           'GET /users/{userId}/deployments/{deploymentId}/events',
           'GET /deployments',
+          'POST /products/{productId}/rollouts',
+          'GET /products/{productId}/rollouts',
+          'GET /products/{productId}/rollouts/{rolloutId}',
+          'POST /products/{productId}/rollouts/{rolloutId}/pause',
+          'POST /products/{productId}/rollouts/{rolloutId}/resume',
+          'POST /products/{productId}/rollouts/{rolloutId}/abort',
           'GET /health',
           'GET /health/live',
           'GET /session',

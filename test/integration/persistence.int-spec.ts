@@ -82,7 +82,18 @@ describe('persistence', () => {
     it('goes up, down to nothing and up again to the same schema', async () => {
       await migrate('up', url, quiet);
       const first = await schema();
-      expect(first.tables).toEqual(['deployment_events', 'deployments', 'products', 'supervisor_sweeps', 'template_versions', 'typeorm_migrations', 'users']);
+      expect(first.tables).toEqual([
+        'deployment_events',
+        'deployments',
+        'products',
+        'rollout_events',
+        'rollout_members',
+        'rollouts',
+        'supervisor_sweeps',
+        'template_versions',
+        'typeorm_migrations',
+        'users',
+      ]);
 
       await migrate('up', url, quiet);
       expect((await schema()).dump).toBe(first.dump);

@@ -93,6 +93,8 @@ describe('authorization gaps (reliability)', () => {
       expect(got).toEqual(expected);
 
       // 3. Someone else's deployment through one's own path: not found, never a change.
+      const other = await seedCatalog(api, 'relauth-rollout', { '1.0.0': '1.0.0' });
+      const rollout = (await api.http.post(`/products/${other.productId}/rollouts`).set(admin).send({ toTemplateId: other.templates['1.0.0'] }).expect(202)).body as { id: string };
       const ofA = (user: TestUser, suffix = '') => `/users/${user.id}/deployments/${deploymentOfA}${suffix}`;
       const idor: [string, (h: ReturnType<typeof request>) => request.Test, Record<string, string>][] = [
         ['user B: GET under /users/B', (h) => h.get(ofA(b)), bearer(b.token)],
@@ -104,6 +106,10 @@ describe('authorization gaps (reliability)', () => {
         ['admin: DELETE under /users/B', (h) => h.delete(ofA(b)), admin],
         ['user B: suspend under /users/B', (h) => h.post(ofA(b, '/suspend')).send({}), bearer(b.token)],
         ['admin: resume under /users/B', (h) => h.post(ofA(b, '/resume')), admin],
+        // A rollout reached through another product's path.
+        ['admin: GET a rollout under another product', (h) => h.get(`/products/${catalog.productId}/rollouts/${rollout.id}`), admin],
+        ['admin: pause a rollout under another product', (h) => h.post(`/products/${catalog.productId}/rollouts/${rollout.id}/pause`), admin],
+        ['admin: abort a rollout under another product', (h) => h.post(`/products/${catalog.productId}/rollouts/${rollout.id}/abort`), admin],
       ];
       for (const [name, call, h] of idor) {
         const before = await db.snapshot();
@@ -116,7 +122,7 @@ describe('authorization gaps (reliability)', () => {
       expect(still.body).toMatchObject({ generation: 1, status: 'provisioning', deletedAt: null });
       r.setRuns(checks);
       r.note(
-        `GET /health, the dryRun preview and the filtered admin list × ${WHO.length} callers as expected; ${idor.length} cross-user path attempts on user A's deployment all 404 with nothing written`,
+        `GET /health, the dryRun preview and the filtered admin list × ${WHO.length} callers as expected; ${idor.length} cross-user (or cross-product) path attempts all 404 with nothing written`,
       );
     });
   });

@@ -101,7 +101,10 @@ export class TestDb {
              (select max(updated_at) from users)::text as users_updated,
              (select max(updated_at) from products)::text as products_updated,
              (select max(updated_at) from deployments)::text as deployments_updated,
-             (select count(*) from template_versions where deleted_at is not null)::text as templates_deleted`);
+             (select count(*) from template_versions where deleted_at is not null)::text as templates_deleted,
+             (select count(*) from rollouts)::text as rollouts,
+             (select count(*) from rollout_events)::text as rollout_events,
+             (select max(updated_at) from rollouts)::text as rollouts_updated`);
     return row;
   }
 

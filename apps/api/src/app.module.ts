@@ -21,6 +21,7 @@ import { HealthController } from './health/health.controller';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { MetricsController } from './metrics/metrics.controller';
 import { ProductsController } from './products/products.controller';
+import { RolloutsController } from './products/rollouts.controller';
 import { TemplatesController } from './templates/templates.controller';
 import { UsersController } from './users/users.controller';
 
@@ -54,7 +55,7 @@ import { UsersController } from './users/users.controller';
     }),
     TerminusModule,
   ],
-  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController, MetricsController, SessionController, AllDeploymentsController],
+  controllers: [UsersController, ProductsController, TemplatesController, DeploymentsController, HealthController, MetricsController, SessionController, AllDeploymentsController, RolloutsController],
   providers: [
     DependencyProbes,
     {

@@ -121,6 +121,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     option('query', 'string', '--product-id <id>', 'productId', 'only deployments of this product'),
     option('query', 'string', '--template-id <id>', 'templateId', 'only deployments whose desired template version is this one'),
   ]),
+
+  command('create-rollout', `POST ${PRODUCT}/rollouts`, "Upgrade a product's deployments to a template version in waves, gated on their health (admin)", [
+    option('body', 'string', '--to-template-id <id>', 'toTemplateId', 'target template version', required),
+    option('body', 'json', '--from-template-ids <ids>', 'fromTemplateIds', `only deployments on these versions, a JSON list (${JSON_HINT}); default: every older version that may upgrade`),
+    option('body', 'json', '--waves <waves>', 'waves', `cumulative waves, counts or percentages, e.g. '[1, "10%", "50%", "100%"]' (the default)`),
+    option('body', 'json', '--max-failures <n>', 'maxFailures', 'failed deployments tolerated before the rollout halts (default 0)'),
+    option('body', 'json', '--health-timeout-seconds <n>', 'healthTimeoutSeconds', 'how long an upgraded deployment has to become ready (default 600)'),
+    option('body', 'json', '--pause-between-waves-seconds <n>', 'pauseBetweenWavesSeconds', 'wait between waves (default 0)'),
+    option('body', 'string', '--approval <mode>', 'approval', 'auto, or manual: pause after each wave until resumed'),
+  ]),
+  command('list-rollouts', `GET ${PRODUCT}/rollouts`, "List a product's rollouts (admin)", page),
+  command('get-rollout', `GET ${PRODUCT}/rollouts/{rolloutId}`, 'Show a rollout: status, current wave, counts per wave and its latest events (admin)'),
+  command('pause-rollout', `POST ${PRODUCT}/rollouts/{rolloutId}/pause`, 'Pause a rollout before its next page or wave (admin)'),
+  command('resume-rollout', `POST ${PRODUCT}/rollouts/{rolloutId}/resume`, 'Resume a paused rollout, or approve its next wave (admin)'),
+  command('abort-rollout', `POST ${PRODUCT}/rollouts/{rolloutId}/abort`, 'Abort a rollout; deployments not yet upgraded stay as they are (admin)'),
 ];
 
 /** `{userId}` and the like, in order. */

@@ -1,10 +1,10 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { dep, factoryOf } from '../../../libs/core/src';
-import { DeploymentsService, DeploymentStateService } from '../../../libs/domain/src';
+import { DeploymentsService, DeploymentStateService, RolloutsService } from '../../../libs/domain/src';
 import { createMetricsRegistry, fieldsFirst, WorkerMetrics } from '../../../libs/observability/src';
 import { TEMPORAL_CLIENT } from '../../../libs/core/src';
-import { createDeploymentActivities, createWatcherActivities, ReleaseBackend, ReleaseBackends, signalDrift } from '../../../libs/orchestration/src';
+import { createDeploymentActivities, createRolloutActivities, createWatcherActivities, ReleaseBackend, ReleaseBackends, signalDrift } from '../../../libs/orchestration/src';
 import { DeploymentsRepository, SupervisorSweepsRepository } from '../../../libs/persistence/src';
 import { Client } from '@temporalio/client';
 import { DataSource } from 'typeorm';
@@ -36,6 +36,8 @@ export const DEPLOYMENT_ACTIVITIES = Symbol('DEPLOYMENT_ACTIVITIES');
 export const WATCHER_ACTIVITIES = Symbol('WATCHER_ACTIVITIES');
 /** Aborted when the worker shuts down, so the cluster watcher moves to another worker at once. */
 export const WORKER_STOPPING = Symbol('WORKER_STOPPING');
+/** Every activity of the fleet rollout workflow. */
+export const ROLLOUT_ACTIVITIES = Symbol('ROLLOUT_ACTIVITIES');
 
 const config = dep<CaelusConfig>(CAELUS_CONFIG);
 
@@ -163,4 +165,5 @@ export const workerProviders: Provider[] = [
           })
         : null,
   ),
+  factoryOf(ROLLOUT_ACTIVITIES, { rollouts: dep(RolloutsService) }, ({ rollouts }) => createRolloutActivities({ rollouts })),
 ];

@@ -7,14 +7,14 @@ import { CAELUS_CONFIG, CaelusConfig } from '../../../libs/config/src';
 import { TEMPORAL_CLIENT, temporalConnectionOptions } from '../../../libs/core/src';
 import { DEPLOYMENT_WORKFLOW_PORT, DeploymentWorkflowPort } from '../../../libs/domain/src';
 import { fetchExposition, fieldsFirst, MetricsServer, startMetricsServer, WorkerMetrics } from '../../../libs/observability/src';
-import { activityMetricsInterceptor, DeploymentActivities, DeploymentSupervisor, ensureClusterWatcher, WatcherActivities } from '../../../libs/orchestration/src';
+import { activityMetricsInterceptor, DeploymentActivities, DeploymentSupervisor, ensureClusterWatcher, RolloutActivities, WatcherActivities } from '../../../libs/orchestration/src';
 import { DeploymentsRepository, SupervisorSweepsRepository } from '../../../libs/persistence/src';
 import { ensureTenantClusterRole, KubeClient, MetadataCache } from '../../../libs/platform/src';
 import { installTemporalRuntime } from './temporal-runtime';
-import { DEPLOYMENT_ACTIVITIES, DRIFT_CACHE, WATCHER_ACTIVITIES, WORKER_STOPPING } from './worker.providers';
+import { DEPLOYMENT_ACTIVITIES, DRIFT_CACHE, ROLLOUT_ACTIVITIES, WATCHER_ACTIVITIES, WORKER_STOPPING } from './worker.providers';
 
 /**
- * Hosts the Temporal worker for deployment workflows and the supervisor sweep. Shuts down
+ * Hosts the Temporal worker for deployment and rollout workflows and the supervisor sweep. Shuts down
  * gracefully: running activities get the worker's grace period, then the process exits.
  */
 @Injectable()
@@ -40,6 +40,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(DEPLOYMENT_ACTIVITIES) private readonly activities: DeploymentActivities,
     @Inject(WATCHER_ACTIVITIES) private readonly watcherActivities: WatcherActivities | null,
     @Inject(WORKER_STOPPING) private readonly stoppingWorker: AbortController,
+    @Inject(ROLLOUT_ACTIVITIES) private readonly rolloutActivities: RolloutActivities,
   ) {}
 
   /** Polling the task queue: what the readiness probe reports. */
@@ -71,7 +72,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       namespace: cfg.temporal.namespace,
       taskQueue: cfg.temporal.taskQueue,
       workflowsPath: require.resolve('../../../libs/orchestration/src/workflows'),
-      activities: { ...this.activities, ...(this.watcherActivities ?? {}) },
+      activities: { ...this.activities, ...(this.watcherActivities ?? {}), ...this.rolloutActivities },
       shutdownGraceTime: '20s',
       maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
       interceptors: { activity: [activityMetricsInterceptor(this.metrics)] },

@@ -11,13 +11,16 @@ import {
   MANIFEST_RENDERER,
   ManifestRenderer,
   ProductsService,
+  ROLLOUT_WORKFLOW_PORT,
+  RolloutsService,
+  RolloutWorkflowPort,
   SecretBox,
   TemplatesService,
   UsersService,
   ValuesValidator,
 } from '../../domain/src';
-import { TemporalDeploymentWorkflows } from '../../orchestration/src';
-import { createDataSource, DeploymentEventsRepository, DeploymentsRepository, ProductsRepository, TemplatesRepository, UsersRepository } from '../../persistence/src';
+import { TemporalDeploymentWorkflows, TemporalRolloutWorkflows } from '../../orchestration/src';
+import { createDataSource, DeploymentEventsRepository, DeploymentsRepository, ProductsRepository, RolloutsRepository, TemplatesRepository, UsersRepository } from '../../persistence/src';
 import { fieldsFirst } from '../../observability/src';
 import { HelmRunner } from '../../platform/src';
 import { factoryOf, dep } from './factory-provider';
@@ -45,6 +48,7 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
     repo(TemplatesRepository),
     repo(DeploymentsRepository),
     repo(DeploymentEventsRepository),
+    repo(RolloutsRepository),
     { provide: ValuesValidator, useFactory: () => new ValuesValidator() },
     { provide: SecretBox, useFactory: (cfg: CaelusConfig) => new SecretBox(cfg.encryptionKey, cfg.previousEncryptionKeys), inject: [CAELUS_CONFIG] },
     {
@@ -62,6 +66,12 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
       provide: DEPLOYMENT_WORKFLOW_PORT,
       useFactory: (client: Client, cfg: CaelusConfig) =>
         new TemporalDeploymentWorkflows(client, { namespace: cfg.temporal.namespace, taskQueue: cfg.temporal.taskQueue, uiUrl: cfg.temporal.uiUrl, signalTimeoutMs: cfg.signalTimeoutMs }),
+      inject: [TEMPORAL_CLIENT, CAELUS_CONFIG],
+    },
+    {
+      provide: ROLLOUT_WORKFLOW_PORT,
+      useFactory: (client: Client, cfg: CaelusConfig) =>
+        new TemporalRolloutWorkflows(client, { namespace: cfg.temporal.namespace, taskQueue: cfg.temporal.taskQueue, uiUrl: cfg.temporal.uiUrl, signalTimeoutMs: cfg.signalTimeoutMs }),
       inject: [TEMPORAL_CLIENT, CAELUS_CONFIG],
     },
     {
@@ -117,6 +127,21 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
       },
       ({ cfg, ...deps }) => new DeploymentsService({ ...deps, quota: cfg.deploymentQuota, allowedDomainSuffixes: cfg.allowedDomainSuffixes }),
     ),
+    factoryOf(
+      RolloutsService,
+      {
+        db: dep(DataSource),
+        rollouts: dep(RolloutsRepository),
+        products: dep(ProductsRepository),
+        templates: dep(TemplatesRepository),
+        deployments: dep(DeploymentsRepository),
+        events: dep(DeploymentEventsRepository),
+        upgrades: dep(DeploymentsService),
+        workflows: dep<RolloutWorkflowPort>(ROLLOUT_WORKFLOW_PORT),
+        logger: dep<DomainLogger>(DOMAIN_LOGGER),
+      },
+      (deps) => new RolloutsService(deps),
+    ),
     {
       provide: DeploymentStateService,
       useFactory: (deployments: DeploymentsRepository, templates: TemplatesRepository, events: DeploymentEventsRepository, box: SecretBox) =>
@@ -132,16 +157,19 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
     TemplatesRepository,
     DeploymentsRepository,
     DeploymentEventsRepository,
+    RolloutsRepository,
     ValuesValidator,
     SecretBox,
     TEMPORAL_CONNECTION,
     TEMPORAL_CLIENT,
     DEPLOYMENT_WORKFLOW_PORT,
+    ROLLOUT_WORKFLOW_PORT,
     UsersService,
     ProductsService,
     TemplatesService,
     DeploymentsService,
     DeploymentStateService,
+    RolloutsService,
   ],
 })
 export class CoreModule implements OnApplicationShutdown {

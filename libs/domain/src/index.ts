@@ -21,3 +21,6 @@ export * from './deployments/deployment-state.service';
 export * from './deployments/line-diff';
 export * from './deployments/manifest-diff';
 export * from './deployments/secret-rotation.service';
+export * from './rollouts/rollout-plan';
+export * from './rollouts/rollout.view';
+export * from './rollouts/rollouts.service';

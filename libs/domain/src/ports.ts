@@ -38,3 +38,15 @@ export interface ManifestRenderer {
 }
 
 export const MANIFEST_RENDERER = Symbol('MANIFEST_RENDERER');
+
+/** A control request a rollout's workflow understands (the orchestration contract mirrors these). */
+export type RolloutSignal = 'pause' | 'resume' | 'abort';
+
+/** "Start / signal this rollout's workflow": what the domain needs from the orchestrator for fleet rollouts. */
+export interface RolloutWorkflowPort {
+  start(rollout: { id: string; productName: string; toVersion: string }): Promise<void>;
+  signal(rolloutId: string, signal: RolloutSignal, requestedBy: string): Promise<void>;
+  describe(rolloutId: string): WorkflowRef;
+}
+
+export const ROLLOUT_WORKFLOW_PORT = Symbol('ROLLOUT_WORKFLOW_PORT');

@@ -9,3 +9,4 @@ export * from './repositories/deployments.repository';
 export type { AllDeploymentsFilter, DeploymentCounts, ListedDeployment, ListedNames } from './repositories/all-deployments.query';
 export * from './repositories/deployment-events.repository';
 export * from './repositories/supervisor-sweeps.repository';
+export * from './repositories/rollouts.repository';

@@ -22,6 +22,23 @@ export interface CreateProductDto {
   name: string;
 }
 
+export interface CreateRolloutDto {
+  /** manual: the rollout pauses after each wave until resumed */
+  approval?: "auto" | "manual";
+  /** Only deployments on these versions. Left out: every live deployment on an older version that may upgrade to the target */
+  fromTemplateIds?: string[];
+  /** How long an upgraded deployment has to become ready (and not degraded) before it counts as failed */
+  healthTimeoutSeconds?: number;
+  /** More failed deployments than this halt the rollout (status failed), leaving the rest untouched */
+  maxFailures?: number;
+  /** Wait between waves */
+  pauseBetweenWavesSeconds?: number;
+  /** The template version every selected deployment is upgraded to */
+  toTemplateId: string;
+  /** Cumulative wave ends: a number is a count of deployments, a string a percentage of the selection. Default [1, "10%", "50%", "100%"]. A wave that adds nobody is dropped; the last wave takes whatever is left */
+  waves?: unknown[];
+}
+
 export interface CreateTemplateDto {
   /** { quota?, limits?: { default?, defaultRequest?, max? }, upgradePolicy?: { allowFrom? }, backend?: "helm" | "flux" }. backend (default helm) is fixed for a deployment's life: an upgrade to a template of another backend is refused (409); flux needs an oci:// chart */
   capabilities?: Record<string, unknown>;
@@ -175,6 +192,58 @@ export interface ProductResponse {
   id: string;
   name: string;
   updatedAt: string;
+}
+
+export interface RolloutEventResponse {
+  actor: string;
+  createdAt: string;
+  data: Record<string, unknown>;
+  id: string;
+  message: string;
+  type: string;
+}
+
+export interface RolloutPage {
+  items: RolloutResponse[];
+  nextCursor: string | null;
+}
+
+export interface RolloutResponse {
+  approval: "auto" | "manual";
+  createdAt: string;
+  createdBy: string;
+  /** 1-based; null before the first wave */
+  currentWave: number | null;
+  /** The newest events (single rollout only) */
+  events?: RolloutEventResponse[];
+  finishedAt: string | null;
+  fromTemplateIds: string[] | null;
+  healthTimeoutSeconds: number;
+  id: string;
+  maxFailures: number;
+  pauseBetweenWavesSeconds: number;
+  productId: string;
+  /** Why the rollout stopped or is paused */
+  reason: string | null;
+  status: "running" | "paused" | "succeeded" | "failed" | "aborted";
+  toTemplateId: string;
+  /** Deployments selected; null until the workflow selected them */
+  total: number | null;
+  updatedAt: string;
+  waveCounts: RolloutWaveResponse[];
+  waves: unknown[];
+  workflow: WorkflowLink;
+}
+
+export interface RolloutWaveResponse {
+  failed: number;
+  pending: number;
+  size: number;
+  skipped: number;
+  upgraded: number;
+  upgrading: number;
+  /** 1-based */
+  wave: number;
 }
 
 export interface SessionResponse {

@@ -112,6 +112,19 @@ export class DeploymentUpgradeService {
     }
   }
 
+  /**
+   * A fleet rollout's upgrade of one deployment: the signal path's rules and writes (a rejection
+   * is recorded as an upgrade-rejected event), then the workflow is woken as the API's upgrade
+   * wakes it. Idempotent: a retried call finds the target already desired.
+   */
+  async upgradeForRollout(deploymentId: string, templateId: string, actor: string): Promise<UpgradeOutcome> {
+    const outcome = await this.acceptUpgradeSignal(deploymentId, templateId, actor);
+    if (outcome.outcome === 'rejected') return outcome;
+    const d = await this.deps.deployments.findById(deploymentId);
+    if (d) await this.access.wake(d, { name: 'upgrade', templateId, requestedBy: actor });
+    return outcome;
+  }
+
   private async applyUpgrade(d: DeploymentEntity, templateId: string, actor: string, m: EntityManager): Promise<{ generation: number; template: TemplateVersionEntity }> {
     const { current, target } = await this.upgradeTemplates(d, templateId, m);
     this.assertUpgradeAllowed(d, current, target);
@@ -142,32 +155,11 @@ export class DeploymentUpgradeService {
   }
 
   /**
-   * The rules every upgrade path shares (the API, a signal, a dry run): same product, forward
-   * only, the same release backend, the target's allowFrom range, and the stored values valid
-   * against the target schema.
+   * The rules every upgrade path shares (the API, a signal, a dry run, a fleet rollout): the
+   * template rules, and the stored values valid against the target schema.
    */
   private assertUpgradeAllowed(d: DeploymentEntity, current: TemplateVersionEntity, target: TemplateVersionEntity): void {
-    if (target.productId !== current.productId) {
-      throw conflict('an upgrade must stay within the same product', [{ field: 'templateId', message: 'belongs to another product' }]);
-    }
-    if (!semverGt(target.version, current.version)) {
-      throw conflict(`upgrades only go forward: ${target.version} is not newer than ${current.version}`, [
-        { field: 'templateId', message: `version ${target.version} is not newer than ${current.version}` },
-      ]);
-    }
-    // A release lives in one backend for the deployment's life: helm's storage and a Flux
-    // HelmRelease do not hand a release over to each other (docs/OPERATIONS.md, "Release backends").
-    const from = current.capabilities?.backend ?? DEFAULT_RELEASE_BACKEND;
-    const to = target.capabilities?.backend ?? DEFAULT_RELEASE_BACKEND;
-    if (from !== to) {
-      throw conflict(`version ${target.version} is released by the ${to} backend, this deployment by ${from}; a deployment keeps its release backend`, [
-        { field: 'templateId', message: `uses release backend "${to}", the deployment uses "${from}"` },
-      ]);
-    }
-    const allowFrom = target.capabilities?.upgradePolicy?.allowFrom;
-    if (allowFrom && !semverSatisfies(current.version, allowFrom)) {
-      throw conflict(`version ${target.version} can only be reached from ${allowFrom}`, [{ field: 'templateId', message: `requires the current version to satisfy ${allowFrom}` }]);
-    }
+    assertTemplateUpgradeAllowed(current, target);
     assertValuesValid(this.deps.validator, this.deps.box, target, d.userValues, d);
   }
 
@@ -202,5 +194,33 @@ export class DeploymentUpgradeService {
         ? `the upgrade is valid; the manifests of ${applied.version} and ${target.version} render the same`
         : `the upgrade is valid; ${changed.length} object(s) change from ${applied.version} to ${target.version}`;
     return { rendered: true, diff, message };
+  }
+}
+
+/**
+ * The template rules of an upgrade, which need no deployment: same product, forward only, the
+ * same release backend, and the target's allowFrom range. A fleet rollout selects with them.
+ */
+export function assertTemplateUpgradeAllowed(current: TemplateVersionEntity, target: TemplateVersionEntity): void {
+  if (target.productId !== current.productId) {
+    throw conflict('an upgrade must stay within the same product', [{ field: 'templateId', message: 'belongs to another product' }]);
+  }
+  if (!semverGt(target.version, current.version)) {
+    throw conflict(`upgrades only go forward: ${target.version} is not newer than ${current.version}`, [
+      { field: 'templateId', message: `version ${target.version} is not newer than ${current.version}` },
+    ]);
+  }
+  // A release lives in one backend for the deployment's life: helm's storage and a Flux
+  // HelmRelease do not hand a release over to each other (docs/OPERATIONS.md, "Release backends").
+  const from = current.capabilities?.backend ?? DEFAULT_RELEASE_BACKEND;
+  const to = target.capabilities?.backend ?? DEFAULT_RELEASE_BACKEND;
+  if (from !== to) {
+    throw conflict(`version ${target.version} is released by the ${to} backend, this deployment by ${from}; a deployment keeps its release backend`, [
+      { field: 'templateId', message: `uses release backend "${to}", the deployment uses "${from}"` },
+    ]);
+  }
+  const allowFrom = target.capabilities?.upgradePolicy?.allowFrom;
+  if (allowFrom && !semverSatisfies(current.version, allowFrom)) {
+    throw conflict(`version ${target.version} can only be reached from ${allowFrom}`, [{ field: 'templateId', message: `requires the current version to satisfy ${allowFrom}` }]);
   }
 }

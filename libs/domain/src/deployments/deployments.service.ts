@@ -165,6 +165,10 @@ export class DeploymentsService {
     return this.upgrades.acceptUpgradeSignal(deploymentId, templateId, requestedBy);
   }
 
+  upgradeForRollout(deploymentId: string, templateId: string, actor: string): Promise<UpgradeOutcome> {
+    return this.upgrades.upgradeForRollout(deploymentId, templateId, actor);
+  }
+
   suspend(principal: Principal, userId: string, deploymentId: string, reason?: string): Promise<DeploymentView> {
     return this.suspension.suspend(principal, userId, deploymentId, reason);
   }

@@ -25,3 +25,4 @@ export function createDeploymentActivities(deps: ActivityDeps) {
 }
 
 export type DeploymentActivities = ReturnType<typeof createDeploymentActivities>;
+export * from './rollout.activities';

@@ -16,6 +16,9 @@ export const DEPLOYMENT_EVENT_TYPES = [
   'suspended',
   'resumed',
   'deleted',
+  'rollout-skipped',
+  'rollout-upgraded',
+  'rollout-failed',
 ] as const;
 export type DeploymentEventType = (typeof DEPLOYMENT_EVENT_TYPES)[number];
 
