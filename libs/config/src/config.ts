@@ -48,6 +48,8 @@ export interface CaelusConfig {
    * watch on those kinds) instead of asking the API server for each object on every check.
    */
   readonly driftWatchCache: boolean;
+  /** How long a ready deployment's workloads may stay unhealthy before it is degraded; 0 turns health assessment off. */
+  readonly healthGraceSeconds: number;
   readonly chartRoots: readonly string[];
   /** Registries (host:port) reached over plain HTTP, such as the local stack's. */
   readonly plainHttpRegistries: readonly string[];
@@ -151,6 +153,7 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     previousEncryptionKeys: readPreviousKeys(env, problems),
     driftIntervalSeconds: intIn(env, 'CAELUS_DRIFT_INTERVAL', 300, 5, 86400, problems),
     driftWatchCache: flagIn(env, 'CAELUS_DRIFT_WATCH', true, problems),
+    healthGraceSeconds: intIn(env, 'CAELUS_HEALTH_GRACE', 120, 0, 86400, problems),
     chartRoots,
     plainHttpRegistries,
     bodyLimitBytes: intIn(env, 'CAELUS_BODY_LIMIT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024, problems),
