@@ -275,7 +275,7 @@ describe(createDriftActivities.name, () => {
 
       it('leaves health out, and still answers the drift check, when the workloads cannot be read', async () => {
         jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
-        const tenants = { for: jest.fn(() => ({ list: jest.fn(async () => Promise.reject(new KubeError('list Deployment: Forbidden', 403))) })) } as unknown as TenantClients;
+        const tenants = { for: jest.fn(() => ({ list: jest.fn(async () => Promise.reject(new KubeError('list Deployment: Forbidden', 403, 'Forbidden', false))) })) } as unknown as TenantClients;
         const { sut } = setup('kind: Deployment', loaded(), undefined, { tenants, healthGraceSeconds: 120 });
         const res = await sut.driftTick({ deploymentId: 'd1', generation: 2 });
         expect(res).toEqual({ desired: expect.objectContaining({ healthGraceSeconds: 120 }), drift: { releaseMissing: false, drifted: 0, corrected: 0 } });
