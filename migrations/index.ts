@@ -6,4 +6,11 @@ import { SupervisorSweeps1796041873042 } from './1796041873042-SupervisorSweeps'
 import { DeploymentHealth1796043000000 } from './1796043000000-DeploymentHealth';
 
 /** Every migration, in order. Listed explicitly so src (ts) and dist (js) runs agree. */
-export const MIGRATIONS = [InitialSchema1763776800000, DeploymentQuotasAndDomainSuffixes1796019347276, BindSealedValues1796020096774, DeploymentSuspension1796041107180, SupervisorSweeps1796041873042, DeploymentHealth1796043000000];
+export const MIGRATIONS = [
+  InitialSchema1763776800000,
+  DeploymentQuotasAndDomainSuffixes1796019347276,
+  BindSealedValues1796020096774,
+  DeploymentSuspension1796041107180,
+  SupervisorSweeps1796041873042,
+  DeploymentHealth1796043000000,
+];

@@ -39,7 +39,6 @@ describe('health beyond install time (e2e)', () => {
   let templateId: string;
 
   const path = (d: { id: string }) => `/users/${userId}/deployments/${d.id}`;
-  const get = async (d: { id: string }): Promise<Deployment> => (await api.http.get(path(d)).set(owner).expect(200)).body;
   const phaseOf = async (d: Deployment) => (await temporal.workflow.getHandle(workflowIdFor(d.deploymentUid)).describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase);
   /** Ready and healthy at generation N: what a rollout waits for. */
   const readyAndHealthy = (generation: number) => (d: Deployment) =>
@@ -66,7 +65,11 @@ describe('health beyond install time (e2e)', () => {
       })
       .expect(201);
     templateId = template.body.id;
-    const user = await api.http.post('/users').set(admin).send({ email: `${name}@example.com` }).expect(201);
+    const user = await api.http
+      .post('/users')
+      .set(admin)
+      .send({ email: `${name}@example.com` })
+      .expect(201);
     userId = user.body.id;
     owner = bearer(user.body.apiToken);
   });
@@ -100,12 +103,15 @@ describe('health beyond install time (e2e)', () => {
     expect(degraded.health).toMatchObject({ status: expect.stringMatching(/^(progressing|unhealthy)$/), generation: 2 });
     expect(degraded.health!.reason).toMatch(new RegExp(`^Deployment/${d.deploymentUid}-web: 0 of 1 replicas available`));
     expect(degraded.health!.objects).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ kind: 'Deployment', name: `${d.deploymentUid}-web` }),
-        expect.objectContaining({ kind: 'Pod', reason: 'not scheduled (SchedulingGated)' }),
-      ]),
+      expect.arrayContaining([expect.objectContaining({ kind: 'Deployment', name: `${d.deploymentUid}-web` }), expect.objectContaining({ kind: 'Pod', reason: 'not scheduled (SchedulingGated)' })]),
     );
-    await poll('CaelusPhase degraded', () => phaseOf(d), (p) => p === 'degraded', 30_000, 250);
+    await poll(
+      'CaelusPhase degraded',
+      () => phaseOf(d),
+      (p) => p === 'degraded',
+      30_000,
+      250,
+    );
     const afterDegrade = await events(api, userId, d.id);
     const degradedEvents = afterDegrade.filter((e) => e.type === 'degraded');
     expect(degradedEvents).toHaveLength(1);
@@ -122,7 +128,13 @@ describe('health beyond install time (e2e)', () => {
     const recovered = (await waitForStatus(api, userId, d.id, readyAndHealthy(2) as never, 120_000)) as unknown as Deployment;
     const recoverSeconds = (Date.now() - healedAt) / 1000;
     expect(recovered.health).toMatchObject({ status: 'healthy', reason: null, objects: [] });
-    await poll('CaelusPhase ready', () => phaseOf(d), (p) => p === 'ready', 30_000, 250);
+    await poll(
+      'CaelusPhase ready',
+      () => phaseOf(d),
+      (p) => p === 'ready',
+      30_000,
+      250,
+    );
     const timeline = (await events(api, userId, d.id)).map((e) => e.type);
     expect(timeline).toEqual(['created', 'applied', 'values-updated', 'applied', 'degraded', 'recovered']);
     console.log(`health e2e: degraded ${seconds.toFixed(1)} s after the held values change (grace ${GRACE_SECONDS} s); ready again ${recoverSeconds.toFixed(1)} s after the pod was released`);

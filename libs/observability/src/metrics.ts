@@ -77,7 +77,12 @@ export class WorkerMetrics {
     this.driftChecks = new Counter({ name: METRIC_NAMES.driftChecks, help: 'Drift checks run, by outcome', labelNames: ['product', 'outcome'], registers });
     this.driftFound = new Counter({ name: METRIC_NAMES.driftFound, help: 'Objects found drifted from the deployed release', labelNames: ['product', 'kind'], registers });
     this.driftCorrected = new Counter({ name: METRIC_NAMES.driftCorrected, help: 'Drifted objects re-applied', labelNames: ['product', 'kind'], registers });
-    this.healthChanges = new Counter({ name: METRIC_NAMES.healthChanges, help: 'Ready deployments degraded (phase=degraded) and degraded ones ready again (phase=ready)', labelNames: ['product', 'phase'], registers });
+    this.healthChanges = new Counter({
+      name: METRIC_NAMES.healthChanges,
+      help: 'Ready deployments degraded (phase=degraded) and degraded ones ready again (phase=ready)',
+      labelNames: ['product', 'phase'],
+      registers,
+    });
     this.failures = new Counter({
       name: METRIC_NAMES.activityFailures,
       help: 'Failed activity attempts, by activity and failure type (InvalidValues, HelmError, KubernetesError, ...)',

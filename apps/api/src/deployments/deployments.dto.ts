@@ -87,7 +87,10 @@ export class HealthObjectResponse {
 }
 
 export class HealthResponse {
-  @ApiProperty({ enum: ['healthy', 'progressing', 'unhealthy'], description: "The workloads' health: Deployments available, StatefulSets and DaemonSets ready, Jobs complete, PVCs bound, no crash loop" })
+  @ApiProperty({
+    enum: ['healthy', 'progressing', 'unhealthy'],
+    description: "The workloads' health: Deployments available, StatefulSets and DaemonSets ready, Jobs complete, PVCs bound, no crash loop",
+  })
   status: string;
   @ApiProperty({ nullable: true, type: String, description: 'The worst object and why, e.g. "Deployment/web: 0 of 1 replicas available"; null when healthy' }) reason: string | null;
   @ApiProperty({ description: 'The generation whose release was assessed' }) generation: number;

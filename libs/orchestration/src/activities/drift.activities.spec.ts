@@ -248,7 +248,13 @@ describe(createDriftActivities.name, () => {
     });
 
     describe('with health assessed', () => {
-      const unavailable = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', generation: 1 }, spec: { replicas: 1 }, status: { observedGeneration: 1, updatedReplicas: 1, replicas: 1 } };
+      const unavailable = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', generation: 1 },
+        spec: { replicas: 1 },
+        status: { observedGeneration: 1, updatedReplicas: 1, replicas: 1 },
+      };
       const tenantReading = (items: unknown[]) => {
         const list = jest.fn(async (_apiVersion: string, kind: string) => items.filter((i) => (i as { kind: string }).kind === kind));
         return { tenants: { for: jest.fn(() => ({ list, getMetadata: jest.fn(async () => undefined) })) } as unknown as TenantClients, list };

@@ -233,7 +233,14 @@ describe(nextStep.name, () => {
 describe('health', () => {
   const GRACE = 2 * MINUTE;
   const watched = (over: Partial<DesiredView> = {}) => desired({ healthGraceSeconds: GRACE / 1000, ...over });
-  const health = (over: Partial<HealthMemory> = {}): HealthMemory => ({ generation: 2, status: 'progressing', reason: 'Deployment/web: 0 of 1 replicas available', since: NOW - MINUTE, at: NOW, ...over });
+  const health = (over: Partial<HealthMemory> = {}): HealthMemory => ({
+    generation: 2,
+    status: 'progressing',
+    reason: 'Deployment/web: 0 of 1 replicas available',
+    since: NOW - MINUTE,
+    at: NOW,
+    ...over,
+  });
   const HEALTHY = health({ status: 'healthy', reason: null, since: null });
   const waitHealth = (at: number, nextDriftAt = NOW + MINUTE * 60): Step => ({ kind: 'wait', wake: { kind: 'health', at }, nextDriftAt });
   const hourly = (over: Partial<DesiredView> = {}) => watched({ driftIntervalSeconds: 3600, ...over });
@@ -244,7 +251,11 @@ describe('health', () => {
     ['assesses a degraded deployment of a fresh run (settled on ready)', { desired: watched({ status: 'degraded' }) }, { kind: 'assess-health' }],
     ['waits for the drift timer when healthy', { desired: watched(), schedule: { health: HEALTHY } }, waitDrift(NOW + MINUTE)],
     ['keeps a ready deployment ready within the grace, and looks again when it ends', { desired: hourly(), schedule: { health: health() } }, waitHealth(NOW + MINUTE)],
-    ['degrades a ready deployment unhealthy past the grace', { desired: watched(), schedule: { health: health({ status: 'unhealthy', since: NOW - GRACE }) } }, { kind: 'set-health', phase: 'degraded' }],
+    [
+      'degrades a ready deployment unhealthy past the grace',
+      { desired: watched(), schedule: { health: health({ status: 'unhealthy', since: NOW - GRACE }) } },
+      { kind: 'set-health', phase: 'degraded' },
+    ],
     ['degrades one progressing past the grace too', { desired: watched(), schedule: { health: health({ since: NOW - GRACE - 1 }) } }, { kind: 'set-health', phase: 'degraded' }],
     ['degrades at once a fresh run whose row says degraded', { desired: watched({ status: 'degraded' }), schedule: { health: health({ since: NOW }) } }, { kind: 'set-health', phase: 'degraded' }],
     ['keeps a degraded deployment degraded, and looks again a grace later', { phase: 'degraded', desired: hourly({ status: 'degraded' }), schedule: { health: health() } }, waitHealth(NOW + GRACE)],
@@ -263,7 +274,12 @@ describe('health', () => {
   });
 
   it('assesses when its timer fires, and goes round again on a signal instead', () => {
-    const woken = (signalled: boolean): Given => ({ stage: 'woken', desired: watched(), woken: { signalled, wake: { kind: 'health', at: NOW } }, schedule: { nextDriftAt: NOW + MINUTE, health: health() } });
+    const woken = (signalled: boolean): Given => ({
+      stage: 'woken',
+      desired: watched(),
+      woken: { signalled, wake: { kind: 'health', at: NOW } },
+      schedule: { nextDriftAt: NOW + MINUTE, health: health() },
+    });
     expect(nextStep(memory(woken(false)), NOW, false)).toEqual({ kind: 'assess-health' });
     expect(nextStep(memory(woken(true)), NOW, false)).toEqual(again);
   });

@@ -26,14 +26,33 @@ describe(assessObject.name, () => {
     ['a Deployment whose Available condition is False', deployment({ ...HEALTHY_DEPLOYMENT, conditions: [{ type: 'Available', status: 'False' }] }), 'progressing', 'not Available'],
     [
       'a Deployment past its progress deadline',
-      deployment({ ...HEALTHY_DEPLOYMENT, availableReplicas: 0, conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-1" has timed out progressing.' }] }),
+      deployment({
+        ...HEALTHY_DEPLOYMENT,
+        availableReplicas: 0,
+        conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-1" has timed out progressing.' }],
+      }),
       'unhealthy',
       'progress deadline exceeded: ReplicaSet "web-1" has timed out progressing.',
     ],
     ['a paused Deployment', deployment({ observedGeneration: 1 }, { paused: true }), 'healthy', null],
-    ['a Deployment of one replica by default', obj('apps/v1', 'Deployment', 'web', { spec: {}, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } }), 'healthy', null],
-    ['a ready StatefulSet', obj('apps/v1', 'StatefulSet', 'db', { spec: { replicas: 1 }, status: { observedGeneration: 2, readyReplicas: 1, updatedReplicas: 1, currentRevision: 'r2', updateRevision: 'r2' } }), 'healthy', null],
-    ['a StatefulSet short of ready replicas', obj('apps/v1', 'StatefulSet', 'db', { spec: { replicas: 3 }, status: { observedGeneration: 2, readyReplicas: 1 } }), 'progressing', '1 of 3 replicas ready'],
+    [
+      'a Deployment of one replica by default',
+      obj('apps/v1', 'Deployment', 'web', { spec: {}, status: { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } }),
+      'healthy',
+      null,
+    ],
+    [
+      'a ready StatefulSet',
+      obj('apps/v1', 'StatefulSet', 'db', { spec: { replicas: 1 }, status: { observedGeneration: 2, readyReplicas: 1, updatedReplicas: 1, currentRevision: 'r2', updateRevision: 'r2' } }),
+      'healthy',
+      null,
+    ],
+    [
+      'a StatefulSet short of ready replicas',
+      obj('apps/v1', 'StatefulSet', 'db', { spec: { replicas: 3 }, status: { observedGeneration: 2, readyReplicas: 1 } }),
+      'progressing',
+      '1 of 3 replicas ready',
+    ],
     [
       'a StatefulSet mid-rollout',
       obj('apps/v1', 'StatefulSet', 'db', { spec: { replicas: 1 }, status: { observedGeneration: 2, readyReplicas: 1, updatedReplicas: 1, currentRevision: 'r1', updateRevision: 'r2' } }),
@@ -41,32 +60,70 @@ describe(assessObject.name, () => {
       'the rollout of the new revision is not finished',
     ],
     ['a ready DaemonSet', obj('apps/v1', 'DaemonSet', 'agent', { status: { observedGeneration: 2, desiredNumberScheduled: 2, updatedNumberScheduled: 2, numberAvailable: 2 } }), 'healthy', null],
-    ['a DaemonSet short of available pods', obj('apps/v1', 'DaemonSet', 'agent', { status: { observedGeneration: 2, desiredNumberScheduled: 2, updatedNumberScheduled: 2, numberAvailable: 1 } }), 'progressing', '1 of 2 pods available'],
+    [
+      'a DaemonSet short of available pods',
+      obj('apps/v1', 'DaemonSet', 'agent', { status: { observedGeneration: 2, desiredNumberScheduled: 2, updatedNumberScheduled: 2, numberAvailable: 1 } }),
+      'progressing',
+      '1 of 2 pods available',
+    ],
     ['a complete Job', obj('batch/v1', 'Job', 'migrate', { status: { conditions: [{ type: 'Complete', status: 'True' }] } }), 'healthy', null],
     ['a running Job', obj('batch/v1', 'Job', 'migrate', { status: { active: 1 } }), 'progressing', 'not complete'],
-    ['a failed Job', obj('batch/v1', 'Job', 'migrate', { status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } }), 'unhealthy', 'failed: BackoffLimitExceeded (Job has reached the specified backoff limit)'],
+    [
+      'a failed Job',
+      obj('batch/v1', 'Job', 'migrate', { status: { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } }),
+      'unhealthy',
+      'failed: BackoffLimitExceeded (Job has reached the specified backoff limit)',
+    ],
     ['a bound PVC', obj('v1', 'PersistentVolumeClaim', 'data', { status: { phase: 'Bound' } }), 'healthy', null],
     ['a pending PVC', obj('v1', 'PersistentVolumeClaim', 'data', { status: { phase: 'Pending' } }), 'progressing', 'not bound (Pending)'],
     ['a lost PVC', obj('v1', 'PersistentVolumeClaim', 'data', { status: { phase: 'Lost' } }), 'unhealthy', 'its volume is lost'],
     ['a running pod', pod({ phase: 'Running', containerStatuses: [{ name: 'web', restartCount: 0, state: { running: {} } }] }), 'healthy', null],
-    ['a crash-looping pod', pod({ phase: 'Running', containerStatuses: [{ name: 'web', restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } } }] }), 'unhealthy', 'container web is in CrashLoopBackOff'],
-    ['a pod whose image cannot be pulled', pod({ phase: 'Pending', containerStatuses: [{ name: 'web', state: { waiting: { reason: 'ImagePullBackOff' } } }] }), 'unhealthy', 'container web is in ImagePullBackOff'],
-    ['a pod whose init container crash-loops', pod({ phase: 'Pending', initContainerStatuses: [{ name: 'init', state: { waiting: { reason: 'CrashLoopBackOff' } } }] }), 'unhealthy', 'container init is in CrashLoopBackOff'],
+    [
+      'a crash-looping pod',
+      pod({ phase: 'Running', containerStatuses: [{ name: 'web', restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } } }] }),
+      'unhealthy',
+      'container web is in CrashLoopBackOff',
+    ],
+    [
+      'a pod whose image cannot be pulled',
+      pod({ phase: 'Pending', containerStatuses: [{ name: 'web', state: { waiting: { reason: 'ImagePullBackOff' } } }] }),
+      'unhealthy',
+      'container web is in ImagePullBackOff',
+    ],
+    [
+      'a pod whose init container crash-loops',
+      pod({ phase: 'Pending', initContainerStatuses: [{ name: 'init', state: { waiting: { reason: 'CrashLoopBackOff' } } }] }),
+      'unhealthy',
+      'container init is in CrashLoopBackOff',
+    ],
     [
       'a pod that restarted often, lately',
-      pod({ phase: 'Running', containerStatuses: [{ name: 'web', restartCount: 3, state: { running: {} }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: new Date(NOW - 60_000).toISOString() } } }] }),
+      pod({
+        phase: 'Running',
+        containerStatuses: [
+          { name: 'web', restartCount: 3, state: { running: {} }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled', finishedAt: new Date(NOW - 60_000).toISOString() } } },
+        ],
+      }),
       'unhealthy',
       'container web restarted 3 times (last exit 137, OOMKilled)',
     ],
     [
       'a pod that restarted often, long ago',
-      pod({ phase: 'Running', containerStatuses: [{ name: 'web', restartCount: 9, state: { running: {} }, lastState: { terminated: { exitCode: 1, finishedAt: new Date(NOW - 3_600_000).toISOString() } } }] }),
+      pod({
+        phase: 'Running',
+        containerStatuses: [{ name: 'web', restartCount: 9, state: { running: {} }, lastState: { terminated: { exitCode: 1, finishedAt: new Date(NOW - 3_600_000).toISOString() } } }],
+      }),
       'healthy',
       null,
     ],
     ['an unschedulable pod', pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] }), 'progressing', 'not scheduled (Unschedulable)'],
     ['a failed pod (its controller judges)', pod({ phase: 'Failed', reason: 'Evicted' }), 'healthy', null],
-    ['a terminating pod', pod({ phase: 'Running', containerStatuses: [{ name: 'web', state: { waiting: { reason: 'CrashLoopBackOff' } } }] }, { deletionTimestamp: '2026-01-01T00:00:00Z' }), 'healthy', null],
+    [
+      'a terminating pod',
+      pod({ phase: 'Running', containerStatuses: [{ name: 'web', state: { waiting: { reason: 'CrashLoopBackOff' } } }] }, { deletionTimestamp: '2026-01-01T00:00:00Z' }),
+      'healthy',
+      null,
+    ],
     ['a kind it does not judge', obj('v1', 'ConfigMap', 'cfg'), 'healthy', null],
   ])('%s', (_name, o, status, reason) => {
     expect(assessObject(o, NOW)).toEqual({ kind: o.kind, name: o.metadata.name, status, reason });
@@ -106,7 +163,11 @@ describe(assessNamespaceHealth.name, () => {
     const kube = reader([deployment({ ...HEALTHY_DEPLOYMENT, availableReplicas: 1 }), obj('v1', 'PersistentVolumeClaim', 'data', { status: { phase: 'Bound' } })]);
     const sut = await assessNamespaceHealth(kube, 'ns', { now: NOW });
     expect(kube.listed.sort()).toEqual(['DaemonSet', 'Deployment', 'Job', 'PersistentVolumeClaim', 'Pod', 'StatefulSet']);
-    expect(sut).toEqual({ status: 'progressing', reason: 'Deployment/web: 1 of 2 replicas available', objects: [{ kind: 'Deployment', name: 'web', status: 'progressing', reason: '1 of 2 replicas available' }] });
+    expect(sut).toEqual({
+      status: 'progressing',
+      reason: 'Deployment/web: 1 of 2 replicas available',
+      objects: [{ kind: 'Deployment', name: 'web', status: 'progressing', reason: '1 of 2 replicas available' }],
+    });
   });
 
   it('lists only the kinds of the manifest, and pods when it has a workload', async () => {

@@ -64,7 +64,7 @@ const isTrue = (o: Obj, type: string) => condition(o, type)?.status === 'True';
 export function assessObject(obj: KubeObject, now: number): ObjectHealth {
   const o = obj as Obj;
   const result = (status: HealthStatus, reason: string | null = null): ObjectHealth => ({ kind: o.kind, name: o.metadata.name, status, reason });
-  const notObserved = num(o.status?.observedGeneration, -1) < num(o.metadata.generation as number | undefined, 0);
+  const notObserved = num(o.status?.observedGeneration, -1) < num(o.metadata.generation, 0);
   switch (o.kind) {
     case 'Deployment': {
       if (o.spec?.paused === true) return result('healthy');
