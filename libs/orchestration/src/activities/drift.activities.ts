@@ -19,7 +19,7 @@ import { backendOf } from './release-backends';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
 import type { ReleaseBackend } from './release-backend.port';
 import { DesiredSummary, loadOrNull, summarize } from './state.activities';
-import { createHealthCheck, HealthReport } from './health.activities';
+import { createHealthCheck, HealthCheck, HealthReport } from './health.activities';
 import { LRUCache } from 'lru-cache';
 
 export interface DriftActivityDeps {
@@ -44,6 +44,8 @@ export interface DriftActivityDeps {
   confinement?: ManifestReview;
   /** When set (> 0), each tick also assesses the workloads' health; see health.activities.ts. */
   healthGraceSeconds?: number;
+  /** The health check shared with the health activities (made here when left out). */
+  healthCheck?: HealthCheck;
 }
 
 export interface DriftCheckResult {
@@ -66,8 +68,8 @@ export interface DriftTickResult {
 /** Drift memos kept per release; bounded so that deleted deployments do not accumulate. */
 const MAX_MEMOS = 10_000;
 
-export function createDriftActivities({ kube, releases, state, metrics, driftIntervalSeconds, cache, tenants, confinement, healthGraceSeconds }: DriftActivityDeps) {
-  const assessHealth = healthGraceSeconds ? createHealthCheck({ kube, tenants, state }) : undefined;
+export function createDriftActivities({ kube, releases, state, metrics, driftIntervalSeconds, cache, tenants, confinement, healthGraceSeconds, healthCheck }: DriftActivityDeps) {
+  const assessHealth = healthGraceSeconds ? (healthCheck ?? createHealthCheck({ kube, tenants, state })) : undefined;
   // Per release: the manifest last checked and what detectDrift remembered about it (parsed
   // objects, resourceVersions found clean), and whether it passed the confinement check. A new
   // revision's manifest starts a fresh memo.

@@ -49,9 +49,16 @@ describe(createHealthActivities.name, () => {
 
     await sut.assessHealth(input);
     expect(state.recordHealth).toHaveBeenCalledTimes(1);
+    // Another reason for the same status: written, keeping the time the status began.
+    const since = (state.recordHealth.mock.calls[0] as unknown[])[2] as { since: string };
+    objects.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, status: { phase: 'Pending' } });
+    await sut.assessHealth(input);
+    expect(state.recordHealth).toHaveBeenCalledTimes(2);
+    expect(state.recordHealth).toHaveBeenLastCalledWith('d1', 2, expect.objectContaining({ reason: 'Deployment/web-1-web: 0 of 1 replicas available (and 1 more)', since: since.since }));
+    objects.pop();
     objects[0] = deployment(1);
     await expect(sut.assessHealth(input)).resolves.toEqual({ status: 'healthy', reason: null });
-    expect(state.recordHealth).toHaveBeenCalledTimes(2);
+    expect(state.recordHealth).toHaveBeenCalledTimes(3);
     expect(state.recordHealth).toHaveBeenLastCalledWith('d1', 2, expect.objectContaining({ status: 'healthy', reason: null, objects: [] }));
   });
 

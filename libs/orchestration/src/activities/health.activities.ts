@@ -12,6 +12,8 @@ export interface HealthActivityDeps {
   tenants?: TenantClients;
   /** How long a ready deployment may stay unhealthy before it is degraded; 0 or unset: no health assessment. */
   healthGraceSeconds?: number;
+  /** One check shared with the drift tick, so both know what was last written (made here when left out). */
+  healthCheck?: HealthCheck;
 }
 
 /** What the workflow keeps of an assessment: no object list, a bounded reason. */
@@ -26,29 +28,34 @@ const MAX_MEMOS = 10_000;
 
 /**
  * Assesses a release's workloads and writes the assessment to the deployment's row when it
- * changed (status or reason), so the row says since when. Shared by the drift tick and the
+ * changed (status or reason), with the time its status began (as this worker saw it). Shared by the drift tick and the
  * assessment after an apply.
  */
 export function createHealthCheck({ kube, tenants, state }: Pick<HealthActivityDeps, 'kube' | 'tenants' | 'state'>) {
-  // Per deployment, the assessment last written: a steady one is not written again.
-  const written = new LRUCache<string, string>({ max: MAX_MEMOS });
+  // Per deployment, the assessment last written: a steady one is not written again, and a new
+  // reason for the same status keeps the time that status began.
+  const written = new LRUCache<string, { signature: string; generation: number; status: HealthStatus; since: string }>({ max: MAX_MEMOS });
   return async (input: { deploymentId: string; deploymentUid: string; generation: number; kinds?: ReadonlySet<string> }): Promise<HealthReport> => {
     const namespace = input.deploymentUid;
     const assessment: HealthAssessment = await assessNamespaceHealth(tenants?.for(namespace) ?? kube, namespace, { kinds: input.kinds });
     const reason = assessment.reason === null ? null : assessment.reason.slice(0, MAX_REASON);
     const signature = JSON.stringify([input.generation, assessment.status, reason]);
-    if (written.get(input.deploymentId) !== signature) {
+    const last = written.get(input.deploymentId);
+    if (last?.signature !== signature) {
+      const since = last && last.generation === input.generation && last.status === assessment.status ? last.since : new Date().toISOString();
       const objects = assessment.objects.map((o) => ({ ...o, reason: o.reason === null ? null : o.reason.slice(0, MAX_REASON) }));
-      await state.recordHealth(input.deploymentId, input.generation, { status: assessment.status, reason, generation: input.generation, since: new Date().toISOString(), objects });
-      written.set(input.deploymentId, signature);
+      await state.recordHealth(input.deploymentId, input.generation, { status: assessment.status, reason, generation: input.generation, since, objects });
+      written.set(input.deploymentId, { signature, generation: input.generation, status: assessment.status, since });
     }
     return { status: assessment.status, reason };
   };
 }
 
+export type HealthCheck = ReturnType<typeof createHealthCheck>;
+
 export function createHealthActivities(deps: HealthActivityDeps) {
   const { state, metrics } = deps;
-  const assess = createHealthCheck(deps);
+  const assess = deps.healthCheck ?? createHealthCheck(deps);
   return {
     /** The workloads' health after an apply (and when the workflow re-checks a health it waits on). */
     async assessHealth(input: { deploymentId: string; deploymentUid: string; generation: number }): Promise<HealthReport> {

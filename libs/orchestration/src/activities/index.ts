@@ -1,5 +1,5 @@
 import { createDriftActivities, DriftActivityDeps } from './drift.activities';
-import { createHealthActivities, HealthActivityDeps } from './health.activities';
+import { createHealthActivities, createHealthCheck, HealthActivityDeps } from './health.activities';
 import { createHelmActivities, HelmActivityDeps } from './helm.activities';
 import { createNamespaceActivities, NamespaceActivityDeps } from './namespace.activities';
 import { createStateActivities, StateActivityDeps } from './state.activities';
@@ -18,12 +18,13 @@ export type ActivityDeps = StateActivityDeps & NamespaceActivityDeps & HelmActiv
 
 /** Every activity the deployment workflow calls, built from its adapters. */
 export function createDeploymentActivities(deps: ActivityDeps) {
+  const withHealth = { ...deps, healthCheck: deps.healthCheck ?? createHealthCheck(deps) };
   return {
     ...createStateActivities(deps),
     ...createNamespaceActivities(deps),
     ...createHelmActivities(deps),
-    ...createDriftActivities(deps),
-    ...createHealthActivities(deps),
+    ...createDriftActivities(withHealth),
+    ...createHealthActivities(withHealth),
   };
 }
 
