@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { INestApplicationContext } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
+import { WorkerMetrics } from '../../libs/observability/src';
 import { SEARCH_ATTRIBUTES, workflowIdFor } from '../../libs/orchestration/src/contract';
 import { KubeClient, KubeObject } from '../../libs/platform/src';
 import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
@@ -37,6 +38,7 @@ describe('health beyond install time (e2e)', () => {
   let userId: string;
   let owner: Record<string, string>;
   let templateId: string;
+  let productName: string;
 
   const path = (d: { id: string }) => `/users/${userId}/deployments/${d.id}`;
   const phaseOf = async (d: Deployment) => (await temporal.workflow.getHandle(workflowIdFor(d.deploymentUid)).describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase);
@@ -52,6 +54,7 @@ describe('health beyond install time (e2e)', () => {
     temporal = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
     const admin = bearer(api.adminToken);
     const name = uniqueName('health');
+    productName = name;
     const product = await api.http.post('/products').set(admin).send({ name }).expect(201);
     const template = await api.http
       .post(`/products/${product.body.id}/templates`)
