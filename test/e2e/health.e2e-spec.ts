@@ -138,6 +138,9 @@ describe('health beyond install time (e2e)', () => {
       30_000,
       250,
     );
+    const metrics = await worker.get(WorkerMetrics).registry.metrics();
+    expect(metrics).toContain(`caelus_deployment_health_changes_total{product="${productName}",phase="degraded"} 1`);
+    expect(metrics).toContain(`caelus_deployment_health_changes_total{product="${productName}",phase="ready"} 1`);
     const timeline = (await events(api, userId, d.id)).map((e) => e.type);
     expect(timeline).toEqual(['created', 'applied', 'values-updated', 'applied', 'degraded', 'recovered']);
     console.log(`health e2e: degraded ${seconds.toFixed(1)} s after the held values change (grace ${GRACE_SECONDS} s); ready again ${recoverSeconds.toFixed(1)} s after the pod was released`);
