@@ -115,6 +115,7 @@ describe('deployments (e2e)', () => {
         drift: null,
         lastReconcileAt: null,
         lastDriftCheckAt: null,
+        health: null,
         workflow: { id: `deployment-${d.deploymentUid}`, uiUrl: expect.any(String) },
         createdAt: expect.any(String),
         updatedAt: expect.any(String),

@@ -158,6 +158,12 @@ describe('charts/caelus', () => {
       expect(JSON.stringify(worker)).toContain('{"name":"CAELUS_DRIFT_WATCH","value":"false"}');
     });
 
+    it('passes the health grace to the worker (config.healthGraceSeconds, 120 s by default); health needs no verb of the worker (it reads as the tenant)', async () => {
+      const workerOf = (docs: Doc[]) => JSON.stringify(docs.find((d) => d.kind === 'Deployment' && d.metadata.name.endsWith('-worker')));
+      expect(workerOf(await render())).toContain('{"name":"CAELUS_HEALTH_GRACE","value":"120"}');
+      expect(workerOf(await render('--set', 'config.healthGraceSeconds=30'))).toContain('{"name":"CAELUS_HEALTH_GRACE","value":"30"}');
+    });
+
     it('has no wildcard; bind and impersonate name only the tenant ClusterRole and ServiceAccounts; no cluster-scoped kind but namespaces and that role', () => {
       const text = JSON.stringify(rules);
       expect(text).not.toContain('*');

@@ -92,6 +92,9 @@ class FakeDeployment {
   driftIntervalSeconds = 3600;
   failedRecheckSeconds: number | undefined;
   suspended = false;
+  /** Set: the worker assesses health, and `health` is what each assessment finds. */
+  healthGraceSeconds: number | undefined;
+  health: { status: 'healthy' | 'progressing' | 'unhealthy'; reason: string | null } = { status: 'healthy', reason: null };
   /** Holds acceptUpgrade until resolved, so signals pile up in the workflow's queue. */
   acceptGate: Promise<void> | null = null;
   events: string[] = [];
@@ -119,6 +122,7 @@ class FakeDeployment {
       driftIntervalSeconds: this.driftIntervalSeconds,
       ...(this.failedRecheckSeconds ? { failedRecheckSeconds: this.failedRecheckSeconds } : {}),
       ...(this.suspended ? { suspended: true } : {}),
+      ...(this.healthGraceSeconds ? { healthGraceSeconds: this.healthGraceSeconds } : {}),
     };
   }
 
@@ -179,6 +183,17 @@ class FakeDeployment {
         const desired = self.summary();
         if (desired.generation !== input.generation) return { desired };
         return { desired, drift: { releaseMissing: false, drifted: 1, corrected: self.suspended ? 0 : 1 } };
+      },
+      async assessHealth() {
+        self.calls.push('assessHealth');
+        return { ...self.health };
+      },
+      async recordHealthChange(input) {
+        self.calls.push('recordHealthChange');
+        if (input.generation !== self.generation) return false;
+        self.status = input.phase;
+        self.events.push(input.phase === 'degraded' ? `degraded: ${input.reason}` : 'recovered');
+        return true;
       },
       async uninstallRelease() {
         self.calls.push('uninstallRelease');
@@ -473,6 +488,38 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
     });
   });
 
+  it('degrades a ready deployment whose workloads stay unhealthy past the grace, and brings it back to ready once healthy', async () => {
+    const sut = new FakeDeployment();
+    sut.healthGraceSeconds = 2;
+    sut.health = { status: 'progressing', reason: 'Deployment/web: 0 of 1 replicas available' };
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await start(sut, taskQueue);
+      const phase = async () => (await handle.query(stateQuery)).phase;
+      await eventually(() => sut.status === 'ready');
+      const readyAt = Date.now();
+      await eventually(() => sut.status === 'degraded', 15_000);
+      // Not before the grace: the workflow looked again when it ended (no drift tick: its interval is an hour).
+      expect(Date.now() - readyAt).toBeGreaterThanOrEqual(1000);
+      expect(sut.events).toEqual(['degraded: Deployment/web: 0 of 1 replicas available']);
+      await eventually(async () => (await phase()) === 'degraded');
+      await eventually(async () => (await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase) === 'degraded');
+      expect((await handle.query(stateQuery)).waitingFor).toMatch(/^a signal or the health check at /);
+
+      sut.health = { status: 'healthy', reason: null };
+      await eventually(() => sut.status === 'ready', 15_000);
+      await eventually(async () => (await phase()) === 'ready');
+      expect(sut.events).toEqual(['degraded: Deployment/web: 0 of 1 replicas available', 'recovered']);
+      expect(sut.count('applyRelease')).toBe(1);
+      expect(sut.count('driftTick')).toBe(0);
+
+      sut.status = 'deleting';
+      sut.generation += 1;
+      await handle.signal(deleteSignal, {});
+      await handle.result();
+      await recordFixture('health.json', handle.workflowId);
+    });
+  });
+
   it('continues as new when the history grows long, keeping its state', async () => {
     const sut = new FakeDeployment();
     sut.driftIntervalSeconds = 1;
@@ -611,6 +658,9 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
     it('step 2: histories recorded with deprecatePatch replay, and mark the patch deprecated', async () => {
       const report = await replay(...historiesIn(BEFORE_PATCH), ...historiesIn(PATCHED), ...historiesIn(DEPRECATED));
       expect(historiesIn(DEPRECATED).map((f) => outcome(report, f))).toEqual(historiesIn(DEPRECATED).map(() => 'deterministic'));
+      const health = readFileSync(join(DEPRECATED, 'health.json'), 'utf8');
+      // Recorded under patched(HEALTH_PATCH): the health steps replay only behind it.
+      expect(health).toContain(Buffer.from(JSON.stringify({ id: 'workload-health', deprecated: false })).toString('base64'));
       const ticks = readFileSync(join(DEPRECATED, 'drift-ticks.json'), 'utf8');
       const marker = Buffer.from(JSON.stringify({ id: 'drift-tick-local-activity', deprecated: true })).toString('base64');
       expect(ticks).toContain(marker);

@@ -137,6 +137,7 @@ export const workerProviders: Provider[] = [
         cache: cache ?? undefined,
         driftIntervalSeconds: cfg.driftIntervalSeconds,
         failedRecheckSeconds: cfg.failedRecheckSeconds,
+        healthGraceSeconds: cfg.healthGraceSeconds,
         tenantClusterRole: cfg.tenantClusterRole,
         helmTimeoutSeconds: cfg.helmTimeoutSeconds,
         namespaceDeleteTimeoutSeconds: 600,

@@ -141,6 +141,8 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
   value: {{ .Values.config.driftIntervalSeconds | quote }}
 - name: CAELUS_DRIFT_WATCH
   value: {{ .Values.config.driftWatchCache | quote }}
+- name: CAELUS_HEALTH_GRACE
+  value: {{ .Values.config.healthGraceSeconds | quote }}
 - name: CAELUS_TENANT_CLUSTER_ROLE
   value: {{ include "caelus.tenantClusterRoleName" . | quote }}
 - name: CAELUS_HELM_TIMEOUT

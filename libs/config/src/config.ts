@@ -50,6 +50,8 @@ export interface CaelusConfig {
    * cluster watcher signals a deployment's workflow when one of its objects changes.
    */
   readonly driftWatchCache: boolean;
+  /** How long a ready deployment's workloads may stay unhealthy before it is degraded; 0 turns health assessment off. */
+  readonly healthGraceSeconds: number;
   readonly chartRoots: readonly string[];
   /** Registries (host:port) reached over plain HTTP, such as the local stack's. */
   readonly plainHttpRegistries: readonly string[];
@@ -156,6 +158,7 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     // periodic full check is only the safety net: hourly by default.
     driftIntervalSeconds: intIn(env, 'CAELUS_DRIFT_INTERVAL', driftWatchCache ? 3600 : 300, 5, 86400, problems),
     driftWatchCache,
+    healthGraceSeconds: intIn(env, 'CAELUS_HEALTH_GRACE', 120, 0, 86400, problems),
     chartRoots,
     plainHttpRegistries,
     bodyLimitBytes: intIn(env, 'CAELUS_BODY_LIMIT_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024, problems),

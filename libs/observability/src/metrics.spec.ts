@@ -57,6 +57,15 @@ describe(WorkerMetrics.name, () => {
     expect(sum?.value).toBe(0);
   });
 
+  it('counts health changes by the phase they lead to', async () => {
+    sut.healthChanged({ product: 'webapp', phase: 'degraded' });
+    sut.healthChanged({ product: 'webapp', phase: 'degraded' });
+    sut.healthChanged({ product: 'webapp', phase: 'ready' });
+
+    expect((await sample(registry, METRIC_NAMES.healthChanges, { phase: 'degraded' }))[0].value).toBe(2);
+    expect((await sample(registry, METRIC_NAMES.healthChanges, { phase: 'ready' }))[0].value).toBe(1);
+  });
+
   it('counts drift checks by outcome and drifted and corrected objects by kind', async () => {
     sut.driftChecked({ product: 'webapp', outcome: 'clean', found: [], corrected: [] });
     sut.driftChecked({ product: 'webapp', outcome: 'drifted', found: ['Deployment', 'ConfigMap', 'Deployment'], corrected: ['Deployment', 'Deployment'] });

@@ -15,6 +15,8 @@ export const METRIC_NAMES = {
   driftFound: 'caelus_drift_objects_found_total',
   /** Counter{product,kind}: drifted objects re-applied. */
   driftCorrected: 'caelus_drift_objects_corrected_total',
+  /** Counter{product,phase}: health changes of ready deployments: phase=degraded (unhealthy past the grace, CAELUS_HEALTH_GRACE) or phase=ready (healthy again). */
+  healthChanges: 'caelus_deployment_health_changes_total',
   /** Counter{activity,type,non_retryable}: activity attempts that failed, by failure type. */
   activityFailures: 'caelus_activity_failures_total',
   /** Histogram: seconds a helm step waited for one of the worker's helm slots (CAELUS_HELM_CONCURRENCY). */
@@ -53,6 +55,7 @@ export class WorkerMetrics {
   private readonly driftFound: Counter<'product' | 'kind'>;
   private readonly driftCorrected: Counter<'product' | 'kind'>;
   private readonly failures: Counter<'activity' | 'type' | 'non_retryable'>;
+  private readonly healthChanges: Counter<'product' | 'phase'>;
   private readonly slotWait: Histogram;
 
   constructor(readonly registry: Registry) {
@@ -74,6 +77,12 @@ export class WorkerMetrics {
     this.driftChecks = new Counter({ name: METRIC_NAMES.driftChecks, help: 'Drift checks run, by outcome', labelNames: ['product', 'outcome'], registers });
     this.driftFound = new Counter({ name: METRIC_NAMES.driftFound, help: 'Objects found drifted from the deployed release', labelNames: ['product', 'kind'], registers });
     this.driftCorrected = new Counter({ name: METRIC_NAMES.driftCorrected, help: 'Drifted objects re-applied', labelNames: ['product', 'kind'], registers });
+    this.healthChanges = new Counter({
+      name: METRIC_NAMES.healthChanges,
+      help: 'Ready deployments degraded (phase=degraded) and degraded ones ready again (phase=ready)',
+      labelNames: ['product', 'phase'],
+      registers,
+    });
     this.failures = new Counter({
       name: METRIC_NAMES.activityFailures,
       help: 'Failed activity attempts, by activity and failure type (InvalidValues, HelmError, KubernetesError, ...)',
@@ -102,6 +111,10 @@ export class WorkerMetrics {
     this.driftChecks.inc({ product: e.product, outcome: e.outcome });
     for (const kind of e.found) this.driftFound.inc({ product: e.product, kind });
     for (const kind of e.corrected) this.driftCorrected.inc({ product: e.product, kind });
+  }
+
+  healthChanged(e: { product: string; phase: 'degraded' | 'ready' }): void {
+    this.healthChanges.inc({ product: e.product, phase: e.phase });
   }
 
   activityFailed(e: { activity: string; type: string; nonRetryable: boolean }): void {

@@ -78,9 +78,10 @@ export interface LastDriftCheck {
  * Every phase the workflow shows, in its state query and in the CaelusPhase search attribute.
  * The client starts a workflow in INITIAL_PHASE, the phase the workflow itself starts in, so that
  * visibility never shows a value the workflow does not know. `suspended`: an operator suspended the
- * deployment; nothing is applied or corrected until it is resumed.
+ * deployment; nothing is applied or corrected until it is resumed. `degraded`: applied, but its
+ * workloads stayed unhealthy longer than the grace (CAELUS_HEALTH_GRACE); ready again once healthy.
  */
-export const WORKFLOW_PHASES = ['loading', 'provisioning', 'upgrading', 'ready', 'error', 'suspended', 'deleting', 'deleted'] as const;
+export const WORKFLOW_PHASES = ['loading', 'provisioning', 'upgrading', 'ready', 'degraded', 'error', 'suspended', 'deleting', 'deleted'] as const;
 export type WorkflowPhase = (typeof WORKFLOW_PHASES)[number];
 export const INITIAL_PHASE: WorkflowPhase = 'loading';
 

@@ -8,6 +8,7 @@ export * from './kubernetes/kube.client';
 export * from './kubernetes/namespace';
 export * from './kubernetes/manifest';
 export * from './kubernetes/drift';
+export * from './kubernetes/health';
 export * from './kubernetes/metadata-cache';
 export * from './kubernetes/discovery';
 export * from './kubernetes/confinement';

@@ -79,6 +79,25 @@ export class WorkflowLink {
   @ApiProperty() uiUrl: string;
 }
 
+export class HealthObjectResponse {
+  @ApiProperty() kind: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: ['healthy', 'progressing', 'unhealthy'] }) status: string;
+  @ApiProperty({ nullable: true, type: String }) reason: string | null;
+}
+
+export class HealthResponse {
+  @ApiProperty({
+    enum: ['healthy', 'progressing', 'unhealthy'],
+    description: "The workloads' health: Deployments available, StatefulSets and DaemonSets ready, Jobs complete, PVCs bound, no crash loop",
+  })
+  status: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The worst object and why, e.g. "Deployment/web: 0 of 1 replicas available"; null when healthy' }) reason: string | null;
+  @ApiProperty({ description: 'The generation whose release was assessed' }) generation: number;
+  @ApiProperty({ description: 'When the worker first saw this status at this generation' }) since: string;
+  @ApiProperty({ type: [HealthObjectResponse], description: 'The objects that are not healthy (at most 10)' }) objects: HealthObjectResponse[];
+}
+
 export class DeploymentResponse {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() deploymentUid: string;
@@ -95,6 +114,13 @@ export class DeploymentResponse {
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true }) drift: unknown;
   @ApiProperty({ nullable: true, type: String }) lastReconcileAt: string | null;
   @ApiProperty({ nullable: true, type: String }) lastDriftCheckAt: string | null;
+  // Documented as optional so that clients written before health assessments still compile.
+  @ApiPropertyOptional({
+    type: HealthResponse,
+    nullable: true,
+    description: 'The latest health assessment of the workloads (null before the first). A ready deployment unhealthy for longer than the grace (CAELUS_HEALTH_GRACE) is degraded',
+  })
+  health: HealthResponse | null;
   // Always sent; documented as optional so that clients written before suspension still compile.
   @ApiPropertyOptional({ description: 'Suspended: values and upgrades are accepted and wait, nothing is applied, drift is recorded but not corrected, until resumed' })
   suspended: boolean;

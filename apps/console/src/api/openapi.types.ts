@@ -114,6 +114,8 @@ export interface DeploymentResponse {
   domainName: string;
   drift: Record<string, unknown> | null;
   generation: number;
+  /** The latest health assessment of the workloads (null before the first). A ready deployment unhealthy for longer than the grace (CAELUS_HEALTH_GRACE) is degraded */
+  health?: HealthResponse | null;
   id: string;
   lastDriftCheckAt: string | null;
   lastError: string | null;
@@ -138,6 +140,26 @@ export interface FieldProblemResponse {
   message: string;
 }
 
+export interface HealthObjectResponse {
+  kind: string;
+  name: string;
+  reason: string | null;
+  status: "healthy" | "progressing" | "unhealthy";
+}
+
+export interface HealthResponse {
+  /** The generation whose release was assessed */
+  generation: number;
+  /** The objects that are not healthy (at most 10) */
+  objects: HealthObjectResponse[];
+  /** The worst object and why, e.g. "Deployment/web: 0 of 1 replicas available"; null when healthy */
+  reason: string | null;
+  /** When the worker first saw this status at this generation */
+  since: string;
+  /** The workloads' health: Deployments available, StatefulSets and DaemonSets ready, Jobs complete, PVCs bound, no crash loop */
+  status: "healthy" | "progressing" | "unhealthy";
+}
+
 export interface ListedDeploymentResponse {
   appliedTemplateId: string | null;
   /** Version of the applied template; null before the first apply */
@@ -151,6 +173,8 @@ export interface ListedDeploymentResponse {
   domainName: string;
   drift: Record<string, unknown> | null;
   generation: number;
+  /** The latest health assessment of the workloads (null before the first). A ready deployment unhealthy for longer than the grace (CAELUS_HEALTH_GRACE) is degraded */
+  health?: HealthResponse | null;
   id: string;
   lastDriftCheckAt: string | null;
   lastError: string | null;

@@ -70,6 +70,8 @@ export function DeploymentPage({ userId, id }: { userId: string; id: string }) {
         </dd>
         <dt>Last error</dt>
         <dd className="last-error">{d.lastError ?? '—'}</dd>
+        <dt>Health</dt>
+        <dd className="health">{d.health ? `${d.health.status}${d.health.reason ? `: ${d.health.reason}` : ''} (generation ${d.health.generation})` : '—'}</dd>
         <dt>Last drift check</dt>
         <dd>{formatTime(d.lastDriftCheckAt)}</dd>
         <dt>Last reconcile</dt>

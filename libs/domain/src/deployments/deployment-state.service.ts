@@ -3,6 +3,7 @@ import {
   DeploymentsRepository,
   DeploymentStatus,
   DriftSummary,
+  HealthSummary,
   NewDeploymentEvent,
   ObservedState,
   TemplateCapabilities,
@@ -104,6 +105,11 @@ export class DeploymentStateService {
   async recordDriftCheck(deploymentId: string, generation: number, summary: DriftSummary, status?: DeploymentStatus): Promise<boolean> {
     if (!status) return this.deployments.writeDriftCheck(deploymentId, generation, new Date(summary.checkedAt), summary);
     return this.deployments.writeObserved(deploymentId, generation, { status, lastDriftCheckAt: new Date(summary.checkedAt), driftSummary: summary });
+  }
+
+  /** The latest health assessment; guarded by generation like the drift check's write-back. */
+  recordHealth(deploymentId: string, generation: number, health: HealthSummary): Promise<boolean> {
+    return this.deployments.writeHealth(deploymentId, generation, health);
   }
 
   async markDeleted(deploymentId: string): Promise<void> {

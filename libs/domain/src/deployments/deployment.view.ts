@@ -1,4 +1,4 @@
-import { DeploymentEntity, DeploymentEventEntity, DeploymentStatus, DriftSummary } from '../../../persistence/src';
+import { DeploymentEntity, DeploymentEventEntity, DeploymentStatus, DriftSummary, HealthSummary } from '../../../persistence/src';
 import { WorkflowRef } from '../ports';
 import { JsonObject, redactAllSealed } from '../values';
 
@@ -19,6 +19,8 @@ export interface DeploymentView {
   drift: DriftSummary | null;
   lastReconcileAt: string | null;
   lastDriftCheckAt: string | null;
+  /** The latest health assessment of the workloads; null before the first. */
+  health: HealthSummary | null;
   /** Whether the workflow holds back applies and drift corrections (changes are accepted and wait). */
   suspended: boolean;
   suspendedAt: string | null;
@@ -46,6 +48,7 @@ export function toDeploymentView(d: DeploymentEntity, workflow: WorkflowRef): De
     drift: d.driftSummary,
     lastReconcileAt: d.lastReconcileAt?.toISOString() ?? null,
     lastDriftCheckAt: d.lastDriftCheckAt?.toISOString() ?? null,
+    health: d.health ?? null,
     suspended: Boolean(d.suspendedAt),
     suspendedAt: d.suspendedAt?.toISOString() ?? null,
     suspendedReason: d.suspendedReason ?? null,

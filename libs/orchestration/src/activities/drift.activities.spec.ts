@@ -36,7 +36,7 @@ describe(createDriftActivities.name, () => {
     manifest: string | undefined,
     row: unknown = loaded(),
     cache?: { cached: string | undefined; listed?: unknown[] },
-    extra: { tenants?: TenantClients; confinement?: ManifestReview } = {},
+    extra: { tenants?: TenantClients; confinement?: ManifestReview; healthGraceSeconds?: number } = {},
   ) {
     const state = {
       load: jest.fn(async () => {
@@ -45,6 +45,7 @@ describe(createDriftActivities.name, () => {
       }),
       recordDriftCheck: jest.fn(async () => true),
       appendEvent: jest.fn(async () => undefined),
+      recordHealth: jest.fn(async () => true),
     };
     const storage = { readDeployedManifest: jest.fn(async () => manifest), deployedManifestOf: jest.fn(async () => cache?.cached) };
     const kube = { getMetadata: jest.fn(async () => undefined), get: jest.fn(), apply: jest.fn(), isNamespaced: jest.fn() };
@@ -244,6 +245,47 @@ describe(createDriftActivities.name, () => {
     it('reports a missing release so the workflow re-applies', async () => {
       const { sut } = setup(undefined);
       await expect(sut.driftTick({ deploymentId: 'd1', generation: 2 })).resolves.toMatchObject({ drift: { releaseMissing: true } });
+    });
+
+    describe('with health assessed', () => {
+      const unavailable = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', generation: 1 },
+        spec: { replicas: 1 },
+        status: { observedGeneration: 1, updatedReplicas: 1, replicas: 1 },
+      };
+      const tenantReading = (items: unknown[]) => {
+        const list = jest.fn(async (_apiVersion: string, kind: string) => items.filter((i) => (i as { kind: string }).kind === kind));
+        return { tenants: { for: jest.fn(() => ({ list, getMetadata: jest.fn(async () => undefined) })) } as unknown as TenantClients, list };
+      };
+
+      it('assesses the workloads after the check and says the grace in the desired state', async () => {
+        jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
+        const { tenants } = tenantReading([unavailable]);
+        const { sut, state } = setup('kind: Deployment', loaded(), undefined, { tenants, healthGraceSeconds: 120 });
+        const res = await sut.driftTick({ deploymentId: 'd1', generation: 2 });
+        expect(res.desired?.healthGraceSeconds).toBe(120);
+        expect(res.health).toEqual({ status: 'progressing', reason: 'Deployment/web: 0 of 1 replicas available' });
+        expect(state.recordHealth).toHaveBeenCalledWith('d1', 2, expect.objectContaining({ status: 'progressing', generation: 2 }));
+      });
+
+      it('does not assess a suspended deployment', async () => {
+        jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
+        const { tenants, list } = tenantReading([unavailable]);
+        const { sut } = setup('kind: Deployment', loaded({ suspended: true }), undefined, { tenants, healthGraceSeconds: 120 });
+        const res = await sut.driftTick({ deploymentId: 'd1', generation: 2 });
+        expect(res.health).toBeUndefined();
+        expect(list).not.toHaveBeenCalled();
+      });
+
+      it('leaves health out, and still answers the drift check, when the workloads cannot be read', async () => {
+        jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
+        const tenants = { for: jest.fn(() => ({ list: jest.fn(async () => Promise.reject(new KubeError('list Deployment: Forbidden', 403, 'Forbidden', false))) })) } as unknown as TenantClients;
+        const { sut } = setup('kind: Deployment', loaded(), undefined, { tenants, healthGraceSeconds: 120 });
+        const res = await sut.driftTick({ deploymentId: 'd1', generation: 2 });
+        expect(res).toEqual({ desired: expect.objectContaining({ healthGraceSeconds: 120 }), drift: { releaseMissing: false, drifted: 0, corrected: 0 } });
+      });
     });
   });
 

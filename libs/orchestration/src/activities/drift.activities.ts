@@ -19,6 +19,7 @@ import { backendOf } from './release-backends';
 import { DeploymentMetrics, reportMetric } from './metrics.port';
 import type { ReleaseBackend } from './release-backend.port';
 import { DesiredSummary, loadOrNull, summarize } from './state.activities';
+import { createHealthCheck, HealthCheck, HealthReport } from './health.activities';
 import { LRUCache } from 'lru-cache';
 
 export interface DriftActivityDeps {
@@ -41,6 +42,10 @@ export interface DriftActivityDeps {
   tenants?: TenantClients;
   /** Checks the deployed manifest before anything of it is compared or re-applied; left out in tests only. */
   confinement?: ManifestReview;
+  /** When set (> 0), each tick also assesses the workloads' health; see health.activities.ts. */
+  healthGraceSeconds?: number;
+  /** The health check shared with the health activities (made here when left out). */
+  healthCheck?: HealthCheck;
 }
 
 export interface DriftCheckResult {
@@ -56,12 +61,15 @@ export interface DriftTickResult {
   desired: DesiredSummary | null;
   /** Absent when no check ran: the row is being deleted or its generation moved on (the workflow reconciles instead). */
   drift?: DriftCheckResult;
+  /** The workloads' health, when the worker assesses it and it could be read (absent while suspended). */
+  health?: HealthReport;
 }
 
 /** Drift memos kept per release; bounded so that deleted deployments do not accumulate. */
 const MAX_MEMOS = 10_000;
 
-export function createDriftActivities({ kube, releases, state, metrics, driftIntervalSeconds, cache, tenants, confinement }: DriftActivityDeps) {
+export function createDriftActivities({ kube, releases, state, metrics, driftIntervalSeconds, cache, tenants, confinement, healthGraceSeconds, healthCheck }: DriftActivityDeps) {
+  const assessHealth = healthGraceSeconds ? (healthCheck ?? createHealthCheck({ kube, tenants, state })) : undefined;
   // Per release: the manifest last checked and what detectDrift remembered about it (parsed
   // objects, resourceVersions found clean), and whether it passed the confinement check. A new
   // revision's manifest starts a fresh memo.
@@ -262,9 +270,16 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
       return classified('drift check', async () => {
         const d = await loadOrNull(state, input.deploymentId);
         if (!d) return { desired: null };
-        const desired = summarize(d, driftIntervalSeconds);
+        const desired = summarize(d, driftIntervalSeconds, undefined, healthGraceSeconds);
         if (d.deleting || d.generation !== input.generation) return { desired };
-        return { desired, drift: await check(d, input.generation, input.fresh === true) };
+        const drift = await check(d, input.generation, input.fresh === true);
+        if (!assessHealth || d.suspended) return { desired, drift };
+        // The kinds of the release's manifest, as the drift check parsed it: nothing else is listed.
+        const objects = memos.get(d.deploymentUid)?.memo.objects;
+        const kinds = objects ? new Set(objects.map((o) => o.kind)) : undefined;
+        // Health is a second opinion on the tick: a failed read leaves it out rather than failing the drift check.
+        const health = await assessHealth({ deploymentId: d.deploymentId, deploymentUid: d.deploymentUid, generation: input.generation, kinds }).catch(() => undefined);
+        return { desired, drift, ...(health ? { health } : {}) };
       });
     },
   };

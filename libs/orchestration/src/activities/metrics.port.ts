@@ -7,6 +7,8 @@ export interface DeploymentMetrics {
   requestReady(e: { kind: 'provisioning' | 'upgrade' | 'values'; product: string; seconds: number }): void;
   /** One drift check; `found` and `corrected` list the kinds of the objects involved. */
   driftChecked(e: { product: string; outcome: 'clean' | 'drifted' | 'release-missing'; found: readonly string[]; corrected: readonly string[] }): void;
+  /** A ready deployment became degraded (its workloads stayed unhealthy past the grace), or a degraded one ready again. */
+  healthChanged?(e: { product: string; phase: 'degraded' | 'ready' }): void;
   /** One failed activity attempt, by the failure type the activity classified it as. */
   activityFailed(e: { activity: string; type: string; nonRetryable: boolean }): void;
 }
@@ -14,6 +16,7 @@ export interface DeploymentMetrics {
 export const NO_METRICS: DeploymentMetrics = {
   requestReady: () => undefined,
   driftChecked: () => undefined,
+  healthChanged: () => undefined,
   activityFailed: () => undefined,
 };
 

@@ -10,6 +10,8 @@ export interface StateActivityDeps {
   driftIntervalSeconds: number;
   /** How often a failed-for-good workflow re-reads its desired state (the workflow's default when unset). */
   failedRecheckSeconds?: number;
+  /** How long a ready deployment may stay unhealthy before it is degraded; 0 or unset: no health assessment. */
+  healthGraceSeconds?: number;
   metrics: DeploymentMetrics;
   /** Injected so durations are testable; defaults to the system clock. */
   now?: () => Date;
@@ -33,10 +35,12 @@ export interface DesiredSummary {
   driftIntervalSeconds: number;
   /** Absent in histories written before the re-check timer. */
   failedRecheckSeconds?: number;
+  /** Set when the worker assesses health: a ready deployment unhealthy for this long is degraded. Absent in histories written before. */
+  healthGraceSeconds?: number;
 }
 
 /** The workflow's view of a loaded deployment. */
-export function summarize(d: DesiredState, driftIntervalSeconds: number, failedRecheckSeconds?: number): DesiredSummary {
+export function summarize(d: DesiredState, driftIntervalSeconds: number, failedRecheckSeconds?: number, healthGraceSeconds?: number): DesiredSummary {
   return {
     deploymentId: d.deploymentId,
     deploymentUid: d.deploymentUid,
@@ -53,6 +57,7 @@ export function summarize(d: DesiredState, driftIntervalSeconds: number, failedR
     appliedTemplateId: d.appliedTemplateId,
     driftIntervalSeconds,
     ...(failedRecheckSeconds ? { failedRecheckSeconds } : {}),
+    ...(healthGraceSeconds ? { healthGraceSeconds } : {}),
   };
 }
 
@@ -71,7 +76,7 @@ function boundedReason(reason: unknown): string {
   return text || 'the upgrade signal is malformed';
 }
 
-export function createStateActivities({ state, deployments, driftIntervalSeconds, failedRecheckSeconds, metrics, now = () => new Date() }: StateActivityDeps) {
+export function createStateActivities({ state, deployments, driftIntervalSeconds, failedRecheckSeconds, healthGraceSeconds, metrics, now = () => new Date() }: StateActivityDeps) {
   /** An upgrade-rejected event at the deployment's current generation; nothing when the row is gone. */
   const recordRejected = async (deploymentId: string, actor: string, message: string, data: Record<string, unknown>) => {
     const d = await loadOrNull(state, deploymentId);
@@ -83,7 +88,7 @@ export function createStateActivities({ state, deployments, driftIntervalSeconds
     async loadDesiredState(input: { deploymentId: string }): Promise<DesiredSummary | null> {
       return classified('load desired state', async () => {
         const d = await loadOrNull(state, input.deploymentId);
-        return d ? summarize(d, driftIntervalSeconds, failedRecheckSeconds) : null;
+        return d ? summarize(d, driftIntervalSeconds, failedRecheckSeconds, healthGraceSeconds) : null;
       });
     },
 

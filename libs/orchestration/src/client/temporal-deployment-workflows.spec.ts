@@ -31,7 +31,11 @@ describe(TemporalDeploymentWorkflows.name, () => {
 
   it('names no phase the workflow never sets', () => {
     expect(WORKFLOW_PHASES).not.toContain('pending');
-    expect(WORKFLOW_PHASES).not.toContain('degraded');
     expect(WORKFLOW_PHASES).not.toContain('waiting');
+  });
+
+  // Since health assessments (issue 15), the workflow degrades a ready deployment whose workloads stay unhealthy.
+  it('names degraded, which the workflow sets on a ready deployment unhealthy past the grace', () => {
+    expect(WORKFLOW_PHASES).toContain('degraded');
   });
 });

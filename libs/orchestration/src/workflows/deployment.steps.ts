@@ -33,12 +33,19 @@ const DRIFT_TICK: LocalActivityOptions = {
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
 };
 
+/** Health assessments run as local activities too (a few list requests); a failed one leaves the health unknown. */
+const HEALTH_CHECK: LocalActivityOptions = {
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+};
+
 const acts = proxyActivities<DeploymentActivities>(DB);
 
 type Result<K extends keyof DeploymentActivities> = Awaited<ReturnType<DeploymentActivities[K]>>;
 
 export class DeploymentSteps {
   private readonly local: ReturnType<typeof proxyLocalActivities<DeploymentActivities>>;
+  private readonly localHealth: ReturnType<typeof proxyLocalActivities<DeploymentActivities>>;
   private readonly deploymentId: string;
   private readonly uid: string;
 
@@ -49,6 +56,7 @@ export class DeploymentSteps {
     this.deploymentId = input.deploymentId;
     this.uid = input.deploymentUid;
     this.local = proxyLocalActivities<DeploymentActivities>({ ...DRIFT_TICK, summary: `drift check ${this.uid}` });
+    this.localHealth = proxyLocalActivities<DeploymentActivities>({ ...HEALTH_CHECK, summary: `health check ${this.uid}` });
   }
 
   /** Upserts the search attributes that changed. */
@@ -124,6 +132,7 @@ export class DeploymentSteps {
       schedule.retryAt = null;
       schedule.failedGeneration = null;
       schedule.nextDriftAt = null;
+      schedule.health = undefined;
       this.setPhase('ready', desired);
       // The desired state moved on while helm ran: go round again at once.
       if (!current) pending.reconcile = true;
@@ -152,6 +161,42 @@ export class DeploymentSteps {
   localDriftTick(desired: DesiredSummary, trigger = 'safety-net', fresh = false): Promise<Result<'driftTick'>> {
     setCurrentDetails(`running: drift check ${this.uid} (${trigger})`);
     return this.local.driftTick({ deploymentId: this.deploymentId, generation: desired.generation, ...(fresh ? { fresh } : {}) });
+  }
+
+  /** The workloads' health at the applied generation; null when it could not be read. */
+  async assessHealth(generation: number): Promise<Result<'assessHealth'> | null> {
+    setCurrentDetails(`running: health check ${this.uid}`);
+    try {
+      return await this.localHealth.assessHealth({ deploymentId: this.deploymentId, deploymentUid: this.uid, generation });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('health check failed', { deploymentUid: this.uid, message: describeFailure(err, 'health check').message });
+      return null;
+    }
+  }
+
+  /** Degraded (unhealthy past the grace) or ready again: the row and an event (unless the row already says so), then the phase. */
+  async setHealth(phase: 'degraded' | 'ready', desired: DesiredSummary): Promise<void> {
+    const { view, schedule, pending } = this.memory;
+    if (desired.status !== phase) {
+      const written = await acts.recordHealthChange.executeWithOptions(this.step(DB, `record ${this.uid} ${phase}`), [
+        {
+          deploymentId: this.deploymentId,
+          generation: view.appliedGeneration,
+          phase,
+          reason: schedule.health?.reason ?? null,
+          product: desired.productName,
+          graceSeconds: desired.healthGraceSeconds ?? 0,
+        },
+      ]);
+      // The desired state moved on: go round again, the next apply resets the health.
+      if (!written) {
+        pending.reconcile = true;
+        return;
+      }
+      desired.status = phase;
+    }
+    this.setPhase(phase, desired);
   }
 
   /** Records a failure on the deployment and schedules the retry; never rethrows (except cancellation). */

@@ -6,7 +6,9 @@
  *                       ├─ suspended ──► phase suspended; wait (drift ticks record, never correct)
  *                       ├─ generation moved, or resumed ──► ensure namespace ► helm upgrade --install ► record
  *                       └─ otherwise ──► wait for a signal, the retry timer or the drift timer
- *   drift signal (cluster watcher) or drift timer (safety net) ──► drift tick (local activity: load, check in-process, correct, record)
+ *   drift signal (cluster watcher) or drift timer (safety net) ──► drift tick (local activity: load, check in-process, correct, record, assess health)
+ *   after an apply, and on a health timer ──► assess health (local activity); a ready deployment
+ *                   unhealthy past the grace ──► degraded; healthy again ──► ready
  *   any failure ──► record error, retry on a backoff timer (retryable), or at the next signal
  *                   or the long re-check timer (failed for good)
  *
@@ -29,6 +31,7 @@ import {
   MAX_PENDING_UPGRADES,
   nextStep,
   observe,
+  observeHealth,
   Step,
 } from './next-step';
 
@@ -40,6 +43,8 @@ export { DRIFT_TICK_PATCH } from './drift-tick-patch';
  * so its history replays only while the timer stays behind this patch.
  */
 export const FAILED_RECHECK_PATCH = 'failed-recheck-timer';
+/** Marks histories that assess the workloads' health (and may degrade). Older runs replay with health off. */
+export const HEALTH_PATCH = 'workload-health';
 /** Marks histories that record dropped upgrade signals as an event. Kept as patched(): older runs that dropped signals have no such activity in their history. */
 export const DROPPED_UPGRADES_PATCH = 'record-dropped-upgrades';
 
@@ -173,6 +178,14 @@ class DeploymentRun {
         this.steps.setPhase(step.phase, round.desired!);
         round.stage = 'acted';
         return;
+      case 'assess-health':
+        round.stage = 'acted';
+        if (!this.healthPatched()) return;
+        return observeHealth(schedule, this.memory.view.appliedGeneration, await this.steps.assessHealth(this.memory.view.appliedGeneration), Date.now());
+      case 'set-health':
+        round.stage = 'acted';
+        if (!this.healthPatched()) return;
+        return this.steps.setHealth(step.phase, round.desired!);
       case 'continue-as-new':
         return this.continueAsNew();
       case 'again':
@@ -192,6 +205,13 @@ class DeploymentRun {
         return;
       }
     }
+  }
+
+  /** False, and health off for the run, when a history from before health assessments is replayed. */
+  private healthPatched(): boolean {
+    if (patched(HEALTH_PATCH)) return true;
+    this.memory.schedule.healthOff = true;
+    return false;
   }
 
   private async recordDropped(): Promise<void> {
@@ -245,6 +265,7 @@ class DeploymentRun {
     try {
       const res = await this.steps.localDriftTick(desired, trigger, fresh);
       if (res.drift?.releaseMissing) this.memory.pending.force = true;
+      if (res.health) observeHealth(this.memory.schedule, desired.generation, res.health, Date.now());
       return res.desired;
     } catch (err) {
       if (isCancellation(err)) throw err;

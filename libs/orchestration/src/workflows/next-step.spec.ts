@@ -1,5 +1,22 @@
 import { WORKFLOW_PHASES, WorkflowPhase } from '../contract';
-import { DeploymentMemory, describeWait, DesiredView, driftSlotOf, nextDriftTime, nextStep, observe, Pending, retryDelayMs, Round, Schedule, Stage, Step, Wake } from './next-step';
+import {
+  DeploymentMemory,
+  describeWait,
+  DesiredView,
+  driftSlotOf,
+  HealthMemory,
+  nextDriftTime,
+  nextStep,
+  observe,
+  observeHealth,
+  Pending,
+  retryDelayMs,
+  Round,
+  Schedule,
+  Stage,
+  Step,
+  Wake,
+} from './next-step';
 
 const NOW = Date.parse('2026-01-01T00:00:00.000Z');
 const MINUTE = 60_000;
@@ -330,6 +347,88 @@ describe(driftSlotOf.name, () => {
   });
 });
 
+describe('health', () => {
+  const GRACE = 2 * MINUTE;
+  const watched = (over: Partial<DesiredView> = {}) => desired({ healthGraceSeconds: GRACE / 1000, ...over });
+  const health = (over: Partial<HealthMemory> = {}): HealthMemory => ({
+    generation: 2,
+    status: 'progressing',
+    reason: 'Deployment/web: 0 of 1 replicas available',
+    since: NOW - MINUTE,
+    at: NOW,
+    ...over,
+  });
+  const HEALTHY = health({ status: 'healthy', reason: null, since: null });
+  const waitHealth = (at: number, nextDriftAt = NOW + MINUTE * 60): Step => ({ kind: 'wait', wake: { kind: 'health', at }, nextDriftAt });
+  const hourly = (over: Partial<DesiredView> = {}) => watched({ driftIntervalSeconds: 3600, ...over });
+
+  it.each<[string, Given, Step]>([
+    ['assesses a ready deployment not yet assessed (after an apply)', { desired: watched() }, { kind: 'assess-health' }],
+    ['assesses again when the applied generation moved', { desired: watched({ generation: 3 }), appliedGeneration: 3, schedule: { health: HEALTHY } }, { kind: 'assess-health' }],
+    ['assesses a degraded deployment of a fresh run (settled on ready)', { desired: watched({ status: 'degraded' }) }, { kind: 'assess-health' }],
+    ['waits for the drift timer when healthy', { desired: watched(), schedule: { health: HEALTHY } }, waitDrift(NOW + MINUTE)],
+    ['keeps a ready deployment ready within the grace, and looks again when it ends', { desired: hourly(), schedule: { health: health() } }, waitHealth(NOW + MINUTE)],
+    [
+      'degrades a ready deployment unhealthy past the grace',
+      { desired: watched(), schedule: { health: health({ status: 'unhealthy', since: NOW - GRACE }) } },
+      { kind: 'set-health', phase: 'degraded' },
+    ],
+    ['degrades one progressing past the grace too', { desired: watched(), schedule: { health: health({ since: NOW - GRACE - 1 }) } }, { kind: 'set-health', phase: 'degraded' }],
+    ['degrades at once a fresh run whose row says degraded', { desired: watched({ status: 'degraded' }), schedule: { health: health({ since: NOW }) } }, { kind: 'set-health', phase: 'degraded' }],
+    ['keeps a degraded deployment degraded, and looks again a grace later', { phase: 'degraded', desired: hourly({ status: 'degraded' }), schedule: { health: health() } }, waitHealth(NOW + GRACE)],
+    ['brings a degraded deployment back to ready once healthy', { phase: 'degraded', desired: watched({ status: 'degraded' }), schedule: { health: HEALTHY } }, { kind: 'set-health', phase: 'ready' }],
+    ['brings a fresh run of a degraded row back to ready once healthy', { desired: watched({ status: 'degraded' }), schedule: { health: HEALTHY } }, { kind: 'set-health', phase: 'ready' }],
+    ['decides nothing on a failed assessment, and looks again a grace later', { desired: hourly(), schedule: { health: health({ status: 'unknown', since: NOW - GRACE }) } }, waitHealth(NOW + GRACE)],
+    ['prefers the drift timer when it comes first', { desired: watched(), schedule: { health: health() } }, waitDrift(NOW + MINUTE)],
+    ['leaves health alone when the worker does not assess it', { desired: desired(), schedule: { health: health({ since: NOW - GRACE }) } }, waitDrift(NOW + MINUTE)],
+    ['leaves health alone in a replayed history from before it', { desired: watched(), schedule: { healthOff: true } }, waitDrift(NOW + MINUTE)],
+    ['leaves health alone while suspended', { phase: 'suspended', desired: watched({ suspended: true }), schedule: { health: health({ since: NOW - GRACE }) } }, waitDrift(NOW + MINUTE)],
+    ['leaves health alone after a failed apply', { phase: 'error', desired: watched({ status: 'error' }), schedule: { failedGeneration: 2, recheckSeconds: 30 } }, waitRecheck(NOW + 30_000)],
+    ['applies a new generation before anything about health', { phase: 'degraded', desired: watched({ generation: 3, status: 'upgrading' }), schedule: { health: HEALTHY } }, { kind: 'apply' }],
+    ['goes round again on a signal before assessing', { desired: watched(), pending: { reconcile: true } }, again],
+  ])('%s', (_name, given, step) => {
+    expect(nextStep(memory(given), NOW, false)).toEqual(step);
+  });
+
+  it('assesses when its timer fires, and goes round again on a signal instead', () => {
+    const woken = (signalled: boolean): Given => ({
+      stage: 'woken',
+      desired: watched(),
+      woken: { signalled, wake: { kind: 'health', at: NOW } },
+      schedule: { nextDriftAt: NOW + MINUTE, health: health() },
+    });
+    expect(nextStep(memory(woken(false)), NOW, false)).toEqual({ kind: 'assess-health' });
+    expect(nextStep(memory(woken(true)), NOW, false)).toEqual(again);
+  });
+
+  describe(observeHealth.name, () => {
+    const schedule = (h?: HealthMemory): Schedule => ({ failedGeneration: null, retryAt: null, nextDriftAt: null, recheckSeconds: 900, ...(h ? { health: h } : {}) });
+    it('starts a not-healthy streak, keeps its start, and ends it when healthy', () => {
+      const sut = schedule();
+      observeHealth(sut, 2, { status: 'progressing', reason: 'Pod/web-1: not scheduled' }, NOW);
+      expect(sut.health).toEqual({ generation: 2, status: 'progressing', reason: 'Pod/web-1: not scheduled', since: NOW, at: NOW });
+      observeHealth(sut, 2, { status: 'unhealthy', reason: 'Pod/web-1: container web is in CrashLoopBackOff' }, NOW + MINUTE);
+      expect(sut.health).toMatchObject({ status: 'unhealthy', since: NOW, at: NOW + MINUTE });
+      observeHealth(sut, 2, { status: 'healthy', reason: null }, NOW + 2 * MINUTE);
+      expect(sut.health).toEqual({ generation: 2, status: 'healthy', reason: null, since: null, at: NOW + 2 * MINUTE });
+    });
+
+    it('starts afresh at a new generation', () => {
+      const sut = schedule(health({ since: NOW - GRACE }));
+      observeHealth(sut, 3, { status: 'progressing', reason: 'x' }, NOW);
+      expect(sut.health).toMatchObject({ generation: 3, since: NOW });
+    });
+
+    it('remembers a failed assessment as unknown, keeping the streak', () => {
+      const sut = schedule(health({ since: NOW - MINUTE }));
+      observeHealth(sut, 2, null, NOW);
+      expect(sut.health).toEqual({ generation: 2, status: 'unknown', reason: 'Deployment/web: 0 of 1 replicas available', since: NOW - MINUTE, at: NOW });
+      observeHealth(sut, 2, { status: 'progressing', reason: 'x' }, NOW + MINUTE);
+      expect(sut.health?.since).toBe(NOW - MINUTE);
+    });
+  });
+});
+
 describe(observe.name, () => {
   it.each<[string, number]>([
     ['ready', 2],
@@ -392,6 +491,7 @@ describe(describeWait.name, () => {
     [{ kind: 'recheck', at: NOW }, 'a signal (a new generation or a forced reconcile) or the re-check at 2026-01-01T00:00:00.000Z'],
     [{ kind: 'signal' }, 'a signal (a new generation or a forced reconcile)'],
     [{ kind: 'drift', at: NOW }, 'a signal or the drift check at 2026-01-01T00:00:00.000Z'],
+    [{ kind: 'health', at: NOW }, 'a signal or the health check at 2026-01-01T00:00:00.000Z'],
   ])('describes %j', (wake, text) => {
     expect(describeWait(wake, iso)).toBe(text);
   });

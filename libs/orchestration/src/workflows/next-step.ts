@@ -9,8 +9,10 @@
  *   receive ── accept each queued upgrade ► record the dropped ones ─┐
  *   load ───── load the desired state (or take the drift tick's) ◄───┘
  *   act ────── finish │ teardown │ apply │ settle the first phase (or suspended) │ nothing
- *   acted ──── continue as new │ another round (a signal came) │ wait for a signal or a timer
- *   woken ──── drift tick (the drift timer fired, or the cluster watcher signalled) │ another round
+ *   acted ──── continue as new │ another round (a signal came) │ assess health │ degrade or recover
+ *              │ wait for a signal or a timer
+ *   woken ──── drift tick (the drift timer fired, or the cluster watcher signalled) │ assess health
+ *              (its timer fired) │ another round
  *   ticked ─── another round, keeping the tick's desired state unless a signal came meanwhile
  */
 import type { DeploymentWorkflowState, DriftSignalReason, DroppedUpgrades, QueuedUpgrade, WorkflowPhase } from '../contract';
@@ -25,6 +27,21 @@ export interface DesiredView {
   failedRecheckSeconds?: number;
   /** Suspended by an operator: nothing is applied, drift is recorded but not corrected. */
   suspended?: boolean;
+  /** Set when the worker assesses health: how long a ready deployment may stay unhealthy before it is degraded. */
+  healthGraceSeconds?: number;
+}
+
+/** The workloads' health as the workflow remembers it (times are workflow time, ms). */
+export interface HealthMemory {
+  /** The applied generation it is about. */
+  generation: number;
+  /** `unknown`: the last assessment failed (nothing is decided on it). */
+  status: 'healthy' | 'progressing' | 'unhealthy' | 'unknown';
+  reason: string | null;
+  /** When the current not-healthy streak began; null when healthy. */
+  since: number | null;
+  /** When it was last assessed. */
+  at: number;
 }
 
 /** What the signals asked for and the workflow has not done yet. */
@@ -56,12 +73,16 @@ export interface Schedule {
    * after the last check (the schedule before the cluster watcher).
    */
   driftSlot?: number;
+  /** The last health assessment of the applied generation; reset by each apply. */
+  health?: HealthMemory;
+  /** A replayed history from before health assessments: this run assesses nothing. */
+  healthOff?: boolean;
 }
 
 export type Stage = 'receive' | 'load' | 'act' | 'acted' | 'woken' | 'ticked' | 'deleted';
 
 /** What a wait ends on, besides a signal. */
-export type Wake = { kind: 'retry'; at: number } | { kind: 'recheck'; at: number } | { kind: 'drift'; at: number } | { kind: 'signal' };
+export type Wake = { kind: 'retry'; at: number } | { kind: 'recheck'; at: number } | { kind: 'drift'; at: number } | { kind: 'health'; at: number } | { kind: 'signal' };
 
 /** Where the current round of the loop is, and what it has seen so far. */
 export interface Round<D extends DesiredView = DesiredView> {
@@ -93,6 +114,8 @@ export type Step =
   | { kind: 'teardown' }
   | { kind: 'apply' }
   | { kind: 'settle'; phase: WorkflowPhase }
+  | { kind: 'assess-health' }
+  | { kind: 'set-health'; phase: 'degraded' | 'ready' }
   | { kind: 'continue-as-new' }
   | { kind: 'again'; keepTickState: boolean }
   | { kind: 'wait'; wake: Wake; nextDriftAt: number }
@@ -174,7 +197,56 @@ function afterAction(memory: DeploymentMemory, now: number, historyFull: boolean
   if (hasPendingSignals(memory.pending)) return { kind: 'again', keepTickState: false };
   // A drift signal that came while the round ran (its own correction's echo, a change during an apply).
   if (watcherCheckDue(memory)) return watcherTick(memory, now);
-  return { kind: 'wait', ...waitFor(memory, now) };
+  return healthStep(memory, now) ?? { kind: 'wait', ...waitFor(memory, now) };
+}
+
+/** The grace, when the health of this round's deployment is watched: applied, current, ready or degraded, neither suspended nor deleting. */
+function healthGrace({ round, schedule, view }: DeploymentMemory): number | undefined {
+  const desired = round.desired;
+  if (!desired?.healthGraceSeconds || schedule.healthOff || desired.deleting || desired.suspended || desired.status === 'deleted') return undefined;
+  if ((view.phase !== 'ready' && view.phase !== 'degraded') || desired.generation !== view.appliedGeneration) return undefined;
+  return desired.healthGraceSeconds * 1000;
+}
+
+/**
+ * Health after the action: assess a generation not yet assessed; degrade a ready deployment whose
+ * workloads stayed unhealthy past the grace (at once when its row already says degraded: a fresh
+ * run); bring a degraded one back to ready once healthy. Undefined when there is nothing to do.
+ */
+function healthStep(memory: DeploymentMemory, now: number): Step | undefined {
+  const grace = healthGrace(memory);
+  if (grace === undefined) return undefined;
+  const { view, schedule } = memory;
+  const desired = memory.round.desired!;
+  const health = schedule.health;
+  if (!health || health.generation !== view.appliedGeneration) return { kind: 'assess-health' };
+  if (health.status === 'healthy') return view.phase === 'degraded' || desired.status === 'degraded' ? { kind: 'set-health', phase: 'ready' } : undefined;
+  if (health.status === 'unknown' || health.since === null || view.phase === 'degraded') return undefined;
+  if (desired.status === 'degraded' || now >= health.since + grace) return { kind: 'set-health', phase: 'degraded' };
+  return undefined;
+}
+
+/**
+ * When a watched health needs another look before the drift timer: a not-healthy ready deployment
+ * when its grace ends; a degraded one, or one whose assessment failed, a grace after the last look.
+ */
+function healthWakeAt(memory: DeploymentMemory): number | undefined {
+  const grace = healthGrace(memory);
+  const health = memory.schedule.health;
+  if (grace === undefined || !health || health.status === 'healthy') return undefined;
+  if (memory.view.phase === 'ready' && health.since !== null && health.status !== 'unknown') return Math.max(health.since + grace, health.at + 1000);
+  return health.at + grace;
+}
+
+/** What an assessment (or a failed one: null) changes in the memory; a not-healthy streak keeps its start. */
+export function observeHealth(schedule: Schedule, generation: number, report: { status: 'healthy' | 'progressing' | 'unhealthy'; reason: string | null } | null, now: number): void {
+  const previous = schedule.health?.generation === generation ? schedule.health : undefined;
+  const streak = previous?.since ?? now;
+  if (!report) {
+    schedule.health = { generation, status: 'unknown', reason: previous?.reason ?? null, since: previous?.since ?? null, at: now };
+    return;
+  }
+  schedule.health = { generation, status: report.status, reason: report.reason, since: report.status === 'healthy' ? null : streak, at: now };
 }
 
 /**
@@ -183,9 +255,12 @@ function afterAction(memory: DeploymentMemory, now: number, historyFull: boolean
  * a long timer in case the signal of a change was lost. A suspended deployment retries nothing:
  * it waits for a signal or its drift check (which records drift and reloads the row).
  */
-function waitFor({ round, schedule }: DeploymentMemory, now: number): { wake: Wake; nextDriftAt: number } {
+function waitFor(memory: DeploymentMemory, now: number): { wake: Wake; nextDriftAt: number } {
+  const { round, schedule } = memory;
   const desired = round.desired!;
   const nextDriftAt = schedule.nextDriftAt ?? nextDriftTime(schedule, now, desired.driftIntervalSeconds);
+  const healthAt = healthWakeAt(memory);
+  if (healthAt !== undefined && healthAt < nextDriftAt) return { wake: { kind: 'health', at: healthAt }, nextDriftAt };
   if (driftChecksRun(desired, schedule)) return { wake: { kind: 'drift', at: nextDriftAt }, nextDriftAt };
   if (schedule.retryAt !== null) return { wake: { kind: 'retry', at: schedule.retryAt }, nextDriftAt };
   return { wake: { kind: 'recheck', at: now + schedule.recheckSeconds * 1000 }, nextDriftAt };
@@ -194,6 +269,7 @@ function waitFor({ round, schedule }: DeploymentMemory, now: number): { wake: Wa
 function afterWait(memory: DeploymentMemory, now: number): Step {
   const { round, schedule } = memory;
   const woken = round.woken!;
+  if (!woken.signalled && woken.wake.kind === 'health') return { kind: 'assess-health' };
   const driftDue = !woken.signalled && woken.wake.kind === 'drift' && schedule.nextDriftAt !== null && now >= schedule.nextDriftAt;
   if (driftDue) return { kind: 'drift-tick', nextDriftAt: nextDriftTime(schedule, now, round.desired!.driftIntervalSeconds) };
   if (watcherCheckDue(memory)) return watcherTick(memory, now);
@@ -268,5 +344,7 @@ export function describeWait(wake: Wake, iso: (ms: number) => string, suspended 
       return 'a signal (a new generation or a forced reconcile)';
     case 'drift':
       return `a signal or the drift check at ${iso(wake.at)}`;
+    case 'health':
+      return `a signal or the health check at ${iso(wake.at)}`;
   }
 }

@@ -15,6 +15,8 @@ export const DEPLOYMENT_EVENT_TYPES = [
   'rolled-back',
   'suspended',
   'resumed',
+  'degraded',
+  'recovered',
   'deleted',
   'rollout-skipped',
   'rollout-upgraded',

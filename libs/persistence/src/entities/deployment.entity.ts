@@ -9,6 +9,18 @@ export interface DriftSummary {
   objects: { kind: string; name: string; namespace?: string; reason: string; fields: string[] }[];
 }
 
+/** The latest health assessment of a deployment's workloads (written when it changes). */
+export interface HealthSummary {
+  status: 'healthy' | 'progressing' | 'unhealthy';
+  /** The worst object and why, e.g. `Deployment/web: 0 of 1 replicas available`; null when healthy. */
+  reason: string | null;
+  /** The generation whose release was assessed. */
+  generation: number;
+  /** When the worker first saw this status (and reason) at this generation. */
+  since: string;
+  objects: { kind: string; name: string; status: string; reason: string | null }[];
+}
+
 @Entity({ name: 'deployments' })
 export class DeploymentEntity {
   @PrimaryGeneratedColumn('uuid') id: string;
@@ -28,6 +40,7 @@ export class DeploymentEntity {
   @Column({ name: 'last_reconcile_at', type: 'timestamptz', nullable: true }) lastReconcileAt: Date | null;
   @Column({ name: 'last_drift_check_at', type: 'timestamptz', nullable: true }) lastDriftCheckAt: Date | null;
   @Column({ name: 'drift_summary', type: 'jsonb', nullable: true }) driftSummary: DriftSummary | null;
+  @Column({ type: 'jsonb', nullable: true }) health: HealthSummary | null;
   /** Set while the deployment is suspended: the workflow neither applies nor corrects drift. */
   @Column({ name: 'suspended_at', type: 'timestamptz', nullable: true }) suspendedAt: Date | null;
   @Column({ name: 'suspended_reason', type: 'text', nullable: true }) suspendedReason: string | null;

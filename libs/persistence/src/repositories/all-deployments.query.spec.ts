@@ -23,6 +23,7 @@ describe(listedFromRow.name, () => {
     deletedAt: null,
     suspendedAt: '2026-11-30T12:30:00.000Z',
     suspendedReason: 'maintenance',
+    health: null,
     ownerEmail: 'ada@example.com',
     productName: 'webapp',
     desiredTemplateVersion: '1.1.0',

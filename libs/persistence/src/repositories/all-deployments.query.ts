@@ -61,6 +61,7 @@ export const LISTED_COLUMNS: readonly [string, string][] = [
   [iso('d.deleted_at'), 'deletedAt'],
   [iso('d.suspended_at'), 'suspendedAt'],
   ['d.suspended_reason', 'suspendedReason'],
+  ['d.health', 'health'],
   ['u.email', 'ownerEmail'],
   ['p.name', 'productName'],
   ['td.version', 'desiredTemplateVersion'],
@@ -97,6 +98,7 @@ export function listedFromRow(r: ListedRow): ListedDeployment {
     deletedAt: date(r.deletedAt),
     suspendedAt: date(r.suspendedAt),
     suspendedReason: r.suspendedReason,
+    health: r.health ?? null,
   });
   return { deployment, ownerEmail: r.ownerEmail, productName: r.productName, desiredTemplateVersion: r.desiredTemplateVersion, appliedTemplateVersion: r.appliedTemplateVersion };
 }

@@ -2,7 +2,7 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 type DeploymentPatch = Parameters<Repository<DeploymentEntity>['update']>[1];
-import { DeploymentEntity, DeploymentStatus, DriftSummary } from '../entities';
+import { DeploymentEntity, DeploymentStatus, DriftSummary, HealthSummary } from '../entities';
 import { afterCursor, Page, PageRequest, toPage } from '../pagination';
 import { AllDeploymentsFilter, DeploymentCounts, LISTED_COLUMNS, ListedDeployment, listedFromRow, ListedRow, whereAllDeployments } from './all-deployments.query';
 
@@ -28,6 +28,7 @@ export interface ObservedState {
   lastReconcileAt?: Date;
   lastDriftCheckAt?: Date;
   driftSummary?: DriftSummary | null;
+  health?: HealthSummary | null;
 }
 
 /** The columns a workflow step needs, with the product's name: one indexed read, no values. */
@@ -95,6 +96,16 @@ export class DeploymentsRepository {
       `UPDATE deployments SET last_drift_check_at = $3, drift_summary = $4, updated_at = now()
         WHERE id = $1 AND generation = $2 AND status NOT IN ('deleting', 'deleted')`,
       [id, generation, checkedAt, JSON.stringify(summary)],
+    );
+    return res[1] > 0;
+  }
+
+  /** A health assessment's write-back, guarded like writeDriftCheck: only at `generation`, never on a row being deleted. */
+  async writeHealth(id: string, generation: number, health: HealthSummary): Promise<boolean> {
+    const res: [unknown[], number] = await this.db.query(
+      `UPDATE deployments SET health = $3, updated_at = now()
+        WHERE id = $1 AND generation = $2 AND status NOT IN ('deleting', 'deleted')`,
+      [id, generation, JSON.stringify(health)],
     );
     return res[1] > 0;
   }
