@@ -78,7 +78,14 @@ describe('suspend and resume (e2e)', () => {
     const state = await workflow(d).query<DeploymentWorkflowState>(stateQuery);
     expect(state).toMatchObject({ phase: 'suspended', appliedGeneration: 1 });
     expect(state.waitingFor).toMatch(/^a resume \(suspended:/);
-    const details = await workflow(d).query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    // The UI's current details name what the workflow does right now: a drift check the cluster
+    // watcher asked for may still be running, so wait for it to settle.
+    const details = await poll(
+      'current details of a suspended deployment',
+      () => workflow(d).query<{ currentDetails: string }>('__temporal_workflow_metadata'),
+      (m) => /phase suspended/.test(m.currentDetails),
+      30_000,
+    );
     expect(details.currentDetails).toMatch(/phase suspended/);
     // Idempotent: a second suspend writes no event.
     await api.http.post(path(d, '/suspend')).set(owner).send({}).expect(202);
