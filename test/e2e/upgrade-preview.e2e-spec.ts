@@ -107,6 +107,9 @@ describe('upgrade preview (e2e)', () => {
       d = res.body;
       const applied = await waitForStatus(api, seed.userId, d.id, (x) => x.status === 'error' || (x.status === 'ready' && x.observedGeneration === 1));
       expect(applied).toMatchObject({ status: 'ready', lastError: null });
+      // The worker then assesses the workloads' health and records it on the row: wait for that
+      // write too, so that "nothing changed" below compares a settled row.
+      await waitForStatus(api, seed.userId, d.id, (x) => (x as { health?: { status: string; generation: number } | null }).health?.status === 'healthy');
     });
 
     afterAll(async () => {

@@ -317,8 +317,12 @@ describe('persistence', () => {
         await expect(deployments.findDesired(randomUUID())).resolves.toBeNull();
 
         const summary = { checkedAt: '2026-11-29T10:00:00.000Z', drifted: false, objects: [] };
+        const updatedAt = (await deployments.findById(d.id))!.updatedAt;
         expect(await deployments.writeDriftCheck(d.id, 1, new Date(summary.checkedAt), summary)).toBe(true);
         expect(await deployments.findById(d.id)).toMatchObject({ lastDriftCheckAt: new Date(summary.checkedAt), driftSummary: summary, status: 'provisioning' });
+        // Observations (a drift check, a health assessment) leave updatedAt: it says when the desired state or the status changed.
+        expect(await deployments.writeHealth(d.id, 1, { status: 'healthy', reason: null, generation: 1, since: '2026-11-29T10:00:01.000Z', objects: [] })).toBe(true);
+        expect((await deployments.findById(d.id))!.updatedAt).toEqual(updatedAt);
         // Not for another generation, not once the deletion started.
         expect(await deployments.writeDriftCheck(d.id, 2, new Date(), summary)).toBe(false);
         await deployments.update(d.id, { status: 'deleting', deletedAt: new Date() });

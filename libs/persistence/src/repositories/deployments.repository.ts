@@ -90,20 +90,23 @@ export class DeploymentsRepository {
     return rows[0] ?? null;
   }
 
-  /** The drift check's write-back, guarded like writeObserved: only at `generation`, never on a row being deleted. */
+  /**
+   * The drift check's write-back, guarded like writeObserved: only at `generation`, never on a row being deleted.
+   * An observation, not a change: `updated_at` stays (it says when the desired state or the status last changed).
+   */
   async writeDriftCheck(id: string, generation: number, checkedAt: Date, summary: DriftSummary): Promise<boolean> {
     const res: [unknown[], number] = await this.db.query(
-      `UPDATE deployments SET last_drift_check_at = $3, drift_summary = $4, updated_at = now()
+      `UPDATE deployments SET last_drift_check_at = $3, drift_summary = $4
         WHERE id = $1 AND generation = $2 AND status NOT IN ('deleting', 'deleted')`,
       [id, generation, checkedAt, JSON.stringify(summary)],
     );
     return res[1] > 0;
   }
 
-  /** A health assessment's write-back, guarded like writeDriftCheck: only at `generation`, never on a row being deleted. */
+  /** A health assessment's write-back, guarded like writeDriftCheck (and like it, leaving `updated_at`). */
   async writeHealth(id: string, generation: number, health: HealthSummary): Promise<boolean> {
     const res: [unknown[], number] = await this.db.query(
-      `UPDATE deployments SET health = $3, updated_at = now()
+      `UPDATE deployments SET health = $3
         WHERE id = $1 AND generation = $2 AND status NOT IN ('deleting', 'deleted')`,
       [id, generation, JSON.stringify(health)],
     );
