@@ -15,6 +15,14 @@ class FakeKube {
   /** Pushes an event into the open watch of that kind. */
   private streams = new Map<string, (e: WatchEvent) => void>();
   private failures = new Map<string, KubeError>();
+  /** Kinds the worker's RBAC leaves out (its access review says no). */
+  refused = new Set<string>();
+  reviewed: string[] = [];
+
+  async mayListAndWatchEverywhere(apiVersion: string, kind: string): Promise<boolean> {
+    this.reviewed.push(kind);
+    return !this.refused.has(kind);
+  }
 
   async listAllMetadata(apiVersion: string, kind: string): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     this.listed.push(kind);
@@ -172,5 +180,15 @@ describe(ClusterWatch.name, () => {
     kube.emit('ConfigMap', 'MODIFIED', cm('d-1', 'a', '71'));
     await until(() => sut.stats().notRunning === 1);
     expect(sut.stats().signalled).toBe(0);
+  });
+
+  it('asks before listing, and neither lists nor watches a kind the worker may not list and watch everywhere', async () => {
+    kube.refused.add('Deployment');
+    const sut = start({ deniedRetryMs: 60_000 });
+    await until(() => kube.watching('ConfigMap'));
+    expect(kube.reviewed).toEqual(expect.arrayContaining(['ConfigMap', 'Deployment']));
+    expect(kube.listed).toEqual(['ConfigMap']);
+    expect(kube.watching('Deployment')).toBe(false);
+    expect(sut.stats().kinds).toEqual(expect.arrayContaining([expect.objectContaining({ kind: expect.stringContaining('Deployment'), watching: false })]));
   });
 });

@@ -39,7 +39,7 @@ export function kindKey(k: WatchedKind): string {
 }
 
 export interface ClusterWatchDeps {
-  kube: Pick<KubeClient, 'listAllMetadata' | 'watchMetadata'>;
+  kube: Pick<KubeClient, 'listAllMetadata' | 'watchMetadata' | 'mayListAndWatchEverywhere'>;
   /** Signals the deployment's workflow; false when it has no running workflow. Throws when Temporal cannot be reached. */
   signal(deploymentUid: string, reason: DriftSignalReason): Promise<boolean>;
   /** Of these uids, those of this installation's deployments that are not deleted (namespace name = deployment uid). */
@@ -64,6 +64,8 @@ interface KindState extends WatchedKind {
   /** Where the watch resumes; '' when it must list first. */
   resourceVersion: string;
   filter: ChangeFilter;
+  /** The worker may list and watch it everywhere (asked once, again after a refusal). */
+  allowed?: boolean;
 }
 
 export interface ClusterWatchStats {
@@ -124,6 +126,17 @@ export class ClusterWatch {
     let denied = false;
     while (!signal.aborted) {
       try {
+        // Asked first, so that a kind the worker's RBAC leaves out costs no forbidden request.
+        if (!k.allowed && !(k.allowed = await this.deps.kube.mayListAndWatchEverywhere(k.apiVersion, k.kind))) {
+          if (!denied)
+            this.deps.logger.info(
+              { kind: what },
+              'cluster watcher: not watching this kind, which the worker may not list and watch in every namespace (the chart grants rbac.productResources); its drift is found by the safety-net check',
+            );
+          denied = true;
+          await pause(this.deps.deniedRetryMs ?? 600_000, signal);
+          continue;
+        }
         if (!k.resourceVersion) await this.list(k);
         this.watching.add(k.key);
         if (failures > 0 || denied) this.deps.logger.info({ kind: what }, 'cluster watcher: watching again');

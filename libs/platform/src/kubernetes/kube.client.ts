@@ -109,6 +109,26 @@ export class KubeClient {
     return this.call(`discover ${apiVersion}`, () => this.objects.apiResources(apiVersion));
   }
 
+  /**
+   * Whether this client may list and watch a kind in every namespace. Asked with
+   * SelfSubjectAccessReviews (any authenticated user may create them), so a caller that lacks the
+   * right makes no forbidden request. False when the kind is not served.
+   */
+  async mayListAndWatchEverywhere(apiVersion: string, kind: string): Promise<boolean> {
+    const resource = (await this.apiResources(apiVersion))?.find((r) => r.kind === kind && !r.name.includes('/'));
+    if (!resource) return false;
+    const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+    for (const verb of ['list', 'watch']) {
+      const allowed = await this.call(`review access to ${verb} ${kind}`, async () => {
+        const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: {}, spec: { resourceAttributes: { verb, group, resource: resource.name } } };
+        const res = (await this.objects.create(review as KubernetesObject)) as unknown as { status?: { allowed?: boolean } };
+        return res.status?.allowed === true;
+      });
+      if (!allowed) return false;
+    }
+    return true;
+  }
+
   /** Cheap liveness check of the API server; returns its version. */
   async ping(): Promise<{ gitVersion: string }> {
     return this.call('get server version', async () => {
