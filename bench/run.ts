@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only overhead,throughput,idle,api,console,peer] [--peer flux] [--no-build] [--cpu-prof] …`
+ * `npm run bench [-- --quick] [--only overhead,throughput,idle,api,console,peer,fleet] [--peer flux] [--no-build] [--cpu-prof] …`
  *
  * Runs the benchmarks of issue 6 on the local stack against the BUILT API and worker in child
  * processes, on a scratch database and a task queue of its own, and cleans up after itself
@@ -23,12 +23,13 @@ import { connectTemporal, terminateAll, workflowIdFor } from './lib/temporal';
 import { log, round, sleep, waitFor } from './lib/util';
 import { apiPhase } from './phases/api';
 import { consolePhase } from './phases/console';
+import { fleetPhase } from './phases/fleet';
 import { idlePhase } from './phases/idle';
 import { overheadPhase } from './phases/overhead';
 import { peerPhase } from './phases/peer';
 import { throughputPhase } from './phases/throughput';
 
-const PHASES = ['overhead', 'throughput', 'idle', 'api', 'console', 'peer'] as const;
+const PHASES = ['overhead', 'throughput', 'idle', 'api', 'console', 'peer', 'fleet'] as const;
 
 function parseArgs(argv: string[]): BenchOptions {
   const quick = argv.includes('--quick');
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
       if (phase === 'api') results.api = await apiPhase(ctx);
       if (phase === 'console') results.console = await consolePhase(ctx);
       if (phase === 'peer') results.peer = await peerPhase(ctx);
+      if (phase === 'fleet') results.fleet = await fleetPhase(ctx);
       timings[phase] = Math.round((Date.now() - t) / 1000);
       // The machine is shared: say how busy it was (1-minute load average; 2 cores).
       loads[phase] = [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0] * 100) / 100];

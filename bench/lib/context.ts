@@ -9,7 +9,7 @@ import { log, mapLimit, sleep } from './util';
 
 export interface BenchOptions {
   quick: boolean;
-  phases: Set<'overhead' | 'throughput' | 'idle' | 'api' | 'console' | 'peer'>;
+  phases: Set<'overhead' | 'throughput' | 'idle' | 'api' | 'console' | 'peer' | 'fleet'>;
   build: boolean;
   overheadRuns: number;
   throughputN: number;

@@ -139,8 +139,9 @@ const repo = <T>(cls: new (db: DataSource) => T) => ({ provide: cls, useFactory:
         upgrades: dep(DeploymentsService),
         workflows: dep<RolloutWorkflowPort>(ROLLOUT_WORKFLOW_PORT),
         logger: dep<DomainLogger>(DOMAIN_LOGGER),
+        cfg: dep<CaelusConfig>(CAELUS_CONFIG),
       },
-      (deps) => new RolloutsService(deps),
+      ({ cfg, ...deps }) => new RolloutsService({ ...deps, healthAssessed: cfg.healthGraceSeconds > 0 }),
     ),
     {
       provide: DeploymentStateService,

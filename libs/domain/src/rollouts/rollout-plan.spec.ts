@@ -98,10 +98,46 @@ describe('rollout plan', () => {
       expect(judgeMember(member({ status: 'error', lastError: 'helm: boom' }), to, 60, now)).toEqual({ state: 'failed', reason: 'the upgrade failed: helm: boom' });
     });
 
-    it('keeps a degraded member waiting, then fails it at the timeout', () => {
-      expect(judgeMember(member({ status: 'degraded', observedGeneration: 3, appliedTemplateId: to }), to, 60, now).state).toBe('upgrading');
+    it('fails a member degraded at the new generation at once; one still on the old generation at the timeout', () => {
+      const degraded = judgeMember(
+        member({ status: 'degraded', observedGeneration: 3, appliedTemplateId: to, health: { status: 'unhealthy', generation: 3, reason: 'Deployment/web: 0 of 1 replicas available' } }),
+        to,
+        60,
+        now,
+      );
+      expect(degraded).toEqual({ state: 'failed', reason: 'degraded after the upgrade: Deployment/web: 0 of 1 replicas available' });
+      expect(judgeMember(member({ status: 'degraded' }), to, 60, now).state).toBe('upgrading');
       const late = judgeMember(member({ status: 'degraded', startedAt: new Date(now.getTime() - 61_000) }), to, 60, now);
       expect(late).toEqual({ state: 'failed', reason: expect.stringContaining('within 60s (status degraded)') });
+    });
+
+    describe('with health assessed', () => {
+      const readyAt3 = (health: WatchedMember['health']) => member({ status: 'ready', observedGeneration: 3, appliedTemplateId: to, health });
+
+      it('is upgraded only when healthy at the new generation', () => {
+        expect(judgeMember(readyAt3({ status: 'healthy', generation: 3 }), to, 60, now)).toEqual({ state: 'upgraded', reason: null });
+      });
+
+      it.each([
+        ['progressing at the new generation', { status: 'progressing', generation: 3 }],
+        ['unhealthy (not yet degraded) at the new generation', { status: 'unhealthy', generation: 3 }],
+        ['healthy, but assessed at the previous generation', { status: 'healthy', generation: 2 }],
+      ])('waits while ready but %s', (_name, health) => {
+        expect(judgeMember(readyAt3(health), to, 60, now)).toEqual({ state: 'upgrading' });
+      });
+
+      it('waits while observed but the deployment already moved to a newer generation', () => {
+        expect(judgeMember(member({ status: 'ready', generation: 4, observedGeneration: 3, appliedTemplateId: to, health: null }), to, 60, now).state).toBe('upgrading');
+      });
+
+      it('fails a member ready but not healthy by the timeout, naming its health', () => {
+        const late = member({ status: 'ready', observedGeneration: 3, appliedTemplateId: to, startedAt: new Date(now.getTime() - 61_000), health: { status: 'progressing', generation: 3 } });
+        expect(judgeMember(late, to, 60, now)).toEqual({ state: 'failed', reason: 'not ready and healthy within 60s (status ready, health progressing at generation 3)' });
+      });
+
+      it('falls back to ready at the generation when health is not assessed (null)', () => {
+        expect(judgeMember(readyAt3(null), to, 60, now).state).toBe('upgraded');
+      });
     });
 
     it('skips a member being deleted or moved to another template', () => {

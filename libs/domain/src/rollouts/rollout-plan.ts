@@ -71,26 +71,36 @@ export interface WatchedMember {
   desiredTemplateId: string;
   appliedTemplateId: string | null;
   lastError: string | null;
+  /** The latest health assessment; null (or absent) when health is not assessed. */
+  health?: { status: string; generation: number; reason?: string | null } | null;
 }
 
 export type MemberVerdict = { state: Extract<RolloutMemberState, 'upgraded' | 'failed' | 'skipped'>; reason: string | null } | { state: 'upgrading' };
 
 /**
- * Where an upgrading member stands: upgraded once it is `ready` with the target applied at (or
- * past) the upgrade's generation; failed when its apply failed or it is not healthy within the
- * timeout (a `degraded` deployment keeps waiting until then); skipped when it is being deleted or
- * someone moved it to another template meanwhile.
+ * Where an upgrading member stands: upgraded once it is ready and healthy at the upgrade's
+ * generation N (or a later one): `ready`, `generation = observedGeneration >= N`, the target
+ * applied, and `health.status = healthy` assessed at that same generation; when health is not
+ * assessed (no health, CAELUS_HEALTH_GRACE=0) ready at N is enough. Failed when its apply failed,
+ * it went `degraded` at the new generation, or it is not ready and healthy within the timeout.
+ * Skipped when it is being deleted or someone moved it to another template meanwhile.
  */
 export function judgeMember(m: WatchedMember, toTemplateId: string, healthTimeoutSeconds: number, now: Date): MemberVerdict {
   if (m.status === 'deleting' || m.status === 'deleted') return { state: 'skipped', reason: 'the deployment is being deleted' };
   if (m.desiredTemplateId !== toTemplateId) return { state: 'skipped', reason: 'the deployment was moved to another template during the rollout' };
-  if (m.status === 'ready' && m.observedGeneration >= m.targetGeneration && m.appliedTemplateId === toTemplateId) return { state: 'upgraded', reason: null };
+  const applied = m.observedGeneration >= m.targetGeneration && m.generation === m.observedGeneration && m.appliedTemplateId === toTemplateId;
+  if (applied && m.status === 'ready' && healthyAt(m.health, m.observedGeneration)) return { state: 'upgraded', reason: null };
+  if (applied && m.status === 'degraded') return { state: 'failed', reason: `degraded after the upgrade: ${truncate(m.health?.reason ?? 'the workloads are not healthy', 500)}` };
   if (m.status === 'error' && m.generation >= m.targetGeneration) return { state: 'failed', reason: `the upgrade failed: ${truncate(m.lastError ?? 'unknown error', 500)}` };
   if (now.getTime() - m.startedAt.getTime() > healthTimeoutSeconds * 1000) {
-    return { state: 'failed', reason: `not ready and healthy within ${healthTimeoutSeconds}s (status ${m.status})` };
+    const health = m.health ? `, health ${m.health.status} at generation ${m.health.generation}` : '';
+    return { state: 'failed', reason: `not ready and healthy within ${healthTimeoutSeconds}s (status ${m.status}${health})` };
   }
   return { state: 'upgrading' };
 }
+
+/** Healthy at the generation, or not assessed at all (then ready is all there is to wait for). */
+const healthyAt = (health: WatchedMember['health'], generation: number): boolean => !health || (health.status === 'healthy' && health.generation === generation);
 
 function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;

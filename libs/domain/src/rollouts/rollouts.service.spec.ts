@@ -37,7 +37,7 @@ function rollout(over: Partial<RolloutEntity> = {}): RolloutEntity {
   };
 }
 
-function setup() {
+function setup(over: Partial<RolloutsServiceDeps> = {}) {
   const templates = new Map([
     [TARGET, template(TARGET, '2.0.0')],
     [OLD, template(OLD, '1.0.0')],
@@ -67,6 +67,7 @@ function setup() {
     upgrades,
     workflows,
     logger: { warn: jest.fn() },
+    ...over,
   } as unknown as RolloutsServiceDeps;
   return { sut: new RolloutsService(deps), rollouts, workflows, events, upgrades };
 }
@@ -183,20 +184,23 @@ describe(RolloutsService.name, () => {
   });
 
   describe('checkWave', () => {
+    const row = (id: string, over: Partial<WatchedMemberRow>): WatchedMemberRow => ({
+      deploymentId: id,
+      targetGeneration: 2,
+      startedAt: new Date(),
+      status: 'upgrading',
+      generation: 2,
+      observedGeneration: 1,
+      desiredTemplateId: TARGET,
+      appliedTemplateId: OLD,
+      lastError: null,
+      health: null,
+      ...over,
+    });
+    const staleHealth = { status: 'healthy' as const, reason: null, generation: 1, since: new Date().toISOString(), objects: [] };
+
     it('records verdicts and halts once failures exceed maxFailures', async () => {
       const { sut, rollouts, events } = setup();
-      const row = (id: string, over: Partial<WatchedMemberRow>): WatchedMemberRow => ({
-        deploymentId: id,
-        targetGeneration: 2,
-        startedAt: new Date(),
-        status: 'upgrading',
-        generation: 2,
-        observedGeneration: 1,
-        desiredTemplateId: TARGET,
-        appliedTemplateId: OLD,
-        lastError: null,
-        ...over,
-      });
       rollouts.watchedMembers.mockResolvedValueOnce([
         row('d1', { status: 'ready', observedGeneration: 2, appliedTemplateId: TARGET }),
         row('d2', { status: 'error', lastError: 'boom' }),
@@ -213,6 +217,22 @@ describe(RolloutsService.name, () => {
         ['d1', 'rollout-upgraded'],
         ['d2', 'rollout-failed'],
       ]);
+    });
+
+    it('waits for health at the new generation while health is assessed', async () => {
+      const { sut, rollouts, events } = setup();
+      rollouts.watchedMembers.mockResolvedValueOnce([row('d1', { status: 'ready', observedGeneration: 2, appliedTemplateId: TARGET, health: staleHealth })]);
+      await sut.checkWave('r1', 1);
+      expect(rollouts.updateMember).not.toHaveBeenCalled();
+      expect(events.append).not.toHaveBeenCalled();
+    });
+
+    it('ignores a health an earlier run left when the worker does not assess health (grace 0)', async () => {
+      const { sut, rollouts, events } = setup({ healthAssessed: false });
+      rollouts.watchedMembers.mockResolvedValueOnce([row('d1', { status: 'ready', observedGeneration: 2, appliedTemplateId: TARGET, health: staleHealth })]);
+      await sut.checkWave('r1', 1);
+      expect(rollouts.updateMember).toHaveBeenCalledWith('r1', 'upgrading', { deploymentId: 'd1', state: 'upgraded', reason: null });
+      expect(events.append.mock.calls.map(([e]) => e.type)).toEqual(['rollout-upgraded']);
     });
   });
 });

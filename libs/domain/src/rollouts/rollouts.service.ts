@@ -46,6 +46,8 @@ export interface RolloutsServiceDeps {
   upgrades: Pick<DeploymentsService, 'upgradeForRollout'>;
   workflows: RolloutWorkflowPort;
   logger: DomainLogger;
+  /** False when the worker does not assess health (CAELUS_HEALTH_GRACE=0): members then wait for ready only, whatever health an earlier run left. */
+  healthAssessed?: boolean;
 }
 
 export const DEFAULT_HEALTH_TIMEOUT_SECONDS = 600;
@@ -286,7 +288,7 @@ export class RolloutsService {
       const rows = await this.deps.rollouts.watchedMembers(r.id, wave, WATCH_PAGE);
       let settled = 0;
       for (const row of rows) {
-        const verdict = judgeMember(row, r.toTemplateId, r.healthTimeoutSeconds, now);
+        const verdict = judgeMember(this.deps.healthAssessed === false ? { ...row, health: null } : row, r.toTemplateId, r.healthTimeoutSeconds, now);
         if (verdict.state === 'upgrading') continue;
         settled++;
         if (!(await this.deps.rollouts.updateMember(r.id, 'upgrading', { deploymentId: row.deploymentId, state: verdict.state, reason: verdict.reason }))) continue;

@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { DeploymentStatus, RolloutEntity, RolloutMemberState, RolloutStatus } from '../entities';
+import { DeploymentStatus, HealthSummary, RolloutEntity, RolloutMemberState, RolloutStatus } from '../entities';
 import { afterCursor, Page, PageRequest, toPage } from '../pagination';
 
 /** How many members of one wave are in each state. */
@@ -26,6 +26,7 @@ export interface WatchedMemberRow {
   desiredTemplateId: string;
   appliedTemplateId: string | null;
   lastError: string | null;
+  health: HealthSummary | null;
 }
 
 export interface MemberUpdate {
@@ -162,7 +163,7 @@ export class RolloutsRepository {
     return this.db.query(
       `SELECT m.deployment_id AS "deploymentId", m.target_generation AS "targetGeneration", m.started_at AS "startedAt",
               d.status, d.generation, d.observed_generation AS "observedGeneration", d.desired_template_id AS "desiredTemplateId",
-              d.applied_template_id AS "appliedTemplateId", d.last_error AS "lastError"
+              d.applied_template_id AS "appliedTemplateId", d.last_error AS "lastError", d.health
          FROM rollout_members m JOIN deployments d ON d.id = m.deployment_id
         WHERE m.rollout_id = $1 AND m.wave = $2 AND m.state = 'upgrading'
         ORDER BY m.position LIMIT $3`,
