@@ -8,10 +8,11 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
-import { Client, Connection, WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowExecutionDescription } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import type { DeploymentActivities, DesiredSummary } from '../../libs/orchestration/src/activities';
+import { eventually, temporalForSuite } from '../support/temporal-fixture';
 import { deleteSignal, driftSignal, reconcileSignal, SEARCH_ATTRIBUTES, stateQuery, upgradeSignal, WORKFLOW_TYPE, workflowIdFor } from '../../libs/orchestration/src/contract';
 
 const run = promisify(execFile);
@@ -215,39 +216,17 @@ class FakeDeployment {
   }
 }
 
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 20000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
-}
-
 describe('deploymentWorkflow (Temporal server, fake activities)', () => {
-  let connection: Connection;
-  let client: Client;
-  let nativeConnection: NativeConnection;
-
-  beforeAll(async () => {
-    connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
-    client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
-    nativeConnection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
-  });
-
-  afterAll(async () => {
-    await nativeConnection?.close();
-    await connection?.close();
-  });
+  const temporal = temporalForSuite();
 
   async function withWorker<T>(fake: FakeDeployment, fn: (taskQueue: string) => Promise<T>): Promise<T> {
     const taskQueue = `wf-test-${randomUUID()}`;
-    const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: WORKFLOWS, activities: fake.activities() });
+    const worker = await Worker.create({ connection: temporal.native(), taskQueue, workflowsPath: WORKFLOWS, activities: fake.activities() });
     return worker.runUntil(fn(taskQueue));
   }
 
   function start(fake: FakeDeployment, taskQueue: string) {
-    return client.workflow.start(WORKFLOW_TYPE, {
+    return temporal.client().workflow.start(WORKFLOW_TYPE, {
       taskQueue,
       workflowId: workflowIdFor(fake.deploymentUid),
       args: [{ deploymentId: fake.deploymentId, deploymentUid: fake.deploymentUid }],
@@ -399,7 +378,7 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       expect((await handle.query(stateQuery)).nextDriftCheckAt).toBe(before.nextDriftCheckAt);
 
       // A resync reads through the worker's cache; a burst of signals while waiting is one check.
-      const raw = client.workflow.getHandle(handle.workflowId);
+      const raw = temporal.client().workflow.getHandle(handle.workflowId);
       await eventually(async () => (await handle.query(stateQuery)).waitingFor !== null);
       for (let i = 0; i < 5; i++) await raw.signal('drift', { reason: 'resync' });
       await eventually(() => sut.count('driftTick') >= 2);
@@ -524,20 +503,20 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
     const sut = new FakeDeployment();
     sut.driftIntervalSeconds = 1;
     await withWorker(sut, async (taskQueue) => {
-      const handle = await client.workflow.start(WORKFLOW_TYPE, {
+      const handle = await temporal.client().workflow.start(WORKFLOW_TYPE, {
         taskQueue,
         workflowId: workflowIdFor(sut.deploymentUid),
         args: [{ deploymentId: sut.deploymentId, deploymentUid: sut.deploymentUid, maxHistoryEvents: 40 }],
       });
       const firstRunId = handle.firstExecutionRunId;
-      await eventually(async () => (await client.workflow.getHandle(handle.workflowId).describe()).runId !== firstRunId, 60_000);
-      const first = await client.workflow.getHandle(handle.workflowId, firstRunId).describe();
+      await eventually(async () => (await temporal.client().workflow.getHandle(handle.workflowId).describe()).runId !== firstRunId, 60_000);
+      const first = await temporal.client().workflow.getHandle(handle.workflowId, firstRunId).describe();
       expect(first.status.name).toBe('CONTINUED_AS_NEW');
       expect(first.historyLength).toBeLessThan(80);
       // The new run knows the release is applied: no second helm run.
-      await eventually(async () => (await client.workflow.getHandle(handle.workflowId).query(stateQuery)).phase === 'ready');
+      await eventually(async () => (await temporal.client().workflow.getHandle(handle.workflowId).query(stateQuery)).phase === 'ready');
       expect(sut.count('applyRelease')).toBe(1);
-      await client.workflow.getHandle(handle.workflowId).terminate('test done');
+      await temporal.client().workflow.getHandle(handle.workflowId).terminate('test done');
     });
   });
 
@@ -549,7 +528,7 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       let found: string[] = [];
       await eventually(async () => {
         found = [];
-        for await (const wf of client.workflow.list({ query: `CaelusDeploymentId = '${sut.deploymentId}'` })) found.push(wf.workflowId);
+        for await (const wf of temporal.client().workflow.list({ query: `CaelusDeploymentId = '${sut.deploymentId}'` })) found.push(wf.workflowId);
         return found.length > 0;
       });
       expect(found).toEqual([workflowIdFor(sut.deploymentUid)]);
@@ -589,7 +568,7 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       const handle = await start(sut, taskQueue);
       await eventually(() => sut.status === 'ready');
       // Untyped, as `temporal workflow signal --input ...` would send them.
-      const raw = client.workflow.getHandle(handle.workflowId);
+      const raw = temporal.client().workflow.getHandle(handle.workflowId);
       const huge = 'x'.repeat(5_000);
       const malformed: unknown[] = [
         'a string',

@@ -4,10 +4,10 @@
  * stopped without repeating a step, and pause, abort and malformed signals behave as documented.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { RolloutActivities } from '../../libs/orchestration/src/activities';
 import { SEARCH_ATTRIBUTES } from '../../libs/orchestration/src/contract';
+import { eventually, temporalForSuite } from '../support/temporal-fixture';
 import { ROLLOUT_WORKFLOW_TYPE, rolloutStateQuery, rolloutWorkflowIdFor } from '../../libs/orchestration/src/rollout-contract';
 
 const WORKFLOWS = require.resolve('../../libs/orchestration/src/workflows');
@@ -95,34 +95,12 @@ class FakeRollout {
   }
 }
 
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('condition not met in time');
-}
-
 describe('rolloutWorkflow (Temporal server, fake activities)', () => {
-  let connection: Connection;
-  let client: Client;
-  let nativeConnection: NativeConnection;
+  const temporal = temporalForSuite();
 
-  beforeAll(async () => {
-    connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
-    client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
-    nativeConnection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
-  });
-
-  afterAll(async () => {
-    await nativeConnection?.close();
-    await connection?.close();
-  });
-
-  const worker = (fake: FakeRollout, taskQueue: string) => Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: WORKFLOWS, activities: fake.activities() });
+  const worker = (fake: FakeRollout, taskQueue: string) => Worker.create({ connection: temporal.native(), taskQueue, workflowsPath: WORKFLOWS, activities: fake.activities() });
   const start = (fake: FakeRollout, taskQueue: string, extra: Record<string, unknown> = {}) =>
-    client.workflow.start(ROLLOUT_WORKFLOW_TYPE, {
+    temporal.client().workflow.start(ROLLOUT_WORKFLOW_TYPE, {
       taskQueue,
       workflowId: rolloutWorkflowIdFor(fake.id),
       args: [{ rolloutId: fake.id, pollSeconds: 0.2, ...extra }],
@@ -136,10 +114,10 @@ describe('rolloutWorkflow (Temporal server, fake activities)', () => {
     await w.runUntil(async () => {
       const handle = await start(fake, taskQueue, { maxHistoryEvents: 40 });
       await handle.result();
-      const first = await client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
+      const first = await temporal.client().workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
       expect(first.status.name).toBe('CONTINUED_AS_NEW');
       expect(first.historyLength).toBeLessThan(80);
-      const last = await client.workflow.getHandle(handle.workflowId).describe();
+      const last = await temporal.client().workflow.getHandle(handle.workflowId).describe();
       expect(last.runId).not.toBe(handle.firstExecutionRunId);
       expect(last.typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase)).toBe('succeeded');
     });

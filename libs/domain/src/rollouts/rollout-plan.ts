@@ -2,7 +2,7 @@
  * The pure rules of a fleet rollout: which waves a plan makes of a selection, which status a
  * control request leads to, and how a member that is being upgraded is judged. No I/O here.
  */
-import type { DeploymentStatus, RolloutMemberState, RolloutStatus, WaveSpec } from '../../../persistence/src';
+import type { RolloutMemberState, RolloutStatus, WatchedMemberRow, WaveSpec } from '../../../persistence/src';
 import { FieldProblem } from '../errors';
 
 export const DEFAULT_WAVES: readonly WaveSpec[] = [1, '10%', '50%', '100%'];
@@ -62,18 +62,10 @@ export function controlTransition(status: RolloutStatus, action: RolloutAction):
 }
 
 /** A member being upgraded next to its deployment's row. */
-export interface WatchedMember {
-  targetGeneration: number;
-  startedAt: Date;
-  status: DeploymentStatus;
-  generation: number;
-  observedGeneration: number;
-  desiredTemplateId: string;
-  appliedTemplateId: string | null;
-  lastError: string | null;
+export type WatchedMember = Omit<WatchedMemberRow, 'deploymentId' | 'health'> & {
   /** The latest health assessment; null (or absent) when health is not assessed. */
   health?: { status: string; generation: number; reason?: string | null } | null;
-}
+};
 
 export type MemberVerdict = { state: Extract<RolloutMemberState, 'upgraded' | 'failed' | 'skipped'>; reason: string | null } | { state: 'upgrading' };
 
