@@ -121,7 +121,7 @@ export class KubeClient {
     for (const verb of ['list', 'watch']) {
       const allowed = await this.call(`review access to ${verb} ${kind}`, async () => {
         const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: {}, spec: { resourceAttributes: { verb, group, resource: resource.name } } };
-        const res = (await this.objects.create(review as KubernetesObject)) as unknown as { status?: { allowed?: boolean } };
+        const res = (await this.objects.create(review)) as unknown as { status?: { allowed?: boolean } };
         return res.status?.allowed === true;
       });
       if (!allowed) return false;
