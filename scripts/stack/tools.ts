@@ -124,7 +124,12 @@ export function linkTools(): void {
       }
       if (current === target) continue;
       fs.rmSync(link, { force: true });
-      fs.symlinkSync(target, link);
+      try {
+        fs.symlinkSync(target, link);
+      } catch (err) {
+        // Another process (e.g. .ci/run's early tool build) linked it between our rm and symlink.
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || fs.readlinkSync(link) !== target) throw err;
+      }
     }
   }
 }
