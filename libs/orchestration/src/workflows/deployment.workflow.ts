@@ -227,12 +227,14 @@ class DeploymentRun {
     // Runs from before the re-check timer wait for a signal only.
     const wake = step.wake.kind === 'recheck' && !patched(FAILED_RECHECK_PATCH) ? { kind: 'signal' as const } : step.wake;
     const iso = (ms: number) => new Date(ms).toISOString();
-    view.nextDriftCheckAt = wake.kind === 'drift' ? iso(wake.at) : null;
+    // A health look may come first; the drift timer is still set behind it.
+    const driftTimerSet = wake.kind === 'drift' || wake.kind === 'health';
+    view.nextDriftCheckAt = driftTimerSet ? iso(step.nextDriftAt) : null;
     view.waitingFor = describeWait(wake, iso, view.phase === 'suspended');
     const last = view.lastDriftCheck ? `; last drift check ${view.lastDriftCheck.at} (${view.lastDriftCheck.trigger})` : '';
     setCurrentDetails(`waiting for ${view.waitingFor} (phase ${view.phase}, generation ${view.appliedGeneration}/${round.desired!.generation}${last})`);
     // A drift signal ends only a wait that a drift check may follow (not a failed release's).
-    const woken = () => hasPendingSignals(pending) || (wake.kind === 'drift' && Boolean(pending.drift));
+    const woken = () => hasPendingSignals(pending) || (driftTimerSet && Boolean(pending.drift));
     let signalled = true;
     if (wake.kind === 'signal') await condition(woken);
     else signalled = await condition(woken, Math.max(wake.at - Date.now(), 1));
