@@ -14,6 +14,7 @@ import { WorkerMetrics } from '../../libs/observability/src';
 import { SEARCH_ATTRIBUTES, workflowIdFor } from '../../libs/orchestration/src/contract';
 import { KubeClient, KubeObject } from '../../libs/platform/src';
 import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
+import { createUser } from '../support/e2e';
 import { events, poll, REPO, startWorker, waitForStatus } from '../support/lifecycle';
 
 const GRACE_SECONDS = 5;
@@ -68,13 +69,9 @@ describe('health beyond install time (e2e)', () => {
       })
       .expect(201);
     templateId = template.body.id;
-    const user = await api.http
-      .post('/users')
-      .set(admin)
-      .send({ email: `${name}@example.com` })
-      .expect(201);
-    userId = user.body.id;
-    owner = bearer(user.body.apiToken);
+    const user = await createUser(api, 'health');
+    userId = user.id;
+    owner = bearer(user.token);
   });
 
   afterAll(async () => {

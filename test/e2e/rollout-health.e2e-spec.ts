@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { INestApplicationContext } from '@nestjs/common';
 import { parse as parseYaml } from 'yaml';
 import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
+import { createUser } from '../support/e2e';
 import { events, poll, REPO, startWorker, waitForStatus } from '../support/lifecycle';
 
 const FLEET = 5;
@@ -67,13 +68,9 @@ describe('rollouts gated on health (e2e)', () => {
     await version('1.0.0', false);
     await version('1.1.0', true);
     await version('1.2.0', false);
-    const user = await api.http
-      .post('/users')
-      .set(admin)
-      .send({ email: `${name}@example.com` })
-      .expect(201);
-    userId = user.body.id;
-    owner = bearer(user.body.apiToken);
+    const user = await createUser(api, 'rollhealth');
+    userId = user.id;
+    owner = bearer(user.token);
   });
 
   afterAll(async () => {
