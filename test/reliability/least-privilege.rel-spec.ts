@@ -178,15 +178,19 @@ describe('worker under the chart’s least-privilege identity (reliability)', ()
         .split('\n')
         .filter((l) => /forbidden/i.test(l));
       expect(forbidden).toEqual([]);
-      // The drift watch cache listed and watched with this identity too (Secrets and the chart's kinds).
-      const watching = worker
-        .output()
-        .split('\n')
-        .filter((l) => l.includes('drift cache: watching'));
-      expect(watching.some((l) => l.includes('Secret (owner=helm)'))).toBe(true);
-      expect(watching.some((l) => l.includes('Deployment (app.kubernetes.io/managed-by=Helm)'))).toBe(true);
+      // The cluster watcher listed and watched release Secrets and the chart's kinds with this identity,
+      // and the drift checks' cache the kinds of the manifest it checked.
+      const logged = (msg: string) =>
+        worker
+          .output()
+          .split('\n')
+          .filter((l) => l.includes(`"msg":"${msg}"`));
+      const watcher = logged('cluster watcher: watching');
+      expect(watcher.some((l) => l.includes('Secret (owner=helm)'))).toBe(true);
+      expect(watcher.some((l) => l.includes('Deployment (app.kubernetes.io/managed-by=Helm)'))).toBe(true);
+      expect(logged('drift cache: watching').some((l) => l.includes('Deployment (app.kubernetes.io/managed-by=Helm)'))).toBe(true);
       r.note(
-        `create, values change, upgrade to 1.1.0, drift (deleted ConfigMap, scaled Deployment) corrected, delete: ${events.length} events, no error, no "forbidden" in the worker's debug log; its drift watch cache listed and watched Secrets and the chart's kinds`,
+        `create, values change, upgrade to 1.1.0, drift (deleted ConfigMap, scaled Deployment) corrected, delete: ${events.length} events, no error, no "forbidden" in the worker's debug log; its cluster watcher listed and watched release Secrets and the chart's kinds, its drift cache the manifest's kinds`,
       );
     });
   });

@@ -124,6 +124,7 @@ export class ClusterWatch {
     const what = `${k.kind} (${k.selector})`;
     let failures = 0;
     let denied = false;
+    let announced = false;
     while (!signal.aborted) {
       try {
         // Asked first, so that a kind the worker's RBAC leaves out costs no forbidden request.
@@ -140,6 +141,8 @@ export class ClusterWatch {
         if (!k.resourceVersion) await this.list(k);
         this.watching.add(k.key);
         if (failures > 0 || denied) this.deps.logger.info({ kind: what }, 'cluster watcher: watching again');
+        else if (!announced) this.deps.logger.info({ kind: what, objects: k.filter.size }, 'cluster watcher: watching');
+        announced = true;
         failures = 0;
         denied = false;
         const timeoutSeconds = this.deps.watchTimeoutSeconds ?? 300;
