@@ -128,6 +128,8 @@ export async function ensureStack(opts: EnsureStackOptions = {}): Promise<StackE
       const names = failures.map((f) => f.component).join(', ');
       throw new ComponentError(names, failures.map((f) => f.logFile).join(', '), failures.map((f) => f.message).join('\n\n'));
     }
+    // Which Temporal runs is the temporal component's to say (a partial up may switch it back to the dev server).
+    if (all.some((c) => c.name === 'temporal')) delete env.CAELUS_STACK_TEMPORAL;
     for (const c of all) Object.assign(env, c.env());
     writeStackEnv(env);
     if (opts.verbose) printSummary(tools, all, log);

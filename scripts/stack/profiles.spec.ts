@@ -1,5 +1,5 @@
 import { cliProfiles, defaultProfiles, profilesFromEnv } from './index';
-import { TOOLS, toolsFor } from './versions';
+import { TEMPORAL_CLI_VERSION, TEMPORAL_SERVER_VERSION, TOOLS, toolsFor } from './versions';
 
 describe(profilesFromEnv.name, () => {
   it.each([
@@ -25,13 +25,23 @@ describe(toolsFor.name, () => {
     const flux = toolsFor(['flux']).filter((t) => t.profile === 'flux');
     expect(flux.map((t) => t.binaries[0])).toEqual(['source-controller', 'helm-controller']);
     for (const t of flux) expect(t.build).toEqual(expect.objectContaining({ kind: 'wrapper', crds: 'config/crd/bases' }));
-    expect(toolsFor(['flux'])).toHaveLength(TOOLS.length - 1);
+    expect(toolsFor(['flux'])).toHaveLength(TOOLS.length);
   });
 
-  it('adds temporal-server and its SQL tool for the temporal-server profile', () => {
-    const server = toolsFor(['temporal-server']).filter((t) => t.profile === 'temporal-server');
-    expect(server.map((t) => t.binaries)).toEqual([['temporal-server', 'temporal-sql-tool']]);
-    expect(server[0].build).toMatchObject({ kind: 'go-install', tags: ['disable_grpc_modules'], rename: { server: 'temporal-server', sql: 'temporal-sql-tool' } });
+  it('builds temporal-server and its SQL tool with the CLI, at the server release the CLI requires, so the profile adds no tool', () => {
+    expect(toolsFor(['temporal-server'])).toEqual(toolsFor());
+    const temporal = TOOLS.find((t) => t.name === 'temporal')!;
+    expect(temporal.binaries).toEqual(['temporal', 'temporal-server', 'temporal-sql-tool']);
+    expect(temporal.build).toMatchObject({
+      kind: 'module-set',
+      parts: [
+        { module: 'github.com/temporalio/cli', version: TEMPORAL_CLI_VERSION },
+        { module: 'go.temporal.io/server', version: TEMPORAL_SERVER_VERSION, packages: ['go.temporal.io/server/cmd/server', 'go.temporal.io/server/cmd/tools/sql'] },
+      ],
+      tags: ['disable_grpc_modules'],
+      rename: { server: 'temporal-server', sql: 'temporal-sql-tool' },
+    });
+    expect(temporal.version).toBe(`${TEMPORAL_CLI_VERSION}+server.${TEMPORAL_SERVER_VERSION}`);
   });
 });
 

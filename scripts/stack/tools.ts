@@ -212,6 +212,26 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
       });
       break;
     }
+    case 'module-set': {
+      const b = tool.build;
+      const src = path.join(workDir, 'src');
+      fs.mkdirSync(src, { recursive: true });
+      const requires = b.parts.map((p) => `\t${p.module} v${p.version}`).join('\n');
+      fs.writeFileSync(path.join(src, 'go.mod'), `module caelus.local/${tool.name}\n\ngo 1.26.0\n\nrequire (\n${requires}\n)\n`);
+      const pkgs = b.parts.flatMap((p) => p.packages);
+      // Keeps every part in go.mod through `go mod tidy`.
+      fs.writeFileSync(path.join(src, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport (\n${pkgs.map((p) => `\t_ "${p}"`).join('\n')}\n)\n`);
+      await goWithProgress(`${label} (modules)`, go, ['mod', 'tidy'], { env, cwd: src, buildLog, log });
+      const wanted = await goListVersions(go, b.parts, env, src);
+      const moved = b.parts.filter((p) => wanted.get(p.module) !== `v${p.version}`);
+      // MVS may pick a newer release of a part that another part requires: then the pin above is not what runs.
+      if (moved.length) throw new Error(`${label}: ${moved.map((p) => `${p.module} resolved to ${wanted.get(p.module)}, not v${p.version}`).join('; ')}`);
+      const tags = b.tags?.length ? ['-tags', b.tags.join(',')] : [];
+      const ldflags = ['-s', '-w', ...(b.ldflags ?? [])].join(' ');
+      await goWithProgress(label, go, ['build', '-trimpath', ...tags, '-ldflags', ldflags, '-o', binDir + path.sep, ...pkgs], { env, cwd: src, buildLog, log });
+      for (const [from, to] of Object.entries(b.rename ?? {})) fs.renameSync(path.join(binDir, from), path.join(binDir, to));
+      break;
+    }
     case 'wrapper': {
       const b = tool.build;
       const src = path.join(workDir, 'src');
@@ -250,6 +270,17 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
   }
   fs.rmSync(finalDir, { recursive: true, force: true });
   fs.renameSync(workDir, finalDir);
+}
+
+/** The version MVS selected for each part's module in the generated module. */
+async function goListVersions(go: string, parts: { module: string }[], env: NodeJS.ProcessEnv, cwd: string): Promise<Map<string, string>> {
+  const out = await runOk(go, ['list', '-m', '-f', '{{.Path}} {{.Version}}', ...parts.map((p) => p.module)], { env, cwd, timeoutMs: 600_000 });
+  return new Map(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ') as [string, string]),
+  );
 }
 
 /** The k8s.io/* modules k8s.io/kubernetes maps to ./staging in its go.mod. */

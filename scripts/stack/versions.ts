@@ -32,6 +32,18 @@ export type ToolBuild =
     }
   | {
       /**
+       * Main packages of several modules built in one generated module and one `go build`, so the
+       * packages they share compile once (each module at the version given, the rest by MVS).
+       */
+      kind: 'module-set';
+      parts: { module: string; version: string; packages: string[] }[];
+      ldflags?: string[];
+      tags?: string[];
+      /** Built binaries to rename (`go build` names them after their package directory). */
+      rename?: Record<string, string>;
+    }
+  | {
+      /**
        * A module whose own go.mod carries replace directives (so `go install` refuses it), built
        * through a wrapper module that requires it and names its main package in a `tool` line.
        */
@@ -78,8 +90,13 @@ export const REGISTRY_VERSION = '3.1.2';
  */
 export const FLUX_HELM_CONTROLLER_VERSION = '1.6.4';
 export const FLUX_SOURCE_CONTROLLER_VERSION = '1.9.6';
-/** `--temporal server`: the newest go.temporal.io/server whose go.mod Go 1.26.8 accepts (v1.32.2 declares go 1.26.10). */
-export const TEMPORAL_SERVER_VERSION = '1.32.1';
+/**
+ * `--temporal server`: the go.temporal.io/server release the temporal CLI above requires (its dev
+ * server is this server), built in the CLI's module, so the profile costs two links, not a build of
+ * its own, and both profiles run the same server code. (v1.32.1 builds here too, as a separate
+ * ~12 min compile; v1.32.2 needs Go 1.26.10.)
+ */
+export const TEMPORAL_SERVER_VERSION = '1.29.1';
 
 const [kubeMajor, kubeMinor] = KUBERNETES_VERSION.split('.');
 
@@ -114,13 +131,20 @@ export const TOOLS: ToolSpec[] = [
   },
   {
     name: 'temporal',
-    version: TEMPORAL_CLI_VERSION,
+    // The CLI (dev server, operator commands) and the server profile's two binaries in one build.
+    version: `${TEMPORAL_CLI_VERSION}+server.${TEMPORAL_SERVER_VERSION}`,
     module: 'github.com/temporalio/cli',
-    binaries: ['temporal'],
+    binaries: ['temporal', 'temporal-server', 'temporal-sql-tool'],
     build: {
-      kind: 'go-install',
-      packages: ['github.com/temporalio/cli/cmd/temporal'],
+      kind: 'module-set',
+      parts: [
+        { module: 'github.com/temporalio/cli', version: TEMPORAL_CLI_VERSION, packages: ['github.com/temporalio/cli/cmd/temporal'] },
+        { module: 'go.temporal.io/server', version: TEMPORAL_SERVER_VERSION, packages: ['go.temporal.io/server/cmd/server', 'go.temporal.io/server/cmd/tools/sql'] },
+      ],
       ldflags: [`-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`],
+      // As the server's Makefile builds it: the tag leaves out the GCS gRPC client (archival), about 16 MB.
+      tags: ['disable_grpc_modules'],
+      rename: { server: 'temporal-server', sql: 'temporal-sql-tool' },
     },
   },
   {
@@ -167,20 +191,6 @@ export const TOOLS: ToolSpec[] = [
         'sigs.k8s.io/kustomize/kyaml => sigs.k8s.io/kustomize/kyaml v0.21.1',
       ],
       crds: 'config/crd/bases',
-    },
-  },
-  {
-    name: 'temporal-server',
-    version: TEMPORAL_SERVER_VERSION,
-    module: 'go.temporal.io/server',
-    binaries: ['temporal-server', 'temporal-sql-tool'],
-    profile: 'temporal-server',
-    build: {
-      kind: 'go-install',
-      packages: ['go.temporal.io/server/cmd/server', 'go.temporal.io/server/cmd/tools/sql'],
-      // As the server's Makefile builds it: the tag leaves out the GCS gRPC client (archival), about 16 MB.
-      tags: ['disable_grpc_modules'],
-      rename: { server: 'temporal-server', sql: 'temporal-sql-tool' },
     },
   },
 ];

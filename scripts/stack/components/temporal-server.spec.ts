@@ -1,29 +1,33 @@
+import { parse } from 'yaml';
 import { PORTS } from '../versions';
-import { sqlToolEnv, temporalServerEnv } from './temporal-server';
+import { sqlToolEnv, temporalServerConfig } from './temporal-server';
 
-describe(temporalServerEnv.name, () => {
+describe(temporalServerConfig.name, () => {
   const server = new URL('postgres://app%40ops:p%23ss@127.0.0.1:54329/postgres');
 
-  it('points the server at the stack’s PostgreSQL, on loopback, with capped pools and the dev server’s frontend port', () => {
-    const sut = temporalServerEnv(server, '/tmp/dc.yaml');
-    expect(sut).toMatchObject({
-      DB: 'postgres12',
-      POSTGRES_SEEDS: '127.0.0.1',
-      DB_PORT: '54329',
-      POSTGRES_USER: 'app@ops',
-      POSTGRES_PWD: 'p#ss',
-      DBNAME: 'temporal',
-      VISIBILITY_DBNAME: 'temporal_visibility',
-      SQL_MAX_CONNS: '10',
-      SQL_VIS_MAX_CONNS: '4',
-      BIND_ON_IP: '127.0.0.1',
-      FRONTEND_GRPC_PORT: String(PORTS.temporalFrontend),
-      DYNAMIC_CONFIG_FILE_PATH: '/tmp/dc.yaml',
+  it('points the server at the stack’s PostgreSQL, on loopback, with capped pools and the dev server’s frontend port, without the password', () => {
+    const text = temporalServerConfig(server, '/tmp/dc.yaml');
+    expect(text.split('\n')[0]).toContain('enable-template');
+    expect(text).not.toContain('p#ss');
+    // As the server renders it: sprig's env and quote.
+    const sut = parse(text.replace(/\{\{ env "(\w+)" \| quote \}\}/g, (_, name: string) => JSON.stringify(name === 'CAELUS_TEMPORAL_DB_PASSWORD' ? 'p#ss' : '')));
+    const stores = sut.persistence.datastores;
+    expect(stores[sut.persistence.defaultStore].sql).toMatchObject({
+      pluginName: 'postgres12',
+      databaseName: 'temporal',
+      connectAddr: '127.0.0.1:54329',
+      user: 'app@ops',
+      password: 'p#ss',
+      maxConns: 10,
     });
+    expect(stores[sut.persistence.visibilityStore].sql).toMatchObject({ pluginName: 'postgres12', databaseName: 'temporal_visibility', maxConns: 4 });
+    expect(sut.services.frontend.rpc).toMatchObject({ grpcPort: PORTS.temporalFrontend, bindOnIP: '127.0.0.1' });
+    expect(sut.dynamicConfigClient.filepath).toBe('/tmp/dc.yaml');
     // Every listener its own port.
-    const ports = Object.entries(sut)
-      .filter(([k]) => k.endsWith('_PORT') && k !== 'DB_PORT')
-      .map(([, v]) => v);
+    const ports = [
+      ...Object.values(sut.services as Record<string, { rpc: Record<string, unknown> }>).flatMap((s) => [s.rpc.grpcPort, s.rpc.membershipPort, s.rpc.httpPort].filter((p) => p !== undefined)),
+      Number(String(sut.global.metrics.prometheus.listenAddress).split(':')[1]),
+    ];
     expect(new Set(ports).size).toBe(ports.length);
   });
 

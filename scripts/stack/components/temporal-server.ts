@@ -80,7 +80,9 @@ export class TemporalServerComponent implements Component {
       if (pid === undefined || !isAlive(pid)) {
         log(`temporal: starting temporal-server ${path.basename(toolBinary('temporal-server'))} on PostgreSQL`);
         fs.mkdirSync(this.dir, { recursive: true });
-        spawnDetached(NAME, toolBinary('temporal-server'), ['--allow-no-auth', 'start'], this.logFile, { env: this.serverEnv(server) });
+        spawnDetached(NAME, toolBinary('temporal-server'), ['--root', this.dir, '--config', 'config', '--env', 'development', '--allow-no-auth', 'start'], this.logFile, {
+          env: this.serverEnv(server),
+        });
       }
       try {
         await waitFor('the Temporal frontend', async () => (await this.store()) === 'postgres12', 120_000, 1000, NAME);
@@ -153,11 +155,14 @@ export class TemporalServerComponent implements Component {
     if (res.code !== 0) throw new ComponentError(NAME, this.logFile, `temporal-sql-tool --db ${db} ${args.join(' ')} failed: ${(res.stderr || res.stdout).trim().slice(-2000)}`);
   }
 
+  /** Writes `<dir>/config/development.yaml` (no secret in it) and returns the environment its template reads. */
   private serverEnv(server: URL): Record<string, string> {
     const dynamicConfig = path.join(this.dir, 'dynamicconfig.yaml');
     // New search attributes usable at once, as development setups configure it.
     fs.writeFileSync(dynamicConfig, 'system.forceSearchAttributesCacheRefreshOnRead:\n  - value: true\n    constraints: {}\n');
-    return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...temporalServerEnv(server, dynamicConfig) };
+    fs.mkdirSync(path.join(this.dir, 'config'), { recursive: true });
+    fs.writeFileSync(path.join(this.dir, 'config', 'development.yaml'), temporalServerConfig(server, dynamicConfig));
+    return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', [PASSWORD_ENV]: connection(server).password };
   }
 
   async down(): Promise<string> {
@@ -203,39 +208,80 @@ export function sqlToolEnv(server: URL): Record<string, string> {
   return { SQL_PLUGIN: 'postgres12', SQL_HOST: c.host, SQL_PORT: c.port, SQL_USER: c.user, SQL_PASSWORD: c.password };
 }
 
+/** The environment variable the server's config template reads the PostgreSQL password from. */
+const PASSWORD_ENV = 'CAELUS_TEMPORAL_DB_PASSWORD';
+
 /**
- * The server's configuration from its embedded template (no config file): the stack's
- * PostgreSQL, loopback only, the dev server's frontend port, and pools capped so that the
- * server, the apps and the tests stay well inside PostgreSQL's 100 connections.
+ * The server's configuration file: the stack's PostgreSQL, loopback only, the dev server's
+ * frontend port, every other listener on a port of its own, and pools capped so that the server,
+ * the apps and the tests stay well inside PostgreSQL's 100 connections. A template (the server
+ * renders files that say `enable-template`), so the password comes from the environment.
  */
-export function temporalServerEnv(server: URL, dynamicConfigFile: string): Record<string, string> {
+export function temporalServerConfig(server: URL, dynamicConfigFile: string): string {
   const p = PORTS.temporalServer;
   const c = connection(server);
-  return {
-    DB: 'postgres12',
-    POSTGRES_SEEDS: c.host,
-    DB_PORT: c.port,
-    POSTGRES_USER: c.user,
-    POSTGRES_PWD: c.password,
-    DBNAME: TEMPORAL_SERVER_DATABASES.store,
-    VISIBILITY_DBNAME: TEMPORAL_SERVER_DATABASES.visibility,
-    SQL_MAX_CONNS: String(TEMPORAL_SERVER_POOLS.store),
-    SQL_MAX_IDLE_CONNS: String(TEMPORAL_SERVER_POOLS.store),
-    SQL_VIS_MAX_CONNS: String(TEMPORAL_SERVER_POOLS.visibility),
-    SQL_VIS_MAX_IDLE_CONNS: String(TEMPORAL_SERVER_POOLS.visibility),
-    BIND_ON_IP: HOST,
-    TEMPORAL_BROADCAST_ADDRESS: HOST,
-    FRONTEND_GRPC_PORT: String(PORTS.temporalFrontend),
-    FRONTEND_HTTP_PORT: String(p.frontendHttp),
-    FRONTEND_MEMBERSHIP_PORT: String(p.frontendMembership),
-    HISTORY_GRPC_PORT: String(p.historyGrpc),
-    HISTORY_MEMBERSHIP_PORT: String(p.historyMembership),
-    MATCHING_GRPC_PORT: String(p.matchingGrpc),
-    MATCHING_MEMBERSHIP_PORT: String(p.matchingMembership),
-    WORKER_GRPC_PORT: String(p.workerGrpc),
-    WORKER_MEMBERSHIP_PORT: String(p.workerMembership),
-    PROMETHEUS_ENDPOINT: `${HOST}:${p.metrics}`,
-    DYNAMIC_CONFIG_FILE_PATH: dynamicConfigFile,
-    LOG_LEVEL: 'warn',
-  };
+  const q = (v: string | number) => JSON.stringify(String(v));
+  const store = (db: string, pool: number) =>
+    [
+      '      sql:',
+      '        pluginName: "postgres12"',
+      `        databaseName: ${q(db)}`,
+      `        connectAddr: ${q(`${c.host}:${c.port}`)}`,
+      '        connectProtocol: "tcp"',
+      `        user: ${q(c.user)}`,
+      `        password: {{ env "${PASSWORD_ENV}" | quote }}`,
+      `        maxConns: ${pool}`,
+      `        maxIdleConns: ${pool}`,
+      '        maxConnLifetime: "1h"',
+    ].join('\n');
+  const service = (grpc: number, membership: number, http?: number) =>
+    [`    rpc:`, `      grpcPort: ${grpc}`, `      membershipPort: ${membership}`, `      bindOnIP: ${q(HOST)}`, ...(http ? [`      httpPort: ${http}`] : [])].join('\n');
+  return `# enable-template (the server renders this file; the password is read from the environment)
+log:
+  stdout: true
+  level: warn
+persistence:
+  defaultStore: caelus-default
+  visibilityStore: caelus-visibility
+  numHistoryShards: 4
+  datastores:
+    caelus-default:
+${store(TEMPORAL_SERVER_DATABASES.store, TEMPORAL_SERVER_POOLS.store)}
+    caelus-visibility:
+${store(TEMPORAL_SERVER_DATABASES.visibility, TEMPORAL_SERVER_POOLS.visibility)}
+global:
+  membership:
+    maxJoinDuration: 30s
+    broadcastAddress: ${q(HOST)}
+  metrics:
+    prometheus:
+      framework: "tally"
+      timerType: "histogram"
+      listenAddress: ${q(`${HOST}:${p.metrics}`)}
+services:
+  frontend:
+${service(PORTS.temporalFrontend, p.frontendMembership, p.frontendHttp)}
+  history:
+${service(p.historyGrpc, p.historyMembership)}
+  matching:
+${service(p.matchingGrpc, p.matchingMembership)}
+  worker:
+${service(p.workerGrpc, p.workerMembership)}
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: "active"
+  currentClusterName: "active"
+  clusterInformation:
+    active:
+      enabled: true
+      initialFailoverVersion: 1
+      rpcName: "frontend"
+      rpcAddress: ${q(`${HOST}:${PORTS.temporalFrontend}`)}
+dcRedirectionPolicy:
+  policy: "noop"
+dynamicConfigClient:
+  filepath: ${q(dynamicConfigFile)}
+  pollInterval: "10s"
+`;
 }
