@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only overhead,throughput,idle,api,console,peer,fleet] [--peer flux] [--no-build] [--cpu-prof] …`
+ * `npm run bench [-- --quick] [--only overhead,throughput,idle,api,console,peer,fleet,scale] [--peer flux] [--temporal server] [--no-build] [--cpu-prof] …`
  *
  * Runs the benchmarks of issue 6 on the local stack against the BUILT API and worker in child
  * processes, on a scratch database and a task queue of its own, and cleans up after itself
@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { ensureStack } from '../scripts/stack';
+import { ensureStack, loadStackEnv, stopStack } from '../scripts/stack';
 import { deleteNamespaces, namespacesWithPrefix } from './lib/cluster';
 import { BenchContext, BenchOptions, ChartVariant } from './lib/context';
 import { createScratchDb, deploymentRows, ScratchDb } from './lib/db';
@@ -27,9 +27,10 @@ import { fleetPhase } from './phases/fleet';
 import { idlePhase } from './phases/idle';
 import { overheadPhase } from './phases/overhead';
 import { peerPhase } from './phases/peer';
+import { scalePhase } from './phases/scale';
 import { throughputPhase } from './phases/throughput';
 
-const PHASES = ['overhead', 'throughput', 'idle', 'api', 'console', 'peer', 'fleet'] as const;
+const PHASES = ['overhead', 'throughput', 'idle', 'api', 'console', 'peer', 'fleet', 'scale'] as const;
 
 function parseArgs(argv: string[]): BenchOptions {
   const quick = argv.includes('--quick');
@@ -51,6 +52,10 @@ function parseArgs(argv: string[]): BenchOptions {
   const only = value('--only') ?? (peer ? 'peer' : undefined);
   const phases = new Set((only ? only.split(',') : PHASES).map((p) => p.trim()) as BenchOptions['phases'] extends Set<infer T> ? T[] : never);
   for (const p of phases) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p}; phases: ${PHASES.join(', ')}`);
+  const temporal = value('--temporal') ?? 'dev';
+  if (temporal !== 'dev' && temporal !== 'server') throw new Error(`--temporal takes dev or server, got ${temporal}`);
+  // Runs of one phase, or on the other Temporal, keep files of their own: latest.json and <mode>.json hold the full runs.
+  const defaultFile = temporal === 'server' ? 'temporal-server.json' : only === 'peer' ? 'peer.json' : only === 'scale' ? 'scale.json' : 'latest.json';
   return {
     quick,
     phases,
@@ -59,12 +64,14 @@ function parseArgs(argv: string[]): BenchOptions {
     throughputN: int('--throughput', quick ? 50 : 200),
     idleN: int('--idle', quick ? 200 : 1000),
     idleIntervals: int('--intervals', quick ? 2 : 5),
+    scaleN: int('--scale', quick ? 400 : 2000),
+    temporal,
     driftIntervalSeconds: int('--drift-interval', 60),
     apiDurationSeconds: int('--api-duration', quick ? 10 : 30),
     apiConnections: int('--connections', 10),
     cpuProfile: argv.includes('--cpu-prof'),
     // A peer-only run (`--peer flux`) keeps its own file: latest.json and <mode>.json hold the Caelus phases.
-    output: resolve(REPO, value('--output') ?? join('bench', 'results', only === 'peer' ? 'peer.json' : 'latest.json')),
+    output: resolve(REPO, value('--output') ?? join('bench', 'results', defaultFile)),
     markdown: !argv.includes('--no-markdown'),
     workerRoot: value('--worker-root') ? resolve(value('--worker-root')!) : undefined,
   };
@@ -92,7 +99,16 @@ async function main(): Promise<void> {
   mkdirSync(logDir, { recursive: true });
   log(`${command} (run ${runId}, node ${process.version}, logs in ${relative(REPO, logDir)})`);
 
-  const stack = await ensureStack({ log: (l) => log(`stack: ${l}`) });
+  // `--temporal server|dev`: the stack's Temporal is swapped for this run and swapped back after it.
+  const temporalBefore = loadStackEnv().CAELUS_STACK_TEMPORAL === 'server' ? 'server' : 'dev';
+  const swapTemporal = argv.some((a) => a === '--temporal' || a.startsWith('--temporal=')) && opts.temporal !== temporalBefore;
+  const useTemporal = async (which: 'dev' | 'server') => {
+    log(`stack: switching Temporal to the ${which === 'server' ? 'server profile (temporal-server on PostgreSQL)' : 'dev server'}`);
+    await stopStack((l) => log(`stack: ${l}`), ['temporal']);
+    process.env.CAELUS_STACK_TEMPORAL = which;
+    return ensureStack({ log: (l) => log(`stack: ${l}`) });
+  };
+  const stack = swapTemporal ? await useTemporal(opts.temporal) : await ensureStack({ log: (l) => log(`stack: ${l}`) });
   if (opts.build) {
     log('building (tsc -p tsconfig.build.json, and the console with vite)');
     execFileSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'inherit' });
@@ -135,6 +151,7 @@ async function main(): Promise<void> {
       if (phase === 'console') results.console = await consolePhase(ctx);
       if (phase === 'peer') results.peer = await peerPhase(ctx);
       if (phase === 'fleet') results.fleet = await fleetPhase(ctx);
+      if (phase === 'scale') results.scale = await scalePhase(ctx);
       timings[phase] = Math.round((Date.now() - t) / 1000);
       // The machine is shared: say how busy it was (1-minute load average; 2 cores).
       loads[phase] = [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0] * 100) / 100];
@@ -145,6 +162,7 @@ async function main(): Promise<void> {
   } finally {
     log('cleaning up');
     await cleanup();
+    if (swapTemporal) await useTemporal(temporalBefore);
   }
 
   const finishedAt = new Date();
@@ -161,6 +179,8 @@ async function main(): Promise<void> {
       throughput_n: opts.throughputN,
       idle_n: opts.idleN,
       idle_intervals: opts.idleIntervals,
+      scale_n: opts.scaleN,
+      temporal: opts.temporal === 'server' ? `server profile (temporal-server on PostgreSQL)` : 'dev server (temporal server start-dev, SQLite)',
       drift_interval_s: opts.driftIntervalSeconds,
       api_duration_s: opts.apiDurationSeconds,
       api_connections: opts.apiConnections,
@@ -176,6 +196,13 @@ async function main(): Promise<void> {
   const defaultOutput = resolve(REPO, 'bench', 'results', 'latest.json');
   if (opts.output === defaultOutput) writeFileSync(join(opts.output, '..', `${out.mode}.json`), json);
   log(`wrote ${relative(REPO, opts.output)}`);
+  // A scale-only run also updates `scale` in latest.json (issue 17 §4 asks for it there), naming its own run.
+  if (results.scale && opts.output !== defaultOutput && existsSync(defaultOutput)) {
+    const latest = JSON.parse(readFileSync(defaultOutput, 'utf8'));
+    latest.scale = { run: { command, mode: out.mode, run_id: runId, started_at: out.started_at, commit: out.commit, file: relative(REPO, opts.output) }, ...results.scale };
+    writeFileSync(defaultOutput, JSON.stringify(latest, null, 2) + '\n');
+    log(`updated scale in ${relative(REPO, defaultOutput)}`);
+  }
   if (opts.markdown && opts.phases.size === PHASES.length && opts.output === defaultOutput) {
     writeMarkdown(join(REPO, 'BENCHMARKS.md'), out, readIdleAtScale());
     log('updated BENCHMARKS.md');
@@ -265,7 +292,7 @@ async function setUp(opts: BenchOptions, runId: string, prefix: string, logDir: 
 
   const profDir = join(logDir, 'profiles');
   // Metrics listeners on ports of their own (the defaults may be taken by another worker on this machine).
-  const workerEnv = { ...common, CAELUS_WORKER_METRICS_PORT: String(await freePort()), CAELUS_TEMPORAL_METRICS_PORT: String(await freePort()) };
+  const workerEnv: Record<string, string> = { ...common, CAELUS_WORKER_METRICS_PORT: String(await freePort()), CAELUS_TEMPORAL_METRICS_PORT: String(await freePort()) };
   if (opts.workerRoot) log(`worker from another build: ${opts.workerRoot}`);
   const worker = startBuiltApp('worker', workerEnv, join(logDir, 'worker.log'), opts.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [], opts.workerRoot ?? REPO);
   cleanups.push(async () => {
@@ -314,6 +341,7 @@ async function setUp(opts: BenchOptions, runId: string, prefix: string, logDir: 
     api,
     apiProc,
     worker,
+    workerEnv,
     temporal: temporal.client,
     taskQueue,
     charts,

@@ -59,6 +59,11 @@ export class ApiServerRate {
     return { requests, peak_per_s: Math.round(peak), mean_per_s: seconds ? Math.round(requests / seconds) : 0, samples: inside.length };
   }
 
+  /** The counter now, read once (no sampling loop). */
+  async total(): Promise<number> {
+    return sumRequestTotal(await this.metrics());
+  }
+
   private async sample(): Promise<void> {
     // A slow scrape is not stacked under the next one.
     if (this.inFlight) return;

@@ -9,12 +9,16 @@ import { log, mapLimit, sleep } from './util';
 
 export interface BenchOptions {
   quick: boolean;
-  phases: Set<'overhead' | 'throughput' | 'idle' | 'api' | 'console' | 'peer' | 'fleet'>;
+  phases: Set<'overhead' | 'throughput' | 'idle' | 'api' | 'console' | 'peer' | 'fleet' | 'scale'>;
   build: boolean;
   overheadRuns: number;
   throughputN: number;
   idleN: number;
   idleIntervals: number;
+  /** Live deployments the scale phase measures at. */
+  scaleN: number;
+  /** `--temporal server`: the stack's Temporal server on PostgreSQL instead of the CLI's dev server. */
+  temporal: 'dev' | 'server';
   driftIntervalSeconds: number;
   apiDurationSeconds: number;
   apiConnections: number;
@@ -45,6 +49,8 @@ export interface BenchContext {
   api: ApiClient;
   apiProc: AppProcess;
   worker?: AppProcess;
+  /** The environment the bench's worker started with (the scale phase starts more workers from it). */
+  workerEnv: Record<string, string>;
   temporal: Client;
   taskQueue: string;
   /** The example chart; its variant with a headless Service (see headlessVariant); that variant with 0 replicas by default. */

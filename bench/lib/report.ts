@@ -103,6 +103,20 @@ export function renderResults(r: Json, idleAtScale?: Json): string {
       `| 6 | Peer: memory with ${p.n} live, worker RSS vs helm-controller + source-controller RSS | ${p.caelus.worker_rss_mb} MiB | Flux ${p.flux.rss_mb.helm_controller} + ${p.flux.rss_mb.source_controller} MiB | ${x(p.ratios.memory)} | ≤ 0.5× | ${met(p.ratios.memory <= 0.5)} |`,
     );
   }
+  const sc = r.scale;
+  if (sc) {
+    const w = sc.idle.windows as Json[];
+    lines.push(
+      `| 7 | Scale: ${sc.deployments} idle deployments, ${sc.idle.workers} workers, drift found by the cluster watcher (safety net every ${sc.drift_interval_s} s): workers' CPU over two 60 s windows | ${w.map((x) => pct(x.workers_cpu_fraction)).join(' / ')} of a core | – | kube-apiserver ${w.map((x) => pct(x.other_processes_cpu_fraction.kube_apiserver)).join(' / ')}, ${w.map((x) => x.apiserver_requests_per_s).join(' / ')} req/s | ≤ 5 % | ${met(sc.cpu_met)} |`,
+    );
+    lines.push(
+      `| 7 | Scale: ${sc.drift_latency.changes} manual changes over the ${sc.deployments}, change → corrected, p50 / p95 (${sc.drift_latency.not_corrected} not corrected) | ${s(sc.drift_latency.all_ms.median)} / ${s(sc.drift_latency.all_ms.p95)} | – | – | p95 ≤ 5 s | ${met(sc.drift_met)} |`,
+    );
+    const wc = sc.workers_compared;
+    lines.push(
+      `| 7 | Scale: ${wc.n} created at once with two workers vs one (same machine) | ${wc.two_workers_wall_s.toFixed(1)} s | ${wc.one_worker_wall_s.toFixed(1)} s | ${x(wc.ratio_two_to_one)} | – | – |`,
+    );
+  }
   lines.push('');
   if (t?.cpu_seconds) {
     const h = t.cpu_seconds.helm_side;

@@ -22,6 +22,15 @@ function pidFrom(file: string): number | undefined {
   }
 }
 
+/** The stack's Temporal, kube-apiserver and etcd processes, where their pid files name live ones. */
+export function stackPids(): Record<'temporal' | 'kube_apiserver' | 'etcd', number | undefined> {
+  return {
+    temporal: pidFrom(join(REPO, '.local', 'pids', 'temporal.pid')),
+    kube_apiserver: pidFrom(join(REPO, '.local', 'kwok', 'clusters', 'caelus', 'pids', 'kube-apiserver.pid')),
+    etcd: pidFrom(join(REPO, '.local', 'kwok', 'clusters', 'caelus', 'pids', 'etcd.pid')),
+  };
+}
+
 export async function idlePhase(ctx: BenchContext) {
   const worker = ctx.worker!;
   const interval = ctx.opts.driftIntervalSeconds * 1000;
@@ -38,11 +47,7 @@ export async function idlePhase(ctx: BenchContext) {
   // Let the creation burst drain (last workflow tasks, first drift timers armed).
   await sleep(5_000);
 
-  const others = {
-    temporal: pidFrom(join(REPO, '.local', 'pids', 'temporal.pid')),
-    kube_apiserver: pidFrom(join(REPO, '.local', 'kwok', 'clusters', 'caelus', 'pids', 'kube-apiserver.pid')),
-    etcd: pidFrom(join(REPO, '.local', 'kwok', 'clusters', 'caelus', 'pids', 'etcd.pid')),
-  };
+  const others = stackPids();
   // Another user of the shared stack may restart one of these meanwhile: then its figure is NaN
   // and the result says so.
   const othersAt = () =>

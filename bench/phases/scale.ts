@@ -1,0 +1,231 @@
+/**
+ * 8) Scale (issue 17 §4): the workers as they run in production — drift found by the cluster
+ * watcher, the periodic check an hour apart (CAELUS_DRIFT_INTERVAL unset) — at many deployments.
+ *
+ * 1. 200 deployments (quick: 50) created at once with one worker, then 200 more with two workers
+ *    on the same task queue (same machine: reported, no target).
+ * 2. Deployments added (20 POSTs in flight) until N are live (full: 2,000, quick: 400).
+ * 3. Idle: once the creation burst has drained, two 60 s windows: CPU of all workers together
+ *    (target ≤ 5 % of a core), their RSS, and the kube-apiserver's and Temporal's CPU and the
+ *    API server's request rate.
+ * 4. Drift latency: 20 manual changes spread over the N (a deleted ConfigMap, a scaled
+ *    Deployment, alternately), each timed from the change to its correction as read back from
+ *    the API server every 100 ms (target p95 ≤ 5 s).
+ *
+ * All deployments use the example chart with a headless Service and 0 replicas (the `idle`
+ * variant): the local cluster's one fake node takes 500 pods, and ClusterIPs run out sooner.
+ */
+import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { ApiServerRate } from '../lib/apiserver-rate';
+import { BenchContext, createAllAtOnce, createReady, Deployment } from '../lib/context';
+import { AppProcess, freePort, readCpu, readMemory, startBuiltApp, waitForLog } from '../lib/procs';
+import { log, mapLimit, round, sleep, summarize } from '../lib/util';
+import { stackPids } from './idle';
+import { workflowIdFor } from '../lib/temporal';
+
+const WINDOW_MS = 60_000;
+const CHANGES = 20;
+/** Worker CPU (all workers, fraction of a core) over 10 s below which the creation burst counts as drained. */
+const DRAINED_BELOW = 0.05;
+
+export async function scalePhase(ctx: BenchContext) {
+  const n = ctx.opts.scaleN;
+  const burst = ctx.opts.quick ? 50 : 200;
+  if (n < 2 * burst) throw new Error(`scale: --scale ${n} is below the ${2 * burst} deployments the worker comparison creates`);
+
+  // The workers as deployed: the bench's own runs with a short drift interval for the idle phase.
+  log('scale: restarting the worker with the default drift settings (cluster watcher on, safety-net check every 3600 s)');
+  await ctx.worker?.stop();
+  const workers: AppProcess[] = [];
+  try {
+    workers.push(await startWorker(ctx, 1));
+    ctx.worker = workers[0];
+
+    log(`scale: ${burst} deployments at once with one worker`);
+    const one = await createAllAtOnce(ctx, burst, 'idle');
+    log(`  one worker: ${(one.wallMs / 1000).toFixed(1)} s`);
+    workers.push(await startWorker(ctx, 2));
+    await sleep(5_000);
+    log(`scale: ${burst} deployments at once with two workers`);
+    const two = await createAllAtOnce(ctx, burst, 'idle');
+    log(`  two workers: ${(two.wallMs / 1000).toFixed(1)} s`);
+    const perWorker = await activitiesPerWorker(ctx, two.created);
+
+    const missing = Math.max(0, n - ctx.deployments.length);
+    if (missing) {
+      log(`scale: creating ${missing} more deployments (20 in flight) for ${n} live`);
+      const t = Date.now();
+      await createReady(ctx, missing, 20, 2 * 60 * 60_000, 'idle');
+      log(`  created and ready in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+    }
+    const live = [...ctx.deployments];
+
+    const drained = await waitDrained(workers);
+    log(`scale: burst drained after ${(drained.waitedMs / 1000).toFixed(0)} s (workers at ${(drained.cpuFraction * 100).toFixed(1)} % of a core over 10 s)`);
+    const idle = await idleWindows(ctx, workers, live.length);
+    log(`scale: idle, ${live.length} deployments: workers ${idle.windows.map((w) => `${(w.workers_cpu_fraction * 100).toFixed(2)} %`).join(' and ')} of a core`);
+
+    const drift = await driftLatency(ctx, live);
+    log(`scale: drift corrected in p50 ${drift.all_ms.median} ms, p95 ${drift.all_ms.p95} ms (${drift.not_corrected} not corrected)`);
+
+    return {
+      deployments: live.length,
+      chart: 'charts/examples/webapp-1.0.0, Service headless, 0 replicas',
+      drift_interval_s: 3600,
+      drift_watch: true,
+      workers_compared: {
+        note: 'two workers against one on the same task queue, each creating the same number of deployments at once on top of those already live; same machine (2 cores): reported, no target',
+        n: burst,
+        one_worker_wall_s: round(one.wallMs / 1000),
+        two_workers_wall_s: round(two.wallMs / 1000),
+        ratio_two_to_one: round(two.wallMs / one.wallMs),
+        one_worker_ready_ms: summarize([...one.ready.values()].map((r) => r.observedAt - one.startedAt)),
+        two_workers_ready_ms: summarize([...two.ready.values()].map((r) => r.observedAt - two.startedAt)),
+        activities_per_worker_in_two_worker_burst: perWorker,
+      },
+      burst_drained_after_s: round(drained.waitedMs / 1000, 1),
+      idle,
+      cpu_target: 0.05,
+      cpu_met: idle.windows.every((w) => w.workers_cpu_fraction <= 0.05),
+      drift_latency: drift,
+      drift_p95_target_ms: 5000,
+      drift_met: drift.not_corrected === 0 && drift.all_ms.p95 <= 5000,
+    };
+  } finally {
+    for (const w of workers.slice(1)) await w.stop();
+  }
+}
+
+async function startWorker(ctx: BenchContext, k: number): Promise<AppProcess> {
+  // Unset, as in production: the product's defaults (watcher on, safety net every 3600 s).
+  const { CAELUS_DRIFT_INTERVAL: _interval, CAELUS_DRIFT_WATCH: _watch, ...env } = ctx.workerEnv;
+  const w = startBuiltApp('worker', { ...env, CAELUS_WORKER_METRICS_PORT: String(await freePort()), CAELUS_TEMPORAL_METRICS_PORT: String(await freePort()) }, `${ctx.logDir}/worker-scale-${k}.log`);
+  await waitForLog(w, /worker polling/);
+  log(`  worker ${k}: pid ${w.pid}`);
+  return w;
+}
+
+/** How the two-worker burst's activities were shared: the `identity` of each completed activity's worker. */
+async function activitiesPerWorker(ctx: BenchContext, created: Deployment[]): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  await mapLimit(created, 8, async (d) => {
+    const history = await ctx.temporal.workflow.getHandle(workflowIdFor(d.deploymentUid)).fetchHistory();
+    for (const e of history.events ?? []) {
+      const id = e.activityTaskStartedEventAttributes?.identity;
+      if (id) counts[id.replace(/@.*/, '')] = (counts[id.replace(/@.*/, '')] ?? 0) + 1;
+    }
+  });
+  return counts;
+}
+
+function workersCpu(workers: AppProcess[]): { self: number; children: number } {
+  return workers.reduce(
+    (a, w) => {
+      const c = readCpu(w.pid);
+      return { self: a.self + c.self, children: a.children + c.children };
+    },
+    { self: 0, children: 0 },
+  );
+}
+
+/** Waits (at most 10 min) until the workers use less than DRAINED_BELOW of a core over 10 s. */
+async function waitDrained(workers: AppProcess[]): Promise<{ waitedMs: number; cpuFraction: number }> {
+  const t0 = Date.now();
+  let fraction = 1;
+  while (Date.now() - t0 < 600_000) {
+    const a = workersCpu(workers).self;
+    await sleep(10_000);
+    fraction = (workersCpu(workers).self - a) / 10;
+    if (fraction < DRAINED_BELOW) break;
+  }
+  return { waitedMs: Date.now() - t0, cpuFraction: fraction };
+}
+
+async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments: number) {
+  const rate = new ApiServerRate(ctx.stack.KUBECONFIG);
+  const others = stackPids();
+  const othersCpu = () => Object.fromEntries(Object.entries(others).map(([k, pid]) => [k, pid ? safeCpu(pid) : NaN]));
+  const windows: ({ workers_cpu_fraction: number } & Record<string, unknown>)[] = [];
+  for (let k = 0; k < 2; k++) {
+    const req0 = await rate.total();
+    const cpu0 = workersCpu(workers);
+    const o0 = othersCpu();
+    const t0 = Date.now();
+    let maxRss = 0;
+    while (Date.now() - t0 < WINDOW_MS) {
+      await sleep(Math.min(5_000, WINDOW_MS - (Date.now() - t0)));
+      maxRss = Math.max(maxRss, ...workers.map((w) => readMemory(w.pid).rssMb));
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    const cpu1 = workersCpu(workers);
+    const o1 = othersCpu();
+    const req1 = await rate.total();
+    windows.push({
+      window_s: round(seconds, 1),
+      workers_cpu_fraction: round((cpu1.self - cpu0.self) / seconds, 4),
+      per_deployment_cpu_ms_per_hour: round((((cpu1.self - cpu0.self) / seconds) * 3_600_000) / deployments, 2),
+      helm_children_cpu_s: round(cpu1.children - cpu0.children, 2),
+      workers_rss_mb: workers.map((w) => round(readMemory(w.pid).rssMb, 1)),
+      workers_rss_max_mb: round(maxRss, 1),
+      apiserver_requests_per_s: round((req1 - req0) / seconds, 2),
+      other_processes_cpu_fraction: Object.fromEntries(Object.keys(others).map((key) => [key, round((o1[key] - o0[key]) / seconds, 4)])),
+    });
+  }
+  return { workers: workers.length, windows };
+}
+
+function safeCpu(pid: number): number {
+  try {
+    return readCpu(pid).self;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CHANGES manual changes to deployments spread over the list, started 1.5 s apart; each is timed
+ * until the API server shows it undone (the ConfigMap exists again; the Deployment is back at 0
+ * replicas), read every 100 ms with the stack's admin identity.
+ */
+async function driftLatency(ctx: BenchContext, live: Deployment[]) {
+  const kc = new KubeConfig();
+  kc.loadFromFile(ctx.stack.KUBECONFIG);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const step = Math.max(1, Math.floor(live.length / CHANGES));
+  const targets = Array.from({ length: Math.min(CHANGES, live.length) }, (_, i) => live[Math.min(live.length - 1, i * step + Math.floor(step / 2))]);
+  const timeoutMs = 120_000;
+  const results = await mapLimit(targets, targets.length, async (d, i) => {
+    await sleep(i * 1500);
+    const ns = d.deploymentUid;
+    const kind = i % 2 === 0 ? 'configmap-deleted' : 'deployment-scaled';
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${ns}-config`, namespace: ns } };
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: ns, namespace: ns } };
+    const t0 = Date.now();
+    if (kind === 'configmap-deleted') await objects.delete(configMap);
+    else await objects.patch({ ...deployment, spec: { replicas: 1 } }, undefined, undefined, 'caelus-bench', undefined, PatchStrategy.MergePatch);
+    for (;;) {
+      const undone =
+        kind === 'configmap-deleted'
+          ? await objects.read(configMap).then(
+              () => true,
+              () => false,
+            )
+          : await objects.read(deployment).then(
+              (dep) => (dep as { spec?: { replicas?: number } }).spec?.replicas === 0,
+              () => false,
+            );
+      if (undone) return { kind, ms: Date.now() - t0 };
+      if (Date.now() - t0 > timeoutMs) return { kind, ms: NaN };
+      await sleep(100);
+    }
+  });
+  const ok = (k?: string) => results.filter((r) => Number.isFinite(r.ms) && (!k || r.kind === k)).map((r) => r.ms);
+  return {
+    changes: results.length,
+    spread_over: live.length,
+    all_ms: summarize(ok()),
+    configmap_deleted_ms: summarize(ok('configmap-deleted')),
+    deployment_scaled_ms: summarize(ok('deployment-scaled')),
+    not_corrected: results.filter((r) => !Number.isFinite(r.ms)).length,
+  };
+}
