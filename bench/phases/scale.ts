@@ -92,7 +92,8 @@ export async function scalePhase(ctx: BenchContext) {
       drift_met: drift.not_corrected === 0 && drift.all_ms.p95 <= 5000,
     };
   } finally {
-    for (const w of workers.slice(1)) await w.stop();
+    // All of them: the run's clean-up only knows the worker it started itself.
+    for (const w of workers) await w.stop();
   }
 }
 

@@ -31,7 +31,7 @@ describe(toolsFor.name, () => {
   it('builds temporal-server and its SQL tool with the CLI, at the server release the CLI requires, so the profile adds no tool', () => {
     expect(toolsFor(['temporal-server'])).toEqual(toolsFor());
     const temporal = TOOLS.find((t) => t.name === 'temporal')!;
-    expect(temporal.binaries).toEqual(['temporal', 'temporal-server', 'temporal-sql-tool']);
+    expect(temporal.binaries).toEqual(['temporal', 'temporal-server', 'temporal-sql-tool', 'temporal-ui-server']);
     expect(temporal.build).toMatchObject({
       kind: 'module-set',
       parts: [
@@ -40,6 +40,7 @@ describe(toolsFor.name, () => {
       ],
       tags: ['disable_grpc_modules'],
       rename: { server: 'temporal-server', sql: 'temporal-sql-tool' },
+      separate: [{ package: 'github.com/temporalio/ui-server/v2/cmd/server', binary: 'temporal-ui-server' }],
     });
     expect(temporal.version).toBe(`${TEMPORAL_CLI_VERSION}+server.${TEMPORAL_SERVER_VERSION}`);
   });

@@ -219,8 +219,9 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
       const requires = b.parts.map((p) => `\t${p.module} v${p.version}`).join('\n');
       fs.writeFileSync(path.join(src, 'go.mod'), `module caelus.local/${tool.name}\n\ngo 1.26.0\n\nrequire (\n${requires}\n)\n`);
       const pkgs = b.parts.flatMap((p) => p.packages);
+      const imported = [...pkgs, ...(b.separate ?? []).map((x) => x.package)];
       // Keeps every part in go.mod through `go mod tidy`.
-      fs.writeFileSync(path.join(src, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport (\n${pkgs.map((p) => `\t_ "${p}"`).join('\n')}\n)\n`);
+      fs.writeFileSync(path.join(src, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport (\n${imported.map((p) => `\t_ "${p}"`).join('\n')}\n)\n`);
       await goWithProgress(`${label} (modules)`, go, ['mod', 'tidy'], { env, cwd: src, buildLog, log });
       const wanted = await goListVersions(go, b.parts, env, src);
       const moved = b.parts.filter((p) => wanted.get(p.module) !== `v${p.version}`);
@@ -230,6 +231,9 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
       const ldflags = ['-s', '-w', ...(b.ldflags ?? [])].join(' ');
       await goWithProgress(label, go, ['build', '-trimpath', ...tags, '-ldflags', ldflags, '-o', binDir + path.sep, ...pkgs], { env, cwd: src, buildLog, log });
       for (const [from, to] of Object.entries(b.rename ?? {})) fs.renameSync(path.join(binDir, from), path.join(binDir, to));
+      for (const sep of b.separate ?? []) {
+        await goWithProgress(`${label} (${sep.binary})`, go, ['build', '-trimpath', ...tags, '-ldflags', ldflags, '-o', path.join(binDir, sep.binary), sep.package], { env, cwd: src, buildLog, log });
+      }
       break;
     }
     case 'wrapper': {

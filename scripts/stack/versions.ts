@@ -41,6 +41,8 @@ export type ToolBuild =
       tags?: string[];
       /** Built binaries to rename (`go build` names them after their package directory). */
       rename?: Record<string, string>;
+      /** Main packages whose directory name another part already uses: linked on their own into `binary` (their packages are compiled by then). */
+      separate?: { package: string; binary: string }[];
     }
   | {
       /**
@@ -134,7 +136,7 @@ export const TOOLS: ToolSpec[] = [
     // The CLI (dev server, operator commands) and the server profile's two binaries in one build.
     version: `${TEMPORAL_CLI_VERSION}+server.${TEMPORAL_SERVER_VERSION}`,
     module: 'github.com/temporalio/cli',
-    binaries: ['temporal', 'temporal-server', 'temporal-sql-tool'],
+    binaries: ['temporal', 'temporal-server', 'temporal-sql-tool', 'temporal-ui-server'],
     build: {
       kind: 'module-set',
       parts: [
@@ -145,6 +147,9 @@ export const TOOLS: ToolSpec[] = [
       // As the server's Makefile builds it: the tag leaves out the GCS gRPC client (archival), about 16 MB.
       tags: ['disable_grpc_modules'],
       rename: { server: 'temporal-server', sql: 'temporal-sql-tool' },
+      // The Web UI the CLI's dev server serves, as a process of its own for the server profile
+      // (the CLI already compiles it and its embedded assets; its main is also named `server`).
+      separate: [{ package: 'github.com/temporalio/ui-server/v2/cmd/server', binary: 'temporal-ui-server' }],
     },
   },
   {

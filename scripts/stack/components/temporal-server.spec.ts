@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { PORTS } from '../versions';
-import { sqlToolEnv, temporalServerConfig } from './temporal-server';
+import { sqlToolEnv, temporalServerConfig, temporalUiConfig } from './temporal-server';
 
 describe(temporalServerConfig.name, () => {
   const server = new URL('postgres://app%40ops:p%23ss@127.0.0.1:54329/postgres');
@@ -33,5 +33,17 @@ describe(temporalServerConfig.name, () => {
 
   it('defaults the port and user as libpq does', () => {
     expect(sqlToolEnv(new URL('postgres://127.0.0.1/postgres'))).toEqual({ SQL_PLUGIN: 'postgres12', SQL_HOST: '127.0.0.1', SQL_PORT: '5432', SQL_USER: 'postgres', SQL_PASSWORD: '' });
+  });
+});
+
+describe(temporalUiConfig.name, () => {
+  it('serves the UI on loopback, on the dev server’s UI port, against the stack’s frontend', () => {
+    expect(parse(temporalUiConfig())).toMatchObject({
+      temporalGrpcAddress: `127.0.0.1:${PORTS.temporalFrontend}`,
+      host: '127.0.0.1',
+      port: PORTS.temporalUi,
+      enableUi: true,
+      defaultNamespace: 'default',
+    });
   });
 });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { LOCAL_DIR, logFile } from '../paths';
-import { isAlive, readPid, run, spawnDetached, stopRecorded, tail, waitFor } from '../proc';
+import { httpStatus, isAlive, readPid, run, spawnDetached, stopRecorded, tail, waitFor } from '../proc';
 import { toolBinary } from '../tools';
 import { HOST, PORTS, TEMPORAL_NAMESPACE, TEMPORAL_SEARCH_ATTRIBUTES, TEMPORAL_SERVER_DATABASES, TEMPORAL_SERVER_POOLS } from '../versions';
 import { answers } from './postgres';
@@ -11,6 +11,9 @@ import { Component, ComponentError, Health, Log } from './types';
 /** The same name as the dev server's component: one Temporal runs at a time, on the same frontend port. */
 const NAME = 'temporal';
 const ADDRESS = `${HOST}:${PORTS.temporalFrontend}`;
+/** The Web UI (temporal-ui-server), a process of its own, where the dev server serves its UI. */
+const UI_NAME = 'temporal-ui';
+const UI_URL = `http://${HOST}:${PORTS.temporalUi}`;
 
 /** Where the server's schemas are, inside the binary (temporal-sql-tool embeds them). */
 const SCHEMAS = { store: 'postgresql/v12/temporal', visibility: 'postgresql/v12/visibility' } as const;
@@ -24,7 +27,8 @@ export interface PostgresServer {
  * `--temporal server`: a production Temporal server (go.temporal.io/server, the services in one
  * process) on the stack's PostgreSQL, with the default store and SQL visibility in two databases
  * of their own, instead of the CLI's dev server on SQLite. Same frontend address, namespace and
- * search attributes, so everything above it runs unchanged. No Web UI (see docs/STACK.md).
+ * search attributes, so everything above it runs unchanged; the Web UI (temporal-ui-server, built with the
+ * CLI) on the dev server's UI port.
  */
 export class TemporalServerComponent implements Component {
   readonly name = NAME;
@@ -65,7 +69,8 @@ export class TemporalServerComponent implements Component {
     if (!(await this.namespaceExists())) return { ok: false, detail: `namespace ${TEMPORAL_NAMESPACE} missing` };
     const missing = await this.missingSearchAttributes().catch((e: Error) => [e.message]);
     if (missing.length) return { ok: false, detail: `missing search attributes: ${missing.join(', ')}` };
-    return { ok: true, detail: `${ADDRESS}, temporal-server on PostgreSQL (${TEMPORAL_SERVER_DATABASES.store}, ${TEMPORAL_SERVER_DATABASES.visibility}), no Web UI` };
+    if ((await httpStatus(UI_URL)) !== 200) return { ok: false, detail: `Web UI ${UI_URL} not answering` };
+    return { ok: true, detail: `${ADDRESS}, temporal-server on PostgreSQL (${TEMPORAL_SERVER_DATABASES.store}, ${TEMPORAL_SERVER_DATABASES.visibility}), UI ${UI_URL}` };
   }
 
   async up(log: Log): Promise<void> {
@@ -112,6 +117,27 @@ export class TemporalServerComponent implements Component {
       log(`temporal: registering search attribute ${sa}`);
       const res = await this.cli(['operator', 'search-attribute', 'create', '--namespace', TEMPORAL_NAMESPACE, '--name', sa, '--type', 'Keyword']);
       if (res.code !== 0) throw new ComponentError(NAME, this.logFile, `registering ${sa} failed: ${res.stderr.trim()}`);
+    }
+    await this.upWebUi(log);
+  }
+
+  /** The Web UI against the frontend, on the port the dev server's UI uses. */
+  private async upWebUi(log: Log): Promise<void> {
+    if ((await httpStatus(UI_URL)) === 200) return;
+    const pid = readPid(UI_NAME);
+    if (pid === undefined || !isAlive(pid)) {
+      const root = path.join(this.dir, 'ui');
+      fs.mkdirSync(path.join(root, 'config'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'config', 'development.yaml'), temporalUiConfig());
+      log(`temporal: starting the Web UI on ${UI_URL}`);
+      spawnDetached(UI_NAME, toolBinary('temporal-ui-server'), ['--root', root, '--config', 'config', '--env', 'development', 'start'], this.logFile, {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      });
+    }
+    try {
+      await waitFor('the Temporal Web UI', async () => (await httpStatus(UI_URL)) === 200, 30_000, 500, UI_NAME);
+    } catch (err) {
+      throw new ComponentError(NAME, this.logFile, `${(err as Error).message}\n${tail(this.logFile)}`);
     }
   }
 
@@ -166,6 +192,7 @@ export class TemporalServerComponent implements Component {
   }
 
   async down(): Promise<string> {
+    await stopRecorded(UI_NAME);
     return (await stopRecorded(NAME)) ? 'stopped' : 'was not running (from this stack)';
   }
 
@@ -188,12 +215,12 @@ export class TemporalServerComponent implements Component {
   endpoints(): Array<[string, string]> {
     return [
       ['Temporal frontend', `${ADDRESS} (temporal-server on PostgreSQL)`],
-      ['Temporal Web UI', 'none with --temporal server'],
+      ['Temporal Web UI', `${UI_URL} (temporal-ui-server)`],
     ];
   }
 
   env(): Record<string, string> {
-    return { TEMPORAL_ADDRESS: ADDRESS, TEMPORAL_NAMESPACE, CAELUS_STACK_TEMPORAL: 'server' };
+    return { TEMPORAL_ADDRESS: ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_UI_URL: UI_URL, CAELUS_STACK_TEMPORAL: 'server' };
   }
 }
 
@@ -206,6 +233,25 @@ function connection(server: URL): { host: string; port: string; user: string; pa
 export function sqlToolEnv(server: URL): Record<string, string> {
   const c = connection(server);
   return { SQL_PLUGIN: 'postgres12', SQL_HOST: c.host, SQL_PORT: c.port, SQL_USER: c.user, SQL_PASSWORD: c.password };
+}
+
+/** temporal-ui-server's configuration: loopback, the dev server's UI port, the stack's frontend and namespace. */
+export function temporalUiConfig(): string {
+  return [
+    `temporalGrpcAddress: ${JSON.stringify(ADDRESS)}`,
+    `host: ${JSON.stringify(HOST)}`,
+    `port: ${PORTS.temporalUi}`,
+    'enableUi: true',
+    `defaultNamespace: ${JSON.stringify(TEMPORAL_NAMESPACE)}`,
+    'refreshInterval: 1m',
+    'notifyOnNewVersion: false',
+    'cors:',
+    '  cookieInsecure: true',
+    '  allowOrigins: []',
+    'auth:',
+    '  enabled: false',
+    '',
+  ].join('\n');
 }
 
 /** The environment variable the server's config template reads the PostgreSQL password from. */
