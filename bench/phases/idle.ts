@@ -31,6 +31,22 @@ export function stackPids(): Record<'temporal' | 'kube_apiserver' | 'etcd', numb
   };
 }
 
+/**
+ * CPU seconds of each of those processes; NaN for one that is gone (another user of the shared
+ * stack may restart one meanwhile: then its figure is NaN and the result says so).
+ */
+export function stackCpu(pids: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(pids).map(([k, pid]) => {
+      try {
+        return [k, pid ? readCpu(pid).self : NaN];
+      } catch {
+        return [k, NaN];
+      }
+    }),
+  );
+}
+
 export async function idlePhase(ctx: BenchContext) {
   const worker = ctx.worker!;
   const interval = ctx.opts.driftIntervalSeconds * 1000;
@@ -48,18 +64,7 @@ export async function idlePhase(ctx: BenchContext) {
   await sleep(5_000);
 
   const others = stackPids();
-  // Another user of the shared stack may restart one of these meanwhile: then its figure is NaN
-  // and the result says so.
-  const othersAt = () =>
-    Object.fromEntries(
-      Object.entries(others).map(([k, pid]) => {
-        try {
-          return [k, pid ? readCpu(pid).self : NaN];
-        } catch {
-          return [k, NaN];
-        }
-      }),
-    );
+  const othersAt = () => stackCpu(others);
 
   log(`idle: measuring ${n} live workflows over ${ctx.opts.idleIntervals} drift intervals of ${interval / 1000} s`);
   const start = Date.now();

@@ -20,7 +20,7 @@ import { ApiServerRate } from '../lib/apiserver-rate';
 import { BenchContext, createAllAtOnce, createReady, Deployment } from '../lib/context';
 import { AppProcess, freePort, readCpu, readMemory, startBuiltApp, waitForLog } from '../lib/procs';
 import { log, mapLimit, round, sleep, summarize } from '../lib/util';
-import { stackPids } from './idle';
+import { stackCpu, stackPids } from './idle';
 import { workflowIdFor } from '../lib/temporal';
 
 const WINDOW_MS = 60_000;
@@ -145,7 +145,7 @@ async function waitDrained(workers: AppProcess[]): Promise<{ waitedMs: number; c
 async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments: number) {
   const rate = new ApiServerRate(ctx.stack.KUBECONFIG);
   const others = stackPids();
-  const othersCpu = () => Object.fromEntries(Object.entries(others).map(([k, pid]) => [k, pid ? safeCpu(pid) : NaN]));
+  const othersCpu = () => stackCpu(others);
   const windows: ({ workers_cpu_fraction: number } & Record<string, unknown>)[] = [];
   for (let k = 0; k < 2; k++) {
     const req0 = await rate.total();
@@ -173,14 +173,6 @@ async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments
     });
   }
   return { workers: workers.length, windows };
-}
-
-function safeCpu(pid: number): number {
-  try {
-    return readCpu(pid).self;
-  } catch {
-    return NaN;
-  }
 }
 
 /**
