@@ -3,24 +3,39 @@
 export interface ApiClient {
   baseUrl: string;
   token: string;
+  /** 503 answers with Retry-After that were retried, as any well-behaved client would (reported by the phases that burst). */
+  retried503: number;
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
 }
 
+/** Retries of one request answered 503 with Retry-After before its answer is returned as it is. */
+const MAX_503_RETRIES = 5;
+
 export function apiClient(port: number, token: string): ApiClient {
   const baseUrl = `http://127.0.0.1:${port}`;
-  return {
+  const client: ApiClient = {
     baseUrl,
     token,
+    retried503: 0,
     async request<T>(method: string, path: string, body?: unknown) {
-      const res = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+      for (let attempt = 0; ; attempt++) {
+        const res = await fetch(`${baseUrl}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const text = await res.text();
+        const retryAfter = Number(res.headers.get('retry-after'));
+        if (res.status === 503 && retryAfter > 0 && attempt < MAX_503_RETRIES) {
+          client.retried503++;
+          await new Promise((r) => setTimeout(r, retryAfter * 1000));
+          continue;
+        }
+        return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+      }
     },
   };
+  return client;
 }
 
 /** Fails with the response when the status is not the expected one. */

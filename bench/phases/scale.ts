@@ -83,6 +83,8 @@ export async function scalePhase(ctx: BenchContext) {
         two_workers_ready_ms: summarize([...two.ready.values()].map((r) => r.observedAt - two.startedAt)),
         activities_per_worker_in_two_worker_burst: perWorker,
       },
+      // Creations answered 503 (database busy, Retry-After) and retried by the bench's client, over the whole phase.
+      api_503_retried: ctx.api.retried503,
       burst_drained_after_s: round(drained.waitedMs / 1000, 1),
       idle,
       cpu_target: 0.05,

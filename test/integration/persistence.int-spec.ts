@@ -376,6 +376,63 @@ describe('persistence', () => {
         expect(order).toEqual(['first', 'second saw 2']);
       });
 
+      it("share-locks a user for creations that run side by side, queues a change to the user behind them, and queues one user's limited creations on an advisory lock", async () => {
+        const u = await user();
+        let release!: () => void;
+        const holds = new Promise<void>((r) => (release = r));
+        let sharedTwice!: () => void;
+        const bothShared = new Promise<void>((r) => (sharedTwice = r));
+        let sharers = 0;
+        const creation = () =>
+          db.transaction(async (m) => {
+            expect(await users.findActiveByIdForShare(u.id, m)).toMatchObject({ id: u.id });
+            if (++sharers === 2) sharedTwice();
+            await holds;
+          });
+        const creations = [creation(), creation()];
+        // Both hold the share lock at once: a user without a limit creates in parallel.
+        await bothShared;
+        const changed: string[] = [];
+        const change = db.transaction(async (m) => {
+          await users.findActiveByIdForUpdate(u.id, m);
+          changed.push('locked for update');
+        });
+        await new Promise((r) => setTimeout(r, 200));
+        expect(changed).toEqual([]);
+        release();
+        await Promise.all([...creations, change]);
+        expect(changed).toEqual(['locked for update']);
+
+        // The per-user advisory lock: a second limited creation waits for the first to commit.
+        const order: string[] = [];
+        let releaseFirst!: () => void;
+        const firstHolds = new Promise<void>((r) => (releaseFirst = r));
+        let firstLocked!: () => void;
+        const locked = new Promise<void>((r) => (firstLocked = r));
+        const first = db.transaction(async (m) => {
+          await deployments.lockUserQuota(u.id, m);
+          firstLocked();
+          await firstHolds;
+          order.push('first');
+        });
+        await locked;
+        const other = await user();
+        const otherUser = db.transaction(async (m) => {
+          await deployments.lockUserQuota(other.id, m);
+          order.push('other user');
+        });
+        const second = db.transaction(async (m) => {
+          await deployments.lockUserQuota(u.id, m);
+          order.push('second');
+        });
+        await otherUser;
+        await new Promise((r) => setTimeout(r, 200));
+        expect(order).toEqual(['other user']);
+        releaseFirst();
+        await Promise.all([first, second]);
+        expect(order).toEqual(['other user', 'first', 'second']);
+      });
+
       it('lists by user and status in pages and counts what is still active', async () => {
         const u = await user();
         const p = await product();

@@ -107,6 +107,7 @@ export function fakeUsersRepository(store: FakeStore) {
   return {
     findActiveById: async (id: string) => clone([...store.users.values()].find((u) => u.id === id && !u.deletedAt) ?? null),
     findActiveByIdForUpdate: async (id: string) => clone([...store.users.values()].find((u) => u.id === id && !u.deletedAt) ?? null),
+    findActiveByIdForShare: async (id: string) => clone([...store.users.values()].find((u) => u.id === id && !u.deletedAt) ?? null),
     update: async (id: string, patch: Partial<UserEntity>) => {
       const u = store.users.get(id);
       if (u) store.users.set(id, { ...u, ...patch, updatedAt: store.now() });
@@ -196,6 +197,7 @@ export function fakeDeploymentsRepository(store: FakeStore) {
       new Map(userIds.map((id) => [id, [...store.deployments.values()].filter((d) => d.userId === id && d.status !== 'deleted').length] as const).filter(([, n]) => n > 0)),
     countActive: async () => [...store.deployments.values()].filter((d) => d.status !== 'deleted').length,
     lockGlobalQuota: async () => undefined,
+    lockUserQuota: async () => undefined,
     countActiveByProduct: async (productId: string) => [...store.deployments.values()].filter((d) => d.productId === productId && d.status !== 'deleted').length,
   };
 }

@@ -118,6 +118,30 @@ describe(DomainExceptionFilter.name, () => {
     expect(health.res).toMatchObject({ statusCode: 503, body: result });
   });
 
+  it.each([
+    ['the pool had no connection in time', new Error('timeout exceeded when trying to connect')],
+    ['a connection broke', new Error('Connection terminated unexpectedly')],
+    ['Postgres is not listening', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
+    ['too many connections', new QueryFailedError('SELECT 1', [], Object.assign(new Error('sorry, too many clients already'), { code: '53300' }))],
+    ['Postgres shutting down', new QueryFailedError('SELECT 1', [], Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }))],
+  ])('answers a database that is unavailable (%s) with 503 and Retry-After, not 500', (_, thrown) => {
+    const { res, host: h } = host();
+    const warned: unknown[] = [];
+    jest.spyOn((sut as unknown as { logger: { warn: (o: unknown) => void } }).logger, 'warn').mockImplementation((o) => void warned.push(o));
+    sut.catch(thrown, h);
+    expect(res).toMatchObject({ statusCode: 503, body: { statusCode: 503, error: 'Service Unavailable', message: 'the database is busy or unreachable; retry in 2 s', requestId: 'req-1' } });
+    expect(res.headers).toEqual({ 'Retry-After': '2' });
+    expect(warned).toHaveLength(1);
+  });
+
+  it('still answers other failed queries with 500', () => {
+    const { res, host: h } = host();
+    jest.spyOn((sut as unknown as { logger: { error: () => void } }).logger, 'error').mockImplementation(() => undefined);
+    sut.catch(new QueryFailedError('SELECT 1', [], Object.assign(new Error('relation "x" does not exist'), { code: '42P01' })), h);
+    expect(res.statusCode).toBe(500);
+    expect(res.headers).toEqual({});
+  });
+
   it('logs a failed query without its parameters or the values Postgres quotes', () => {
     const { host: h } = host();
     const logged: unknown[] = [];

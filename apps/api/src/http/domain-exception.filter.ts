@@ -67,6 +67,27 @@ export function loggableError(err: unknown): Record<string, unknown> {
   return { type: typeof err };
 }
 
+/** SQLSTATEs of a database that is overloaded or going away: too_many_connections, admin/crash shutdown, cannot_connect_now, and connection exceptions (class 08). */
+const UNAVAILABLE_SQLSTATE = /^(53300|57P01|57P02|57P03|08...)$/;
+/** What node-postgres and its pool throw when no connection could be had in time or one broke. */
+const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/;
+
+/**
+ * The database was too busy to hand out a connection in time, or could not be reached: the same
+ * request may succeed a moment later (a transaction that lost its connection is rolled back, and
+ * the supervisor wakes a deployment whose committed change was not handed on). A 503 with
+ * Retry-After says so; a 500 would say the request is broken.
+ */
+export function databaseUnavailable(err: unknown): boolean {
+  const e = (err instanceof QueryFailedError ? (err as QueryFailedError & { driverError?: unknown }).driverError : err) as { code?: unknown; message?: unknown } | undefined;
+  if (!e || typeof e !== 'object') return false;
+  if (typeof e.code === 'string' && UNAVAILABLE_SQLSTATE.test(e.code)) return true;
+  return typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message);
+}
+
+/** Seconds a client is asked to wait before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 2;
+
 /**
  * What was thrown, sorted into the kinds the filter answers differently. Anything that is none of
  * the known kinds is `unexpected`: a 500 that says nothing about the cause.
@@ -77,6 +98,7 @@ type Thrown =
   | { kind: 'throttled' }
   | { kind: 'health'; error: HttpException }
   | { kind: 'http'; error: HttpException }
+  | { kind: 'database-unavailable'; error: unknown }
   | { kind: 'unexpected'; error: unknown };
 
 function classify(exception: unknown): Thrown {
@@ -90,6 +112,7 @@ function classify(exception: unknown): Thrown {
     // Terminus health results: the per-dependency details are the point of the response.
     return typeof r === 'object' && 'details' in r ? { kind: 'health', error: exception } : { kind: 'http', error: exception };
   }
+  if (databaseUnavailable(exception)) return { kind: 'database-unavailable', error: exception };
   return { kind: 'unexpected', error: exception };
 }
 
@@ -121,6 +144,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
     }
     const body = this.bodyFor(thrown, requestId);
     if (thrown.kind === 'domain' && body.statusCode === 401) res.setHeader?.('WWW-Authenticate', 'Bearer');
+    if (thrown.kind === 'database-unavailable') res.setHeader?.('Retry-After', String(RETRY_AFTER_SECONDS));
     if (requestId) body.requestId = requestId;
     res.status(body.statusCode).json(body);
   }
@@ -139,6 +163,9 @@ export class DomainExceptionFilter implements ExceptionFilter {
         const status = thrown.error.getStatus();
         return { statusCode: status, error: REASONS[status] ?? 'Error', message: httpMessage(thrown.error) };
       }
+      case 'database-unavailable':
+        this.logger.warn({ err: loggableError(thrown.error), requestId }, 'database unavailable');
+        return { statusCode: 503, error: REASONS[503], message: `the database is busy or unreachable; retry in ${RETRY_AFTER_SECONDS} s` };
       case 'unexpected':
         this.logger.error({ err: loggableError(thrown.error), requestId }, 'unhandled error');
         return { statusCode: 500, error: REASONS[500], message: 'internal error; quote the request id when reporting it' };

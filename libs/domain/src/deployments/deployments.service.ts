@@ -96,17 +96,22 @@ export class DeploymentsService {
   }
 
   /**
-   * The per-user and global limits, checked inside the creating transaction: the user's row lock
-   * (and, with a global limit, an advisory lock) makes concurrent creations queue, so each one
-   * counts what the previous ones committed and no burst of requests gets past a limit.
+   * The per-user and global limits, checked inside the creating transaction. Where a limit
+   * applies, an advisory lock (the user's, and the platform's for a global limit) makes concurrent
+   * creations queue, so each one counts what the previous ones committed and no burst of requests
+   * gets past a limit. The user's row is only share-locked (it cannot be removed or given a limit
+   * meanwhile): a user without a limit creates in parallel, and a burst of creations does not hold
+   * every pooled connection waiting on one row.
    */
   private async assertWithinQuota(userId: string, m: EntityManager): Promise<void> {
     const quota = this.deps.quota ?? NO_QUOTA;
     if (quota.total !== null) await this.deps.deployments.lockGlobalQuota(m);
-    const owner = await this.deps.users.findActiveByIdForUpdate(userId, m);
+    const owner = await this.deps.users.findActiveByIdForShare(userId, m);
     if (!owner) throw notFound('user', userId);
     const limit = userDeploymentLimit(owner, quota);
     if (limit !== null) {
+      // Under the global lock this is uncontended; without it, it queues this user's creations only.
+      if (quota.total === null) await this.deps.deployments.lockUserQuota(userId, m);
       const live = await this.deps.deployments.countActiveByUser(userId, m);
       if (live >= limit) {
         throw conflict(`deployment limit reached: this user may have ${limit} live deployment(s) and has ${live}; delete one or ask an admin to raise the limit`, [

@@ -8,6 +8,8 @@ import { AllDeploymentsFilter, DeploymentCounts, LISTED_COLUMNS, ListedDeploymen
 
 /** Advisory lock key of the global deployment limit (any constant bigint; "caelus-q" in ASCII). */
 const GLOBAL_QUOTA_LOCK = '7161116398997155185';
+/** First key of the per-user limit's two-key advisory locks (any constant int4; "cq" in ASCII). */
+const USER_QUOTA_LOCK_CLASS = 25457;
 
 /** The part of a node-postgres client the advisory lock uses. */
 interface PgSession {
@@ -222,6 +224,15 @@ export class DeploymentsRepository {
    */
   async lockGlobalQuota(m: EntityManager): Promise<void> {
     await m.query('SELECT pg_advisory_xact_lock($1)', [GLOBAL_QUOTA_LOCK]);
+  }
+
+  /**
+   * Serialises one user's deployment creations until the transaction ends, when a limit applies to
+   * that user: the count and the insert see no other creation of theirs in between. (Users hash to
+   * the two-key advisory space, apart from the global lock's; a collision only queues two users together.)
+   */
+  async lockUserQuota(userId: string, m: EntityManager): Promise<void> {
+    await m.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [USER_QUOTA_LOCK_CLASS, userId]);
   }
 
   /** Live (not deleted) deployments of every user. */

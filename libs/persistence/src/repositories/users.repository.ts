@@ -17,7 +17,15 @@ export class UsersRepository {
     return this.repo(m).findOne({ where: { id, deletedAt: IsNull() } });
   }
 
-  /** Row lock for the rest of the transaction: a user's deployment creations queue up here (the quota check). */
+  /**
+   * Shared row lock for the rest of the transaction: the user cannot be removed, deactivated or
+   * given another limit until it ends, while other creations for the same user go on in parallel.
+   */
+  findActiveByIdForShare(id: string, m: EntityManager): Promise<UserEntity | null> {
+    return m.getRepository(UserEntity).findOne({ where: { id, deletedAt: IsNull() }, lock: { mode: 'pessimistic_read' } });
+  }
+
+  /** Row lock for the rest of the transaction: changes to the user (its limit, its removal) queue up here. */
   findActiveByIdForUpdate(id: string, m: EntityManager): Promise<UserEntity | null> {
     return m.getRepository(UserEntity).findOne({ where: { id, deletedAt: IsNull() }, lock: { mode: 'pessimistic_write' } });
   }
