@@ -46,8 +46,8 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
-      // Flux's controllers add about 15 min to a cold tool build, more than CI's cold budget has left:
-      // their suites (the stack's Flux and the Flux release backend) run with CAELUS_STACK_FLUX=1 (`npm run test:flux`), see docs/STACK.md.
+      // The suites that need Flux's controllers (the stack's Flux and the Flux release backend) run with
+      // CAELUS_STACK_FLUX=1, in `npm run test:flux` (npm test's last step, after CI has built Flux in the background), see docs/STACK.md.
       testPathIgnorePatterns: /^(1|true|yes)$/i.test(process.env.CAELUS_STACK_FLUX ?? '') ? ['/node_modules/'] : ['/node_modules/', '/(stack-flux|flux-backend)\\.int-spec\\.ts$'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',

@@ -21,10 +21,17 @@ describe(toolsFor.name, () => {
     expect(names).toEqual(['kubernetes', 'temporal', 'registry']);
   });
 
-  it('adds them for the flux profile, built through wrapper modules with their CRDs', () => {
+  it('adds them for the flux profile, both controllers in one module-set build with their CRDs', () => {
     const flux = toolsFor(['flux']).filter((t) => t.profile === 'flux');
-    expect(flux.map((t) => t.binaries[0])).toEqual(['source-controller', 'helm-controller']);
-    for (const t of flux) expect(t.build).toEqual(expect.objectContaining({ kind: 'wrapper', crds: 'config/crd/bases' }));
+    expect(flux.map((t) => t.binaries)).toEqual([['helm-controller', 'source-controller']]);
+    expect(flux[0].build).toMatchObject({
+      kind: 'module-set',
+      tidyTolerant: true,
+      crds: [
+        { module: 'github.com/fluxcd/helm-controller', dir: 'config/crd/bases' },
+        { module: 'github.com/fluxcd/source-controller', dir: 'config/crd/bases' },
+      ],
+    });
     expect(toolsFor(['flux'])).toHaveLength(TOOLS.length);
   });
 

@@ -217,12 +217,13 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
       const src = path.join(workDir, 'src');
       fs.mkdirSync(src, { recursive: true });
       const requires = b.parts.map((p) => `\t${p.module} v${p.version}`).join('\n');
-      fs.writeFileSync(path.join(src, 'go.mod'), `module caelus.local/${tool.name}\n\ngo 1.26.0\n\nrequire (\n${requires}\n)\n`);
+      const replaces = (b.replaces ?? []).map((r) => `replace ${r}\n`).join('');
+      fs.writeFileSync(path.join(src, 'go.mod'), `module caelus.local/${tool.name}\n\ngo 1.26.0\n\nrequire (\n${requires}\n)\n${replaces ? `\n${replaces}` : ''}`);
       const pkgs = b.parts.flatMap((p) => p.packages);
       const imported = [...pkgs, ...(b.separate ?? []).map((x) => x.package)];
       // Keeps every part in go.mod through `go mod tidy`.
       fs.writeFileSync(path.join(src, 'tools.go'), `//go:build tools\n\npackage tools\n\nimport (\n${imported.map((p) => `\t_ "${p}"`).join('\n')}\n)\n`);
-      await goWithProgress(`${label} (modules)`, go, ['mod', 'tidy'], { env, cwd: src, buildLog, log });
+      await goWithProgress(`${label} (modules)`, go, ['mod', 'tidy', ...(b.tidyTolerant ? ['-e'] : [])], { env, cwd: src, buildLog, log });
       const wanted = await goListVersions(go, b.parts, env, src);
       const moved = b.parts.filter((p) => wanted.get(p.module) !== `v${p.version}`);
       // MVS may pick a newer release of a part that another part requires: then the pin above is not what runs.
@@ -234,27 +235,10 @@ async function buildTool(tool: ToolSpec, log: Log): Promise<void> {
       for (const sep of b.separate ?? []) {
         await goWithProgress(`${label} (${sep.binary})`, go, ['build', '-trimpath', ...tags, '-ldflags', ldflags, '-o', path.join(binDir, sep.binary), sep.package], { env, cwd: src, buildLog, log });
       }
-      break;
-    }
-    case 'wrapper': {
-      const b = tool.build;
-      const src = path.join(workDir, 'src');
-      fs.mkdirSync(src, { recursive: true });
-      const requires = [tool.module, ...(b.alsoRequire ?? [])].map((m) => `\t${m} v${tool.version}`).join('\n');
-      fs.writeFileSync(
-        path.join(src, 'go.mod'),
-        `module caelus.local/${tool.name}\n\ngo 1.26.0\n\nrequire (\n${requires}\n)\n\n${b.replaces.map((r) => `replace ${r}`).join('\n')}\n\ntool ${tool.module}\n`,
-      );
-      await goWithProgress(`${label} (modules)`, go, ['mod', 'tidy', ...(b.tidyTolerant ? ['-e'] : [])], { env, cwd: src, buildLog, log });
-      await goWithProgress(label, go, ['build', '-trimpath', '-ldflags', '-s -w', '-o', path.join(binDir, tool.binaries[0]), tool.module], {
-        env,
-        cwd: src,
-        buildLog,
-        log,
-      });
-      if (b.crds) {
-        const out = await runOk(go, ['mod', 'download', '-json', `${tool.module}@v${tool.version}`], { env, cwd: src, timeoutMs: 600_000 });
-        const from = path.join((JSON.parse(out) as { Dir: string }).Dir, b.crds);
+      for (const crd of b.crds ?? []) {
+        const part = b.parts.find((p) => p.module === crd.module)!;
+        const out = await runOk(go, ['mod', 'download', '-json', `${part.module}@v${part.version}`], { env, cwd: src, timeoutMs: 600_000 });
+        const from = path.join((JSON.parse(out) as { Dir: string }).Dir, crd.dir);
         const to = path.join(workDir, 'crds');
         fs.mkdirSync(to, { recursive: true });
         for (const f of fs.readdirSync(from).filter((n) => n.endsWith('.yaml'))) fs.copyFileSync(path.join(from, f), path.join(to, f));

@@ -43,21 +43,12 @@ export type ToolBuild =
       rename?: Record<string, string>;
       /** Main packages whose directory name another part already uses: linked on their own into `binary` (their packages are compiled by then). */
       separate?: { package: string; binary: string }[];
-    }
-  | {
-      /**
-       * A module whose own go.mod carries replace directives (so `go install` refuses it), built
-       * through a wrapper module that requires it and names its main package in a `tool` line.
-       */
-      kind: 'wrapper';
-      /** Modules required at the tool's version besides `module` (e.g. its nested api module). */
-      alsoRequire?: string[];
-      /** Replace lines copied from the tool's go.mod (minus those pointing into its own tree). */
-      replaces: string[];
+      /** Replace lines the parts' own go.mod files carry (minus those pointing into their own trees). */
+      replaces?: string[];
       /** `go mod tidy -e`: test-only dependencies the proxy refuses must not stop the build. */
       tidyTolerant?: boolean;
-      /** Directory in the module whose *.yaml files are copied into `<tool dir>/crds`. */
-      crds?: string;
+      /** Directories of *.yaml files in a part's module copied into `<tool dir>/crds`. */
+      crds?: { module: string; dir: string }[];
     };
 
 export interface ToolSpec {
@@ -164,38 +155,36 @@ export const TOOLS: ToolSpec[] = [
     },
   },
   {
-    name: 'flux-source-controller',
-    version: FLUX_SOURCE_CONTROLLER_VERSION,
-    module: 'github.com/fluxcd/source-controller',
-    binaries: ['source-controller'],
-    profile: 'flux',
-    build: {
-      kind: 'wrapper',
-      alsoRequire: ['github.com/fluxcd/source-controller/api'],
-      replaces: [
-        'github.com/opencontainers/go-digest => github.com/opencontainers/go-digest v1.0.1-0.20220411205349-bde1400a84be',
-        // The proxy here refuses fluxcd/pkg/artifact v0.18.2 and v0.18.3; v0.18.1 differs by a go.mod bump only.
-        'github.com/fluxcd/pkg/artifact => github.com/fluxcd/pkg/artifact v0.18.1',
-      ],
-      tidyTolerant: true,
-      crds: 'config/crd/bases',
-    },
-  },
-  {
-    name: 'flux-helm-controller',
-    version: FLUX_HELM_CONTROLLER_VERSION,
+    name: 'flux',
+    // Both controllers in one generated module and one `go build`: they share k8s.io/*, controller-runtime,
+    // helm v4 and fluxcd/pkg (196 common requirements, 168 at the same version), so those compile once.
+    version: `helm-controller.${FLUX_HELM_CONTROLLER_VERSION}+source-controller.${FLUX_SOURCE_CONTROLLER_VERSION}`,
     module: 'github.com/fluxcd/helm-controller',
-    binaries: ['helm-controller'],
+    binaries: ['helm-controller', 'source-controller'],
     profile: 'flux',
     build: {
-      kind: 'wrapper',
-      alsoRequire: ['github.com/fluxcd/helm-controller/api'],
+      kind: 'module-set',
+      parts: [
+        // Their go.mod files replace the nested api modules with ./api, which a module zip leaves out: required here at the same tag.
+        { module: 'github.com/fluxcd/helm-controller', version: FLUX_HELM_CONTROLLER_VERSION, packages: ['github.com/fluxcd/helm-controller'] },
+        { module: 'github.com/fluxcd/helm-controller/api', version: FLUX_HELM_CONTROLLER_VERSION, packages: [] },
+        { module: 'github.com/fluxcd/source-controller', version: FLUX_SOURCE_CONTROLLER_VERSION, packages: ['github.com/fluxcd/source-controller'] },
+        { module: 'github.com/fluxcd/source-controller/api', version: FLUX_SOURCE_CONTROLLER_VERSION, packages: [] },
+      ],
       replaces: [
+        // helm-controller's pin of go-digest (source-controller pins an older commit of the same pre-release).
         'github.com/opencontainers/go-digest => github.com/opencontainers/go-digest v1.0.1-0.20231025023718-d50d2fec9c98',
         'sigs.k8s.io/kustomize/api => sigs.k8s.io/kustomize/api v0.21.1',
         'sigs.k8s.io/kustomize/kyaml => sigs.k8s.io/kustomize/kyaml v0.21.1',
+        // The proxy here refuses fluxcd/pkg/artifact v0.18.2 and v0.18.3; v0.18.1 differs by a go.mod bump only.
+        'github.com/fluxcd/pkg/artifact => github.com/fluxcd/pkg/artifact v0.18.1',
       ],
-      crds: 'config/crd/bases',
+      // source-controller's tests import fluxcd/pkg/helmtestserver v0.40.2, which the proxy here refuses.
+      tidyTolerant: true,
+      crds: [
+        { module: 'github.com/fluxcd/helm-controller', dir: 'config/crd/bases' },
+        { module: 'github.com/fluxcd/source-controller', dir: 'config/crd/bases' },
+      ],
     },
   },
 ];

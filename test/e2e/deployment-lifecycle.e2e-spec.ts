@@ -1,16 +1,18 @@
 /**
  * The whole path on the local stack: HTTP → Postgres → Temporal → worker → helm and the
- * Kubernetes API (KWOK nodes). Nothing here is faked.
+ * Kubernetes API (KWOK nodes). Nothing here is faked. It runs on the helm release backend, and
+ * with CAELUS_TEST_BACKEND=flux (`npm run test:flux`) on the Flux one: the same API, events,
+ * upgrade rules and drift correction, the release installed by helm-controller as the tenant.
  */
 import { INestApplicationContext } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
 import { KubeClient, KubeObject } from '../../libs/platform/src';
 import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
-import { events, execFileAsync, exampleChart, poll, seedCatalog, Seeded, startWorker, waitForStatus } from '../support/lifecycle';
+import { events, execFileAsync, exampleTemplate, poll, seedCatalog, Seeded, startWorker, TEST_BACKEND, waitForStatus } from '../support/lifecycle';
 
 const SECRET = 'Sup3r-s3cret-admin-pw';
 
-describe('deployment lifecycle on the local stack', () => {
+describe(`deployment lifecycle on the local stack (${TEST_BACKEND} release backend)`, () => {
   let api: TestApi;
   let worker: INestApplicationContext;
   let kube: KubeClient;
@@ -26,7 +28,8 @@ describe('deployment lifecycle on the local stack', () => {
   const get = (ref: { apiVersion: string; kind: string; name: string; namespace?: string }) => kube.get<KubeObject & Record<string, any>>(ref);
 
   beforeAll(async () => {
-    api = await startTestApi({ CAELUS_DRIFT_INTERVAL: '5', CAELUS_HELM_TIMEOUT: '120' });
+    // On Flux, helm-controller's own reconcile stays out of the way: the cluster watcher corrects drift, as on helm.
+    api = await startTestApi({ CAELUS_DRIFT_INTERVAL: '5', CAELUS_HELM_TIMEOUT: '120', CAELUS_FLUX_INTERVAL: '3600' });
     worker = await startWorker();
     kube = new KubeClient({ kubeconfig: process.env.KUBECONFIG! });
     connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
@@ -64,6 +67,9 @@ describe('deployment lifecycle on the local stack', () => {
     expect(secrets.map((s) => s.metadata.labels?.status)).toContain('deployed');
     const pvcs = await kube.list('v1', 'PersistentVolumeClaim', { namespace: ns });
     expect(pvcs).toHaveLength(1);
+    // The backend the template chose holds the release: a HelmRelease acting as the tenant on Flux, none on helm.
+    const helmRelease = await get({ apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', name: ns, namespace: ns }).catch(() => undefined);
+    expect(helmRelease?.spec?.serviceAccountName).toBe(TEST_BACKEND === 'flux' ? 'caelus-tenant' : undefined);
     pvcUid = pvcs[0].metadata.uid!;
     expect((pvcs[0] as KubeObject & { status?: { phase?: string } }).status?.phase).toBe('Bound');
   });
@@ -182,12 +188,12 @@ describe('deployment lifecycle on the local stack', () => {
   });
 
   it('ends a chart with invalid values in error with a clear lastError and no retry storm', async () => {
-    const bad = exampleChart('1.0.0');
+    const bad = await exampleTemplate('1.0.0');
     // No template schema: only the chart's own values.schema.json (checked by helm) catches it.
     const t = await api.http
       .post(`/products/${seed.productId}/templates`)
       .set(admin)
-      .send({ version: '0.0.1-bad', chartRef: bad.chartRef, chartVersion: '1.0.0', defaultValues: { ...bad.defaultValues, replicas: 99 } })
+      .send({ ...bad, version: '0.0.1-bad', valuesSchema: undefined, defaultValues: { ...(bad.defaultValues as object), replicas: 99 } })
       .expect(201);
     const res = await api.http
       .post(`/users/${seed.userId}/deployments`)

@@ -5,35 +5,20 @@
  * controllers install as the tenant ServiceAccount. Create → ready → values change → upgrade →
  * delete, nothing faked.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { INestApplicationContext } from '@nestjs/common';
 import { ensureStack } from '../../scripts/stack';
 import { KubeClient, KubeObject } from '../../libs/platform/src';
 import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
-import { events, exampleChart, poll, REPO, startWorker, waitForStatus } from '../support/lifecycle';
+import { events, exampleChart, poll, pushExampleChart, startWorker, waitForStatus } from '../support/lifecycle';
 
 jest.setTimeout(600_000);
 
-const run = promisify(execFile);
 const SECRET = 'Flux-s3cret-admin-pw';
-
-async function pushChart(version: string, repo: string, tmp: string): Promise<{ ref: string; digest: string }> {
-  const helm = process.env.HELM_BIN!;
-  const packaged = await run(helm, ['package', join(REPO, 'charts', 'examples', `webapp-${version}`), '-d', tmp]);
-  const tgz = /saved it to: (\S+)/.exec(packaged.stdout)![1];
-  const pushed = await run(helm, ['push', tgz, repo, '--plain-http']);
-  return { ref: `${repo}/webapp`, digest: /Digest:\s*(sha256:[0-9a-f]{64})/.exec(`${pushed.stdout}\n${pushed.stderr}`)![1] };
-}
 
 describe('the Flux release backend on the local stack', () => {
   let api: TestApi;
   let worker: INestApplicationContext;
   let kube: KubeClient;
-  let tmp: string;
   let admin: Record<string, string>;
   let productId: string;
   const templates: Record<string, string> = {};
@@ -51,9 +36,7 @@ describe('the Flux release backend on the local stack', () => {
     api = await startTestApi({ CAELUS_DRIFT_INTERVAL: '5', CAELUS_HELM_TIMEOUT: '180' });
     worker = await startWorker();
     kube = new KubeClient({ kubeconfig: process.env.KUBECONFIG! });
-    tmp = mkdtempSync(join(tmpdir(), 'caelus-flux-backend-'));
     admin = bearer(api.adminToken);
-    const repo = `oci://${process.env.CAELUS_OCI_REGISTRY}/${uniqueName('flux')}`;
     const product = await api.http
       .post('/products')
       .set(admin)
@@ -61,7 +44,7 @@ describe('the Flux release backend on the local stack', () => {
       .expect(201);
     productId = product.body.id;
     for (const version of ['1.0.0', '1.1.0']) {
-      const chart = await pushChart(version, repo, tmp);
+      const chart = await pushExampleChart(version);
       const { defaultValues, valuesSchema } = exampleChart(version);
       const t = await api.http
         .post(`/products/${productId}/templates`)
@@ -82,7 +65,6 @@ describe('the Flux release backend on the local stack', () => {
   afterAll(async () => {
     await worker?.close();
     await api?.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   it('refuses an unknown backend, and flux for a chart it cannot pull', async () => {

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { INestApplicationContext } from '@nestjs/common';
@@ -20,6 +22,40 @@ export function exampleChart(version: string) {
     defaultValues: parseYaml(readFileSync(join(dir, 'values.yaml'), 'utf8')) as Record<string, unknown>,
     valuesSchema: JSON.parse(readFileSync(join(dir, 'values.schema.json'), 'utf8')) as Record<string, unknown>,
   };
+}
+
+/**
+ * The release backend the lifecycle suites publish their templates for: `CAELUS_TEST_BACKEND`
+ * (`helm`, the default, or `flux`; `npm run test:flux` runs the lifecycle suite with `flux`).
+ */
+export const TEST_BACKEND: 'helm' | 'flux' = process.env.CAELUS_TEST_BACKEND === 'flux' ? 'flux' : 'helm';
+
+let pushTo: { repo: string; tmp: string } | undefined;
+const pushed = new Map<string, { ref: string; digest: string }>();
+
+/** An example chart version packaged and pushed to the stack's OCI registry (once per process): its oci:// ref and digest. */
+export async function pushExampleChart(version: string): Promise<{ ref: string; digest: string }> {
+  const known = pushed.get(version);
+  if (known) return known;
+  pushTo ??= { repo: `oci://${process.env.CAELUS_OCI_REGISTRY}/lifecycle-${randomBytes(3).toString('hex')}`, tmp: mkdtempSync(join(tmpdir(), 'caelus-charts-')) };
+  const helm = process.env.HELM_BIN!;
+  const packaged = await execFileAsync(helm, ['package', join(REPO, 'charts', 'examples', `webapp-${version}`), '-d', pushTo.tmp]);
+  const tgz = /saved it to: (\S+)/.exec(packaged.stdout)![1];
+  const out = await execFileAsync(helm, ['push', tgz, pushTo.repo, '--plain-http']);
+  const chart = { ref: `${pushTo.repo}/webapp`, digest: /Digest:\s*(sha256:[0-9a-f]{64})/.exec(`${out.stdout}\n${out.stderr}`)![1] };
+  pushed.set(version, chart);
+  return chart;
+}
+
+/**
+ * A template's body for an example chart version on TEST_BACKEND: the chart's directory for
+ * helm; for flux the chart pushed to the local registry, pinned by digest, `capabilities.backend: flux`.
+ */
+export async function exampleTemplate(version: string): Promise<Record<string, unknown>> {
+  const local = exampleChart(version);
+  if (TEST_BACKEND === 'helm') return local;
+  const chart = await pushExampleChart(version);
+  return { ...local, chartRef: chart.ref, chartDigest: chart.digest, capabilities: { backend: 'flux' } };
 }
 
 /**
@@ -63,7 +99,7 @@ export async function seedCatalog(api: TestApi, productName: string, versions: s
     const t = await api.http
       .post(`/products/${product.body.id}/templates`)
       .set(admin)
-      .send({ version: v, ...exampleChart(v) })
+      .send({ version: v, ...(await exampleTemplate(v)) })
       .expect(201);
     templates[v] = t.body.id;
   }

@@ -111,7 +111,7 @@ export const workerProviders: Provider[] = [
         storage,
         cache: cache ?? undefined,
         render: (req) => helmBackend.render(req),
-        intervalSeconds: cfg.driftIntervalSeconds,
+        intervalSeconds: cfg.fluxIntervalSeconds,
         plainHttpRegistries: cfg.plainHttpRegistries,
       });
       return new ReleaseBackends({ helm: helmBackend, flux });

@@ -115,6 +115,13 @@ describe(loadConfig.name, () => {
       expect(loadConfig({ ...base, CAELUS_DRIFT_WATCH: 'false' }).driftIntervalSeconds).toBe(300);
       expect(loadConfig({ ...base, CAELUS_DRIFT_INTERVAL: '60' }).driftIntervalSeconds).toBe(60);
     });
+
+    it("sets helm-controller's own reconcile interval for Flux-backend releases, by default the drift interval", () => {
+      expect(loadConfig(base).fluxIntervalSeconds).toBe(3600);
+      expect(loadConfig({ ...base, CAELUS_DRIFT_INTERVAL: '60' }).fluxIntervalSeconds).toBe(60);
+      expect(loadConfig({ ...base, CAELUS_DRIFT_INTERVAL: '60', CAELUS_FLUX_INTERVAL: '900' }).fluxIntervalSeconds).toBe(900);
+      expect(problems({ ...base, CAELUS_FLUX_INTERVAL: '1' })).toEqual([expect.stringContaining('CAELUS_FLUX_INTERVAL')]);
+    });
   });
 
   describe('stuck requests', () => {

@@ -45,6 +45,11 @@ export interface CaelusConfig {
   /** The periodic full drift check (the safety net behind the cluster watcher; 300 s without the watch). */
   readonly driftIntervalSeconds: number;
   /**
+   * How often helm-controller reconciles a Flux-backend release on its own (its drift detection
+   * included): the HelmRelease's `interval`. Defaults to the drift interval.
+   */
+  readonly fluxIntervalSeconds: number;
+  /**
    * Drift checks read release objects' and release Secrets' metadata from watches (needs list and
    * watch on those kinds) instead of asking the API server for each object on every check, and the
    * cluster watcher signals a deployment's workflow when one of its objects changes.
@@ -127,6 +132,9 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
   // 0 turns the sweep off (tests that run several workers on one database do).
   const supervisorIntervalSeconds = intIn(env, 'CAELUS_SUPERVISOR_INTERVAL', 300, 0, 86400, problems);
   const driftWatchCache = flagIn(env, 'CAELUS_DRIFT_WATCH', true, problems);
+  // With the watch on, the cluster watcher signals a deployment when its objects change, and this
+  // periodic full check is only the safety net: hourly by default.
+  const driftIntervalSeconds = intIn(env, 'CAELUS_DRIFT_INTERVAL', driftWatchCache ? 3600 : 300, 5, 86400, problems);
 
   const config: CaelusConfig = {
     port: intIn(env, 'PORT', 3000, 0, 65535, problems),
@@ -154,9 +162,8 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     adminToken,
     encryptionKey: readEncryptionKey(env, root, problems),
     previousEncryptionKeys: readPreviousKeys(env, problems),
-    // With the watch on, the cluster watcher signals a deployment when its objects change, and this
-    // periodic full check is only the safety net: hourly by default.
-    driftIntervalSeconds: intIn(env, 'CAELUS_DRIFT_INTERVAL', driftWatchCache ? 3600 : 300, 5, 86400, problems),
+    driftIntervalSeconds,
+    fluxIntervalSeconds: intIn(env, 'CAELUS_FLUX_INTERVAL', driftIntervalSeconds, 5, 86400, problems),
     driftWatchCache,
     healthGraceSeconds: intIn(env, 'CAELUS_HEALTH_GRACE', 120, 0, 86400, problems),
     chartRoots,

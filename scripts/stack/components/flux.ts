@@ -12,7 +12,6 @@ const NAME = 'flux';
 interface Controller {
   /** Pid and log name. */
   name: string;
-  tool: string;
   binary: string;
   health: number;
   args: string[];
@@ -28,7 +27,6 @@ const STORAGE_DIR = path.join(LOCAL_DIR, 'flux', 'storage');
 export const FLUX_CONTROLLERS: Controller[] = [
   {
     name: 'flux-source-controller',
-    tool: 'flux-source-controller',
     binary: 'source-controller',
     health: PORTS.fluxSourceHealth,
     args: [
@@ -43,7 +41,6 @@ export const FLUX_CONTROLLERS: Controller[] = [
   },
   {
     name: 'flux-helm-controller',
-    tool: 'flux-helm-controller',
     binary: 'helm-controller',
     health: PORTS.fluxHelmHealth,
     args: [
@@ -62,7 +59,7 @@ export const FLUX_CONTROLLERS: Controller[] = [
 
 /** The CRD files both controllers' modules ship (copied into the tool cache when they were built). */
 export function fluxCrdDirs(): string[] {
-  return FLUX_CONTROLLERS.map((c) => path.join(toolDir(TOOLS.find((t) => t.name === c.tool)!), 'crds'));
+  return [path.join(toolDir(TOOLS.find((t) => t.name === 'flux')!), 'crds')];
 }
 
 export class FluxComponent implements Component {
