@@ -33,7 +33,9 @@ describe('the Flux release backend on the local stack', () => {
 
   beforeAll(async () => {
     await ensureStack({ only: ['flux'], log: () => undefined });
-    api = await startTestApi({ CAELUS_DRIFT_INTERVAL: '5', CAELUS_HELM_TIMEOUT: '180' });
+    // helm-controller reconciles every 5 s; Caelus checks drift only every 30 s and without the cluster
+    // watcher, so a change made right after one of its checks is helm-controller's to correct.
+    api = await startTestApi({ CAELUS_DRIFT_INTERVAL: '30', CAELUS_DRIFT_WATCH: 'false', CAELUS_FLUX_INTERVAL: '5', CAELUS_HELM_TIMEOUT: '180' });
     worker = await startWorker();
     kube = new KubeClient({ kubeconfig: process.env.KUBECONFIG! });
     admin = bearer(api.adminToken);
@@ -119,6 +121,27 @@ describe('the Flux release backend on the local stack', () => {
       60_000,
     );
     expect(checked.status).toBe('ready');
+  });
+
+  it("records drift helm-controller corrected on its own reconcile as the deployment's event", async () => {
+    // Right after one of Caelus's checks (the next is 30 s away), so helm-controller (every 5 s) corrects it.
+    const checkedAt = async () => (await api.http.get(`/users/${userId}/deployments/${d.id}`).set(admin)).body.lastDriftCheckAt as string;
+    const before = await checkedAt();
+    await poll('a drift check', checkedAt, (at) => at !== before, 60_000, 100);
+    await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: `${d.deploymentUid}-config`, namespace: d.deploymentUid });
+    await poll('helm-controller recreating the ConfigMap', configMap, (cm) => cm?.data?.title === 'From Flux', 25_000, 250);
+    const found = await poll(
+      "Flux's correction in the events",
+      () => events(api, userId, d.id),
+      (evs) => evs.some((e) => e.type === 'drift-corrected' && e.actor === 'flux'),
+      60_000,
+    );
+    const byFlux = found.filter((e) => e.actor === 'flux');
+    expect(byFlux).toHaveLength(1);
+    expect(byFlux[0]).toMatchObject({
+      message: `flux corrected drift in ConfigMap/${d.deploymentUid}-config`,
+      data: { objects: [{ kind: 'ConfigMap', name: `${d.deploymentUid}-config`, reason: 'missing' }], corrected: true },
+    });
   });
 
   it('applies a values change as a new revision', async () => {

@@ -121,7 +121,7 @@ export async function waitForStatus(
   return poll(`deployment ${deploymentId}`, async () => (await api.http.get(`/users/${userId}/deployments/${deploymentId}`).set(bearer(api.adminToken))).body, ok, timeoutMs);
 }
 
-export async function events(api: TestApi, userId: string, deploymentId: string): Promise<{ type: string; message: string; data: Record<string, unknown> }[]> {
+export async function events(api: TestApi, userId: string, deploymentId: string): Promise<{ type: string; actor: string; message: string; data: Record<string, unknown> }[]> {
   const res = await api.http.get(`/users/${userId}/deployments/${deploymentId}/events?limit=100`).set(bearer(api.adminToken)).expect(200);
   return res.body.items;
 }

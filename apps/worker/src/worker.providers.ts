@@ -104,10 +104,10 @@ export const workerProviders: Provider[] = [
     ({ cfg, helm, kube, tenants, storage, cache }): ReleaseBackend => {
       const helmBackend = new HelmReleaseBackend({ helm, storage, cache: cache ?? undefined });
       // The HelmRelease and OCIRepository are written with the worker's own client (the tenant may
-      // not name a ServiceAccount for helm-controller to act as), the values Secret as the tenant.
+      // not name a ServiceAccount for helm-controller to act as), the values Secret (and the HelmRelease's Events are read) as the tenant.
       const flux = new FluxReleaseBackend({
         kube,
-        secretsIn: (namespace) => tenants.for(namespace),
+        tenantIn: (namespace) => tenants.for(namespace),
         storage,
         cache: cache ?? undefined,
         render: (req) => helmBackend.render(req),

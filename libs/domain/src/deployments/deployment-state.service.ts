@@ -27,6 +27,8 @@ export interface DesiredState {
   deleting: boolean;
   /** Suspended: nothing is applied and drift is recorded, not corrected. */
   suspended: boolean;
+  /** When the last drift check was recorded: what a release backend reported since is new. */
+  lastDriftCheckAt?: Date | null;
   template: {
     id: string;
     version: string;
@@ -69,6 +71,7 @@ export class DeploymentStateService {
       observedGeneration: d.observedGeneration,
       deleting: d.status === 'deleting' || d.status === 'deleted',
       suspended: Boolean(d.suspendedAt),
+      lastDriftCheckAt: d.lastDriftCheckAt ?? null,
       template: t,
       appliedTemplateId: d.appliedTemplateId,
     };

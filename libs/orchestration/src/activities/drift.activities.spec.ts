@@ -14,6 +14,7 @@ import {
   TenantClients,
 } from '../../../platform/src';
 import { createDriftActivities } from './drift.activities';
+import { ReleaseBackends } from './release-backends';
 import { DeploymentMetrics } from './metrics.port';
 
 jest.mock('../../../platform/src', () => ({ ...jest.requireActual('../../../platform/src'), detectDrift: jest.fn(), correctDrift: jest.fn() }));
@@ -192,6 +193,71 @@ describe(createDriftActivities.name, () => {
       const { sut, storage } = setup('kind: Deployment');
       storage.readDeployedManifest.mockRejectedValue(new KubeError('secrets is forbidden', 403, 'Forbidden', false));
       await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).rejects.toMatchObject({ nonRetryable: true });
+    });
+  });
+
+  describe('drift the release backend corrected by itself (Flux)', () => {
+    const report = (key: string, corrected = true) => ({
+      at: new Date('2026-12-01T10:00:05Z'),
+      corrected,
+      objects: [{ kind: 'ConfigMap', name: 'web-1-config', reason: 'missing' as const }],
+      summary: 'Cluster state of release web-1/web-1.v2 has been corrected:',
+      key,
+    });
+    const fluxSetup = (reports: () => Promise<ReturnType<typeof report>[]>, lastDriftCheckAt: Date | null = new Date('2026-12-01T10:00:00Z')) => {
+      const s = setup('kind: Deployment', loaded({ template: { id: 't1', version: '1.0.0', capabilities: { backend: 'flux' } }, lastDriftCheckAt }));
+      const flux = { readDeployedManifest: jest.fn(async () => 'kind: Deployment'), driftReports: jest.fn(reports) };
+      const helm = { readDeployedManifest: jest.fn() };
+      const sut = createDriftActivities({
+        kube: s.kube as unknown as KubeClient,
+        releases: new ReleaseBackends({ helm: helm as never, flux: flux as never }),
+        state: s.state as unknown as DeploymentStateService,
+        metrics: s.metrics,
+        driftIntervalSeconds: 60,
+      });
+      return { ...s, sut, flux };
+    };
+
+    it('records each correction since the last check once, as an event of the backend, before its own check', async () => {
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      const { sut, state, flux } = fluxSetup(async () => [report('uid-1#1')]);
+      await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
+      await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
+      expect(flux.driftReports).toHaveBeenCalledWith({ release: 'web-1', namespace: 'web-1', backend: 'flux' }, new Date('2026-12-01T10:00:00Z'));
+      const events = state.appendEvent.mock.calls.map((c) => (c as unknown[])[0]);
+      expect(events).toEqual([
+        {
+          deploymentId: 'd1',
+          generation: 2,
+          type: 'drift-corrected',
+          actor: 'flux',
+          message: 'flux corrected drift in ConfigMap/web-1-config',
+          data: { objects: [{ kind: 'ConfigMap', name: 'web-1-config', reason: 'missing' }], corrected: true, by: 'flux', at: '2026-12-01T10:00:05.000Z' },
+        },
+      ]);
+    });
+
+    it('says what the backend could not correct, and reads from the start when no check was recorded yet', async () => {
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      const { sut, state, flux } = fluxSetup(async () => [report('uid-2#1', false)], null);
+      await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
+      expect(flux.driftReports).toHaveBeenCalledWith(expect.anything(), new Date(0));
+      expect(state.appendEvent).toHaveBeenCalledWith(expect.objectContaining({ type: 'drift-detected', actor: 'flux', message: expect.stringMatching(/^flux could not correct drift: /) }));
+    });
+
+    it('still checks when the reports cannot be read', async () => {
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      const { sut, state } = fluxSetup(async () => Promise.reject(new Error('events is forbidden')));
+      await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).resolves.toEqual({ releaseMissing: false, drifted: 0, corrected: 0 });
+      expect(state.appendEvent).not.toHaveBeenCalled();
+      expect(state.recordDriftCheck).toHaveBeenCalled();
+    });
+
+    it('asks a helm-backed deployment for nothing', async () => {
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      const { sut, state } = setup('kind: Deployment');
+      await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
+      expect(state.appendEvent).not.toHaveBeenCalled();
     });
   });
 

@@ -168,6 +168,33 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
     return { releaseMissing: false, drifted: objects.length, corrected: 0 };
   };
 
+  // Per release, the backend's own drift reports already recorded (keys), so a report is one event.
+  const backendReported = new LRUCache<string, Set<string>>({ max: MAX_MEMOS });
+  /**
+   * Drift the release backend corrected by itself since the last recorded check (Flux's
+   * helm-controller, on its own reconciles), as events of the deployment: who corrected what, and
+   * what it could not. Informational: a failed read leaves them out, the check itself stands.
+   */
+  const recordBackendDrift = async (d: DesiredState, generation: number): Promise<void> => {
+    if (!releases.driftReports || !backendOf(d)) return;
+    const reports = await releases.driftReports({ release: d.deploymentUid, namespace: d.deploymentUid, backend: backendOf(d) }, d.lastDriftCheckAt ?? new Date(0)).catch(() => []);
+    let seen = backendReported.get(d.deploymentUid);
+    for (const r of reports) {
+      if (seen?.has(r.key)) continue;
+      const names = r.objects.map((o) => `${o.kind}/${o.name}`).join(', ') || 'the release';
+      await state.appendEvent({
+        deploymentId: d.deploymentId,
+        generation,
+        type: r.corrected ? 'drift-corrected' : 'drift-detected',
+        actor: backendOf(d)!,
+        message: r.corrected ? `${backendOf(d)} corrected drift in ${names}` : `${backendOf(d)} could not correct drift: ${r.summary}`,
+        data: { objects: r.objects, corrected: r.corrected, by: backendOf(d), at: r.at.toISOString() },
+      });
+      if (!seen) backendReported.set(d.deploymentUid, (seen = new Set()));
+      seen.add(r.key);
+    }
+  };
+
   /**
    * The check, and what a Forbidden to the tenant means: its RoleBinding or ServiceAccount, or the
    * whole namespace, was removed by hand. Postgres still wants the deployment, so it is re-applied:
@@ -175,6 +202,7 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
    */
   const check = async (d: DesiredState, generation: number, fresh = false): Promise<DriftCheckResult> => {
     try {
+      await recordBackendDrift(d, generation);
       return await checkAsTenant(d, generation, fresh);
     } catch (err) {
       if (!tenants || !(err instanceof KubeError) || err.status !== 403) throw err;

@@ -25,6 +25,23 @@ export interface ReleaseBackend {
    * from the API server; otherwise a watch-fed cache may answer.
    */
   readDeployedManifest(ref: ReleaseRef, options?: { fresh?: boolean }): Promise<string | undefined>;
+  /**
+   * Drift the backend itself found and corrected since `since` (Flux's helm-controller does, on its
+   * own reconciles), for the deployment's event log. A backend that corrects nothing by itself has none.
+   */
+  driftReports?(ref: ReleaseRef, since: Date): Promise<BackendDriftReport[]>;
+}
+
+/** One drift correction a backend made by itself. */
+export interface BackendDriftReport {
+  at: Date;
+  /** False: drift was found and could not (fully) be corrected. */
+  corrected: boolean;
+  objects: { kind: string; name: string; reason: 'missing' | 'modified' }[];
+  /** The backend's own one-line account, without values. */
+  summary: string;
+  /** Unique per occurrence: a report is recorded once. */
+  key: string;
 }
 
 export interface ReleaseRef {

@@ -1,5 +1,14 @@
 import { invalidInput, type DesiredState } from '../../../domain/src';
-import type { AppliedRevision, ReleaseApplyRequest, ReleaseBackend, ReleaseRef, ReleaseRenderRequest, ReleaseUninstallRequest, ReleaseUninstallResult } from './release-backend.port';
+import type {
+  AppliedRevision,
+  BackendDriftReport,
+  ReleaseApplyRequest,
+  ReleaseBackend,
+  ReleaseRef,
+  ReleaseRenderRequest,
+  ReleaseUninstallRequest,
+  ReleaseUninstallResult,
+} from './release-backend.port';
 
 /** The backend a release without one names: helm, as before templates could choose. */
 export const DEFAULT_BACKEND = 'helm';
@@ -31,6 +40,11 @@ export class ReleaseBackends implements ReleaseBackend {
 
   async readDeployedManifest(ref: ReleaseRef, options?: { fresh?: boolean }): Promise<string | undefined> {
     return this.pick(ref).readDeployedManifest(ref, options);
+  }
+
+  async driftReports(ref: ReleaseRef, since: Date): Promise<BackendDriftReport[]> {
+    const backend = this.pick(ref);
+    return backend.driftReports ? backend.driftReports(ref, since) : [];
   }
 
   private pick(ref: ReleaseRef): ReleaseBackend {

@@ -46,6 +46,8 @@ export interface DesiredRow {
   observedGeneration: number;
   status: DeploymentStatus;
   suspendedAt: Date | null;
+  /** When the last drift check was recorded (null before the first). */
+  lastDriftCheckAt?: Date | null;
 }
 
 export class DeploymentsRepository {
@@ -84,7 +86,7 @@ export class DeploymentsRepository {
       `SELECT d.id, d.user_id AS "userId", d.product_id AS "productId", p.name AS "productName",
               d.deployment_uid AS "deploymentUid", d.desired_template_id AS "desiredTemplateId",
               d.applied_template_id AS "appliedTemplateId", d.generation, d.observed_generation AS "observedGeneration", d.status,
-              d.suspended_at AS "suspendedAt"
+              d.suspended_at AS "suspendedAt", d.last_drift_check_at AS "lastDriftCheckAt"
          FROM deployments d JOIN products p ON p.id = d.product_id
         WHERE d.id = $1`,
       [id],

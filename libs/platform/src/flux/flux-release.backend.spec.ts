@@ -102,7 +102,7 @@ describe(FluxReleaseBackend.name, () => {
 
   it('writes the values Secret with the client it is given for the namespace (the tenant’s)', async () => {
     const tenant = { apply: jest.fn(async (o: KubeObject) => o), delete: jest.fn(async () => true) };
-    sut = new FluxReleaseBackend({ kube: cluster as unknown as FluxReleaseBackendDeps['kube'], secretsIn: () => tenant as never, storage, render, intervalSeconds: 60, pollIntervalMs: 1 });
+    sut = new FluxReleaseBackend({ kube: cluster as unknown as FluxReleaseBackendDeps['kube'], tenantIn: () => tenant as never, storage, render, intervalSeconds: 60, pollIntervalMs: 1 });
     cluster.controller = handles({ ready: true, revision: 1 });
     await sut.apply(request());
     expect(tenant.apply).toHaveBeenCalledWith(expect.objectContaining({ kind: 'Secret', metadata: expect.objectContaining({ name: VALUES_SECRET_NAME }) }));

@@ -21,6 +21,7 @@ import {
   splitSecretValues,
   valuesSecretRef,
 } from './flux.objects';
+import { FluxDriftReport, fluxDriftReports } from './flux.drift-events';
 import { conditionOf, needsForce, readOutcome } from './flux.status';
 
 /** The request as the activities send it: where the values hold secrets, besides the helm backend's fields. */
@@ -34,12 +35,13 @@ export interface FluxReleaseBackendDeps {
    * The worker's own client: it writes the Flux objects, which the tenant ServiceAccount may not
    * (else a chart could point a HelmRelease at another ServiceAccount).
    */
-  kube: Pick<KubeClient, 'get' | 'apply' | 'delete'>;
+  kube: Pick<KubeClient, 'get' | 'apply' | 'delete' | 'list'>;
   /**
-   * The client that writes the values Secret in a namespace: the tenant ServiceAccount's (it may
-   * manage Secrets there), so the worker itself needs no right on Secrets. Left out: `kube`.
+   * The tenant ServiceAccount's client in a namespace: it writes the values Secret and reads the
+   * HelmRelease's Events (it may, there), so the worker itself needs no right on Secrets or Events.
+   * Left out: `kube`.
    */
-  secretsIn?: (namespace: string) => Pick<KubeClient, 'apply' | 'delete'>;
+  tenantIn?: (namespace: string) => Pick<KubeClient, 'apply' | 'delete' | 'list'>;
   /** Helm's release storage, which helm-controller writes as helm does: the deployed manifest is read from it. */
   storage: Pick<HelmReleaseStorage, 'readDeployedManifest' | 'deployedManifestOf'>;
   cache?: Pick<MetadataCache, 'releaseSecrets'>;
@@ -89,7 +91,7 @@ export class FluxReleaseBackend {
       plainHttpRegistries: this.deps.plainHttpRegistries,
       annotations,
     };
-    await this.secretsIn(req.namespace).apply(buildValuesSecret(projection));
+    await this.tenantIn(req.namespace).apply(buildValuesSecret(projection));
     await this.project(() => kube.apply(buildOciRepository(projection)));
     await this.project(() => kube.apply(buildHelmRelease(projection)));
     req.onProgress?.(`HelmRelease ${req.namespace}/${req.release} applied; waiting for helm-controller`);
@@ -134,7 +136,7 @@ export class FluxReleaseBackend {
       await this.pause(req.signal);
     }
     await this.project(() => kube.delete(ociRepositoryRef(req.release, req.namespace)));
-    await this.secretsIn(req.namespace).delete(valuesSecretRef(req.namespace));
+    await this.tenantIn(req.namespace).delete(valuesSecretRef(req.namespace));
     return { uninstalled: deleted, kept: [] };
   }
 
@@ -146,6 +148,15 @@ export class FluxReleaseBackend {
   async readDeployedManifest(ref: HelmReleaseRef, options: { fresh?: boolean } = {}): Promise<string | undefined> {
     const listed = options.fresh ? undefined : this.deps.cache?.releaseSecrets(ref.namespace, ref.release);
     return listed ? this.deps.storage.deployedManifestOf(listed, ref.release, ref.namespace) : this.deps.storage.readDeployedManifest(ref.release, ref.namespace);
+  }
+
+  /**
+   * The drift helm-controller found and corrected on its own reconciles since `since`, from the
+   * Events it records on the HelmRelease, read as the tenant.
+   */
+  async driftReports(ref: HelmReleaseRef, since: Date): Promise<FluxDriftReport[]> {
+    const events = await this.tenantIn(ref.namespace).list('v1', 'Event', { namespace: ref.namespace, fieldSelector: `involvedObject.kind=HelmRelease,involvedObject.name=${ref.release}` });
+    return fluxDriftReports(events, since);
   }
 
   /** A write of the Flux objects; their kinds missing means Flux is not installed, which no retry heals. */
@@ -160,8 +171,8 @@ export class FluxReleaseBackend {
     }
   }
 
-  private secretsIn(namespace: string): Pick<KubeClient, 'apply' | 'delete'> {
-    return this.deps.secretsIn?.(namespace) ?? this.deps.kube;
+  private tenantIn(namespace: string): Pick<KubeClient, 'apply' | 'delete' | 'list'> {
+    return this.deps.tenantIn?.(namespace) ?? this.deps.kube;
   }
 
   private async pause(signal: AbortSignal | undefined): Promise<void> {
