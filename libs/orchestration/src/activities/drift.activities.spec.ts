@@ -219,7 +219,7 @@ describe(createDriftActivities.name, () => {
     };
 
     it('records each correction since the last check once, as an event of the backend, before its own check', async () => {
-      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
       const { sut, state, flux } = fluxSetup(async () => [report('uid-1#1')]);
       await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
       await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
@@ -238,7 +238,7 @@ describe(createDriftActivities.name, () => {
     });
 
     it('says what the backend could not correct, and reads from the start when no check was recorded yet', async () => {
-      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
       const { sut, state, flux } = fluxSetup(async () => [report('uid-2#1', false)], null);
       await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
       expect(flux.driftReports).toHaveBeenCalledWith(expect.anything(), new Date(0));
@@ -246,7 +246,7 @@ describe(createDriftActivities.name, () => {
     });
 
     it('still checks when the reports cannot be read', async () => {
-      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
       const { sut, state } = fluxSetup(async () => Promise.reject(new Error('events is forbidden')));
       await expect(sut.checkDrift({ deploymentId: 'd1', generation: 2 })).resolves.toEqual({ releaseMissing: false, drifted: 0, corrected: 0 });
       expect(state.appendEvent).not.toHaveBeenCalled();
@@ -254,7 +254,7 @@ describe(createDriftActivities.name, () => {
     });
 
     it('asks a helm-backed deployment for nothing', async () => {
-      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] } as never);
+      jest.mocked(detectDrift).mockResolvedValue({ drifted: false, objects: [] });
       const { sut, state } = setup('kind: Deployment');
       await sut.checkDrift({ deploymentId: 'd1', generation: 2 });
       expect(state.appendEvent).not.toHaveBeenCalled();
