@@ -26,6 +26,13 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
+/** A promise (`opened`) that resolves once `open` is called: lets a test hold a transaction open. */
+function gate(): { open: () => void; opened: Promise<void> } {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return { open, opened };
+}
+
 /** The Postgres error code of a failed write (23505 unique, 23503 FK, 23514 check). */
 async function pgCode(p: Promise<unknown>): Promise<string> {
   const err = await p.then(
@@ -313,6 +320,7 @@ describe('persistence', () => {
           observedGeneration: 0,
           status: 'provisioning',
           suspendedAt: null,
+          lastDriftCheckAt: null,
         });
         await expect(deployments.findDesired(randomUUID())).resolves.toBeNull();
 
@@ -320,6 +328,8 @@ describe('persistence', () => {
         const updatedAt = (await deployments.findById(d.id))!.updatedAt;
         expect(await deployments.writeDriftCheck(d.id, 1, new Date(summary.checkedAt), summary)).toBe(true);
         expect(await deployments.findById(d.id)).toMatchObject({ lastDriftCheckAt: new Date(summary.checkedAt), driftSummary: summary, status: 'provisioning' });
+        // The desired state carries it: a release backend's own drift reports since then are new.
+        await expect(deployments.findDesired(d.id)).resolves.toMatchObject({ lastDriftCheckAt: new Date(summary.checkedAt) });
         // Observations (a drift check, a health assessment) leave updatedAt: it says when the desired state or the status changed.
         expect(await deployments.writeHealth(d.id, 1, { status: 'healthy', reason: null, generation: 1, since: '2026-11-29T10:00:01.000Z', objects: [] })).toBe(true);
         expect((await deployments.findById(d.id))!.updatedAt).toEqual(updatedAt);
@@ -353,10 +363,8 @@ describe('persistence', () => {
       it('locks a row for update inside a transaction, so writers queue', async () => {
         const d = await deployment();
         const order: string[] = [];
-        let releaseFirst!: () => void;
-        const firstHolds = new Promise<void>((r) => (releaseFirst = r));
-        let firstLocked!: () => void;
-        const locked = new Promise<void>((r) => (firstLocked = r));
+        const { open: releaseFirst, opened: firstHolds } = gate();
+        const { open: firstLocked, opened: locked } = gate();
         const first = db.transaction(async (m) => {
           await deployments.findByIdForUpdate(d.id, m);
           firstLocked();
@@ -378,10 +386,8 @@ describe('persistence', () => {
 
       it("share-locks a user for creations that run side by side, queues a change to the user behind them, and queues one user's limited creations on an advisory lock", async () => {
         const u = await user();
-        let release!: () => void;
-        const holds = new Promise<void>((r) => (release = r));
-        let sharedTwice!: () => void;
-        const bothShared = new Promise<void>((r) => (sharedTwice = r));
+        const { open: release, opened: holds } = gate();
+        const { open: sharedTwice, opened: bothShared } = gate();
         let sharers = 0;
         const creation = () =>
           db.transaction(async (m) => {
@@ -405,10 +411,8 @@ describe('persistence', () => {
 
         // The per-user advisory lock: a second limited creation waits for the first to commit.
         const order: string[] = [];
-        let releaseFirst!: () => void;
-        const firstHolds = new Promise<void>((r) => (releaseFirst = r));
-        let firstLocked!: () => void;
-        const locked = new Promise<void>((r) => (firstLocked = r));
+        const { open: releaseFirst, opened: firstHolds } = gate();
+        const { open: firstLocked, opened: locked } = gate();
         const first = db.transaction(async (m) => {
           await deployments.lockUserQuota(u.id, m);
           firstLocked();
