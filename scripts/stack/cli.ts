@@ -2,7 +2,7 @@
 import { cliProfiles, COMPONENT_NAMES, ComponentError, ensureStack, resetStack, stackStatus, stopStack } from './index';
 import { ensureTools, printToolSummary, table } from './tools';
 
-const USAGE = `usage: tsx scripts/stack/cli.ts up|down|status|reset|tools [--only ${COMPONENT_NAMES.join(',')}] [--with-flux] [--temporal dev|server]`;
+const USAGE = `usage: tsx scripts/stack/cli.ts up|down|status|reset|tools [--only ${COMPONENT_NAMES.join(',')}] [--with-flux] [--temporal dev|server] [--profile-only (tools: only the profiles' own)]`;
 
 /** `--only postgres,temporal` (or `--only=…`): the components a command acts on; undefined means all. */
 function parseOnly(args: string[]): string[] | undefined {
@@ -49,7 +49,7 @@ async function main(command: string | undefined, args: string[]): Promise<number
       return statuses.every((s) => s.ok) ? 0 : 1;
     }
     case 'tools': {
-      printToolSummary(await ensureTools(console.log, profiles));
+      printToolSummary(await ensureTools(console.log, profiles, { profileOnly: args.includes('--profile-only') }));
       return 0;
     }
     default:

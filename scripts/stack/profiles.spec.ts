@@ -33,6 +33,8 @@ describe(toolsFor.name, () => {
       ],
     });
     expect(toolsFor(['flux'])).toHaveLength(TOOLS.length);
+    expect(toolsFor(['flux'], { profileOnly: true })).toEqual(flux);
+    expect(toolsFor([], { profileOnly: true })).toEqual([]);
   });
 
   it('builds temporal-server and its SQL tool with the CLI, at the server release the CLI requires, so the profile adds no tool', () => {

@@ -39,9 +39,9 @@ type Log = (line: string) => void;
  * profiles, e.g. 'flux') is in the cache, building the missing ones from the Go module proxy
  * one at a time (the builds already use every core), and links the installed ones into .local/bin.
  */
-export async function ensureTools(log: Log = console.log, profiles: readonly string[] = []): Promise<ToolResult[]> {
+export async function ensureTools(log: Log = console.log, profiles: readonly string[] = [], options: { profileOnly?: boolean } = {}): Promise<ToolResult[]> {
   const results: ToolResult[] = [];
-  const wanted = toolsFor(profiles);
+  const wanted = toolsFor(profiles, options);
   const missing = wanted.filter((t) => !isInstalled(t));
   if (missing.length > 0) {
     log(`tools: building ${missing.map((t) => `${t.name} ${t.version}`).join(', ')} into ${toolsCacheDir()}`);

@@ -190,8 +190,9 @@ export const TOOLS: ToolSpec[] = [
 ];
 
 /** The tools a stack with these profiles needs: the default ones plus each profile's. */
-export function toolsFor(profiles: readonly string[] = []): ToolSpec[] {
-  return TOOLS.filter((t) => !t.profile || profiles.includes(t.profile));
+export function toolsFor(profiles: readonly string[] = [], options: { profileOnly?: boolean } = {}): ToolSpec[] {
+  // profileOnly: the profiles' own tools alone (`.ci/run` builds Flux beside the default tools, at low priority).
+  return TOOLS.filter((t) => (t.profile ? profiles.includes(t.profile) : !options.profileOnly));
 }
 
 /** Everything binds to loopback. */
