@@ -2,7 +2,7 @@
 // down and up cleanly, and the database itself enforces the data model's invariants.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import {
   createDataSource,
   DeploymentEntity,
@@ -131,6 +131,18 @@ describe('persistence', () => {
     let events: DeploymentEventsRepository;
 
     const user = (email = `${name('u')}@example.com`) => users.insert({ email, isAdmin: false, apiTokenHash: randomBytes(32).toString('hex') });
+    /** Takes `lock` in a transaction and holds it until `release()`, then runs `then` and commits (`done`). */
+    const holdOpen = (lock: (m: EntityManager) => Promise<unknown>, then: (m: EntityManager) => Promise<unknown>) => {
+      const held = gate();
+      const released = gate();
+      const done = db.transaction(async (m) => {
+        await lock(m);
+        held.open();
+        await released.opened;
+        await then(m);
+      });
+      return { locked: held.opened, release: released.open, done };
+    };
     const product = (n = name('p')) => products.insert({ name: n, description: '' });
     const template = (productId: string, version = '1.0.0') =>
       templates.insert({ productId, version, chartRef: 'oci://r.example/webapp', chartVersion: version, chartDigest: null, defaultValues: {}, valuesSchema: null, capabilities: {} });
@@ -363,24 +375,22 @@ describe('persistence', () => {
       it('locks a row for update inside a transaction, so writers queue', async () => {
         const d = await deployment();
         const order: string[] = [];
-        const { open: releaseFirst, opened: firstHolds } = gate();
-        const { open: firstLocked, opened: locked } = gate();
-        const first = db.transaction(async (m) => {
-          await deployments.findByIdForUpdate(d.id, m);
-          firstLocked();
-          await firstHolds;
-          order.push('first');
-          await deployments.update(d.id, { generation: 2 }, m);
-        });
-        await locked;
+        const first = holdOpen(
+          (m) => deployments.findByIdForUpdate(d.id, m),
+          async (m) => {
+            order.push('first');
+            await deployments.update(d.id, { generation: 2 }, m);
+          },
+        );
+        await first.locked;
         const second = db.transaction(async (m) => {
           const row = await deployments.findByIdForUpdate(d.id, m);
           order.push(`second saw ${row?.generation}`);
         });
         await new Promise((r) => setTimeout(r, 200));
         expect(order).toEqual([]);
-        releaseFirst();
-        await Promise.all([first, second]);
+        first.release();
+        await Promise.all([first.done, second]);
         expect(order).toEqual(['first', 'second saw 2']);
       });
 
@@ -411,15 +421,11 @@ describe('persistence', () => {
 
         // The per-user advisory lock: a second limited creation waits for the first to commit.
         const order: string[] = [];
-        const { open: releaseFirst, opened: firstHolds } = gate();
-        const { open: firstLocked, opened: locked } = gate();
-        const first = db.transaction(async (m) => {
-          await deployments.lockUserQuota(u.id, m);
-          firstLocked();
-          await firstHolds;
-          order.push('first');
-        });
-        await locked;
+        const first = holdOpen(
+          (m) => deployments.lockUserQuota(u.id, m),
+          async () => void order.push('first'),
+        );
+        await first.locked;
         const other = await user();
         const otherUser = db.transaction(async (m) => {
           await deployments.lockUserQuota(other.id, m);
@@ -432,8 +438,8 @@ describe('persistence', () => {
         await otherUser;
         await new Promise((r) => setTimeout(r, 200));
         expect(order).toEqual(['other user']);
-        releaseFirst();
-        await Promise.all([first, second]);
+        first.release();
+        await Promise.all([first.done, second]);
         expect(order).toEqual(['other user', 'first', 'second']);
       });
 
