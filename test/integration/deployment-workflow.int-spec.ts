@@ -102,6 +102,8 @@ class FakeDeployment {
   acceptInputs: Record<string, unknown>[] = [];
   dropped: { count: number; templateIds: unknown[] }[] = [];
   tickInputs: { fresh?: boolean }[] = [];
+  /** Holds driftTick (after it is counted) until resolved, so drift signals arrive while a check runs. */
+  tickGate: Promise<void> | null = null;
   constructor(
     readonly deploymentId = randomUUID(),
     readonly deploymentUid = `wf-${randomUUID().slice(0, 8)}`,
@@ -181,6 +183,7 @@ class FakeDeployment {
       async driftTick(input) {
         self.calls.push('driftTick');
         self.tickInputs.push({ fresh: input.fresh });
+        await self.tickGate;
         const desired = self.summary();
         if (desired.generation !== input.generation) return { desired };
         return { desired, drift: { releaseMissing: false, drifted: 1, corrected: self.suspended ? 0 : 1 } };
@@ -377,11 +380,18 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       // The safety-net timer stays where it was.
       expect((await handle.query(stateQuery)).nextDriftCheckAt).toBe(before.nextDriftCheckAt);
 
-      // A resync reads through the worker's cache; a burst of signals while waiting is one check.
+      // A resync reads through the worker's cache; a burst of signals is at most one check more than
+      // the one already running. The check is held open while the burst lands, so however the
+      // server splits the signals into workflow tasks, the bound is exact (a loaded machine used to
+      // let the first check finish between signals).
       const raw = temporal.client().workflow.getHandle(handle.workflowId);
       await eventually(async () => (await handle.query(stateQuery)).waitingFor !== null);
+      let release!: () => void;
+      sut.tickGate = new Promise((r) => (release = r));
       for (let i = 0; i < 5; i++) await raw.signal('drift', { reason: 'resync' });
       await eventually(() => sut.count('driftTick') >= 2);
+      sut.tickGate = null;
+      release();
       await new Promise((r) => setTimeout(r, 1500));
       expect(sut.count('driftTick')).toBeLessThanOrEqual(3);
       expect(sut.tickInputs[1]).toEqual({ fresh: undefined });
