@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only overhead,throughput,idle,api,console,peer,fleet,scale] [--peer flux] [--temporal server] [--no-build] [--cpu-prof] …`
+ * `npm run bench [-- --quick] [--only overhead,throughput,idle,api,console,peer,fleet,scale] [--peer flux [--peer-steady N] [--peer-sides flux,caelus_helm,caelus_flux]] [--temporal server] [--no-build] [--cpu-prof] …`
  *
  * Runs the benchmarks of issue 6 on the local stack against the BUILT API and worker in child
  * processes, on a scratch database and a task queue of its own, and cleans up after itself
@@ -65,6 +65,8 @@ function parseArgs(argv: string[]): BenchOptions {
     idleN: int('--idle', quick ? 200 : 1000),
     idleIntervals: int('--intervals', quick ? 2 : 5),
     scaleN: int('--scale', quick ? 400 : 2000),
+    peerSteadyN: int('--peer-steady', quick ? 200 : 1000),
+    peerSides: (value('--peer-sides') ?? 'flux,caelus_helm,caelus_flux').split(',') as BenchOptions['peerSides'],
     temporal,
     driftIntervalSeconds: int('--drift-interval', 60),
     apiDurationSeconds: int('--api-duration', quick ? 10 : 30),
@@ -180,6 +182,7 @@ async function main(): Promise<void> {
       idle_n: opts.idleN,
       idle_intervals: opts.idleIntervals,
       scale_n: opts.scaleN,
+      peer_steady_n: opts.peerSteadyN,
       temporal: opts.temporal === 'server' ? `server profile (temporal-server on PostgreSQL)` : 'dev server (temporal server start-dev, SQLite)',
       drift_interval_s: opts.driftIntervalSeconds,
       api_duration_s: opts.apiDurationSeconds,
@@ -196,12 +199,14 @@ async function main(): Promise<void> {
   const defaultOutput = resolve(REPO, 'bench', 'results', 'latest.json');
   if (opts.output === defaultOutput) writeFileSync(join(opts.output, '..', `${out.mode}.json`), json);
   log(`wrote ${relative(REPO, opts.output)}`);
-  // A scale-only run also updates `scale` in latest.json (issue 17 §4 asks for it there), naming its own run.
-  if (results.scale && opts.output !== defaultOutput && existsSync(defaultOutput)) {
+  // A scale-only or peer-only run also updates its section in latest.json (issues 17 §4 and 16 §3
+  // ask for them there), naming its own run.
+  for (const section of ['scale', 'peer'] as const) {
+    if (!results[section] || opts.output === defaultOutput || !existsSync(defaultOutput)) continue;
     const latest = JSON.parse(readFileSync(defaultOutput, 'utf8'));
-    latest.scale = { run: { command, mode: out.mode, run_id: runId, started_at: out.started_at, commit: out.commit, file: relative(REPO, opts.output) }, ...results.scale };
+    latest[section] = { run: { command, mode: out.mode, run_id: runId, started_at: out.started_at, commit: out.commit, file: relative(REPO, opts.output) }, ...results[section] };
     writeFileSync(defaultOutput, JSON.stringify(latest, null, 2) + '\n');
-    log(`updated scale in ${relative(REPO, defaultOutput)}`);
+    log(`updated ${section} in ${relative(REPO, defaultOutput)}`);
   }
   if (opts.markdown && opts.phases.size === PHASES.length && opts.output === defaultOutput) {
     writeMarkdown(join(REPO, 'BENCHMARKS.md'), out, readIdleAtScale());

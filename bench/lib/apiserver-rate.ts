@@ -22,6 +22,18 @@ export function sumRequestTotal(text: string): number {
   return total;
 }
 
+/** `apiserver_request_total` summed per verb (GET, LIST, WATCH, PATCH, …). */
+export function requestsByVerb(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const verb = /[{,]verb="([^"]*)"/.exec(line)?.[1] ?? 'unknown';
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) out[verb] = (out[verb] ?? 0) + value;
+  }
+  return out;
+}
+
 export class ApiServerRate {
   private readonly samples: RateSample[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -62,6 +74,11 @@ export class ApiServerRate {
   /** The counter now, read once (no sampling loop). */
   async total(): Promise<number> {
     return sumRequestTotal(await this.metrics());
+  }
+
+  /** The counter per verb now, read once. */
+  async byVerb(): Promise<Record<string, number>> {
+    return requestsByVerb(await this.metrics());
   }
 
   private async sample(): Promise<void> {

@@ -17,6 +17,10 @@ export interface BenchOptions {
   idleIntervals: number;
   /** Live deployments the scale phase measures at. */
   scaleN: number;
+  /** Live releases per side in the peer phase's steady-state figure. */
+  peerSteadyN: number;
+  /** The peer phase's sides, in order (`--peer-sides`; all three by default). */
+  peerSides: ('flux' | 'caelus_helm' | 'caelus_flux')[];
   /** `--temporal server`: the stack's Temporal server on PostgreSQL instead of the CLI's dev server. */
   temporal: 'dev' | 'server';
   driftIntervalSeconds: number;

@@ -91,16 +91,77 @@ export function renderResults(r: Json, idleAtScale?: Json): string {
       `| 5 | Console: JavaScript the first page loads, gzipped (${c.first_load_js.length} file${c.first_load_js.length === 1 ? '' : 's'}) | ${c.first_load_js_gzip_kb} kB | – | – | < 300 kB | ${met(c.first_load_js_gzip_kb < 300)} |`,
     );
   }
-  const p = r.peer;
-  if (p) {
-    lines.push(
-      `| 6 | Peer: ${p.n} new deployments at once, wall time until all ready vs Flux HelmReleases | ${p.caelus.ready_wall_s.toFixed(1)} s | Flux ${p.flux.ready_wall_s.toFixed(1)} s | ${x(p.ratios.ready_wall)} | ≤ 1.0× | ${met(p.ratios.ready_wall <= 1)} |`,
+  const p = r.peer?.flux;
+  if (p?.sides) {
+    const h = p.sides.caelus_helm;
+    const f = p.sides.flux;
+    const k = p.sides.caelus_flux;
+    const q = p.ratios.caelus_helm;
+    const qk = p.ratios.caelus_flux;
+    const peer = (figure: string, caelus: string, flux: string, ratio: string, viaFlux: string, target: string, ok: boolean | undefined) =>
+      lines.push(`| 6 | Peer: ${figure} (Caelus on its Flux backend: ${viaFlux}) | ${caelus} | Flux ${flux} | ${ratio} | ${target} | ${ok === undefined ? '–' : met(ok)} |`);
+    peer(
+      `${p.n} new at once, until all ready`,
+      s(h.ready.wall_s * 1000),
+      s(f.ready.wall_s * 1000),
+      x(q['1_ready_wall']),
+      `${s(k.ready.wall_s * 1000)}, ${x(qk['1_ready_wall'])}`,
+      '≤ 1.0×',
+      q['1_ready_wall'] <= 1,
     );
-    lines.push(
-      `| 6 | Peer: a deleted ConfigMap back, p50 / p95 of ${p.changes} (drift interval ${p.drift_interval_s} s on both sides) | ${s(p.caelus.drift_correction_ms.median)} / ${s(p.caelus.drift_correction_ms.p95)} | Flux ${s(p.flux.drift_correction_ms.median)} / ${s(p.flux.drift_correction_ms.p95)} | ${x(p.ratios.drift_correction_p50)} / ${x(p.ratios.drift_correction_p95)} | ≤ 1.0× | ${met(p.ratios.drift_correction_p50 <= 1 && p.ratios.drift_correction_p95 <= 1)} |`,
+    peer(
+      `steady state at ${p.steady_n}, own CPU per release per ${p.drift_interval_s} s interval`,
+      `${h.steady_state.mean_side_cpu_ms_per_release_per_interval} ms`,
+      `${f.steady_state.mean_side_cpu_ms_per_release_per_interval} ms`,
+      x(q['2_cpu_per_release_per_interval']),
+      `${k.steady_state.mean_side_cpu_ms_per_release_per_interval} ms, ${x(qk['2_cpu_per_release_per_interval'])}`,
+      '≤ 0.5×',
+      q['2_cpu_per_release_per_interval'] <= 0.5,
     );
-    lines.push(
-      `| 6 | Peer: memory with ${p.n} live, worker RSS vs helm-controller + source-controller RSS | ${p.caelus.worker_rss_mb} MiB | Flux ${p.flux.rss_mb.helm_controller} + ${p.flux.rss_mb.source_controller} MiB | ${x(p.ratios.memory)} | ≤ 0.5× | ${met(p.ratios.memory <= 0.5)} |`,
+    peer(
+      `steady state, API server requests per release per interval`,
+      `${h.steady_state.mean_apiserver_requests_per_release_per_interval}`,
+      `${f.steady_state.mean_apiserver_requests_per_release_per_interval}`,
+      x(q['2_apiserver_requests_per_release_per_interval']),
+      `${k.steady_state.mean_apiserver_requests_per_release_per_interval}, ${x(qk['2_apiserver_requests_per_release_per_interval'])}`,
+      '–',
+      undefined,
+    );
+    peer(
+      `${p.changes} manual changes undone, p50 / p95`,
+      `${s(h.drift_correction.all_ms.median)} / ${s(h.drift_correction.all_ms.p95)}`,
+      `${s(f.drift_correction.all_ms.median)} / ${s(f.drift_correction.all_ms.p95)}`,
+      `${x(q['3_drift_p50'])} / ${x(q['3_drift_p95'])}`,
+      `${s(k.drift_correction.all_ms.median)} / ${s(k.drift_correction.all_ms.p95)}`,
+      '≤ 1.0×',
+      q['3_drift_p50'] <= 1 && q['3_drift_p95'] <= 1,
+    );
+    peer(
+      `memory (RSS) with ${p.n} / ${p.steady_n} live`,
+      `${h.memory_mb.with_n.total} / ${h.memory_mb.with_steady_n.total} MiB`,
+      `${f.memory_mb.with_n.total} / ${f.memory_mb.with_steady_n.total} MiB`,
+      `${x(q['4_memory_with_n'])} / ${x(q['4_memory_with_steady_n'])}`,
+      `worker + controllers ${k.memory_mb.with_n.total} / ${k.memory_mb.with_steady_n.total} MiB`,
+      '≤ 0.5×',
+      q['4_memory_with_n'] <= 0.5 && q['4_memory_with_steady_n'] <= 0.5,
+    );
+    peer(
+      `isolation: ${p.n} at once beside a release failing forever, p95 ready`,
+      s(h.isolation.ready_ms.p95),
+      s(f.isolation.ready_ms.p95),
+      x(q['5_isolation_p95']),
+      `${s(k.isolation.ready_ms.p95)}, ${x(qk['5_isolation_p95'])}`,
+      '≤ 1.0×',
+      q['5_isolation_p95'] <= 1,
+    );
+    peer(
+      `the ${p.n} upgraded to a new digest at once, until all ready`,
+      s(h.upgrade.wall_s * 1000),
+      s(f.upgrade.wall_s * 1000),
+      x(q['6_upgrade_wall']),
+      `${s(k.upgrade.wall_s * 1000)}, ${x(qk['6_upgrade_wall'])}`,
+      '≤ 1.0×',
+      q['6_upgrade_wall'] <= 1,
     );
   }
   const sc = r.scale;

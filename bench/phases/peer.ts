@@ -1,181 +1,308 @@
 /**
- * The peer benchmark (`npm run bench -- --peer flux`): on the same cluster, chart and N, in one run,
- * Caelus with the helm backend against Flux driven directly (HelmReleases applied with kubectl, as a
- * Flux user would). Flux runs from the local stack (`--with-flux`) with as many concurrent reconciles
- * as the worker has helm slots, and its HelmRelease interval set to Caelus's drift interval, so both
- * sides look for drift equally often. Measured here: (1) N new deployments at once, time until all
- * are ready; (3) a deleted ConfigMap, time until it is back (p50/p95); (4) memory of the controllers
- * and of the worker with N live. Figures are Caelus/Flux ratios with both raw values.
+ * The peer benchmark (`npm run bench -- --peer flux`, issue 16 §3): on the same cluster, the same
+ * charts (pushed to the local registry, pinned by digest) and the same N, in one run, three sides
+ * one after the other: Flux driven directly (HelmReleases applied with kubectl), Caelus with the
+ * helm backend and Caelus with the Flux backend. Each side's releases are deleted and their
+ * namespaces gone before the next side starts. Per side:
+ *
+ * 1. N (quick: 50) new releases at once: time until all are ready;
+ * 5. isolation: a release that fails forever (its pods fit no node; every install times out) is
+ *    created, then N more at once: their readiness p95 against (1);
+ * 6. the N of (1) upgraded to a new digest at once (Caelus: a fleet rollout in one wave);
+ * 3. 20 manual changes among them (a deleted ConfigMap, a scaled Deployment, alternately), each
+ *    timed until it is undone, p50 and p95;
+ * 2. steady state at M (quick: 200) live releases (topped up with 0-replica ones): two windows
+ *    of one drift interval each, the side's CPU (worker; controllers), the kube-apiserver's and
+ *    etcd's, and the API server's requests by verb, per release per interval;
+ * 4. the side's memory (RSS) with N and with M live.
+ *
+ * Flux's HelmRelease interval is Caelus's drift interval, so both look for drift equally often;
+ * Flux runs with as many concurrent reconciles as the worker has helm slots (10).
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ensureStack } from '../../scripts/stack';
-import { deleteNamespaces, waitNamespacesGone } from '../lib/cluster';
-import { BenchContext, createAllAtOnce, domainFor, pickChart, podsFit, USER_VALUES } from '../lib/context';
-import { mergedValues } from '../lib/helm';
-import { readMemory, REPO } from '../lib/procs';
+import { ApiServerRate } from '../lib/apiserver-rate';
+import { waitNamespacesGone } from '../lib/cluster';
+import { BenchContext, pickChart, podsFit } from '../lib/context';
+import { pushPeerCharts } from '../lib/peer-charts';
+import { Batch, CaelusSide, FluxSide, PeerSide } from '../lib/peer-sides';
+import { readCpu, readMemory } from '../lib/procs';
 import { log, mapLimit, round, sleep, summarize } from '../lib/util';
+import { stackCpu, stackPids } from './idle';
 
-const run = promisify(execFile);
+const CHANGES = 20;
 
-interface FluxRelease {
-  metadata: { name: string; namespace: string };
-  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+interface Plan {
+  n: number;
+  steady: number;
+  intervalS: number;
 }
 
 export async function peerPhase(ctx: BenchContext) {
-  const n = ctx.opts.throughputN;
-  const changes = ctx.opts.quick ? 10 : 20;
-  const interval = ctx.opts.driftIntervalSeconds;
+  const plan: Plan = { n: ctx.opts.throughputN, steady: ctx.opts.peerSteadyN, intervalS: ctx.opts.driftIntervalSeconds };
   log(`peer: bringing Flux up (stack:up --only flux)`);
   await ensureStack({ only: ['flux'], log: (l) => log(`  ${l}`) });
-  if (!(await podsFit(ctx, n))) throw new Error(`peer: the cluster's nodes do not take ${n} more pods; use a smaller --throughput`);
-  const variant = await pickChart(ctx, n, 'peer');
-  const chart = ctx.charts[variant];
-  const kubectl = (args: string[]) => run(join(ctx.kubectl.toolsBin, 'kubectl'), ['--kubeconfig', ctx.kubectl.kubeconfig, ...args], { maxBuffer: 256 * 1024 * 1024 });
-
-  // The same chart, pushed to the local registry: Flux pulls it by digest, as Caelus pins it.
+  // (1) and (5) live together, plus the stuck one; the steady-state top-up has no pods.
+  const pods = 2 * plan.n + 1;
+  if (!(await podsFit(ctx, pods))) throw new Error(`peer: the cluster's nodes do not take ${pods} more pods; use a smaller --throughput`);
+  const variant = await pickChart(ctx, pods, 'peer');
   const tmp = mkdtempSync(join(tmpdir(), 'caelus-bench-peer-'));
-  const helmEnv = { ...process.env, ...ctx.helm.env };
-  const packaged = await run(ctx.helm.helmBin, ['package', chart.dir, '-d', tmp], { env: helmEnv });
-  const tgz = /saved it to: (\S+)/.exec(packaged.stdout)![1];
-  const repo = `oci://${ctx.stack.CAELUS_OCI_REGISTRY}/${ctx.prefix}`;
-  const pushed = await run(ctx.helm.helmBin, ['push', tgz, repo, '--plain-http'], { env: helmEnv });
-  const digest = /Digest:\s*(sha256:[0-9a-f]{64})/.exec(`${pushed.stdout}\n${pushed.stderr}`)![1];
-
-  // --- Flux, driven directly --------------------------------------------------------------------
-  const names = Array.from({ length: n }, (_, i) => `${ctx.prefix}-f${i}`);
-  const label = `caelus-bench=${ctx.prefix}`;
-  const docs = names.map((ns, i) =>
-    [
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'caelus-bench': ctx.prefix } } },
-      {
-        apiVersion: 'source.toolkit.fluxcd.io/v1',
-        kind: 'OCIRepository',
-        metadata: { name: 'chart', namespace: ns },
-        spec: { url: `${repo}/webapp`, insecure: true, interval: '10m', layerSelector: { mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip', operation: 'copy' }, ref: { digest } },
-      },
-      {
-        apiVersion: 'helm.toolkit.fluxcd.io/v2',
-        kind: 'HelmRelease',
-        metadata: { name: ns, namespace: ns, labels: { 'caelus-bench': ctx.prefix } },
-        spec: {
-          interval: `${interval}s`,
-          chartRef: { kind: 'OCIRepository', name: 'chart' },
-          driftDetection: { mode: 'enabled' },
-          install: { timeout: '5m', remediation: { retries: 3 } },
-          values: mergedValues(chart, USER_VALUES, ns, domainFor(ctx, 300_000 + i)),
+  try {
+    const charts = await pushPeerCharts(ctx.helm, ctx.charts[variant], ctx.charts.headless, tmp, `oci://${ctx.stack.CAELUS_OCI_REGISTRY}/${ctx.prefix}-peer`);
+    const caelusHelm = new CaelusSide(ctx, charts, 'helm');
+    const caelusFlux = new CaelusSide(ctx, charts, 'flux');
+    await caelusHelm.setUp();
+    await caelusFlux.setUp();
+    const sides = ([new FluxSide(ctx, charts, tmp, plan.intervalS), caelusHelm, caelusFlux] as PeerSide[]).filter((s) => ctx.opts.peerSides.includes(s.name));
+    const results: Record<string, SideResult> = {};
+    const stuck: string[] = [];
+    for (const side of sides) {
+      const r = await measureSide(ctx, side, plan);
+      stuck.push(...r.stuck);
+      results[side.name] = r.result;
+      // Kept at once: a later side failing does not lose this one's figures.
+      writeFileSync(join(ctx.logDir, `peer-${side.name}.json`), JSON.stringify(r.result, null, 2));
+    }
+    // The releases that fail forever go last: a delete waits for the install attempt in flight (Caelus: its retries too).
+    log(`peer: waiting for the ${stuck.length} failing releases' namespaces to go`);
+    if (!(await waitNamespacesGone(ctx.kubectl, stuck, 20 * 60_000))) log('  some were still there after 20 min');
+    const flux = results.flux;
+    if (!flux || !results.caelus_helm || !results.caelus_flux) return { flux: { n: plan.n, partial: true, sides: results } };
+    return {
+      flux: {
+        n: plan.n,
+        steady_n: plan.steady,
+        changes: CHANGES,
+        drift_interval_s: plan.intervalS,
+        charts: {
+          note: `pushed to the local registry and pinned by digest on every side; base = ${variant === 'example' ? 'charts/examples/webapp-1.0.0' : 'charts/examples/webapp-1.0.0 with a headless Service'}; next = the same with the default theme dark (1.0.1); stuck = the base with pods no node takes; idle = headless, 0 replicas`,
+          digests: Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, `${c.version}@${c.digest}`])),
+        },
+        sides: Object.fromEntries(sides.map((s) => [s.name, { setup: s.description, ...results[s.name] }])),
+        ratios: {
+          note: 'Caelus / Flux per figure; targets for the helm backend: ≤ 1.0 on 1, 3, 5 and 6; ≤ 0.5 on 2 (CPU per release per interval) and 4 (memory)',
+          caelus_helm: ratios(results.caelus_helm, flux),
+          caelus_flux: ratios(results.caelus_flux, flux),
         },
       },
-    ]
-      .map((d) => JSON.stringify(d))
-      .join('\n---\n'),
-  );
-  const manifest = join(tmp, 'flux.yaml');
-  writeFileSync(manifest, docs.join('\n---\n'));
-  log(`peer: ${n} Flux HelmReleases at once`);
-  const f0 = Date.now();
-  await kubectl(['apply', '-f', manifest]);
-  const fluxApplied = Date.now() - f0;
-  const fluxReadyAt = new Map<string, number>();
-  while (fluxReadyAt.size < n) {
-    if (Date.now() - f0 > 30 * 60_000) throw new Error(`peer: ${n - fluxReadyAt.size} HelmReleases not ready after 30 min`);
-    const list = JSON.parse((await kubectl(['get', 'helmreleases', '-A', '-l', label, '-o', 'json'])).stdout) as { items: FluxRelease[] };
-    const now = Date.now();
-    for (const hr of list.items) {
-      const cond = (type: string) => hr.status?.conditions?.find((c) => c.type === type);
-      if (!fluxReadyAt.has(hr.metadata.name) && cond('Ready')?.status === 'True') fluxReadyAt.set(hr.metadata.name, now);
-      // Stalled: Flux gave up on it (retries exhausted); waiting longer measures nothing.
-      if (cond('Stalled')?.status === 'True') throw new Error(`peer: HelmRelease ${hr.metadata.namespace}/${hr.metadata.name} stalled: ${JSON.stringify(hr.status?.conditions)}`);
-    }
-    await sleep(250);
+    };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
-  const fluxWall = Math.max(...fluxReadyAt.values()) - f0;
-  log(`  flux: ${(fluxWall / 1000).toFixed(1)} s`);
-  const fluxMemory = controllersMemory();
-  const fluxDrift = await driftCorrections(kubectl, names.slice(0, changes), interval);
-  log(`  flux: ConfigMap back after p50 ${fluxDrift.median} ms`);
-  log('  deleting the Flux releases (HelmRelease finalizers uninstall them) and their namespaces');
-  await kubectl(['delete', 'helmreleases', '-A', '-l', label, '--wait=true', '--timeout=600s']).catch((err: Error) => log(`  ${err.message}`));
-  await deleteNamespaces(ctx.kubectl, names);
-  await waitNamespacesGone(ctx.kubectl, names, 600_000);
+}
 
-  // --- Caelus, helm backend ---------------------------------------------------------------------
-  log(`peer: ${n} Caelus deployments at once`);
+type SideResult = Awaited<ReturnType<typeof measureSide>>['result'];
+
+async function measureSide(ctx: BenchContext, side: PeerSide, plan: Plan) {
+  const started = Date.now();
+  const { n } = plan;
+  log(`peer/${side.name}: (1) ${n} releases at once`);
   await sleep(2_000);
-  const { created, ready, startedAt: c0, wallMs: caelusWall } = await createAllAtOnce(ctx, n, variant);
-  log(`  caelus: ${(caelusWall / 1000).toFixed(1)} s`);
-  const workerMemory = ctx.worker ? round(readMemory(ctx.worker.pid).rssMb, 1) : NaN;
-  const caelusDrift = await driftCorrections(
-    kubectl,
-    created.slice(0, changes).map((d) => d.deploymentUid),
-    interval,
-  );
-  log(`  caelus: ConfigMap back after p50 ${caelusDrift.median} ms`);
-  rmSync(tmp, { recursive: true, force: true });
+  const first = await side.create('base', n, { concurrency: n, wait: true });
+  const ready = timesFrom(first);
+  log(`  ready: all after ${s(ready.wall)}, p95 ${s(ready.ms.p95)}`);
+  const memoryAtN = memory(side);
 
-  const fluxRss = round(fluxMemory.helm_controller + fluxMemory.source_controller, 1);
+  log(`peer/${side.name}: (5) a release that fails forever, then ${n} more at once`);
+  const stuck = await side.create('stuck', 1, { concurrency: 1, wait: false });
+  // Picked up and holding a slot before the batch arrives.
+  await sleep(5_000);
+  const second = await side.create('base', n, { concurrency: n, wait: true });
+  const isolated = timesFrom(second);
+  log(`  ready beside the failing one: all after ${s(isolated.wall)}, p95 ${s(isolated.ms.p95)}`);
+  await side.remove(stuck.releases, false);
+
+  log(`peer/${side.name}: (6) the first ${n} upgraded to ${'1.0.1'} at once`);
+  await sleep(2_000);
+  const up = await side.upgrade(first.releases);
+  const upgraded = timesFrom(up);
+  log(`  upgraded: all ready after ${s(upgraded.wall)}`);
+
+  log(`peer/${side.name}: (3) ${CHANGES} manual changes`);
+  const drift = await driftCorrections(ctx, first.releases, plan.intervalS);
+  log(`  undone after p50 ${s(drift.all_ms.median)}, p95 ${s(drift.all_ms.p95)} (${drift.not_corrected} not undone)`);
+
+  const live = [...first.releases, ...second.releases];
+  const more = Math.max(0, plan.steady - live.length);
+  if (more) {
+    log(`peer/${side.name}: (2) ${more} more (0 replicas) for ${plan.steady} live`);
+    const top = await side.create('idle', more, { concurrency: 20, wait: true });
+    live.push(...top.releases);
+  }
+  // Let the creations' after-effects pass (the first drift checks of the new ones) before measuring.
+  await sleep(plan.intervalS * 1000);
+  const steady = await steadyWindows(ctx, side, live.length, plan.intervalS);
+  log(`  steady state at ${live.length}: ${steady.windows.map((w) => `${w.side_cpu_ms_per_release_per_interval} ms`).join(' / ')} CPU per release per interval`);
+  const memoryAtM = memory(side);
+
+  log(`peer/${side.name}: deleting its ${live.length} releases`);
+  const d0 = Date.now();
+  await side.remove(live, true);
+  const deletedS = round((Date.now() - d0) / 1000, 1);
+  const result = {
+    ready: { wall_s: round(ready.wall / 1000), ready_ms: ready.ms },
+    isolation: { wall_s: round(isolated.wall / 1000), ready_ms: isolated.ms, p95_vs_alone: round(isolated.ms.p95 / ready.ms.p95) },
+    upgrade: { wall_s: round(upgraded.wall / 1000), ready_ms: upgraded.ms, ...('extra' in up ? (up.extra as Record<string, unknown>) : {}) },
+    drift_correction: drift,
+    steady_state: steady,
+    memory_mb: { with_n: memoryAtN, with_steady_n: memoryAtM },
+    deleted_after_s: deletedS,
+    side_s: round((Date.now() - started) / 1000, 1),
+  };
+  return { result, stuck: stuck.releases };
+}
+
+function s(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function timesFrom(b: Batch) {
+  const ms = [...b.readyAt.values()].map((t) => t - b.startedAt);
+  return { wall: Math.max(...ms), ms: summarize(ms) };
+}
+
+function memory(side: PeerSide): Record<string, number> & { total: number } {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(side.pids())) out[name] = round(readMemory(pid).rssMb, 1);
   return {
-    n,
-    chart: variant === 'example' ? 'charts/examples/webapp-1.0.0' : 'charts/examples/webapp-1.0.0, Service headless',
-    flux: {
-      versions: 'helm-controller v1.6.4, source-controller v1.9.6 (from the stack, --concurrent=10, UseHelm3Defaults)',
-      note: 'HelmRelease interval = the drift interval; OCIRepository pinned by digest in the local registry; ready = the HelmRelease Ready condition, polled every 250 ms',
-      ready_wall_s: round(fluxWall / 1000),
-      apply_ms: fluxApplied,
-      ready_ms: summarize([...fluxReadyAt.values()].map((t) => t - f0)),
-      drift_correction_ms: fluxDrift,
-      rss_mb: fluxMemory,
-    },
-    caelus: {
-      ready_wall_s: round(caelusWall / 1000),
-      ready_ms: summarize([...ready.values()].map((r) => r.observedAt - c0)),
-      drift_correction_ms: caelusDrift,
-      worker_rss_mb: workerMemory,
-    },
-    ratios: {
-      note: 'Caelus / Flux; targets: ready and drift correction <= 1.0, memory <= 0.5',
-      ready_wall: round(caelusWall / fluxWall),
-      drift_correction_p50: round(caelusDrift.median / fluxDrift.median),
-      drift_correction_p95: round(caelusDrift.p95 / fluxDrift.p95),
-      memory: round(workerMemory / fluxRss),
-    },
-    drift_interval_s: interval,
-    changes,
+    ...out,
+    total: round(
+      Object.values(out).reduce((a, b) => a + b, 0),
+      1,
+    ),
   };
 }
 
-/** RSS of the stack's Flux controllers (from their pid files). */
-function controllersMemory(): { helm_controller: number; source_controller: number } {
-  const rss = (name: string) => {
-    try {
-      return round(readMemory(Number(readFileSync(join(REPO, '.local', 'pids', `${name}.pid`), 'utf8').trim())).rssMb, 1);
-    } catch {
-      return NaN;
-    }
+/** CPU seconds of the side's processes, with their waited-for children (the worker's helm runs). */
+function sideCpu(pids: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(pids).map(([k, pid]) => {
+      const c = readCpu(pid);
+      return [k, c.self + c.children];
+    }),
+  );
+}
+
+interface SteadyWindow {
+  window_s: number;
+  side_cpu_s: Record<string, number>;
+  side_cpu_fraction: number;
+  side_cpu_ms_per_release_per_interval: number;
+  other_processes_cpu_fraction: Record<string, number>;
+  apiserver_requests_per_release_per_interval: Record<string, number> & { all: number };
+}
+
+/** Two windows of one drift interval each, with the population live and nothing else asked of the side. */
+async function steadyWindows(ctx: BenchContext, side: PeerSide, releases: number, intervalS: number) {
+  const rate = new ApiServerRate(ctx.stack.KUBECONFIG);
+  const others = stackPids();
+  const windows: SteadyWindow[] = [];
+  for (let k = 0; k < 2; k++) {
+    const pids = side.pids();
+    const v0 = await rate.byVerb();
+    const c0 = sideCpu(pids);
+    const o0 = stackCpu(others);
+    const t0 = Date.now();
+    await sleep(intervalS * 1000);
+    const seconds = (Date.now() - t0) / 1000;
+    const c1 = sideCpu(pids);
+    const o1 = stackCpu(others);
+    const v1 = await rate.byVerb();
+    const intervals = seconds / intervalS;
+    const cpu = Object.fromEntries(Object.keys(pids).map((p) => [p, round(c1[p] - c0[p], 2)]));
+    const cpuS = Object.values(cpu).reduce((a, b) => a + b, 0);
+    const perRelease = (x: number) => round(x / releases / intervals, 3);
+    const verbs = Object.fromEntries(
+      Object.keys(v1)
+        .map((v) => [v, perRelease(v1[v] - (v0[v] ?? 0))] as const)
+        .filter(([, x]) => x > 0)
+        .sort(([, a], [, b]) => b - a),
+    );
+    windows.push({
+      window_s: round(seconds, 1),
+      side_cpu_s: cpu,
+      side_cpu_fraction: round(cpuS / seconds, 4),
+      side_cpu_ms_per_release_per_interval: round((cpuS * 1000) / releases / intervals, 2),
+      other_processes_cpu_fraction: Object.fromEntries(Object.keys(others).map((key) => [key, round((o1[key] - o0[key]) / seconds, 4)])),
+      apiserver_requests_per_release_per_interval: {
+        all: round(
+          Object.values(verbs).reduce((a, b) => a + b, 0),
+          3,
+        ),
+        ...verbs,
+      },
+    });
+  }
+  const mean = (f: (w: SteadyWindow) => number) => round(windows.reduce((a, w) => a + f(w), 0) / windows.length, 3);
+  return {
+    releases,
+    note: "CPU: the side's own processes (worker with its helm children; helm-controller + source-controller) over each window; requests: the kube-apiserver's apiserver_request_total by verb, every client of the cluster included",
+    windows,
+    mean_side_cpu_ms_per_release_per_interval: mean((w) => w.side_cpu_ms_per_release_per_interval),
+    mean_apiserver_requests_per_release_per_interval: mean((w) => w.apiserver_requests_per_release_per_interval.all),
+    mean_kube_apiserver_cpu_fraction: mean((w) => w.other_processes_cpu_fraction.kube_apiserver ?? NaN),
   };
-  return { helm_controller: rss('flux-helm-controller'), source_controller: rss('flux-source-controller') };
 }
 
 /**
- * Deletes the ConfigMap `<release>-config` of each release (namespace = release name on both sides)
- * at once and measures, per release, the time until it exists again.
+ * Deletes a ConfigMap or scales a Deployment (alternately) in CHANGES of the releases, 1.5 s
+ * apart, and times each until it is undone as read back from the API server every 250 ms.
  */
-async function driftCorrections(kubectl: (args: string[]) => Promise<{ stdout: string }>, releases: string[], intervalS: number) {
+async function driftCorrections(ctx: BenchContext, releases: string[], intervalS: number) {
+  const kc = new KubeConfig();
+  kc.loadFromFile(ctx.stack.KUBECONFIG);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const targets = releases.slice(0, CHANGES);
   const timeoutMs = (2 * intervalS + 120) * 1000;
-  const times = await mapLimit(releases, releases.length, async (r) => {
+  const results = await mapLimit(targets, targets.length, async (ns, i) => {
+    await sleep(i * 1500);
+    const kind = i % 2 === 0 ? 'configmap-deleted' : 'deployment-scaled';
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${ns}-config`, namespace: ns } };
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: ns, namespace: ns } };
     const t0 = Date.now();
-    await kubectl(['delete', 'configmap', `${r}-config`, '-n', r, '--wait=false']);
+    if (kind === 'configmap-deleted') await objects.delete(configMap);
+    else await objects.patch({ ...deployment, spec: { replicas: 3 } }, undefined, undefined, 'caelus-bench', undefined, PatchStrategy.MergePatch);
     for (;;) {
-      const got = await kubectl(['get', 'configmap', `${r}-config`, '-n', r, '--ignore-not-found', '-o', 'name']);
-      if (got.stdout.trim()) return Date.now() - t0;
-      if (Date.now() - t0 > timeoutMs) return NaN;
-      await sleep(500);
+      const undone =
+        kind === 'configmap-deleted'
+          ? await objects.read(configMap).then(
+              () => true,
+              () => false,
+            )
+          : await objects.read(deployment).then(
+              (dep) => (dep as { spec?: { replicas?: number } }).spec?.replicas === 1,
+              () => false,
+            );
+      if (undone) return { kind, ms: Date.now() - t0 };
+      if (Date.now() - t0 > timeoutMs) return { kind, ms: NaN };
+      await sleep(250);
     }
   });
-  const ok = times.filter((t) => Number.isFinite(t));
-  return { ...summarize(ok), not_corrected: times.length - ok.length };
+  const ok = (k?: string) => results.filter((r) => Number.isFinite(r.ms) && (!k || r.kind === k)).map((r) => r.ms);
+  return {
+    changes: results.length,
+    all_ms: summarize(ok()),
+    configmap_deleted_ms: summarize(ok('configmap-deleted')),
+    deployment_scaled_ms: summarize(ok('deployment-scaled')),
+    not_corrected: results.filter((r) => !Number.isFinite(r.ms)).length,
+  };
+}
+
+function ratios(c: SideResult, f: SideResult) {
+  const r = (a: number, b: number) => round(a / b);
+  return {
+    '1_ready_wall': r(c.ready.wall_s, f.ready.wall_s),
+    '2_cpu_per_release_per_interval': r(c.steady_state.mean_side_cpu_ms_per_release_per_interval, f.steady_state.mean_side_cpu_ms_per_release_per_interval),
+    '2_apiserver_requests_per_release_per_interval': r(c.steady_state.mean_apiserver_requests_per_release_per_interval, f.steady_state.mean_apiserver_requests_per_release_per_interval),
+    '2_kube_apiserver_cpu': r(c.steady_state.mean_kube_apiserver_cpu_fraction, f.steady_state.mean_kube_apiserver_cpu_fraction),
+    '3_drift_p50': r(c.drift_correction.all_ms.median, f.drift_correction.all_ms.median),
+    '3_drift_p95': r(c.drift_correction.all_ms.p95, f.drift_correction.all_ms.p95),
+    '4_memory_with_n': r(c.memory_mb.with_n.total, f.memory_mb.with_n.total),
+    '4_memory_with_steady_n': r(c.memory_mb.with_steady_n.total, f.memory_mb.with_steady_n.total),
+    '5_isolation_p95': r(c.isolation.ready_ms.p95, f.isolation.ready_ms.p95),
+    '6_upgrade_wall': r(c.upgrade.wall_s, f.upgrade.wall_s),
+  };
 }
