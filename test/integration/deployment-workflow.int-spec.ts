@@ -199,6 +199,10 @@ class FakeDeployment {
         self.events.push(input.phase === 'degraded' ? `degraded: ${input.reason}` : 'recovered');
         return true;
       },
+      async holdRelease() {
+        self.calls.push('holdRelease');
+        return { held: self.suspended };
+      },
       async uninstallRelease() {
         self.calls.push('uninstallRelease');
         return { uninstalled: true, kept: [] };
@@ -435,6 +439,8 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       await handle.signal(reconcileSignal, {});
       await eventually(async () => (await phase()) === 'suspended');
       await eventually(async () => (await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.phase) === 'suspended');
+      // The backend holds the release too (Flux stops its own reconciles), once per suspension.
+      await eventually(() => sut.count('holdRelease') === 1);
 
       // A new generation and a forced reconcile wait; drift ticks keep running.
       sut.generation += 1;
@@ -467,6 +473,7 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       sut.suspended = true;
       await handle.signal(reconcileSignal, {});
       await eventually(async () => (await phase()) === 'suspended');
+      await eventually(() => sut.count('holdRelease') === 3);
       sut.status = 'deleting';
       sut.generation += 1;
       await handle.signal(deleteSignal, {});

@@ -172,6 +172,20 @@ describe('the Flux release backend on the local stack', () => {
     expect(hr?.status.history[0]).toMatchObject({ status: 'deployed', version: 3, chartVersion: '1.1.0' });
   });
 
+  it('holds the HelmRelease while suspended (helm-controller corrects nothing), and a resume lifts the hold and corrects', async () => {
+    await api.http.post(`/users/${userId}/deployments/${d.id}/suspend`).set(admin).send({ reason: 'maintenance' }).expect(202);
+    await poll('the HelmRelease suspended', helmRelease, (hr) => hr?.spec.suspend === true, 60_000, 250);
+    await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: `${d.deploymentUid}-config`, namespace: d.deploymentUid });
+    // helm-controller reconciles every 5 s here; three of its intervals pass without a correction.
+    await new Promise((r) => setTimeout(r, 15_000));
+    expect(await configMap()).toBeUndefined();
+
+    await api.http.post(`/users/${userId}/deployments/${d.id}/resume`).set(admin).expect(202);
+    await poll('the hold lifted', helmRelease, (hr) => hr?.spec.suspend === false, 60_000, 250);
+    await poll('the ConfigMap back', configMap, (cm) => cm?.data?.title === 'Changed by Flux', 60_000, 250);
+    await waitForStatus(api, userId, d.id, (x) => x.status === 'ready');
+  });
+
   it("fails for good, with the registry's answer, when the pinned digest is not there, and still deletes", async () => {
     const t = await api.http.get(`/products/${productId}/templates/${templates['1.0.0']}`).set(admin).expect(200);
     const { defaultValues, valuesSchema } = exampleChart('1.0.0');

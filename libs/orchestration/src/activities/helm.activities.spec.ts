@@ -103,3 +103,40 @@ describe('uninstallRelease', () => {
     expect(state.appendEvent).not.toHaveBeenCalled();
   });
 });
+
+describe('holdRelease', () => {
+  const setup = (over: Partial<DesiredState> & { backend?: string }) => {
+    const { backend, ...rest } = over;
+    const d = {
+      deploymentId: 'd1',
+      deploymentUid: 'u1',
+      generation: 2,
+      suspended: true,
+      deleting: false,
+      template: { id: 't', capabilities: backend ? { backend } : undefined },
+      ...rest,
+    } as unknown as DesiredState;
+    const state = { load: jest.fn(async () => d), appendEvent: jest.fn(async () => undefined) };
+    const hold = jest.fn(async () => true);
+    const releases = { apply: jest.fn(), uninstall: jest.fn(), render: jest.fn(), readDeployedManifest: jest.fn(), hold };
+    const sut = createHelmActivities({ releases, kube: { getNamespace: jest.fn() }, state: state as unknown as DeploymentStateService, helmTimeoutSeconds: 60 });
+    return { sut, hold };
+  };
+  const run = (sut: ReturnType<typeof setup>['sut']) => new MockActivityEnvironment().run(sut.holdRelease, { deploymentId: 'd1' });
+
+  it('holds a suspended Flux-backed release in its namespace', async () => {
+    const { sut, hold } = setup({ backend: 'flux' });
+    await expect(run(sut)).resolves.toEqual({ held: true });
+    expect(hold).toHaveBeenCalledWith({ release: 'u1', namespace: 'u1', backend: 'flux' });
+  });
+
+  it.each([
+    ['a helm-backed release (helm reconciles nothing by itself)', {}],
+    ['a deployment resumed meanwhile', { backend: 'flux', suspended: false }],
+    ['a deployment being deleted', { backend: 'flux', deleting: true }],
+  ])('holds nothing for %s', async (_what, over) => {
+    const { sut, hold } = setup(over);
+    await expect(run(sut)).resolves.toEqual({ held: false });
+    expect(hold).not.toHaveBeenCalled();
+  });
+});

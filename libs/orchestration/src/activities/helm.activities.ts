@@ -97,6 +97,20 @@ export function createHelmActivities({ releases, kube, state, helmTimeoutSeconds
         });
       });
     },
+
+    /**
+     * A suspended deployment's release is held by its backend too: Flux's helm-controller would
+     * otherwise go on correcting drift and retrying on its own reconciles. Helm holds nothing.
+     * Nothing is held once the deployment was resumed or is being deleted: an apply or the
+     * uninstall comes next.
+     */
+    async holdRelease(input: { deploymentId: string }): Promise<{ held: boolean }> {
+      return classified('hold release', async () => {
+        const d = await state.load(input.deploymentId);
+        if (!d.suspended || d.deleting || !backendOf(d) || !releases.hold) return { held: false };
+        return { held: await releases.hold({ release: d.deploymentUid, namespace: d.deploymentUid, backend: backendOf(d) }) };
+      });
+    },
   };
 }
 

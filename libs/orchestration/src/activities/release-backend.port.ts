@@ -30,6 +30,13 @@ export interface ReleaseBackend {
    * own reconciles), for the deployment's event log. A backend that corrects nothing by itself has none.
    */
   driftReports?(ref: ReleaseRef, since: Date): Promise<BackendDriftReport[]>;
+  /**
+   * Stops the backend's own reconciles of the release until the next `apply` (Flux: the
+   * HelmRelease's `spec.suspend`), so a suspended deployment's drift is recorded and left alone
+   * by everyone. Whether there was a release to hold. A backend that reconciles nothing by
+   * itself has nothing to stop.
+   */
+  hold?(ref: ReleaseRef): Promise<boolean>;
 }
 
 /** One drift correction a backend made by itself. */

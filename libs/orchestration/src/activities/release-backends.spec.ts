@@ -29,6 +29,15 @@ describe(ReleaseBackends.name, () => {
     expect(helm.uninstall).not.toHaveBeenCalled();
   });
 
+  it('holds a release only on a backend that reconciles by itself', async () => {
+    const hold = jest.fn(async () => true);
+    const withHold = new ReleaseBackends({ helm, flux: { ...flux, hold } });
+    await expect(withHold.hold({ ...ref, backend: 'flux' })).resolves.toBe(true);
+    expect(hold).toHaveBeenCalledWith({ ...ref, backend: 'flux' });
+    await expect(withHold.hold(ref)).resolves.toBe(false);
+    expect(hold).toHaveBeenCalledTimes(1);
+  });
+
   it('uses helm when the request names no backend', async () => {
     await expect(sut.readDeployedManifest(ref, { fresh: true })).resolves.toBe('deployed by helm');
     expect(helm.readDeployedManifest).toHaveBeenCalledWith(ref, { fresh: true });

@@ -47,6 +47,11 @@ export class ReleaseBackends implements ReleaseBackend {
     return backend.driftReports ? backend.driftReports(ref, since) : [];
   }
 
+  async hold(ref: ReleaseRef): Promise<boolean> {
+    const backend = this.pick(ref);
+    return backend.hold ? backend.hold(ref) : false;
+  }
+
   private pick(ref: ReleaseRef): ReleaseBackend {
     const name = ref.backend ?? DEFAULT_BACKEND;
     const backend = Object.hasOwn(this.backends, name) ? this.backends[name] : undefined;

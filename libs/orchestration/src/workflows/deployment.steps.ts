@@ -80,6 +80,20 @@ export class DeploymentSteps {
     return { ...options, summary };
   }
 
+  /**
+   * Holds the release while the deployment is suspended (Flux's helm-controller stops its own
+   * reconciles; helm holds nothing). A failure is logged: the suspension stands, and drift ticks
+   * still record and leave alone what they find.
+   */
+  async holdRelease(): Promise<void> {
+    try {
+      await acts.holdRelease.executeWithOptions(this.step(CLUSTER, `hold ${this.uid}'s release while suspended`), [{ deploymentId: this.deploymentId }]);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('could not hold the release of a suspended deployment', { deploymentUid: this.uid, error: (err as Error).message });
+    }
+  }
+
   /** Whether the upgrade was accepted (a rejection is recorded by the activity). */
   async acceptUpgrade(upgrade: QueuedUpgrade): Promise<boolean> {
     const outcome = await acts.acceptUpgrade.executeWithOptions(this.step(DB, `validate upgrade of ${this.uid}`), [

@@ -47,6 +47,8 @@ export const FAILED_RECHECK_PATCH = 'failed-recheck-timer';
 export const HEALTH_PATCH = 'workload-health';
 /** Marks histories that record dropped upgrade signals as an event. Kept as patched(): older runs that dropped signals have no such activity in their history. */
 export const DROPPED_UPGRADES_PATCH = 'record-dropped-upgrades';
+/** Marks histories that hold the release when the deployment is suspended. Kept as patched(): older runs settled into suspension without that activity. */
+export const HOLD_ON_SUSPEND_PATCH = 'hold-release-on-suspend';
 
 export async function deploymentWorkflow(input: DeploymentWorkflowInput): Promise<void> {
   const run = new DeploymentRun(input);
@@ -177,6 +179,7 @@ class DeploymentRun {
       case 'settle':
         this.steps.setPhase(step.phase, round.desired!);
         round.stage = 'acted';
+        if (step.phase === 'suspended' && patched(HOLD_ON_SUSPEND_PATCH)) await this.steps.holdRelease();
         return;
       case 'assess-health':
         round.stage = 'acted';

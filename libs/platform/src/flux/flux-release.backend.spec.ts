@@ -41,6 +41,13 @@ class FakeCluster {
     return obj as T;
   });
 
+  mergePatch = jest.fn(async (ref: ObjectRef, patch: Record<string, unknown>) => {
+    const obj = this.objects.get(key(ref));
+    if (!obj) throw new KubeError(`patch ${ref.kind} ${ref.namespace}/${ref.name}: not found`, 404, 'NotFound', false);
+    obj.spec = { ...(obj.spec as object), ...(patch.spec as object) };
+    return structuredClone(obj);
+  });
+
   delete = jest.fn(async (ref: ObjectRef) => {
     const k = key(ref);
     if (!this.objects.has(k)) return false;
@@ -171,6 +178,19 @@ describe(FluxReleaseBackend.name, () => {
     expect(cluster.get.mock.calls.filter(([r]) => r.kind === 'HelmRelease').length).toBeGreaterThanOrEqual(4);
     expect([...cluster.objects.keys()]).toEqual([]);
     await expect(sut.uninstall({ release: 'web-1', namespace: 'web-1', timeoutSeconds: 30 })).resolves.toEqual({ uninstalled: false, kept: [] });
+  });
+
+  it('holds a release by suspending its HelmRelease until the next apply lifts it; nothing to hold before the first apply', async () => {
+    await expect(sut.hold({ release: 'web-1', namespace: 'web-1' })).resolves.toBe(false);
+    cluster.controller = handles({ ready: true, revision: 1 });
+    await sut.apply(request());
+    await expect(sut.hold({ release: 'web-1', namespace: 'web-1' })).resolves.toBe(true);
+    expect(cluster.mergePatch).toHaveBeenCalledWith(expect.objectContaining({ kind: 'HelmRelease', name: 'web-1', namespace: 'web-1' }), { spec: { suspend: true } });
+    expect(cluster.objects.get('HelmRelease/web-1/web-1')?.spec).toMatchObject({ suspend: true, serviceAccountName: 'caelus-tenant' });
+    await sut.apply(request());
+    expect(cluster.objects.get('HelmRelease/web-1/web-1')?.spec).toMatchObject({ suspend: false });
+    cluster.mergePatch.mockRejectedValueOnce(new KubeError('patch HelmRelease web-1/web-1: forbidden', 403, 'Forbidden', false));
+    await expect(sut.hold({ release: 'web-1', namespace: 'web-1' })).rejects.toMatchObject({ status: 403 });
   });
 
   it('times out an uninstall helm-controller does not finish', async () => {

@@ -35,7 +35,7 @@ export interface FluxReleaseBackendDeps {
    * The worker's own client: it writes the Flux objects, which the tenant ServiceAccount may not
    * (else a chart could point a HelmRelease at another ServiceAccount).
    */
-  kube: Pick<KubeClient, 'get' | 'apply' | 'delete' | 'list'>;
+  kube: Pick<KubeClient, 'get' | 'apply' | 'delete' | 'list' | 'mergePatch'>;
   /**
    * The tenant ServiceAccount's client in a namespace: it writes the values Secret and reads the
    * HelmRelease's Events (it may, there), so the worker itself needs no right on Secrets or Events.
@@ -157,6 +157,21 @@ export class FluxReleaseBackend {
   async driftReports(ref: HelmReleaseRef, since: Date): Promise<FluxDriftReport[]> {
     const events = await this.tenantIn(ref.namespace).list('v1', 'Event', { namespace: ref.namespace, fieldSelector: `involvedObject.kind=HelmRelease,involvedObject.name=${ref.release}` });
     return fluxDriftReports(events, since);
+  }
+
+  /**
+   * Suspends the HelmRelease (`spec.suspend`), so helm-controller neither corrects drift nor
+   * retries on its own while the deployment is suspended; the next apply lifts it. False when
+   * there is no HelmRelease to hold.
+   */
+  async hold(ref: HelmReleaseRef): Promise<boolean> {
+    try {
+      await this.project(() => this.deps.kube.mergePatch(helmReleaseRef(ref.release, ref.namespace), { spec: { suspend: true } }));
+      return true;
+    } catch (err) {
+      if (err instanceof KubeError && err.status === 404) return false;
+      throw err;
+    }
   }
 
   /** A write of the Flux objects; their kinds missing means Flux is not installed, which no retry heals. */

@@ -62,6 +62,7 @@ describe('Flux objects', () => {
         metadata: { name: 'webapp-ada-x1', namespace: 'webapp-ada-x1', labels: { 'app.kubernetes.io/managed-by': 'caelus' }, annotations: { 'reconcile.fluxcd.io/requestedAt': 't1' } },
         spec: {
           releaseName: 'webapp-ada-x1',
+          suspend: false,
           serviceAccountName: 'caelus-tenant',
           chartRef: { kind: 'OCIRepository', name: 'webapp-ada-x1' },
           interval: '60s',

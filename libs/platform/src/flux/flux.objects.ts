@@ -91,6 +91,8 @@ export function buildHelmRelease(p: FluxProjection): KubeObject {
     metadata: { name: p.release, namespace: p.namespace, labels: LABELS, ...(p.annotations ? { annotations: p.annotations } : {}) },
     spec: {
       releaseName: p.release,
+      // Explicit: an apply (a resume included) always lifts the hold a suspension put on the release.
+      suspend: false,
       serviceAccountName: TENANT_SERVICE_ACCOUNT,
       chartRef: { kind: 'OCIRepository', name: p.release },
       interval: `${p.intervalSeconds}s`,
