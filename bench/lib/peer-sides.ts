@@ -197,7 +197,7 @@ export class CaelusSide implements PeerSide {
       const chart = this.charts[key];
       const template = await expectStatus(
         api.request<{ id: string }>('POST', `/products/${product.id}/templates`, {
-          version: chart.version,
+          version: chart.templateVersion,
           chartRef: chart.ref,
           chartDigest: chart.digest,
           chartVersion: chart.version,
@@ -206,7 +206,7 @@ export class CaelusSide implements PeerSide {
           ...(this.backend === 'flux' ? { capabilities: { backend: 'flux' } } : {}),
         }),
         201,
-        `create ${this.name} template ${chart.version}`,
+        `create ${this.name} template ${chart.templateVersion}`,
       );
       this.templates[key] = template.id;
     }

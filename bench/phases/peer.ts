@@ -79,7 +79,7 @@ export async function peerPhase(ctx: BenchContext) {
         drift_interval_s: plan.intervalS,
         charts: {
           note: `pushed to the local registry and pinned by digest on every side; base = ${variant === 'example' ? 'charts/examples/webapp-1.0.0' : 'charts/examples/webapp-1.0.0 with a headless Service'}; next = the same with the default theme dark (1.0.1); stuck = the base with pods no node takes; idle = headless, 0 replicas`,
-          digests: Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, `${c.version}@${c.digest}`])),
+          digests: Object.fromEntries(Object.entries(charts).map(([k, c]) => [k, `${c.templateVersion}@${c.digest}`])),
         },
         sides: Object.fromEntries(sides.map((s) => [s.name, { setup: s.description, ...results[s.name] }])),
         ratios: {
@@ -110,7 +110,7 @@ async function measureSide(ctx: BenchContext, side: PeerSide, plan: Plan) {
   const stuck = await side.create('stuck', 1, { concurrency: 1, wait: false });
   // Picked up and holding a slot before the batch arrives.
   await sleep(5_000);
-  const second = await side.create('base', n, { concurrency: n, wait: true });
+  const second = await side.create('isolated', n, { concurrency: n, wait: true });
   const isolated = timesFrom(second);
   log(`  ready beside the failing one: all after ${s(isolated.wall)}, p95 ${s(isolated.ms.p95)}`);
   await side.remove(stuck.releases, false);
