@@ -19,7 +19,6 @@
  * Flux's HelmRelease interval is Caelus's drift interval, so both look for drift equally often;
  * Flux runs with as many concurrent reconciles as the worker has helm slots (10).
  */
-import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,8 +28,9 @@ import { waitNamespacesGone } from '../lib/cluster';
 import { BenchContext, pickChart, podsFit } from '../lib/context';
 import { pushPeerCharts } from '../lib/peer-charts';
 import { Batch, CaelusSide, FluxSide, PeerSide } from '../lib/peer-sides';
+import { timeManualChanges } from '../lib/manual-changes';
 import { readCpu, readMemory } from '../lib/procs';
-import { log, mapLimit, round, sleep, summarize } from '../lib/util';
+import { log, round, sleep, summarize } from '../lib/util';
 import { stackCpu, stackPids } from './idle';
 
 const CHANGES = 20;
@@ -247,48 +247,15 @@ async function steadyWindows(ctx: BenchContext, side: PeerSide, releases: number
   };
 }
 
-/**
- * Deletes a ConfigMap or scales a Deployment (alternately) in CHANGES of the releases, 1.5 s
- * apart, and times each until it is undone as read back from the API server every 250 ms.
- */
-async function driftCorrections(ctx: BenchContext, releases: string[], intervalS: number) {
-  const kc = new KubeConfig();
-  kc.loadFromFile(ctx.stack.KUBECONFIG);
-  const objects = KubernetesObjectApi.makeApiClient(kc);
-  const targets = releases.slice(0, CHANGES);
-  const timeoutMs = (2 * intervalS + 120) * 1000;
-  const results = await mapLimit(targets, targets.length, async (ns, i) => {
-    await sleep(i * 1500);
-    const kind = i % 2 === 0 ? 'configmap-deleted' : 'deployment-scaled';
-    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${ns}-config`, namespace: ns } };
-    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: ns, namespace: ns } };
-    const t0 = Date.now();
-    if (kind === 'configmap-deleted') await objects.delete(configMap);
-    else await objects.patch({ ...deployment, spec: { replicas: 3 } }, undefined, undefined, 'caelus-bench', undefined, PatchStrategy.MergePatch);
-    for (;;) {
-      const undone =
-        kind === 'configmap-deleted'
-          ? await objects.read(configMap).then(
-              () => true,
-              () => false,
-            )
-          : await objects.read(deployment).then(
-              (dep) => (dep as { spec?: { replicas?: number } }).spec?.replicas === 1,
-              () => false,
-            );
-      if (undone) return { kind, ms: Date.now() - t0 };
-      if (Date.now() - t0 > timeoutMs) return { kind, ms: NaN };
-      await sleep(250);
-    }
+/** 20 manual changes among the releases, 1.5 s apart, each read back every 250 ms until undone. */
+function driftCorrections(ctx: BenchContext, releases: string[], intervalS: number) {
+  return timeManualChanges(releases.slice(0, CHANGES), {
+    kubeconfig: ctx.stack.KUBECONFIG,
+    replicas: { chart: 1, changedTo: 3 },
+    spacingMs: 1500,
+    pollMs: 250,
+    timeoutMs: (2 * intervalS + 120) * 1000,
   });
-  const ok = (k?: string) => results.filter((r) => Number.isFinite(r.ms) && (!k || r.kind === k)).map((r) => r.ms);
-  return {
-    changes: results.length,
-    all_ms: summarize(ok()),
-    configmap_deleted_ms: summarize(ok('configmap-deleted')),
-    deployment_scaled_ms: summarize(ok('deployment-scaled')),
-    not_corrected: results.filter((r) => !Number.isFinite(r.ms)).length,
-  };
 }
 
 function ratios(c: SideResult, f: SideResult) {

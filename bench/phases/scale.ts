@@ -15,9 +15,9 @@
  * All deployments use the example chart with a headless Service and 0 replicas (the `idle`
  * variant): the local cluster's one fake node takes 500 pods, and ClusterIPs run out sooner.
  */
-import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { ApiServerRate } from '../lib/apiserver-rate';
 import { BenchContext, createAllAtOnce, createReady, Deployment } from '../lib/context';
+import { timeManualChanges } from '../lib/manual-changes';
 import { AppProcess, freePort, readCpu, readMemory, startBuiltApp, waitForLog } from '../lib/procs';
 import { log, mapLimit, round, sleep, summarize } from '../lib/util';
 import { stackCpu, stackPids } from './idle';
@@ -183,44 +183,12 @@ async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments
  * replicas), read every 100 ms with the stack's admin identity.
  */
 async function driftLatency(ctx: BenchContext, live: Deployment[]) {
-  const kc = new KubeConfig();
-  kc.loadFromFile(ctx.stack.KUBECONFIG);
-  const objects = KubernetesObjectApi.makeApiClient(kc);
   const step = Math.max(1, Math.floor(live.length / CHANGES));
   const targets = Array.from({ length: Math.min(CHANGES, live.length) }, (_, i) => live[Math.min(live.length - 1, i * step + Math.floor(step / 2))]);
-  const timeoutMs = 120_000;
-  const results = await mapLimit(targets, targets.length, async (d, i) => {
-    await sleep(i * 1500);
-    const ns = d.deploymentUid;
-    const kind = i % 2 === 0 ? 'configmap-deleted' : 'deployment-scaled';
-    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${ns}-config`, namespace: ns } };
-    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: ns, namespace: ns } };
-    const t0 = Date.now();
-    if (kind === 'configmap-deleted') await objects.delete(configMap);
-    else await objects.patch({ ...deployment, spec: { replicas: 1 } }, undefined, undefined, 'caelus-bench', undefined, PatchStrategy.MergePatch);
-    for (;;) {
-      const undone =
-        kind === 'configmap-deleted'
-          ? await objects.read(configMap).then(
-              () => true,
-              () => false,
-            )
-          : await objects.read(deployment).then(
-              (dep) => (dep as { spec?: { replicas?: number } }).spec?.replicas === 0,
-              () => false,
-            );
-      if (undone) return { kind, ms: Date.now() - t0 };
-      if (Date.now() - t0 > timeoutMs) return { kind, ms: NaN };
-      await sleep(100);
-    }
-  });
-  const ok = (k?: string) => results.filter((r) => Number.isFinite(r.ms) && (!k || r.kind === k)).map((r) => r.ms);
-  return {
-    changes: results.length,
-    spread_over: live.length,
-    all_ms: summarize(ok()),
-    configmap_deleted_ms: summarize(ok('configmap-deleted')),
-    deployment_scaled_ms: summarize(ok('deployment-scaled')),
-    not_corrected: results.filter((r) => !Number.isFinite(r.ms)).length,
-  };
+  const timed = await timeManualChanges(
+    targets.map((d) => d.deploymentUid),
+    { kubeconfig: ctx.stack.KUBECONFIG, replicas: { chart: 0, changedTo: 1 }, spacingMs: 1500, pollMs: 100, timeoutMs: 120_000 },
+  );
+  const { changes, ...rest } = timed;
+  return { changes, spread_over: live.length, ...rest };
 }
