@@ -86,8 +86,20 @@ describe('cluster watcher failover (reliability)', () => {
       );
       const scaledBack = Date.now() - killed;
       r.note(`changes made during the gap corrected ${Math.round(cmBack / 100) / 10}s (ConfigMap) and ${Math.round(scaledBack / 100) / 10}s (replicas) after the kill; safety-net check 1 h away`);
-      const [{ n }] = await s.db.query<{ n: string }>(`select count(*)::text as n from deployment_events where type = 'drift-corrected' and deployment_id = any($1::uuid[])`, [fleet.map((d) => d.id)]);
-      expect(Number(n)).toBeGreaterThanOrEqual(2);
+      // The event is appended after the re-apply returns, so the objects can be back a moment
+      // before their drift-corrected rows are: wait for both rows, do not read once.
+      const corrected = await until(
+        'a drift-corrected event on each deployment',
+        async () => {
+          const rows = await s.db.query<{ id: string }>(`select distinct deployment_id::text as id from deployment_events where type = 'drift-corrected' and deployment_id = any($1::uuid[])`, [
+            fleet.map((d) => d.id),
+          ]);
+          return rows.length;
+        },
+        (n) => n === fleet.length,
+        30_000,
+      );
+      expect(corrected).toBe(2);
 
       await deleteFleet(s, fleet);
     });
