@@ -1,60 +1,138 @@
 import { HelmError } from '../helm/helm.errors';
 import { KubeError } from '../kubernetes/kube.errors';
 import type { KubeObject, ObjectRef } from '../kubernetes/kube.types';
+import type { WatchEvent } from '../kubernetes/metadata-watch';
 import { FluxReleaseBackend, FluxReleaseBackendDeps } from './flux-release.backend';
 import { FORCE_REQUESTED_AT, RECONCILE_REQUESTED_AT, VALUES_SECRET_NAME } from './flux.objects';
 
 const DIGEST = `sha256:${'cd'.repeat(32)}`;
 const key = (r: ObjectRef) => `${r.kind}/${r.namespace}/${r.name}`;
 
-/** The API server and helm-controller, as far as the backend sees them: `controller` runs on every read of the HelmRelease. */
+/**
+ * The API server and helm-controller, as far as the backend sees them: objects with
+ * resourceVersions, lists, and watches that get every change after their resourceVersion. After
+ * each write of a HelmRelease, `controller` runs in rounds (a few ms apart) until it handled the
+ * write's reconcile request, each round's status change sent to the watches.
+ */
 class FakeCluster {
   readonly objects = new Map<string, KubeObject>();
   readonly applied: KubeObject[] = [];
   controller: (hr: KubeObject) => void = () => undefined;
-  /** Reads of the HelmRelease before a deleted one is gone (its finalizer). */
-  finalizerReads = 0;
-  private deleting = new Map<string, number>();
+  /** How long a deleted HelmRelease stays (its finalizer uninstalling the release); never gone when undefined. */
+  finalizerMs: number | undefined = 0;
+  /** Reconcile rounds the controller ran. */
+  rounds = 0;
+  private version = 0;
+  private readonly log: { rv: number; key: string; type: WatchEvent['type']; object: KubeObject }[] = [];
+  private readonly watchers = new Set<() => void>();
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   get = jest.fn(async <T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> => {
-    const k = key(ref);
-    const left = this.deleting.get(k);
-    if (left !== undefined) {
-      if (left <= 0) {
-        this.objects.delete(k);
-        this.deleting.delete(k);
-      } else this.deleting.set(k, left - 1);
-    }
-    const obj = this.objects.get(k);
-    // helm-controller acts on a request once.
-    const handled = (obj?.status as { lastHandledReconcileAt?: string } | undefined)?.lastHandledReconcileAt;
-    if (obj && ref.kind === 'HelmRelease' && !this.deleting.has(k) && handled !== obj.metadata.annotations?.[RECONCILE_REQUESTED_AT]) this.controller(obj);
+    const obj = this.objects.get(key(ref));
     return obj && (structuredClone(obj) as T);
   });
+
+  listWithVersion = jest.fn(async (apiVersion: string, kind: string, options: { namespace?: string; fieldSelector?: string }) => {
+    const name = /^metadata\.name=(.+)$/.exec(options.fieldSelector ?? '')?.[1];
+    const obj = this.objects.get(key({ apiVersion, kind, name: name!, namespace: options.namespace }));
+    return { items: obj ? [structuredClone(obj)] : [], resourceVersion: String(this.version) };
+  });
+
+  watchObjects = jest.fn(
+    (apiVersion: string, kind: string, options: { namespace: string; fieldSelector?: string; resourceVersion: string; signal?: AbortSignal }, onEvent: (e: WatchEvent) => void) =>
+      new Promise<void>((resolve) => {
+        const name = /^metadata\.name=(.+)$/.exec(options.fieldSelector ?? '')?.[1];
+        const k = key({ apiVersion, kind, name: name!, namespace: options.namespace });
+        let seen = Number(options.resourceVersion);
+        const deliver = () => {
+          for (const e of this.log) {
+            if (e.rv <= seen || e.key !== k) continue;
+            seen = e.rv;
+            onEvent({ type: e.type, object: structuredClone(e.object) });
+          }
+        };
+        const end = () => {
+          this.watchers.delete(deliver);
+          resolve();
+        };
+        if (options.signal?.aborted) return end();
+        options.signal?.addEventListener('abort', end, { once: true });
+        this.watchers.add(deliver);
+        deliver();
+      }),
+  );
 
   apply = jest.fn(async <T extends KubeObject = KubeObject>(obj: KubeObject): Promise<T> => {
     this.applied.push(structuredClone(obj));
     const k = key({ ...obj, name: obj.metadata.name, namespace: obj.metadata.namespace });
     const existing = this.objects.get(k);
     const generation = ((existing?.metadata.generation as number | undefined) ?? 0) + (JSON.stringify(existing?.spec) === JSON.stringify(obj.spec) ? 0 : 1);
-    this.objects.set(k, { ...structuredClone(obj), metadata: { ...obj.metadata, generation }, status: existing?.status });
+    this.write(k, existing ? 'MODIFIED' : 'ADDED', { ...structuredClone(obj), metadata: { ...obj.metadata, generation }, status: existing?.status });
+    if (obj.kind === 'HelmRelease') this.reconcile(k);
     return obj as T;
   });
 
   mergePatch = jest.fn(async (ref: ObjectRef, patch: Record<string, unknown>) => {
     const obj = this.objects.get(key(ref));
     if (!obj) throw new KubeError(`patch ${ref.kind} ${ref.namespace}/${ref.name}: not found`, 404, 'NotFound', false);
-    obj.spec = { ...(obj.spec as object), ...(patch.spec as object) };
-    return structuredClone(obj);
+    this.write(key(ref), 'MODIFIED', { ...obj, spec: { ...(obj.spec as object), ...(patch.spec as object) } });
+    return structuredClone(this.objects.get(key(ref))!);
   });
 
   delete = jest.fn(async (ref: ObjectRef) => {
     const k = key(ref);
-    if (!this.objects.has(k)) return false;
-    if (ref.kind === 'HelmRelease') this.deleting.set(k, this.finalizerReads);
-    else this.objects.delete(k);
+    const obj = this.objects.get(k);
+    if (!obj) return false;
+    if (ref.kind !== 'HelmRelease') {
+      this.remove(k);
+      return true;
+    }
+    this.write(k, 'MODIFIED', { ...obj, metadata: { ...obj.metadata, deletionTimestamp: new Date().toISOString() } });
+    if (this.finalizerMs !== undefined) this.later(this.finalizerMs, () => this.remove(k));
     return true;
   });
+
+  /** A change made while no backend call runs (e.g. the controller's status, or someone else's write). */
+  write(k: string, type: WatchEvent['type'], obj: KubeObject): void {
+    const object = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.version) } };
+    this.objects.set(k, object);
+    this.log.push({ rv: this.version, key: k, type, object: structuredClone(object) });
+    for (const w of this.watchers) w();
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearTimeout(t);
+  }
+
+  private remove(k: string): void {
+    const obj = this.objects.get(k);
+    if (!obj) return;
+    this.objects.delete(k);
+    this.log.push({ rv: ++this.version, key: k, type: 'DELETED', object: { ...obj, metadata: { ...obj.metadata, resourceVersion: String(this.version) } } });
+    for (const w of this.watchers) w();
+  }
+
+  /** helm-controller's rounds on a HelmRelease until it handled the request (at most 20). */
+  private reconcile(k: string, round = 0): void {
+    this.later(2, () => {
+      const obj = this.objects.get(k);
+      const handled = () => (obj?.status as { lastHandledReconcileAt?: string } | undefined)?.lastHandledReconcileAt === obj?.metadata.annotations?.[RECONCILE_REQUESTED_AT];
+      if (!obj || obj.metadata.deletionTimestamp || handled()) return;
+      const next = structuredClone(obj);
+      this.rounds++;
+      this.controller(next);
+      if (JSON.stringify(next.status) !== JSON.stringify(obj.status)) this.write(k, 'MODIFIED', next);
+      if (round < 20) this.reconcile(k, round + 1);
+    });
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
 }
 
 /** helm-controller handling each request: ready with revision n, or failed with a message. */
@@ -87,10 +165,12 @@ describe(FluxReleaseBackend.name, () => {
     ...over,
   });
 
+  afterEach(() => cluster.stop());
+
   beforeEach(() => {
     cluster = new FakeCluster();
     // jest.fn drops the generic signatures of get/apply; the fake returns what the client would.
-    sut = new FluxReleaseBackend({ kube: cluster as unknown as FluxReleaseBackendDeps['kube'], storage, render, intervalSeconds: 60, pollIntervalMs: 1 });
+    sut = new FluxReleaseBackend({ kube: cluster as unknown as FluxReleaseBackendDeps['kube'], storage, render, intervalSeconds: 60 });
   });
 
   it('projects the Secret, the OCIRepository and the HelmRelease, and returns once this apply is ready', async () => {
@@ -105,11 +185,35 @@ describe(FluxReleaseBackend.name, () => {
     expect(cluster.applied[0].metadata.name).toBe(VALUES_SECRET_NAME);
     expect(progress[0]).toMatch(/HelmRelease web-1\/web-1 applied/);
     expect(progress.join('\n')).not.toContain('hunter2');
+    // Waited on watches of the HelmRelease and its OCIRepository, after one list of each.
+    expect(cluster.listWithVersion.mock.calls.map(([, kind]) => kind)).toEqual(['HelmRelease', 'OCIRepository']);
+    expect(cluster.watchObjects.mock.calls.map(([, kind]) => kind).sort()).toEqual(['HelmRelease', 'OCIRepository']);
+    expect(cluster.get).toHaveBeenCalledTimes(1);
+  });
+
+  it('fails when the OCIRepository reports the pull failed while the HelmRelease only says the source is not ready', async () => {
+    cluster.controller = handles({ ready: false, reason: 'SourceNotReady', message: 'OCIRepository web-1/web-1 is not ready' });
+    const applying = sut.apply(request());
+    // source-controller's verdict arrives later, on the OCIRepository alone.
+    await new Promise((r) => setTimeout(r, 20));
+    const k = 'OCIRepository/web-1/web-1';
+    const source = cluster.objects.get(k)!;
+    const observedGeneration = source.metadata.generation;
+    cluster.write(k, 'MODIFIED', {
+      ...source,
+      status: {
+        conditions: [
+          { type: 'Ready', status: 'False', reason: 'OCIArtifactPullFailed', message: 'failed to pull artifact: manifest unknown', observedGeneration },
+          { type: 'FetchFailed', status: 'True', reason: 'OCIArtifactPullFailed', message: 'failed to pull artifact: manifest unknown', observedGeneration },
+        ],
+      },
+    });
+    await expect(applying).rejects.toMatchObject({ message: expect.stringMatching(/flux: failed to pull artifact: manifest unknown/) });
   });
 
   it('writes the values Secret with the client it is given for the namespace (the tenant’s)', async () => {
     const tenant = { apply: jest.fn(async (o: KubeObject) => o), delete: jest.fn(async () => true) };
-    sut = new FluxReleaseBackend({ kube: cluster as unknown as FluxReleaseBackendDeps['kube'], tenantIn: () => tenant as never, storage, render, intervalSeconds: 60, pollIntervalMs: 1 });
+    sut = new FluxReleaseBackend({ kube: cluster as unknown as FluxReleaseBackendDeps['kube'], tenantIn: () => tenant as never, storage, render, intervalSeconds: 60 });
     cluster.controller = handles({ ready: true, revision: 1 });
     await sut.apply(request());
     expect(tenant.apply).toHaveBeenCalledWith(expect.objectContaining({ kind: 'Secret', metadata: expect.objectContaining({ name: VALUES_SECRET_NAME }) }));
@@ -121,13 +225,21 @@ describe(FluxReleaseBackend.name, () => {
   it('does not take an earlier success for this apply', async () => {
     cluster.controller = handles({ ready: true, revision: 1 });
     await sut.apply(request());
-    // helm-controller has not handled the second request for a few reads yet.
-    let reads = 0;
+    // helm-controller reports progress three times before it handled the second request; the
+    // HelmRelease still says Ready=True (for the first) all along.
+    let rounds = 0;
     cluster.controller = (hr) => {
-      if (++reads > 3) handles({ ready: true, revision: 2 })(hr);
+      if (++rounds > 3) return handles({ ready: true, revision: 2 })(hr);
+      const status = hr.status as { conditions: unknown[] };
+      hr.status = {
+        ...status,
+        conditions: [...status.conditions.filter((c) => (c as { type: string }).type !== 'Reconciling'), { type: 'Reconciling', status: 'True', reason: 'Progressing', message: `round ${rounds}` }],
+      };
     };
-    await expect(sut.apply(request({ values: { user: { title: 'changed' } } }))).resolves.toEqual({ revision: 2, unlocked: false });
-    expect(reads).toBeGreaterThan(3);
+    const progress: string[] = [];
+    await expect(sut.apply({ ...request({ values: { user: { title: 'changed' } } }), onProgress: (l: string) => progress.push(l) })).resolves.toEqual({ revision: 2, unlocked: false });
+    expect(rounds).toBe(4);
+    expect(progress.filter((l) => /Progressing: round/.test(l))).toHaveLength(3);
   });
 
   it('throws the helm backend’s error kinds, scrubbed, and forces the next attempt after a failure', async () => {
@@ -173,9 +285,15 @@ describe(FluxReleaseBackend.name, () => {
   it('uninstalls by deleting the HelmRelease, waits for its finalizer, then removes the source and the values', async () => {
     cluster.controller = handles({ ready: true, revision: 1 });
     await sut.apply(request());
-    cluster.finalizerReads = 3;
-    await expect(sut.uninstall({ release: 'web-1', namespace: 'web-1', timeoutSeconds: 30 })).resolves.toEqual({ uninstalled: true, kept: [] });
-    expect(cluster.get.mock.calls.filter(([r]) => r.kind === 'HelmRelease').length).toBeGreaterThanOrEqual(4);
+    cluster.finalizerMs = 30;
+    cluster.listWithVersion.mockClear();
+    cluster.watchObjects.mockClear();
+    const progress: string[] = [];
+    await expect(sut.uninstall({ release: 'web-1', namespace: 'web-1', timeoutSeconds: 30, onProgress: (l: string) => progress.push(l) })).resolves.toEqual({ uninstalled: true, kept: [] });
+    // One list and one watch, however long the finalizer took: no reads on a timer.
+    expect(cluster.listWithVersion).toHaveBeenCalledTimes(1);
+    expect(cluster.watchObjects).toHaveBeenCalledTimes(1);
+    expect(progress).toEqual(['waiting for helm-controller to uninstall web-1']);
     expect([...cluster.objects.keys()]).toEqual([]);
     await expect(sut.uninstall({ release: 'web-1', namespace: 'web-1', timeoutSeconds: 30 })).resolves.toEqual({ uninstalled: false, kept: [] });
   });
@@ -196,7 +314,7 @@ describe(FluxReleaseBackend.name, () => {
   it('times out an uninstall helm-controller does not finish', async () => {
     cluster.controller = handles({ ready: true, revision: 1 });
     await sut.apply(request());
-    cluster.finalizerReads = 1_000_000;
+    cluster.finalizerMs = undefined;
     await expect(sut.uninstall({ release: 'web-1', namespace: 'web-1', timeoutSeconds: 0 })).rejects.toMatchObject({ kind: 'timeout', message: expect.stringMatching(/is helm-controller running/) });
   });
 

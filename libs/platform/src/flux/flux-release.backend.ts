@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { HelmApplyRequest, HelmReleaseRef, HelmRenderRequest, HelmUninstallRequest } from '../helm/helm-release.backend';
 import type { HelmReleaseStorage } from '../helm/helm-release.storage';
@@ -8,6 +7,7 @@ import { makeScrubber } from '../helm/scrubber';
 import type { KubeClient } from '../kubernetes/kube.client';
 import { KubeError } from '../kubernetes/kube.errors';
 import type { MetadataCache } from '../kubernetes/metadata-cache';
+import { waitForObjects } from '../kubernetes/object-wait';
 import {
   buildHelmRelease,
   buildOciRepository,
@@ -22,7 +22,7 @@ import {
   valuesSecretRef,
 } from './flux.objects';
 import { FluxDriftReport, fluxDriftReports } from './flux.drift-events';
-import { conditionOf, needsForce, readOutcome } from './flux.status';
+import { FluxOutcome, needsForce, readOutcome } from './flux.status';
 
 /** The request as the activities send it: where the values hold secrets, besides the helm backend's fields. */
 export interface FluxApplyRequest extends HelmApplyRequest {
@@ -35,7 +35,7 @@ export interface FluxReleaseBackendDeps {
    * The worker's own client: it writes the Flux objects, which the tenant ServiceAccount may not
    * (else a chart could point a HelmRelease at another ServiceAccount).
    */
-  kube: Pick<KubeClient, 'get' | 'apply' | 'delete' | 'list' | 'mergePatch'>;
+  kube: Pick<KubeClient, 'get' | 'apply' | 'delete' | 'list' | 'mergePatch' | 'listWithVersion' | 'watchObjects'>;
   /**
    * The tenant ServiceAccount's client in a namespace: it writes the values Secret and reads the
    * HelmRelease's Events (it may, there), so the worker itself needs no right on Secrets or Events.
@@ -50,8 +50,8 @@ export interface FluxReleaseBackendDeps {
   /** How often helm-controller reconciles each release on its own, drift detection included. */
   intervalSeconds: number;
   plainHttpRegistries?: readonly string[];
-  /** How often a wait re-reads the HelmRelease (default 1 s). */
-  pollIntervalMs?: number;
+  /** How long one watch request of a wait lasts before the next resumes it (default 120 s). */
+  watchSeconds?: number;
 }
 
 /**
@@ -60,14 +60,11 @@ export interface FluxReleaseBackendDeps {
  * deployment's namespace, and helm-controller installs it as the tenant ServiceAccount. `apply`
  * waits until helm-controller handled this very apply (its reconcile request) and maps the
  * outcome to the helm backend's errors; `uninstall` deletes the HelmRelease and waits until its
- * finalizer uninstalled the release.
+ * finalizer uninstalled the release. Both wait on watches of the Flux objects (one request per
+ * object, resumed when the server ends it), never by reading them again on a timer.
  */
 export class FluxReleaseBackend {
-  private readonly pollMs: number;
-
-  constructor(private readonly deps: FluxReleaseBackendDeps) {
-    this.pollMs = deps.pollIntervalMs ?? 1000;
-  }
+  constructor(private readonly deps: FluxReleaseBackendDeps) {}
 
   async apply(req: FluxApplyRequest): Promise<{ revision: number; unlocked: boolean }> {
     // A chart Flux cannot pull by digest is refused before anything is written.
@@ -96,28 +93,31 @@ export class FluxReleaseBackend {
     await this.project(() => kube.apply(buildHelmRelease(projection)));
     req.onProgress?.(`HelmRelease ${req.namespace}/${req.release} applied; waiting for helm-controller`);
 
-    const deadline = Date.now() + req.timeoutSeconds * 1000;
     let last = '';
-    for (;;) {
-      req.signal?.throwIfAborted();
-      const hr = await kube.get(helmReleaseRef(req.release, req.namespace));
-      // The chart not there yet: its OCIRepository tells a pull still running from one that failed.
-      const source = conditionOf(hr, 'Ready')?.reason === 'SourceNotReady' ? await kube.get(ociRepositoryRef(req.release, req.namespace)) : undefined;
-      const outcome = readOutcome(hr, source, token, scrub);
-      if (outcome.state === 'ready') return { revision: outcome.revision, unlocked: false };
-      if (outcome.state === 'failed') {
-        if (outcome.rolledBack) {
-          req.onProgress?.(`helm-controller rolled ${req.release} back to revision ${outcome.rolledBack.revision}`);
-          await req.report?.rolledBack?.(outcome.rolledBack);
-        }
-        throw outcome.error;
-      }
-      if (outcome.detail !== last) req.onProgress?.((last = outcome.detail));
-      if (Date.now() >= deadline) {
-        throw new HelmError('timeout', `flux: HelmRelease ${req.namespace}/${req.release} not ready after ${req.timeoutSeconds}s (${last})`, { operation: 'upgrade' });
-      }
-      await this.pause(req.signal);
+    // The OCIRepository is followed too: while the chart is not there, it tells a pull still
+    // running from one that failed, which the HelmRelease's own status does not change for.
+    const outcome = await waitForObjects(
+      kube,
+      [helmReleaseRef(req.release, req.namespace), ociRepositoryRef(req.release, req.namespace)],
+      ([hr, source]): Exclude<FluxOutcome, { state: 'pending' }> | undefined => {
+        const read = readOutcome(hr, source, token, scrub);
+        if (read.state !== 'pending') return read;
+        if (read.detail !== last) req.onProgress?.((last = read.detail));
+        return undefined;
+      },
+      {
+        deadline: Date.now() + req.timeoutSeconds * 1000,
+        signal: req.signal,
+        watchSeconds: this.deps.watchSeconds,
+        timeoutError: () => new HelmError('timeout', `flux: HelmRelease ${req.namespace}/${req.release} not ready after ${req.timeoutSeconds}s (${last})`, { operation: 'upgrade' }),
+      },
+    );
+    if (outcome.state === 'ready') return { revision: outcome.revision, unlocked: false };
+    if (outcome.rolledBack) {
+      req.onProgress?.(`helm-controller rolled ${req.release} back to revision ${outcome.rolledBack.revision}`);
+      await req.report?.rolledBack?.(outcome.rolledBack);
     }
+    throw outcome.error;
   }
 
   async uninstall(req: HelmUninstallRequest): Promise<{ uninstalled: boolean; kept: string[]; refused?: string }> {
@@ -125,16 +125,24 @@ export class FluxReleaseBackend {
     const ref = helmReleaseRef(req.release, req.namespace);
     // Its finalizer makes helm-controller uninstall the release (as the tenant) before it goes.
     const deleted = await this.project(() => kube.delete(ref));
-    const deadline = Date.now() + req.timeoutSeconds * 1000;
-    for (;;) {
-      req.signal?.throwIfAborted();
-      const hr = await kube.get(ref);
-      if (!hr) break;
-      req.onProgress?.(`waiting for helm-controller to uninstall ${req.release}`);
-      if (Date.now() >= deadline)
-        throw new HelmError('timeout', `flux: HelmRelease ${req.namespace}/${req.release} still exists after ${req.timeoutSeconds}s (is helm-controller running?)`, { operation: 'uninstall' });
-      await this.pause(req.signal);
-    }
+    let reported = false;
+    await waitForObjects(
+      kube,
+      [ref],
+      ([hr]) => {
+        if (!hr) return true;
+        if (!reported) req.onProgress?.(`waiting for helm-controller to uninstall ${req.release}`);
+        reported = true;
+        return undefined;
+      },
+      {
+        deadline: Date.now() + req.timeoutSeconds * 1000,
+        signal: req.signal,
+        watchSeconds: this.deps.watchSeconds,
+        timeoutError: () =>
+          new HelmError('timeout', `flux: HelmRelease ${req.namespace}/${req.release} still exists after ${req.timeoutSeconds}s (is helm-controller running?)`, { operation: 'uninstall' }),
+      },
+    );
     await this.project(() => kube.delete(ociRepositoryRef(req.release, req.namespace)));
     await this.tenantIn(req.namespace).delete(valuesSecretRef(req.namespace));
     return { uninstalled: deleted, kept: [] };
@@ -188,9 +196,5 @@ export class FluxReleaseBackend {
 
   private tenantIn(namespace: string): Pick<KubeClient, 'apply' | 'delete' | 'list'> {
     return this.deps.tenantIn?.(namespace) ?? this.deps.kube;
-  }
-
-  private async pause(signal: AbortSignal | undefined): Promise<void> {
-    await sleep(this.pollMs, undefined, { signal }).catch(() => signal?.throwIfAborted());
   }
 }

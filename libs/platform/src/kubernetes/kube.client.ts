@@ -207,6 +207,26 @@ export class KubeClient {
     return watchMetadata(action, (query) => this.call(action, () => this.objects.metadataWatchRequest(apiVersion, kind, query)), options, onEvent);
   }
 
+  /**
+   * Watches whole objects of a kind in one namespace from `resourceVersion` (the field selector
+   * narrows it, e.g. to one name), calling `onEvent` for each event in order; the stream is read
+   * as the metadata watch's is (watchMetadata in metadata-watch.ts).
+   */
+  async watchObjects(apiVersion: string, kind: string, options: WatchMetadataOptions & { namespace: string }, onEvent: (event: WatchEvent) => void): Promise<void> {
+    const action = `watch ${kind} in ${options.namespace}`;
+    if (this.actingAs) throw new KubeError(`${action}: not available on an impersonating client`, undefined, undefined, false);
+    return watchMetadata(action, (query) => this.call(action, () => this.objects.objectWatchRequest(apiVersion, kind, options.namespace, query)), options, onEvent);
+  }
+
+  /** The matching objects and the list's resourceVersion, where a watch of them starts. */
+  async listWithVersion<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, options: ListOptions = {}): Promise<{ items: T[]; resourceVersion: string }> {
+    const where = options.namespace ? ` in ${options.namespace}` : '';
+    return this.call(`list ${kind}${where}`, async () => {
+      const list = await this.objects.list(apiVersion, kind, options.namespace, undefined, undefined, undefined, options.fieldSelector, options.labelSelector);
+      return { items: list.items.map((item) => ({ apiVersion, kind, ...item }) as unknown as T), resourceVersion: list.metadata?.resourceVersion ?? '' };
+    });
+  }
+
   async list<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, options: ListOptions = {}): Promise<T[]> {
     const where = options.namespace ? ` in ${options.namespace}` : '';
     return this.call(`list ${kind}${where}`, async () => {

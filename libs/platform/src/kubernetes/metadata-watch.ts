@@ -18,6 +18,8 @@ export interface WatchEvent {
 
 export interface WatchMetadataOptions {
   labelSelector?: string;
+  /** e.g. `metadata.name=web-1`: one object of the kind. */
+  fieldSelector?: string;
   /** Where the watch starts: the resourceVersion of the list it follows, or of the last event seen. */
   resourceVersion: string;
   /** The API server ends the watch after this long (the caller then watches again). */
@@ -57,6 +59,7 @@ export async function watchMetadata(
       timeoutSeconds: String(options.timeoutSeconds),
     };
     if (options.labelSelector) query.labelSelector = options.labelSelector;
+    if (options.fieldSelector) query.fieldSelector = options.fieldSelector;
     const ctx = await request(query);
     const response = await fetch(ctx.getUrl(), { method: 'GET', headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher(), signal: controller.signal });
     if (response.status !== 200) {

@@ -72,6 +72,20 @@ export class RawObjectApi extends KubernetesObjectApi {
   }
 
   /**
+   * An authenticated request for a watch of whole objects of a kind in one namespace (`query`
+   * carries the field selector that narrows it to one object). Like the metadata watch, it
+   * bypasses the promise middleware: a watch outlives the per-request timeout.
+   */
+  async objectWatchRequest(apiVersion: string, kind: string, namespace: string, query: Record<string, string>): Promise<RequestContext> {
+    const ctx = this.configuration.baseServer.makeRequestContext(await this.specUriPath({ apiVersion, kind, metadata: { namespace } }, 'list'), HttpMethod.GET);
+    ctx.setHeaderParam('Accept', 'application/json');
+    for (const [name, value] of Object.entries(query)) if (value) ctx.setQueryParam(name, value);
+    ctx.setHeaderParam('User-Agent', 'caelus');
+    await this.configuration.authMethods.default?.applySecurityAuthentication(ctx);
+    return ctx;
+  }
+
+  /**
    * An authenticated request for a watch of a kind's metadata in all namespaces. It bypasses the
    * promise middleware: a watch outlives the per-request timeout.
    */
