@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } fr
 import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { WorkflowExecutionDescription } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import type { DeploymentActivities, DesiredSummary } from '../../libs/orchestration/src/activities';
@@ -104,6 +105,8 @@ class FakeDeployment {
   tickInputs: { fresh?: boolean }[] = [];
   /** Holds driftTick (after it is counted) until resolved, so drift signals arrive while a check runs. */
   tickGate: Promise<void> | null = null;
+  /** applyRelease heartbeats and never finishes (an install whose pods no node takes) until it is cancelled. */
+  applyHangs = false;
   constructor(
     readonly deploymentId = randomUUID(),
     readonly deploymentUid = `wf-${randomUUID().slice(0, 8)}`,
@@ -143,6 +146,20 @@ class FakeDeployment {
       },
       async applyRelease() {
         self.calls.push('applyRelease');
+        if (self.applyHangs) {
+          const ctx = Context.current();
+          const beat = setInterval(() => ctx.heartbeat('waiting for pods'), 200);
+          try {
+            await ctx.cancelled;
+          } catch (err) {
+            // As helm's process: a moment to stop after the signal.
+            await new Promise((r) => setTimeout(r, 300));
+            self.calls.push('applyStopped');
+            throw err;
+          } finally {
+            clearInterval(beat);
+          }
+        }
         if (self.applyError) throw self.applyError;
         return { generation: self.generation, templateId: self.templateId, templateVersion: self.templateVersion, revision: self.generation, unlocked: false, rolledBack: false };
       },
@@ -228,7 +245,8 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
 
   async function withWorker<T>(fake: FakeDeployment, fn: (taskQueue: string) => Promise<T>): Promise<T> {
     const taskQueue = `wf-test-${randomUUID()}`;
-    const worker = await Worker.create({ connection: temporal.native(), taskQueue, workflowsPath: WORKFLOWS, activities: fake.activities() });
+    // The worker's own throttle (apps/worker): cancellation reaches a heartbeating activity within seconds.
+    const worker = await Worker.create({ connection: temporal.native(), taskQueue, workflowsPath: WORKFLOWS, activities: fake.activities(), maxHeartbeatThrottleInterval: '1s' });
     return worker.runUntil(fn(taskQueue));
   }
 
@@ -278,6 +296,30 @@ describe('deploymentWorkflow (Temporal server, fake activities)', () => {
       expect(desc.typedSearchAttributes.get(SEARCH_ATTRIBUTES.product)).toBe('webapp');
 
       await recordFixture('deployment-lifecycle.json', handle.workflowId);
+    });
+  });
+
+  it('lets a delete interrupt an apply that cannot finish, and tears down once the apply stopped', async () => {
+    const sut = new FakeDeployment();
+    sut.applyHangs = true;
+    await withWorker(sut, async (taskQueue) => {
+      const handle = await start(sut, taskQueue);
+      await eventually(() => sut.count('applyRelease') === 1);
+      sut.status = 'deleting';
+      sut.generation += 1;
+      const asked = Date.now();
+      await handle.signal(deleteSignal, {});
+      await handle.result();
+      // Within the heartbeat throttle, not after the apply's attempts (3 × the helm timeout).
+      expect(Date.now() - asked).toBeLessThan(15_000);
+      // The uninstall starts only after the apply has stopped, and the interruption is not an error.
+      expect(sut.calls.slice(sut.calls.indexOf('applyRelease'))).toEqual(['applyRelease', 'applyStopped', 'loadDesiredState', 'uninstallRelease', 'deleteNamespace', 'markDeleted']);
+      expect(sut.events).toEqual([]);
+      const history = await handle.fetchHistory();
+      // Recorded as cancelled (what the activity threw on its way out), not as a failure.
+      expect((history.events ?? []).filter((e) => e.activityTaskCanceledEventAttributes)).toHaveLength(1);
+      expect((history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes)).toHaveLength(0);
+      await recordFixture('delete-interrupts-apply.json', handle.workflowId);
     });
   });
 

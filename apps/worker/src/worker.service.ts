@@ -74,6 +74,10 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       workflowsPath: require.resolve('../../../libs/orchestration/src/workflows'),
       activities: { ...this.activities, ...(this.watcherActivities ?? {}), ...this.rolloutActivities },
       shutdownGraceTime: '20s',
+      // Cancellation reaches an activity with the answer to its next heartbeat, which the SDK
+      // otherwise sends at most every 24 s (0.8 × the 30 s timeout): a delete interrupts an apply
+      // in flight within about 5 s (DELETE_INTERRUPTS_APPLY_PATCH).
+      maxHeartbeatThrottleInterval: '5s',
       maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
       interceptors: { activity: [activityMetricsInterceptor(this.metrics)] },
     });

@@ -1,7 +1,8 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { DomainError, DomainErrorCode } from '../../../domain/src';
 import { ConfinementError, HelmError, HelmErrorKind, KubeError, ReleaseStorageError } from '../../../platform/src';
-import { DOMAIN_FAILURES, HELM_FAILURE_TYPES, sourceOf, toActivityFailure } from './activity-errors';
+import { classified, DOMAIN_FAILURES, HELM_FAILURE_TYPES, sourceOf, toActivityFailure } from './activity-errors';
 
 describe(toActivityFailure.name, () => {
   it.each([
@@ -84,5 +85,23 @@ describe(toActivityFailure.name, () => {
     expect(sourceOf(new DomainError('Conflict', 'c')).source).toBe('domain');
     expect(sourceOf(Object.assign(new Error('reset'), { code: 'ECONNRESET' })).source).toBe('database');
     expect(sourceOf('a string').source).toBe('unknown');
+  });
+});
+
+describe(classified.name, () => {
+  it('classifies what the activity threw, or reports it cancelled when the workflow cancelled it', async () => {
+    const helmStopped = () => Promise.reject(new HelmError('transient', 'helm upgrade was cancelled'));
+    await expect(classified('helm upgrade', helmStopped)).rejects.toMatchObject({ type: 'HelmError' });
+
+    const env = new MockActivityEnvironment();
+    env.cancel('CANCELLED', new ActivityCancellationDetails({ cancelRequested: true }));
+    const cancelled = await env.run(() => classified('helm upgrade', helmStopped)).catch((e: unknown) => e);
+    expect(cancelled).toBeInstanceOf(CancelledFailure);
+    expect((cancelled as CancelledFailure).message).toBe('helm upgrade: cancelled by the workflow');
+
+    // A worker shutting down is not the workflow's cancellation: the failure stays a failure (retried elsewhere).
+    const shutdown = new MockActivityEnvironment();
+    shutdown.cancel('WORKER_SHUTDOWN', new ActivityCancellationDetails({ workerShutdown: true }));
+    await expect(shutdown.run(() => classified('helm upgrade', helmStopped))).rejects.toMatchObject({ type: 'HelmError' });
   });
 });

@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { asyncLocalStorage } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { DomainError, DomainErrorCode } from '../../../domain/src';
 import { isConnectionError } from '../../../persistence/src';
 import { ConfinementError, HelmError, HelmErrorKind, KubeError, ReleaseStorageError } from '../../../platform/src';
@@ -112,11 +113,23 @@ function unreachable(from: never): never {
   throw new Error(`unclassified activity error source: ${JSON.stringify(from)}`);
 }
 
-/** Runs fn and rethrows anything it throws as a classified ApplicationFailure. */
+/**
+ * Runs fn and rethrows anything it throws as a classified ApplicationFailure, except when the
+ * workflow cancelled the activity: then as a CancelledFailure, whatever fn threw on its way out
+ * (a killed helm's "cancelled"), so Temporal records the activity cancelled, not failed.
+ */
 export async function classified<T>(step: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
+    if (err instanceof CancelledFailure) throw err;
+    if (cancelRequested()) throw new CancelledFailure(`${step}: cancelled by the workflow`, [], err instanceof Error ? err : undefined);
     throw toActivityFailure(err, step);
   }
+}
+
+/** Whether the running activity's workflow asked to cancel it (not a worker shutdown or a timeout); false outside an activity. */
+function cancelRequested(): boolean {
+  const ctx = asyncLocalStorage.getStore();
+  return Boolean(ctx?.cancellationSignal.aborted && ctx.cancellationDetails?.cancelRequested);
 }

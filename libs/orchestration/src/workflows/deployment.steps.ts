@@ -2,7 +2,21 @@
  * The effects of the deployment workflow's steps: each one a named activity with a summary, and
  * what its outcome changes in the workflow's memory. Workflow code: no Node API, no I/O.
  */
-import { ActivityFailure, ApplicationFailure, isCancellation, log, proxyActivities, proxyLocalActivities, setCurrentDetails, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  TimeoutFailure,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import type { DeploymentActivities, DesiredSummary } from '../activities';
 import { DeploymentWorkflowInput, QueuedUpgrade, SEARCH_ATTRIBUTES, WorkflowPhase } from '../contract';
@@ -40,6 +54,13 @@ const HEALTH_CHECK: LocalActivityOptions = {
 };
 
 const acts = proxyActivities<DeploymentActivities>(DB);
+
+/**
+ * Marks histories in which a delete signal interrupts an apply in flight (the activity is
+ * cancelled, and the teardown starts once its helm process is gone). Kept as patched(): older
+ * runs scheduled their applies outside a cancellation scope.
+ */
+export const DELETE_INTERRUPTS_APPLY_PATCH = 'delete-interrupts-apply';
 
 type Result<K extends keyof DeploymentActivities> = Awaited<ReturnType<DeploymentActivities[K]>>;
 
@@ -129,7 +150,11 @@ export class DeploymentSteps {
     try {
       const deploymentId = this.deploymentId;
       await acts.ensureNamespace.executeWithOptions(this.step(CLUSTER, `ensure namespace ${this.uid}`), [{ deploymentId }]);
-      const applied = await acts.applyRelease.executeWithOptions(this.step(HELM, `helm upgrade --install ${this.uid} (${desired.templateVersion})`), [{ deploymentId }]);
+      const applied = await this.applyRelease(desired);
+      if (applied === 'interrupted') {
+        log.info('apply interrupted by a delete', { deploymentUid: this.uid });
+        return;
+      }
       const current = await acts.recordApplied.executeWithOptions(this.step(DB, `record ${this.uid} ready at generation ${applied.generation}`), [
         {
           deploymentId,
@@ -152,6 +177,38 @@ export class DeploymentSteps {
       if (!current) pending.reconcile = true;
     } catch (err) {
       await this.fail(err, desired, 'apply');
+    }
+  }
+
+  /**
+   * The apply activity; 'interrupted' when a delete signal came while it ran. A deletion must not
+   * wait for an install that cannot finish (pods no node takes, an image that never pulls) to use
+   * up its attempts (3 × the helm timeout): the delete cancels the activity, and waits until the
+   * activity has stopped its helm process (WAIT_CANCELLATION_COMPLETED), so the uninstall that
+   * follows never races a dying helm. The next round then loads the deleting row and tears down.
+   */
+  private async applyRelease(desired: DesiredSummary): Promise<Result<'applyRelease'> | 'interrupted'> {
+    const options = this.step(HELM, `helm upgrade --install ${this.uid} (${desired.templateVersion})`);
+    const input = [{ deploymentId: this.deploymentId }] as const;
+    if (!patched(DELETE_INTERRUPTS_APPLY_PATCH)) return acts.applyRelease.executeWithOptions(options, [...input]);
+    const { pending } = this.memory;
+    const scope = new CancellationScope();
+    const applying = scope.run(() => acts.applyRelease.executeWithOptions({ ...options, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }, [...input]));
+    let settled = false;
+    let interrupted = false;
+    void condition(() => settled || pending.delete).then(() => {
+      if (settled) return;
+      interrupted = true;
+      setCurrentDetails(`stopping the apply of ${this.uid}: a delete was requested`);
+      scope.cancel();
+    });
+    try {
+      return await applying;
+    } catch (err) {
+      if (interrupted && isCancellation(err)) return 'interrupted';
+      throw err;
+    } finally {
+      settled = true;
     }
   }
 

@@ -9,6 +9,7 @@
  *   drift signal (cluster watcher) or drift timer (safety net) ──► drift tick (local activity: load, check in-process, correct, record, assess health)
  *   after an apply, and on a health timer ──► assess health (local activity); a ready deployment
  *                   unhealthy past the grace ──► degraded; healthy again ──► ready
+ *   delete signal during an apply ──► cancel the apply, wait until its helm stopped ──► the teardown above
  *   any failure ──► record error, retry on a backoff timer (retryable), or at the next signal
  *                   or the long re-check timer (failed for good)
  *
