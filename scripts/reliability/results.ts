@@ -50,6 +50,12 @@ export const SCENARIOS: Pick<ScenarioMeta, 'id' | 'title' | 'category' | 'spec'>
     category: 'fault',
     spec: 'test/reliability/watcher-failover.rel-spec.ts',
   },
+  {
+    id: 'fault-10-delete-during-install',
+    title: 'DELETE while helm installs releases that cannot become ready',
+    category: 'fault',
+    spec: 'test/reliability/delete-during-install.rel-spec.ts',
+  },
   { id: 'race-values-upgrade', title: '50 concurrent values updates racing an upgrade on one deployment', category: 'race', spec: 'test/reliability/races.rel-spec.ts' },
   { id: 'race-if-match', title: 'Concurrent writers with the same If-Match generation', category: 'race', spec: 'test/reliability/races.rel-spec.ts' },
   { id: 'race-create-delete', title: 'Concurrent creates of one domain name; updates racing a delete', category: 'race', spec: 'test/reliability/races.rel-spec.ts' },
