@@ -75,7 +75,14 @@ describe('suspend and resume (e2e)', () => {
     const listed = await api.http.get(`/deployments?limit=200`).set(bearer(api.adminToken)).expect(200);
     expect(listed.body.items.find((x: { id: string }) => x.id === d.id)).toMatchObject({ suspended: true, suspendedReason: 'maintenance window', suspendedAt: suspended.body.suspendedAt });
     await waitForPhase(d, 'suspended');
-    const state = await workflow(d).query<DeploymentWorkflowState>(stateQuery);
+    // The phase is set as the workflow settles into the suspension; it holds the release (an
+    // activity) before it waits, so `waitingFor` is filled a moment later.
+    const state = await poll(
+      'a suspended workflow waiting for a resume',
+      () => workflow(d).query<DeploymentWorkflowState>(stateQuery),
+      (x) => x.waitingFor !== null,
+      30_000,
+    );
     expect(state).toMatchObject({ phase: 'suspended', appliedGeneration: 1 });
     expect(state.waitingFor).toMatch(/^a resume \(suspended:/);
     // The UI's current details name what the workflow does right now: a drift check the cluster
