@@ -219,7 +219,9 @@ describe('charts/caelus', () => {
       const rules = (d: Awaited<ReturnType<typeof render>>) => expandRules((d.find((x) => x.kind === 'ClusterRole') as unknown as { rules: Rule[] }).rules);
       expect(rules(docs).filter((r) => r.includes('fluxcd.io'))).toEqual([]);
       const flux = rules(await render('--set', 'rbac.fluxBackend=true')).filter((r) => r.includes('fluxcd.io'));
-      expect(flux.sort()).toEqual(['get', 'list', 'watch', 'create', 'patch', 'delete'].flatMap((v) => [`helm.toolkit.fluxcd.io/helmreleases:${v}`, `source.toolkit.fluxcd.io/ocirepositories:${v}`]).sort());
+      expect(flux.sort()).toEqual(
+        ['get', 'list', 'watch', 'create', 'patch', 'delete'].flatMap((v) => [`helm.toolkit.fluxcd.io/helmreleases:${v}`, `source.toolkit.fluxcd.io/ocirepositories:${v}`]).sort(),
+      );
     });
 
     it('runs the migrations as a pre-install/pre-upgrade hook after the Secret it reads', () => {
