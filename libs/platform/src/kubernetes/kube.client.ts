@@ -223,17 +223,13 @@ export class KubeClient {
     const where = options.namespace ? ` in ${options.namespace}` : '';
     return this.call(`list ${kind}${where}`, async () => {
       const list = await this.objects.list(apiVersion, kind, options.namespace, undefined, undefined, undefined, options.fieldSelector, options.labelSelector);
+      // Items of a list response carry no apiVersion/kind of their own.
       return { items: list.items.map((item) => ({ apiVersion, kind, ...item }) as unknown as T), resourceVersion: list.metadata?.resourceVersion ?? '' };
     });
   }
 
   async list<T extends KubeObject = KubeObject>(apiVersion: string, kind: string, options: ListOptions = {}): Promise<T[]> {
-    const where = options.namespace ? ` in ${options.namespace}` : '';
-    return this.call(`list ${kind}${where}`, async () => {
-      const list = await this.objects.list(apiVersion, kind, options.namespace, undefined, undefined, undefined, options.fieldSelector, options.labelSelector);
-      // Items of a list response carry no apiVersion/kind of their own.
-      return list.items.map((item) => ({ apiVersion, kind, ...item }) as unknown as T);
-    });
+    return (await this.listWithVersion<T>(apiVersion, kind, options)).items;
   }
 
   /** Deletes an object; false when it was already gone. */
