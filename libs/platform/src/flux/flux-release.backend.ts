@@ -6,6 +6,7 @@ import { HelmError } from '../helm/helm.errors';
 import { makeScrubber } from '../helm/scrubber';
 import type { KubeClient } from '../kubernetes/kube.client';
 import { KubeError } from '../kubernetes/kube.errors';
+import type { KubeObject, ObjectRef } from '../kubernetes/kube.types';
 import type { MetadataCache } from '../kubernetes/metadata-cache';
 import { waitForObjects } from '../kubernetes/object-wait';
 import {
@@ -96,8 +97,8 @@ export class FluxReleaseBackend {
     let last = '';
     // The OCIRepository is followed too: while the chart is not there, it tells a pull still
     // running from one that failed, which the HelmRelease's own status does not change for.
-    const outcome = await waitForObjects(
-      kube,
+    const outcome = await this.waitOn(
+      req,
       [helmReleaseRef(req.release, req.namespace), ociRepositoryRef(req.release, req.namespace)],
       ([hr, source]): Exclude<FluxOutcome, { state: 'pending' }> | undefined => {
         const read = readOutcome(hr, source, token, scrub);
@@ -105,12 +106,7 @@ export class FluxReleaseBackend {
         if (read.detail !== last) req.onProgress?.((last = read.detail));
         return undefined;
       },
-      {
-        deadline: Date.now() + req.timeoutSeconds * 1000,
-        signal: req.signal,
-        watchSeconds: this.deps.watchSeconds,
-        timeoutError: () => new HelmError('timeout', `flux: HelmRelease ${req.namespace}/${req.release} not ready after ${req.timeoutSeconds}s (${last})`, { operation: 'upgrade' }),
-      },
+      () => new HelmError('timeout', `flux: HelmRelease ${req.namespace}/${req.release} not ready after ${req.timeoutSeconds}s (${last})`, { operation: 'upgrade' }),
     );
     if (outcome.state === 'ready') return { revision: outcome.revision, unlocked: false };
     if (outcome.rolledBack) {
@@ -126,8 +122,8 @@ export class FluxReleaseBackend {
     // Its finalizer makes helm-controller uninstall the release (as the tenant) before it goes.
     const deleted = await this.project(() => kube.delete(ref));
     let reported = false;
-    await waitForObjects(
-      kube,
+    await this.waitOn(
+      req,
       [ref],
       ([hr]) => {
         if (!hr) return true;
@@ -135,13 +131,7 @@ export class FluxReleaseBackend {
         reported = true;
         return undefined;
       },
-      {
-        deadline: Date.now() + req.timeoutSeconds * 1000,
-        signal: req.signal,
-        watchSeconds: this.deps.watchSeconds,
-        timeoutError: () =>
-          new HelmError('timeout', `flux: HelmRelease ${req.namespace}/${req.release} still exists after ${req.timeoutSeconds}s (is helm-controller running?)`, { operation: 'uninstall' }),
-      },
+      () => new HelmError('timeout', `flux: HelmRelease ${req.namespace}/${req.release} still exists after ${req.timeoutSeconds}s (is helm-controller running?)`, { operation: 'uninstall' }),
     );
     await this.project(() => kube.delete(ociRepositoryRef(req.release, req.namespace)));
     await this.tenantIn(req.namespace).delete(valuesSecretRef(req.namespace));
@@ -180,6 +170,11 @@ export class FluxReleaseBackend {
       if (err instanceof KubeError && err.status === 404) return false;
       throw err;
     }
+  }
+
+  /** A wait on the Flux objects through watches, within the request's timeout and cancelled with it. */
+  private waitOn<T>(req: { timeoutSeconds: number; signal?: AbortSignal }, refs: ObjectRef[], decide: (objects: (KubeObject | undefined)[]) => T | undefined, timeoutError: () => Error): Promise<T> {
+    return waitForObjects(this.deps.kube, refs, decide, { deadline: Date.now() + req.timeoutSeconds * 1000, signal: req.signal, watchSeconds: this.deps.watchSeconds, timeoutError });
   }
 
   /** A write of the Flux objects; their kinds missing means Flux is not installed, which no retry heals. */
