@@ -2,6 +2,10 @@
  * A worker killed in the middle of `helm upgrade` (the whole process group, as when its pod
  * dies) must not stop the deployment from converging, and must not leave the release pending.
  * The worker runs as the built app (`dist/`), in a child process, the way it runs in production.
+ *
+ * On kwok an upgrade's new pod is ready within a second or two, too short a moment to catch
+ * reliably; a second ResourceQuota that admits no pods holds the rollout (and so `helm --wait`)
+ * until the test lifts it, after the kill.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
@@ -62,6 +66,9 @@ describe('a worker killed during helm upgrade', () => {
     const d = res.body;
     await waitForStatus(api, seed.userId, d.id, (x) => x.status === 'ready' && x.observedGeneration === 1);
 
+    // Hold the upgrade's rollout: no new pod is admitted while this quota exists.
+    const hold = { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'worker-crash-hold', namespace: d.deploymentUid }, spec: { hard: { pods: '0' } } };
+    await kube.apply(hold);
     await api.http.post(`/users/${seed.userId}/deployments/${d.id}/upgrade`).set(admin).send({ templateId: seed.templates['1.1.0'] }).expect(202);
     // Kill while helm holds the release in pending-upgrade (it is waiting for the new pods).
     const storage = new HelmReleaseStorage(kube);
@@ -70,12 +77,13 @@ describe('a worker killed during helm upgrade', () => {
       async () => helmRunningFor(d.deploymentUid) && (await storage.latest(d.deploymentUid, d.deploymentUid))?.status === 'pending-upgrade',
       Boolean,
       120_000,
-      50,
+      200,
     );
     process.kill(-worker.pid!, 'SIGKILL');
     await new Promise((r) => worker!.once('exit', r));
     const stuck = await storage.latest(d.deploymentUid, d.deploymentUid);
     expect(stuck?.status).toBe('pending-upgrade');
+    await kube.delete({ apiVersion: 'v1', kind: 'ResourceQuota', name: 'worker-crash-hold', namespace: d.deploymentUid });
 
     worker = startWorkerProcess(env, `worker-crash-2-${api.taskQueue}.log`);
     const after = await waitForStatus(api, seed.userId, d.id, (x) => x.status === 'ready' && x.observedGeneration === 2, 300_000);
