@@ -23,6 +23,13 @@ describe('checked render', () => {
       ]);
       expect(KEEP_POST_RENDERER).toBe('tee');
     });
+
+    it('does not repeat --disable-openapi-validation when the upgrade already skips the OpenAPI check', () => {
+      const sut = checkRenderArgs(['upgrade', '--install', 'web', '/charts/web', '--wait', '--disable-openapi-validation', '--output', 'json'], '/tmp/x/rendered.yaml');
+      expect(sut.filter((a) => a === '--disable-openapi-validation')).toHaveLength(1);
+      expect(sut).toEqual(expect.arrayContaining(['--dry-run=server', '--post-renderer', 'tee']));
+      expect(sut).not.toContain('--wait');
+    });
   });
 
   describe(applyCheckedArgs.name, () => {

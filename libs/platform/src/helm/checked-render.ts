@@ -6,8 +6,8 @@
  * sees the hooks. Instead:
  * 1. a server-side dry run of the same command (same chart, values, identity and cluster, so
  *    `lookup`, `.Capabilities` and `.Release.IsUpgrade` render as in the upgrade) prints the
- *    release: its manifest and its hooks, which the worker checks in-process. The dry run applies
- *    nothing, so it skips helm's OpenAPI check, most of its cost (the upgrade still runs it). Its
+ *    release: its manifest and its hooks, which the worker checks in-process. Like the upgrade it
+ *    skips helm's client-side OpenAPI check (see upgradeInstallArgs in ./helm.args.ts). Its
  *    post-renderer is `tee <file>`: an install's dry run reads each object as the tenant and
  *    stops, forbidden, at one outside the namespace before printing anything; the kept manifest
  *    then says which object and rule;
@@ -30,12 +30,16 @@ export const SUBSTITUTE_POST_RENDERER = 'cat';
 /** The post-renderer that keeps a copy of helm's render and passes it on unchanged. */
 export const KEEP_POST_RENDERER = 'tee';
 
+const NO_OPENAPI_CHECK = '--disable-openapi-validation';
+
 /**
  * The dry run that renders for the check: no wait, server-side (lookups and capabilities), no
- * OpenAPI check, and the rendered manifest kept in `keepFile`.
+ * client-side OpenAPI check (the upgrade's arguments already skip it), and the rendered manifest
+ * kept in `keepFile`.
  */
 export function checkRenderArgs(upgradeArgs: readonly string[], keepFile: string): string[] {
-  return [...upgradeArgs.filter((a) => a !== '--wait'), '--dry-run=server', '--disable-openapi-validation', '--post-renderer', KEEP_POST_RENDERER, '--post-renderer-args', keepFile];
+  const noOpenApi = upgradeArgs.includes(NO_OPENAPI_CHECK) ? [] : [NO_OPENAPI_CHECK];
+  return [...upgradeArgs.filter((a) => a !== '--wait'), '--dry-run=server', ...noOpenApi, '--post-renderer', KEEP_POST_RENDERER, '--post-renderer-args', keepFile];
 }
 
 /** helm flags that make it apply `manifestFile` in place of what it rendered. */

@@ -124,6 +124,13 @@ export interface UpgradeInstallArgs {
  * `helm upgrade --install` as an argument vector (spawned without a shell). `--debug` makes helm
  * print progress on stderr; `-o json` keeps the printed NOTES (which may echo values) off stdout's
  * human text, and stdout is only ever parsed, never logged.
+ *
+ * `--disable-openapi-validation`: against an API server that takes the `fieldValidation`
+ * parameter (Kubernetes 1.27 and later), helm 3.22's client-side check validates nothing itself (it
+ * leaves the objects to the server), but downloads and parses the server's OpenAPI documents to
+ * find that out: half of an upgrade's CPU (`bench/chart-pull.sh`: 645 ms against 312 ms a call).
+ * The API server judges every object either way; an unknown field or a wrong type gets the same
+ * answer with or without the flag (BENCHMARKS.md, "Where an apply's helm time goes").
  */
 export function upgradeInstallArgs(a: UpgradeInstallArgs): string[] {
   return [
@@ -143,6 +150,7 @@ export function upgradeInstallArgs(a: UpgradeInstallArgs): string[] {
     `${a.timeoutSeconds}s`,
     '--history-max',
     '10',
+    '--disable-openapi-validation',
     ...(a.description ? ['--description', a.description] : []),
     ...(a.extra ?? []),
     '--output',
