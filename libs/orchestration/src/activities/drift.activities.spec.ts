@@ -13,7 +13,7 @@ import {
   MetadataCache,
   TenantClients,
 } from '../../../platform/src';
-import { createDriftActivities } from './drift.activities';
+import { createDriftActivities, HEALTH_RELIST_MS, workloadFingerprint } from './drift.activities';
 import { ReleaseBackends } from './release-backends';
 import { DeploymentMetrics } from './metrics.port';
 
@@ -352,6 +352,112 @@ describe(createDriftActivities.name, () => {
         const res = await sut.driftTick({ deploymentId: 'd1', generation: 2 });
         expect(res).toEqual({ desired: expect.objectContaining({ healthGraceSeconds: 120 }), drift: { releaseMissing: false, drifted: 0, corrected: 0 } });
       });
+    });
+  });
+
+  describe('health while the watch shows no change', () => {
+    const secrets = [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'sh.helm.release.v1.web-1.v1', namespace: 'web-1', resourceVersion: '9', labels: { status: 'deployed' } } }];
+    const available = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web-1', generation: 1 },
+      spec: { replicas: 1 },
+      status: { observedGeneration: 1, updatedReplicas: 1, replicas: 1, readyReplicas: 1, availableReplicas: 1 },
+    };
+    function healthSetup(manifestObjects: { apiVersion: string; kind: string; metadata: { name: string } }[], items: unknown[] = [available]) {
+      jest.mocked(detectDrift).mockImplementation(async (_kube, _manifest, options) => {
+        options.memo!.objects = manifestObjects;
+        return { drifted: false, objects: [] };
+      });
+      const list = jest.fn(async (_apiVersion: string, kind: string) => items.filter((i) => (i as { kind: string }).kind === kind));
+      const tenants = { for: jest.fn(() => ({ list, getMetadata: jest.fn(async () => undefined) })) } as unknown as TenantClients;
+      const versions = new Map<string, string>(manifestObjects.map((o) => [o.metadata.name, '1']));
+      const ctx = setup('kind: Deployment', loaded(), { cached: 'kind: Deployment', listed: secrets }, { tenants, healthGraceSeconds: 120 });
+      ctx.metadataCache!.resourceVersionOf.mockImplementation((ref: { name: string; namespace?: string }) => (ref.namespace === 'web-1' ? versions.get(ref.name) : undefined));
+      return { ...ctx, list, versions };
+    }
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web-1' } };
+    const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'web-1-data' } };
+    const config = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-1-config' } };
+    const tick = (sut: ReturnType<typeof setup>['sut'], fresh?: boolean) => sut.driftTick({ deploymentId: 'd1', generation: 2, ...(fresh ? { fresh } : {}) });
+
+    afterEach(() => jest.restoreAllMocks());
+
+    it('keeps a healthy assessment, without listing, while none of the workloads changed', async () => {
+      const { sut, list } = healthSetup([deployment, claim, config]);
+      await expect(tick(sut)).resolves.toMatchObject({ health: { status: 'healthy', reason: null } });
+      const listed = list.mock.calls.length;
+      expect(listed).toBeGreaterThan(0);
+      await expect(tick(sut)).resolves.toMatchObject({ drift: { drifted: 0 }, health: { status: 'healthy', reason: null } });
+      expect(list).toHaveBeenCalledTimes(listed);
+    });
+
+    it('lists again when a workload changed, whatever the other objects did', async () => {
+      const { sut, list, versions } = healthSetup([deployment, claim, config]);
+      await tick(sut);
+      const listed = list.mock.calls.length;
+      versions.set('web-1-config', '2');
+      await tick(sut);
+      expect(list).toHaveBeenCalledTimes(listed);
+      versions.set('web-1', '2');
+      await tick(sut);
+      expect(list).toHaveBeenCalledTimes(2 * listed);
+    });
+
+    it('lists on a tick the cluster watcher caused', async () => {
+      const { sut, list } = healthSetup([deployment]);
+      await tick(sut);
+      const listed = list.mock.calls.length;
+      await tick(sut, true);
+      expect(list).toHaveBeenCalledTimes(2 * listed);
+    });
+
+    it('does not keep an assessment that was not healthy', async () => {
+      const { sut, list } = healthSetup([deployment], [{ ...available, status: { ...available.status, availableReplicas: 0, readyReplicas: 0 } }]);
+      await expect(tick(sut)).resolves.toMatchObject({ health: { status: 'progressing' } });
+      const listed = list.mock.calls.length;
+      await tick(sut);
+      expect(list).toHaveBeenCalledTimes(2 * listed);
+    });
+
+    it('lists when the cache cannot tell for a workload, or the release has a CronJob', async () => {
+      const unknown = healthSetup([deployment]);
+      unknown.versions.delete('web-1');
+      await tick(unknown.sut);
+      const once = unknown.list.mock.calls.length;
+      expect(once).toBeGreaterThan(0);
+      await tick(unknown.sut);
+      expect(unknown.list).toHaveBeenCalledTimes(2 * once);
+      const cron = healthSetup([deployment, { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'web-1-backup' } }]);
+      await tick(cron.sut);
+      const listed = cron.list.mock.calls.length;
+      await tick(cron.sut);
+      expect(cron.list).toHaveBeenCalledTimes(2 * listed);
+    });
+
+    it('reads from the API server again once the kept assessment is old', async () => {
+      const now = jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
+      const { sut, list } = healthSetup([deployment]);
+      await tick(sut);
+      const listed = list.mock.calls.length;
+      now.mockReturnValue(1_000_000 + HEALTH_RELIST_MS - 1);
+      await tick(sut);
+      expect(list).toHaveBeenCalledTimes(listed);
+      now.mockReturnValue(1_000_000 + HEALTH_RELIST_MS);
+      await tick(sut);
+      expect(list).toHaveBeenCalledTimes(2 * listed);
+    });
+
+    it('fingerprints only the status-carrying objects, in the release namespace unless they name another', () => {
+      const cache = { resourceVersionOf: jest.fn((ref: { name: string; namespace?: string }) => `${ref.namespace}:${ref.name}`) };
+      const objects = [
+        { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a' } },
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'b' } },
+        { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'c', namespace: 'web-1' } },
+      ];
+      expect(workloadFingerprint(objects, cache, 'web-1')).toBe('Deployment/a@web-1:a,PersistentVolumeClaim/c@web-1:c');
+      expect(workloadFingerprint(objects, undefined, 'web-1')).toBeUndefined();
+      expect(workloadFingerprint(undefined, cache, 'web-1')).toBeUndefined();
     });
   });
 

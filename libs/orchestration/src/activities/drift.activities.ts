@@ -8,6 +8,7 @@ import {
   DriftMemo,
   KubeClient,
   KubeError,
+  KubeObject,
   ManifestReview,
   MetadataCache,
   ObjectRef,
@@ -68,12 +69,43 @@ export interface DriftTickResult {
 /** Drift memos kept per release; bounded so that deleted deployments do not accumulate. */
 const MAX_MEMOS = 10_000;
 
+/**
+ * Kinds whose status follows their pods' (a controller's ready counts and conditions, a claim's
+ * phase, a pod's own status): while none of a release's objects of these kinds changed, a healthy
+ * assessment of it still holds. A CronJob's pods belong to Jobs the release does not name, so a
+ * release with one is always listed.
+ */
+const STATUS_CARRIERS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'PersistentVolumeClaim', 'Pod']);
+/** A healthy assessment taken from the watch is re-read from the API server at least this often. */
+export const HEALTH_RELIST_MS = 6 * 60 * 60_000;
+
+/**
+ * The resourceVersions of the release's status-carrying objects, as the watch cache has them;
+ * undefined when the cache cannot tell for one of them, or the release has a CronJob.
+ */
+export function workloadFingerprint(objects: readonly KubeObject[] | undefined, cache: Pick<MetadataCache, 'resourceVersionOf'> | undefined, namespace: string): string | undefined {
+  if (!cache || !objects) return undefined;
+  const parts: string[] = [];
+  for (const o of objects) {
+    if (o.kind === 'CronJob') return undefined;
+    if (!STATUS_CARRIERS.has(o.kind)) continue;
+    const resourceVersion = cache.resourceVersionOf({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace ?? namespace });
+    if (resourceVersion === undefined) return undefined;
+    parts.push(`${o.kind}/${o.metadata.name}@${resourceVersion}`);
+  }
+  return parts.join(',');
+}
+
 export function createDriftActivities({ kube, releases, state, metrics, driftIntervalSeconds, cache, tenants, confinement, healthGraceSeconds, healthCheck }: DriftActivityDeps) {
   const assessHealth = healthGraceSeconds ? (healthCheck ?? createHealthCheck({ kube, tenants, state })) : undefined;
   // Per release: the manifest last checked and what detectDrift remembered about it (parsed
   // objects, resourceVersions found clean), and whether it passed the confinement check. A new
   // revision's manifest starts a fresh memo.
   const memos = new LRUCache<string, { manifest: string; memo: DriftMemo; refused?: ConfinementError; reviewed?: boolean }>({ max: MAX_MEMOS });
+  // Per release, the last healthy assessment read from the API server: the generation, the
+  // fingerprint of its status-carrying objects then, and when. A tick that finds the same
+  // fingerprint in the watch cache keeps it instead of listing the namespace's workloads again.
+  const healthyAt = new LRUCache<string, { generation: number; fingerprint: string; at: number }>({ max: MAX_MEMOS });
   const entryFor = (release: string, manifest: string) => {
     let entry = memos.get(release);
     if (!entry || entry.manifest !== manifest) memos.set(release, (entry = { manifest, memo: { clean: new Map() } }));
@@ -305,8 +337,17 @@ export function createDriftActivities({ kube, releases, state, metrics, driftInt
         // The kinds of the release's manifest, as the drift check parsed it: nothing else is listed.
         const objects = memos.get(d.deploymentUid)?.memo.objects;
         const kinds = objects ? new Set(objects.map((o) => o.kind)) : undefined;
+        // Taken before the lists, so a change while they run shows as a different fingerprint next time.
+        const fingerprint = workloadFingerprint(objects, cache, d.deploymentUid);
+        const last = healthyAt.get(d.deploymentUid);
+        // A tick the watcher caused (fresh) always lists: something in the release changed.
+        if (!input.fresh && fingerprint !== undefined && last?.generation === input.generation && last.fingerprint === fingerprint && Date.now() - last.at < HEALTH_RELIST_MS) {
+          return { desired, drift, health: { status: 'healthy', reason: null } };
+        }
         // Health is a second opinion on the tick: a failed read leaves it out rather than failing the drift check.
         const health = await assessHealth({ deploymentId: d.deploymentId, deploymentUid: d.deploymentUid, generation: input.generation, kinds }).catch(() => undefined);
+        if (health?.status === 'healthy' && fingerprint !== undefined) healthyAt.set(d.deploymentUid, { generation: input.generation, fingerprint, at: Date.now() });
+        else healthyAt.delete(d.deploymentUid);
         return { desired, drift, ...(health ? { health } : {}) };
       });
     },
