@@ -18,7 +18,7 @@
 import { ApiServerRate } from '../lib/apiserver-rate';
 import { BenchContext, createAllAtOnce, createReady, Deployment } from '../lib/context';
 import { timeManualChanges } from '../lib/manual-changes';
-import { AppProcess, freePort, readCpu, readMemory, startBuiltApp, waitForLog } from '../lib/procs';
+import { AppProcess, freePort, readCpu, readMemory, readThreadCpu, startBuiltApp, waitForLog } from '../lib/procs';
 import { log, mapLimit, round, sleep, summarize } from '../lib/util';
 import { stackCpu, stackPids } from './idle';
 import { workflowIdFor } from '../lib/temporal';
@@ -121,6 +121,13 @@ async function activitiesPerWorker(ctx: BenchContext, created: Deployment[]): Pr
   return counts;
 }
 
+/** CPU seconds per thread name, summed over the workers (the JS main thread, the workflow thread, the Temporal core, V8's GC helpers). */
+function workersThreadCpu(workers: AppProcess[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const w of workers) for (const [name, s] of readThreadCpu(w.pid)) out.set(name, (out.get(name) ?? 0) + s);
+  return out;
+}
+
 function workersCpu(workers: AppProcess[]): { self: number; children: number } {
   return workers.reduce(
     (a, w) => {
@@ -152,6 +159,7 @@ async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments
   for (let k = 0; k < 2; k++) {
     const req0 = await rate.total();
     const cpu0 = workersCpu(workers);
+    const threads0 = workersThreadCpu(workers);
     const o0 = othersCpu();
     const t0 = Date.now();
     let maxRss = 0;
@@ -161,6 +169,7 @@ async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments
     }
     const seconds = (Date.now() - t0) / 1000;
     const cpu1 = workersCpu(workers);
+    const threads1 = workersThreadCpu(workers);
     const o1 = othersCpu();
     const req1 = await rate.total();
     windows.push({
@@ -168,6 +177,13 @@ async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments
       workers_cpu_fraction: round((cpu1.self - cpu0.self) / seconds, 4),
       per_deployment_cpu_ms_per_hour: round((((cpu1.self - cpu0.self) / seconds) * 3_600_000) / deployments, 2),
       helm_children_cpu_s: round(cpu1.children - cpu0.children, 2),
+      // Where the workers' CPU went, by thread (fraction of a core, all workers together).
+      workers_threads_cpu_fraction: Object.fromEntries(
+        [...threads1]
+          .map(([name, s]) => [name, round((s - (threads0.get(name) ?? 0)) / seconds, 4)] as const)
+          .filter(([, f]) => f > 0)
+          .sort((a, b) => b[1] - a[1]),
+      ),
       workers_rss_mb: workers.map((w) => round(readMemory(w.pid).rssMb, 1)),
       workers_rss_max_mb: round(maxRss, 1),
       apiserver_requests_per_s: round((req1 - req0) / seconds, 2),

@@ -51,7 +51,11 @@ describe(createDriftActivities.name, () => {
     const storage = { readDeployedManifest: jest.fn(async () => manifest), deployedManifestOf: jest.fn(async () => cache?.cached) };
     const kube = { getMetadata: jest.fn(async () => undefined), get: jest.fn(), apply: jest.fn(), isNamespaced: jest.fn() };
     const metadataCache = cache
-      ? { releaseSecrets: jest.fn(() => cache.listed), resourceVersionOf: jest.fn((ref: { name: string }) => (ref.name === 'web-1' ? '42' : undefined)), prime: jest.fn() }
+      ? {
+          releaseSecrets: jest.fn(() => cache.listed),
+          resourceVersionOf: jest.fn((ref: { name: string; namespace?: string }): string | undefined => (ref.name === 'web-1' ? '42' : undefined)),
+          prime: jest.fn(),
+        }
       : undefined;
     const metrics: jest.Mocked<DeploymentMetrics> = { requestReady: jest.fn(), driftChecked: jest.fn(), activityFailed: jest.fn() };
     const sut = createDriftActivities({
