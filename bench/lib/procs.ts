@@ -7,7 +7,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { log, sleep, waitFor } from './util';
+import { log, round, sleep, waitFor } from './util';
 
 export const REPO = join(__dirname, '..', '..');
 
@@ -152,4 +152,14 @@ export function readThreadCpu(pid: number): Map<string, number> {
     }
   }
   return out;
+}
+
+/** Per thread name, the fraction of a core used between two readThreadCpu maps, busiest first; those below `min` left out. */
+export function threadCpuFractions(before: Map<string, number>, after: Map<string, number>, seconds: number, digits: number, min: number): Record<string, number> {
+  return Object.fromEntries(
+    [...after]
+      .map(([name, cpu]) => [name, round((cpu - (before.get(name) ?? 0)) / seconds, digits)] as const)
+      .filter(([, f]) => f >= min)
+      .sort((a, b) => b[1] - a[1]),
+  );
 }

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchContext, createReady, Deployment } from '../lib/context';
-import { readCpu, readMemory, readThreadCpu, REPO } from '../lib/procs';
+import { readCpu, readMemory, readThreadCpu, REPO, threadCpuFractions } from '../lib/procs';
 import { fetchParsedHistory, listRuns, ParsedHistory, Step, WORKFLOW_TYPE, workflowIdFor } from '../lib/temporal';
 import { log, mapLimit, median, round, sleep, waitFor } from '../lib/util';
 
@@ -175,12 +175,7 @@ export async function idlePhase(ctx: BenchContext) {
     events_per_drift_check: round(perEvent, 1),
     hours_to_continue_as_new_at_1500: round((1500 / perEvent) * (interval / 3_600_000), 1),
     continue_as_new_probe: probe,
-    worker_threads_cpu_fraction: Object.fromEntries(
-      [...threads1]
-        .map(([name, cpu]) => [name, round((cpu - (threads0.get(name) ?? 0)) / windowS)] as const)
-        .filter(([, f]) => f >= 0.001)
-        .sort((a, b) => b[1] - a[1]),
-    ),
+    worker_threads_cpu_fraction: threadCpuFractions(threads0, threads1, windowS, 3, 0.001),
     restarted_during_window: restarted,
     other_processes_cpu_fraction: Object.fromEntries(Object.keys(others).map((k) => [k, round((others1[k] - others0[k]) / windowS)])),
   };

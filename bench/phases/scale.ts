@@ -18,7 +18,7 @@
 import { ApiServerRate } from '../lib/apiserver-rate';
 import { BenchContext, createAllAtOnce, createReady, Deployment } from '../lib/context';
 import { timeManualChanges } from '../lib/manual-changes';
-import { AppProcess, freePort, readCpu, readMemory, readThreadCpu, startBuiltApp, waitForLog } from '../lib/procs';
+import { AppProcess, freePort, readCpu, readMemory, readThreadCpu, startBuiltApp, threadCpuFractions, waitForLog } from '../lib/procs';
 import { log, mapLimit, round, sleep, summarize } from '../lib/util';
 import { stackCpu, stackPids } from './idle';
 import { workflowIdFor } from '../lib/temporal';
@@ -178,12 +178,7 @@ async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments
       per_deployment_cpu_ms_per_hour: round((((cpu1.self - cpu0.self) / seconds) * 3_600_000) / deployments, 2),
       helm_children_cpu_s: round(cpu1.children - cpu0.children, 2),
       // Where the workers' CPU went, by thread (fraction of a core, all workers together).
-      workers_threads_cpu_fraction: Object.fromEntries(
-        [...threads1]
-          .map(([name, s]) => [name, round((s - (threads0.get(name) ?? 0)) / seconds, 4)] as const)
-          .filter(([, f]) => f > 0)
-          .sort((a, b) => b[1] - a[1]),
-      ),
+      workers_threads_cpu_fraction: threadCpuFractions(threads0, threads1, seconds, 4, 0.0001),
       workers_rss_mb: workers.map((w) => round(readMemory(w.pid).rssMb, 1)),
       workers_rss_max_mb: round(maxRss, 1),
       apiserver_requests_per_s: round((req1 - req0) / seconds, 2),
