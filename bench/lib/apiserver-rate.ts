@@ -22,14 +22,15 @@ export function sumRequestTotal(text: string): number {
   return total;
 }
 
-/** `apiserver_request_total` summed per verb (GET, LIST, WATCH, PATCH, …). */
-export function requestsByVerb(text: string): Record<string, number> {
+/** `apiserver_request_total` summed per verb (GET, LIST, WATCH, PATCH, …), or per verb and resource ("LIST pods"). */
+export function requestsByVerb(text: string, withResource = false): Record<string, number> {
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
     const verb = /[{,]verb="([^"]*)"/.exec(line)?.[1] ?? 'unknown';
+    const key = withResource ? `${verb} ${/[{,]resource="([^"]*)"/.exec(line)?.[1] || '-'}` : verb;
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) out[verb] = (out[verb] ?? 0) + value;
+    if (Number.isFinite(value)) out[key] = (out[key] ?? 0) + value;
   }
   return out;
 }
@@ -76,9 +77,9 @@ export class ApiServerRate {
     return sumRequestTotal(await this.metrics());
   }
 
-  /** The counter per verb now, read once. */
-  async byVerb(): Promise<Record<string, number>> {
-    return requestsByVerb(await this.metrics());
+  /** The counter per verb (or per verb and resource) now, read once. */
+  async byVerb(withResource = false): Promise<Record<string, number>> {
+    return requestsByVerb(await this.metrics(), withResource);
   }
 
   private async sample(): Promise<void> {

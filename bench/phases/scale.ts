@@ -5,9 +5,12 @@
  * 1. 200 deployments (quick: 50) created at once with one worker, then 200 more with two workers
  *    on the same task queue (same machine: reported, no target).
  * 2. Deployments added (20 POSTs in flight) until N are live (full: 2,000, quick: 400).
- * 3. Idle: once the creation burst has drained, two 60 s windows: CPU of all workers together
- *    (target ≤ 5 % of a core), their RSS, and the kube-apiserver's and Temporal's CPU and the
- *    API server's request rate.
+ * 3. Idle: once the creation burst has drained and the workers have settled (their CPU is read
+ *    every 30 s for 3 minutes and recorded), two 60 s windows: CPU of all workers together
+ *    (target ≤ 5 % of a core) and by thread, their RSS, the kube-apiserver's and Temporal's CPU,
+ *    the API server's requests (rate, and count by verb and resource), and what the workers did
+ *    in the window from their /metrics (drift checks, workflow tasks and replays, activities,
+ *    sticky-cache hits and misses).
  * 4. Drift latency: 20 manual changes spread over the N (a deleted ConfigMap, a scaled
  *    Deployment, alternately), each timed from the change to its correction as read back from
  *    the API server every 100 ms (target p95 ≤ 5 s).
@@ -22,11 +25,22 @@ import { AppProcess, freePort, readCpu, readMemory, readThreadCpu, startBuiltApp
 import { log, mapLimit, round, sleep, summarize } from '../lib/util';
 import { stackCpu, stackPids } from './idle';
 import { workflowIdFor } from '../lib/temporal';
+import { parseSeries, seriesDeltas } from '../lib/exposition';
+import { fetchExposition } from '../../libs/observability/src';
 
 const WINDOW_MS = 60_000;
 const CHANGES = 20;
 /** Worker CPU (all workers, fraction of a core) over 10 s below which the creation burst counts as drained. */
 const DRAINED_BELOW = 0.05;
+/** After the drain, how long the workers' CPU is followed (every 30 s) before the idle windows. */
+const SETTLE_MS = 180_000;
+const SETTLE_STEP_MS = 30_000;
+/** The workers' /metrics series an idle window reports (counters as differences; the cache size as a value). */
+const WINDOW_SERIES =
+  /drift_checks|drift_objects|activity_failures|sticky_cache|workflow_task_(execution|replay)_latency_(count|sum)|activity_execution_latency_count|workflow_completed|gc_duration_seconds_(count|sum)|^temporal_request$|poll_succeed/;
+const GAUGE_SERIES = /sticky_cache_size/;
+/** Each scale worker's metrics port (its /metrics has Caelus's series and the Temporal core's). */
+const metricsPorts = new WeakMap<AppProcess, number>();
 
 export async function scalePhase(ctx: BenchContext) {
   const n = ctx.opts.scaleN;
@@ -62,7 +76,9 @@ export async function scalePhase(ctx: BenchContext) {
 
     const drained = await waitDrained(workers);
     log(`scale: burst drained after ${(drained.waitedMs / 1000).toFixed(0)} s (workers at ${(drained.cpuFraction * 100).toFixed(1)} % of a core over 10 s)`);
-    const idle = await idleWindows(ctx, workers, live.length);
+    const settle = await settleSeries(workers);
+    log(`scale: settling, workers at ${settle.map((f) => `${(f * 100).toFixed(2)} %`).join(', ')} of a core (30 s each)`);
+    const idle = { ...(await idleWindows(ctx, workers, live.length)), settle_cpu_fraction_every_30s: settle };
     log(`scale: idle, ${live.length} deployments: workers ${idle.windows.map((w) => `${(w.workers_cpu_fraction * 100).toFixed(2)} %`).join(' and ')} of a core`);
 
     const drift = await driftLatency(ctx, live);
@@ -102,7 +118,9 @@ export async function scalePhase(ctx: BenchContext) {
 async function startWorker(ctx: BenchContext, k: number): Promise<AppProcess> {
   // Unset, as in production: the product's defaults (watcher on, safety net every 3600 s).
   const { CAELUS_DRIFT_INTERVAL: _interval, CAELUS_DRIFT_WATCH: _watch, ...env } = ctx.workerEnv;
-  const w = startBuiltApp('worker', { ...env, CAELUS_WORKER_METRICS_PORT: String(await freePort()), CAELUS_TEMPORAL_METRICS_PORT: String(await freePort()) }, `${ctx.logDir}/worker-scale-${k}.log`);
+  const metricsPort = await freePort();
+  const w = startBuiltApp('worker', { ...env, CAELUS_WORKER_METRICS_PORT: String(metricsPort), CAELUS_TEMPORAL_METRICS_PORT: String(await freePort()) }, `${ctx.logDir}/worker-scale-${k}.log`);
+  metricsPorts.set(w, metricsPort);
   await waitForLog(w, /worker polling/);
   log(`  worker ${k}: pid ${w.pid}`);
   return w;
@@ -151,6 +169,32 @@ async function waitDrained(workers: AppProcess[]): Promise<{ waitedMs: number; c
   return { waitedMs: Date.now() - t0, cpuFraction: fraction };
 }
 
+/** The workers' CPU (fraction of a core, all together) in consecutive 30 s steps over SETTLE_MS: the burst's tail. */
+async function settleSeries(workers: AppProcess[]): Promise<number[]> {
+  const out: number[] = [];
+  for (let t = 0; t < SETTLE_MS; t += SETTLE_STEP_MS) {
+    const a = workersCpu(workers).self;
+    await sleep(SETTLE_STEP_MS);
+    out.push(round((workersCpu(workers).self - a) / (SETTLE_STEP_MS / 1000), 4));
+  }
+  return out;
+}
+
+/** Every worker's /metrics series of interest, read now. */
+function workersSeries(workers: AppProcess[]): Promise<Map<string, number>[]> {
+  return Promise.all(workers.map(async (w) => parseSeries((await fetchExposition(`http://127.0.0.1:${metricsPorts.get(w)}/metrics`, 5000)) ?? '', WINDOW_SERIES)));
+}
+
+/** Requests by "VERB resource" between two reads, the unchanged left out. */
+function verbDeltas(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.keys(after)
+      .sort()
+      .map((k) => [k, after[k] - (before[k] ?? 0)] as const)
+      .filter(([, v]) => v > 0),
+  );
+}
+
 async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments: number) {
   const rate = new ApiServerRate(ctx.stack.KUBECONFIG);
   const others = stackPids();
@@ -158,6 +202,8 @@ async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments
   const windows: ({ workers_cpu_fraction: number } & Record<string, unknown>)[] = [];
   for (let k = 0; k < 2; k++) {
     const req0 = await rate.total();
+    const verbs0 = await rate.byVerb(true);
+    const series0 = await workersSeries(workers);
     const cpu0 = workersCpu(workers);
     const threads0 = workersThreadCpu(workers);
     const o0 = othersCpu();
@@ -172,6 +218,8 @@ async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments
     const threads1 = workersThreadCpu(workers);
     const o1 = othersCpu();
     const req1 = await rate.total();
+    const verbs1 = await rate.byVerb(true);
+    const series1 = await workersSeries(workers);
     windows.push({
       window_s: round(seconds, 1),
       workers_cpu_fraction: round((cpu1.self - cpu0.self) / seconds, 4),
@@ -182,6 +230,9 @@ async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments
       workers_rss_mb: workers.map((w) => round(readMemory(w.pid).rssMb, 1)),
       workers_rss_max_mb: round(maxRss, 1),
       apiserver_requests_per_s: round((req1 - req0) / seconds, 2),
+      apiserver_requests_by_verb_resource: verbDeltas(verbs0, verbs1),
+      // What the workers did in the window (their /metrics, summed over the workers).
+      workers_series: seriesDeltas(series0, series1, GAUGE_SERIES),
       other_processes_cpu_fraction: Object.fromEntries(Object.keys(others).map((key) => [key, round((o1[key] - o0[key]) / seconds, 4)])),
     });
   }
