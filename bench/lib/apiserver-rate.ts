@@ -35,6 +35,16 @@ export function requestsByVerb(text: string, withResource = false): Record<strin
   return out;
 }
 
+/** What each counter gained between two reads of `requestsByVerb` (counters that did not move left out). */
+export function countDeltas(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.keys(after)
+      .sort()
+      .map((k) => [k, after[k] - (before[k] ?? 0)] as const)
+      .filter(([, v]) => v > 0),
+  );
+}
+
 export class ApiServerRate {
   private readonly samples: RateSample[] = [];
   private timer: NodeJS.Timeout | undefined;

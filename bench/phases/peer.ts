@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureStack } from '../../scripts/stack';
-import { ApiServerRate } from '../lib/apiserver-rate';
+import { ApiServerRate, countDeltas } from '../lib/apiserver-rate';
 import { waitNamespacesGone } from '../lib/cluster';
 import { BenchContext, pickChart, podsFit } from '../lib/context';
 import { pushPeerCharts } from '../lib/peer-charts';
@@ -216,8 +216,8 @@ async function steadyWindows(ctx: BenchContext, side: PeerSide, releases: number
     const cpuS = Object.values(cpu).reduce((a, b) => a + b, 0);
     const perRelease = (x: number) => round(x / releases / intervals, 3);
     const verbs = Object.fromEntries(
-      Object.keys(v1)
-        .map((v) => [v, perRelease(v1[v] - (v0[v] ?? 0))] as const)
+      Object.entries(countDeltas(v0, v1))
+        .map(([v, n]) => [v, perRelease(n)] as const)
         .filter(([, x]) => x > 0)
         .sort(([, a], [, b]) => b - a),
     );

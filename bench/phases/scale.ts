@@ -18,7 +18,7 @@
  * All deployments use the example chart with a headless Service and 0 replicas (the `idle`
  * variant): the local cluster's one fake node takes 500 pods, and ClusterIPs run out sooner.
  */
-import { ApiServerRate } from '../lib/apiserver-rate';
+import { ApiServerRate, countDeltas } from '../lib/apiserver-rate';
 import { BenchContext, createAllAtOnce, createReady, Deployment } from '../lib/context';
 import { timeManualChanges } from '../lib/manual-changes';
 import { AppProcess, freePort, readCpu, readMemory, readThreadCpu, startBuiltApp, threadCpuFractions, waitForLog } from '../lib/procs';
@@ -185,23 +185,12 @@ function workersSeries(workers: AppProcess[]): Promise<Map<string, number>[]> {
   return Promise.all(workers.map(async (w) => parseSeries((await fetchExposition(`http://127.0.0.1:${metricsPorts.get(w)}/metrics`, 5000)) ?? '', WINDOW_SERIES)));
 }
 
-/** Requests by "VERB resource" between two reads, the unchanged left out. */
-function verbDeltas(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(
-    Object.keys(after)
-      .sort()
-      .map((k) => [k, after[k] - (before[k] ?? 0)] as const)
-      .filter(([, v]) => v > 0),
-  );
-}
-
 async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments: number) {
   const rate = new ApiServerRate(ctx.stack.KUBECONFIG);
   const others = stackPids();
   const othersCpu = () => stackCpu(others);
   const windows: ({ workers_cpu_fraction: number } & Record<string, unknown>)[] = [];
   for (let k = 0; k < 2; k++) {
-    const req0 = await rate.total();
     const verbs0 = await rate.byVerb(true);
     const series0 = await workersSeries(workers);
     const cpu0 = workersCpu(workers);
@@ -217,8 +206,8 @@ async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments
     const cpu1 = workersCpu(workers);
     const threads1 = workersThreadCpu(workers);
     const o1 = othersCpu();
-    const req1 = await rate.total();
     const verbs1 = await rate.byVerb(true);
+    const requests = countDeltas(verbs0, verbs1);
     const series1 = await workersSeries(workers);
     windows.push({
       window_s: round(seconds, 1),
@@ -229,8 +218,8 @@ async function idleWindows(ctx: BenchContext, workers: AppProcess[], deployments
       workers_threads_cpu_fraction: threadCpuFractions(threads0, threads1, seconds, 4, 0.0001),
       workers_rss_mb: workers.map((w) => round(readMemory(w.pid).rssMb, 1)),
       workers_rss_max_mb: round(maxRss, 1),
-      apiserver_requests_per_s: round((req1 - req0) / seconds, 2),
-      apiserver_requests_by_verb_resource: verbDeltas(verbs0, verbs1),
+      apiserver_requests_per_s: round(Object.values(requests).reduce((a, b) => a + b, 0) / seconds, 2),
+      apiserver_requests_by_verb_resource: requests,
       // What the workers did in the window (their /metrics, summed over the workers).
       workers_series: seriesDeltas(series0, series1, GAUGE_SERIES),
       other_processes_cpu_fraction: Object.fromEntries(Object.keys(others).map((key) => [key, round((o1[key] - o0[key]) / seconds, 4)])),
