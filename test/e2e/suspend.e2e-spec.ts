@@ -71,8 +71,9 @@ describe('suspend and resume (e2e)', () => {
     // Suspend (the owner may): the response says so, the workflow shows it in the Temporal UI.
     const suspended = await api.http.post(path(d, '/suspend')).set(owner).send({ reason: 'maintenance window' }).expect(202);
     expect(suspended.body).toMatchObject({ suspended: true, suspendedReason: 'maintenance window', suspendedAt: expect.any(String), generation: 1, status: 'ready' });
-    // The admin's list of all deployments (its own query) says so too.
-    const listed = await api.http.get(`/deployments?limit=200`).set(bearer(api.adminToken)).expect(200);
+    // The admin's list of all deployments (its own query) says so too: this suite's product only, since
+    // the other suites sharing the database may hold more deployments than one page.
+    const listed = await api.http.get(`/deployments?productId=${seed.productId}&limit=200`).set(bearer(api.adminToken)).expect(200);
     expect(listed.body.items.find((x: { id: string }) => x.id === d.id)).toMatchObject({ suspended: true, suspendedReason: 'maintenance window', suspendedAt: suspended.body.suspendedAt });
     await waitForPhase(d, 'suspended');
     // The phase is set as the workflow settles into the suspension; it holds the release (an
