@@ -161,21 +161,24 @@ async function waitDrained(workers: AppProcess[]): Promise<{ waitedMs: number; c
   const t0 = Date.now();
   let fraction = 1;
   while (Date.now() - t0 < 600_000) {
-    const a = workersCpu(workers).self;
-    await sleep(10_000);
-    fraction = (workersCpu(workers).self - a) / 10;
+    fraction = await workersCpuOver(workers, 10_000);
     if (fraction < DRAINED_BELOW) break;
   }
   return { waitedMs: Date.now() - t0, cpuFraction: fraction };
+}
+
+/** The workers' CPU (fraction of a core, all together) over the next `ms`. */
+async function workersCpuOver(workers: AppProcess[], ms: number): Promise<number> {
+  const a = workersCpu(workers).self;
+  await sleep(ms);
+  return (workersCpu(workers).self - a) / (ms / 1000);
 }
 
 /** The workers' CPU (fraction of a core, all together) in consecutive 30 s steps over SETTLE_MS: the burst's tail. */
 async function settleSeries(workers: AppProcess[]): Promise<number[]> {
   const out: number[] = [];
   for (let t = 0; t < SETTLE_MS; t += SETTLE_STEP_MS) {
-    const a = workersCpu(workers).self;
-    await sleep(SETTLE_STEP_MS);
-    out.push(round((workersCpu(workers).self - a) / (SETTLE_STEP_MS / 1000), 4));
+    out.push(round(await workersCpuOver(workers, SETTLE_STEP_MS), 4));
   }
   return out;
 }
