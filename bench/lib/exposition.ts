@@ -47,3 +47,17 @@ export function seriesDeltas(before: Map<string, number>[], after: Map<string, n
   }
   return out;
 }
+
+/**
+ * The worker's event-loop delay (prom-client's `monitorEventLoopDelay` gauges, in ms) since the
+ * previous read of its /metrics: the histogram restarts at every scrape, so a read before a step
+ * and one after it describe the step.
+ */
+export function eventLoopDelayMs(text: string): Record<'mean' | 'p50' | 'p99' | 'max', number> | undefined {
+  const series = parseSeries(text, /nodejs_eventloop_lag_(mean|p50|p99|max)_seconds$/);
+  const read = (stat: string) => [...series].find(([k]) => k.endsWith(`nodejs_eventloop_lag_${stat}_seconds`))?.[1];
+  const [mean, p50, p99, max] = ['mean', 'p50', 'p99', 'max'].map(read);
+  if ([mean, p50, p99, max].some((v) => v === undefined)) return undefined;
+  const ms = (s: number | undefined) => Math.round(s! * 1e5) / 100;
+  return { mean: ms(mean), p50: ms(p50), p99: ms(p99), max: ms(max) };
+}

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { Breakdown, breakdowns, countSlowSteps, meanBreakdown, roundBreakdown } from '../lib/breakdown';
 import { deleteNamespaces, waitNamespacesGone } from '../lib/cluster';
 import { BenchContext, createAllAtOnce, domainFor, pickChart, podsFit, USER_VALUES } from '../lib/context';
+import { fetchExposition } from '../../libs/observability/src';
+import { eventLoopDelayMs } from '../lib/exposition';
 import { helmInstall, mergedValues } from '../lib/helm';
 import { readCpu, REPO } from '../lib/procs';
 import { log, mapLimit, round, sleep, summarize } from '../lib/util';
@@ -45,10 +47,13 @@ export async function throughputPhase(ctx: BenchContext) {
   await sleep(2_000);
   const caelusLoad0 = loadavg()[0];
   const caelusCpu0 = cpuNow();
+  // Restarts the worker's event-loop delay histogram, so the next read covers the Caelus side alone.
+  await workerLoopDelay(ctx);
 
   const logFrom = temporalLogSize();
   const { created, ready, startedAt: c0, postsDone, wallMs: caelusWall } = await createAllAtOnce(ctx, n, variant);
   const caelusCpu = cpuSince(caelusCpu0);
+  const loopDelay = await workerLoopDelay(ctx);
   const caelusLoad1 = loadavg()[0];
   const serverErrors = temporalServerErrors(logFrom, ctx.prefix);
   log(`  caelus: ${(caelusWall / 1000).toFixed(1)} s (POSTs took ${((postsDone - c0) / 1000).toFixed(1)} s)`);
@@ -78,6 +83,10 @@ export async function throughputPhase(ctx: BenchContext) {
       // The helm work per deployment, whatever else shares the machine: the ratio the confinement check costs.
       helm_processes_ratio: round(caelusCpu.helm_under_worker / helmCpu.helm_under_bench),
     },
+    worker_event_loop_delay_ms: {
+      note: "how late the worker's main thread (activities, watches, the Temporal SDK's callbacks) ran what was due, while the Caelus side ran; from its /metrics",
+      ...loopDelay,
+    },
     load_1m_before_after: {
       note: "the machine's 1-minute load average when each side started and ended; other users of the machine take CPU from either side, and the direct side's 50 helm processes get a larger share of a loaded machine than the worker's helm slots",
       helm_side: [round(helmLoad0), round(helmLoad1)],
@@ -95,6 +104,11 @@ export async function throughputPhase(ctx: BenchContext) {
       apply_release_ms: summarize(applyStarts.map((b) => b.activity_run_ms.applyRelease ?? 0)),
     },
   };
+}
+
+async function workerLoopDelay(ctx: BenchContext) {
+  const port = ctx.workerEnv.CAELUS_WORKER_METRICS_PORT;
+  return eventLoopDelayMs((await fetchExposition(`http://127.0.0.1:${port}/metrics`, 5000)) ?? '');
 }
 
 /** Machine-wide busy CPU seconds, from /proc/stat (all cores, every process on the machine). */
