@@ -14,7 +14,7 @@ import { BenchContext, createAllAtOnce, domainFor, pickChart, podsFit, USER_VALU
 import { fetchExposition } from '../../libs/observability/src';
 import { eventLoopDelayMs } from '../lib/exposition';
 import { helmInstall, mergedValues } from '../lib/helm';
-import { readCpu, REPO } from '../lib/procs';
+import { readCpu, readThreadCpu, REPO, threadCpuFractions } from '../lib/procs';
 import { log, mapLimit, round, sleep, summarize } from '../lib/util';
 
 export async function throughputPhase(ctx: BenchContext) {
@@ -49,11 +49,13 @@ export async function throughputPhase(ctx: BenchContext) {
   const caelusCpu0 = cpuNow();
   // Restarts the worker's event-loop delay histogram, so the next read covers the Caelus side alone.
   await workerLoopDelay(ctx);
+  const threads0 = readThreadCpu(ctx.worker!.pid);
 
   const logFrom = temporalLogSize();
   const { created, ready, startedAt: c0, postsDone, wallMs: caelusWall } = await createAllAtOnce(ctx, n, variant);
   const caelusCpu = cpuSince(caelusCpu0);
   const loopDelay = await workerLoopDelay(ctx);
+  const threads1 = readThreadCpu(ctx.worker!.pid);
   const caelusLoad1 = loadavg()[0];
   const serverErrors = temporalServerErrors(logFrom, ctx.prefix);
   log(`  caelus: ${(caelusWall / 1000).toFixed(1)} s (POSTs took ${((postsDone - c0) / 1000).toFixed(1)} s)`);
@@ -82,6 +84,7 @@ export async function throughputPhase(ctx: BenchContext) {
       caelus_side: caelusCpu,
       // The helm work per deployment, whatever else shares the machine: the ratio the confinement check costs.
       helm_processes_ratio: round(caelusCpu.helm_under_worker / helmCpu.helm_under_bench),
+      worker_threads_caelus_side: threadCpuFractions(threads0, threads1, 1, 2, 0.05),
     },
     worker_event_loop_delay_ms: {
       note: "how late the worker's main thread (activities, watches, the Temporal SDK's callbacks) ran what was due, while the Caelus side ran; from its /metrics",

@@ -1,9 +1,7 @@
-import { StringDecoder } from 'node:string_decoder';
+import { spawn } from 'node:child_process';
 
 import { silentLogger, type PlatformLogger } from '../logger';
 import { childEnv } from '../process/child-env';
-import type { ProcessLauncher } from '../process/launcher';
-import { sharedSpawnThread } from '../process/spawn-thread';
 import { HelmError, classifyHelmOutput, stripDebugPrefix, summarizeHelmError } from './helm.errors';
 import { isStackFrame } from './helm.output';
 import { makeScrubber } from './scrubber';
@@ -45,8 +43,6 @@ export interface HelmProcessOptions {
   killGraceMs?: number;
   maxConcurrent?: number;
   logger?: PlatformLogger;
-  /** Starts the helm processes; default: the process's spawn thread, which keeps the caller's event loop free. */
-  launcher?: ProcessLauncher;
 }
 
 /**
@@ -103,8 +99,13 @@ export class HelmProcess {
     const killGraceMs = this.options.killGraceMs ?? 5_000;
 
     return new Promise<RunResult>((resolve, reject) => {
+      const child = spawn(this.options.helmBin, args, {
+        shell: false,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...this.env },
+      });
+
       const stdout: Buffer[] = [];
-      const decoder = new StringDecoder('utf8');
       let stderr = '';
       let partial = '';
       let stopReason: HelmError | undefined;
@@ -116,34 +117,14 @@ export class HelmProcess {
         this.logger.debug({ operation: opts.operation, line }, 'helm');
         onProgress?.(line);
       };
-      const onStderr = (text: string) => {
-        stderr = (stderr + text).slice(-MAX_STDERR_CHARS);
-        const lines = (partial + text).split(/\r?\n/);
+
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => {
+        stderr = (stderr + chunk).slice(-MAX_STDERR_CHARS);
+        const lines = (partial + chunk).split(/\r?\n/);
         partial = lines.pop() ?? '';
         lines.forEach(emitLine);
-      };
-
-      const cleanup = () => {
-        clearTimeout(watchdog);
-        if (killTimer) clearTimeout(killTimer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-
-      const child = (this.options.launcher ?? sharedSpawnThread()).launch(this.options.helmBin, args, this.env, {
-        stdout: (chunk) => stdout.push(chunk),
-        stderr: (chunk) => onStderr(decoder.write(chunk)),
-        error: (code) => {
-          cleanup();
-          reject(new HelmError('transient', `cannot run helm (${code})`, { operation: opts.operation }));
-        },
-        close: (code) => {
-          cleanup();
-          const rest = decoder.end();
-          if (rest) onStderr(rest);
-          if (partial) emitLine(partial);
-          if (stopReason) return reject(stopReason);
-          resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: scrub(stderr) });
-        },
       });
 
       const stop = (reason: HelmError) => {
@@ -158,6 +139,23 @@ export class HelmProcess {
         () => stop(new HelmError('timeout', `helm ${opts.operation} did not finish within ${opts.timeoutSeconds}s`, { operation: opts.operation })),
         opts.timeoutSeconds * 1000,
       );
+
+      const cleanup = () => {
+        clearTimeout(watchdog);
+        if (killTimer) clearTimeout(killTimer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+
+      child.on('error', (err: NodeJS.ErrnoException) => {
+        cleanup();
+        reject(new HelmError('transient', `cannot run helm (${err.code ?? err.message})`, { operation: opts.operation }));
+      });
+      child.on('close', (code) => {
+        cleanup();
+        if (partial) emitLine(partial);
+        if (stopReason) return reject(stopReason);
+        resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: scrub(stderr) });
+      });
     });
   }
 }
