@@ -8,6 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { ApiServerRate, countDeltas } from '../lib/apiserver-rate';
 import { Breakdown, breakdowns, countSlowSteps, meanBreakdown, roundBreakdown } from '../lib/breakdown';
 import { deleteNamespaces, waitNamespacesGone } from '../lib/cluster';
 import { BenchContext, createAllAtOnce, domainFor, pickChart, podsFit, USER_VALUES } from '../lib/context';
@@ -29,6 +30,8 @@ export async function throughputPhase(ctx: BenchContext) {
   const chart = ctx.charts[variant];
   log(`throughput: ${n} direct helm installs at once`);
   const releases = Array.from({ length: n }, (_, i) => `${ctx.prefix}-t${i}`);
+  const apiserver = new ApiServerRate(ctx.stack.KUBECONFIG);
+  const helmRequests0 = await apiserver.byVerb(true);
   const helmLoad0 = loadavg()[0];
   const helmCpu0 = cpuNow();
   const t0 = Date.now();
@@ -37,6 +40,7 @@ export async function throughputPhase(ctx: BenchContext) {
   const helmFailed = helmRuns.filter((r) => !r.ok);
   if (helmFailed.length) log(`  ${helmFailed.length} helm installs failed, e.g. ${helmFailed[0].error}`);
   const helmCpu = cpuSince(helmCpu0);
+  const helmRequests = countDeltas(helmRequests0, await apiserver.byVerb(true));
   const helmLoad1 = loadavg()[0];
   log(`  helm: ${(helmWall / 1000).toFixed(1)} s; now ${n} Caelus deployments at once`);
   if (!keepHelm) {
@@ -50,12 +54,14 @@ export async function throughputPhase(ctx: BenchContext) {
   // Restarts the worker's event-loop delay histogram, so the next read covers the Caelus side alone.
   await workerLoopDelay(ctx);
   const threads0 = readThreadCpu(ctx.worker!.pid);
+  const caelusRequests0 = await apiserver.byVerb(true);
 
   const logFrom = temporalLogSize();
   const { created, ready, startedAt: c0, postsDone, wallMs: caelusWall } = await createAllAtOnce(ctx, n, variant);
   const caelusCpu = cpuSince(caelusCpu0);
   const loopDelay = await workerLoopDelay(ctx);
   const threads1 = readThreadCpu(ctx.worker!.pid);
+  const caelusRequests = countDeltas(caelusRequests0, await apiserver.byVerb(true));
   const caelusLoad1 = loadavg()[0];
   const serverErrors = temporalServerErrors(logFrom, ctx.prefix);
   log(`  caelus: ${(caelusWall / 1000).toFixed(1)} s (POSTs took ${((postsDone - c0) / 1000).toFixed(1)} s)`);
@@ -86,6 +92,11 @@ export async function throughputPhase(ctx: BenchContext) {
       helm_processes_ratio: round(caelusCpu.helm_under_worker / helmCpu.helm_under_bench),
       worker_threads_caelus_side: threadCpuFractions(threads0, threads1, 1, 2, 0.05),
     },
+    apiserver_requests_per_deployment: {
+      note: 'requests the kube-apiserver served while each side ran, by verb and resource, over N (every client: helm, the worker, the control plane)',
+      helm_side: perDeployment(helmRequests, n),
+      caelus_side: perDeployment(caelusRequests, n),
+    },
     worker_event_loop_delay_ms: {
       note: "how late the worker's main thread (activities, watches, the Temporal SDK's callbacks) ran what was due, while the Caelus side ran; from its /metrics",
       ...loopDelay,
@@ -107,6 +118,14 @@ export async function throughputPhase(ctx: BenchContext) {
       apply_release_ms: summarize(applyStarts.map((b) => b.activity_run_ms.applyRelease ?? 0)),
     },
   };
+}
+
+function perDeployment(counts: Record<string, number>, n: number): Record<string, number> {
+  const rows = Object.entries(counts)
+    .map(([k, v]) => [k, round(v / n, 2)] as const)
+    .filter(([, v]) => v >= 0.1)
+    .sort(([, a], [, b]) => b - a);
+  return { total: round(Object.values(counts).reduce((a, b) => a + b, 0) / n, 1), ...Object.fromEntries(rows) };
 }
 
 async function workerLoopDelay(ctx: BenchContext) {
