@@ -25,7 +25,7 @@ describe('a worker killed during a rollout wave', () => {
   let worker: ChildProcess | undefined;
 
   beforeAll(async () => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'inherit' });
+    execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: REPO, stdio: 'inherit' });
     api = await startTestApi({ CAELUS_DRIFT_INTERVAL: '3600' });
     seed = await seedCatalog(api, uniqueName('rkill'), ['1.0.0', '1.1.0']);
   });

@@ -81,7 +81,7 @@ describe('the worker process: child environment, values files left by a kill, te
     mkdirSync(workerTmp);
     mkdirSync(records);
     mkdirSync(bin);
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'inherit' });
+    execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: REPO, stdio: 'inherit' });
     api = await startTestApi({ CAELUS_DRIFT_INTERVAL: '3600' });
     seed = await seedCatalog(api, uniqueName('hygiene'), ['1.0.0', '1.1.0']);
     kube = new KubeClient({ kubeconfig: process.env.KUBECONFIG! });
@@ -126,6 +126,12 @@ describe('the worker process: child environment, values files left by a kill, te
       expect(env).toMatchObject({ PATH: process.env.PATH, TMPDIR: workerTmp, KUBECONFIG: process.env.KUBECONFIG });
       expect(env.HOME).toBeTruthy();
     }
+  });
+
+  it('runs the workflow code bundled by the build, without webpack at start-up', () => {
+    const log = readFileSync(join(REPO, '.local', 'logs', 'tests', `hygiene-1-${api.taskQueue}.log`), 'utf8');
+    expect(log).toContain('workflow code from the prebuilt workflow-bundle.js');
+    expect(log).not.toContain('bundling the workflow code at start-up');
   });
 
   it('gives the tenant namespace egress policies with the configured ranges (stored objects: KWOK enforces none)', async () => {

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client } from '@temporalio/client';
@@ -11,6 +12,7 @@ import { activityMetricsInterceptor, DeploymentActivities, DeploymentSupervisor,
 import { DeploymentsRepository, SupervisorSweepsRepository } from '../../../libs/persistence/src';
 import { ensureTenantClusterRole, KubeClient, MetadataCache } from '../../../libs/platform/src';
 import { installTemporalRuntime } from './temporal-runtime';
+import { chooseWorkflowCode } from './workflow-code';
 import { DEPLOYMENT_ACTIVITIES, DRIFT_CACHE, ROLLOUT_ACTIVITIES, WATCHER_ACTIVITIES, WORKER_STOPPING } from './worker.providers';
 
 /**
@@ -67,11 +69,14 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     void this.ensureTenantRole(this.kube, cfg.tenantClusterRole);
 
     this.connection = await this.connectWithRetry();
+    // From dist/apps/worker/src, dist/ holds the bundle `npm run build` made; under ts-jest or tsx there is none.
+    const workflowCode = chooseWorkflowCode(join(__dirname, '..', '..', '..'), require.resolve('../../../libs/orchestration/src/workflows'));
+    this.logger.log({ msg: workflowCode.reason });
     this.worker = await Worker.create({
       connection: this.connection,
       namespace: cfg.temporal.namespace,
       taskQueue: cfg.temporal.taskQueue,
-      workflowsPath: require.resolve('../../../libs/orchestration/src/workflows'),
+      ...workflowCode.code,
       activities: { ...this.activities, ...(this.watcherActivities ?? {}), ...this.rolloutActivities },
       shutdownGraceTime: '20s',
       // Cancellation reaches an activity with the answer to its next heartbeat, which the SDK

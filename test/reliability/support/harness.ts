@@ -4,7 +4,7 @@
  * task queue per suite, and the checks every fault scenario ends with (converged, no release
  * pending, one workflow per deployment, no lost event).
  */
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, Server, Socket, connect as tcpConnect, AddressInfo } from 'node:net';
@@ -24,8 +24,9 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // --- build -------------------------------------------------------------------------------
 
 /**
- * Compiles the apps once per jest run (runInBand: every suite shares process.env). tsc emits even
- * when it reports type errors; those are `npm run typecheck`'s business, so they only warn here.
+ * Compiles the apps and bundles the workflow code once per jest run (runInBand: every suite shares
+ * process.env). tsc emits even when it reports type errors; those are `npm run typecheck`'s
+ * business, so they only warn here.
  */
 export async function ensureBuilt(): Promise<void> {
   if (process.env.CAELUS_RELIABILITY_BUILT === '1') return;
@@ -35,6 +36,8 @@ export async function ensureBuilt(): Promise<void> {
       resolve();
     });
   });
+  // The workers start from the prebuilt workflow bundle, as after `npm run build`.
+  execFileSync(process.execPath, [join(REPO, 'dist', 'scripts', 'bundle-workflows.js')], { cwd: REPO, stdio: 'ignore' });
   process.env.CAELUS_RELIABILITY_BUILT = '1';
 }
 
