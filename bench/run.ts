@@ -112,10 +112,8 @@ async function main(): Promise<void> {
   };
   const stack = swapTemporal ? await useTemporal(opts.temporal) : await ensureStack({ log: (l) => log(`stack: ${l}`) });
   if (opts.build) {
-    log('building (tsc -p tsconfig.build.json, the workflow bundle, and the console with vite)');
-    execFileSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'inherit' });
-    // The workers start from it as in production (apps/worker/src/workflow-code.ts).
-    execFileSync(process.execPath, [join(REPO, 'dist', 'scripts', 'bundle-workflows.js')], { cwd: REPO, stdio: 'inherit' });
+    log('building (npm run build:server: tsc and the workflow bundle the workers start from; the console with vite)');
+    execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: REPO, stdio: 'inherit' });
     // The web console the API serves at / (the console phase opens it).
     execFileSync(process.execPath, [join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'apps/console/vite.config.mts'], { cwd: REPO, stdio: 'inherit' });
   }

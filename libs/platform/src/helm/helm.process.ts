@@ -102,7 +102,7 @@ export class HelmProcess {
       const child = spawn(this.options.helmBin, args, {
         shell: false,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...this.env },
+        env: this.env,
       });
 
       const stdout: Buffer[] = [];
