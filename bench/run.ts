@@ -4,7 +4,9 @@
  * Runs the benchmarks of issue 6 on the local stack against the BUILT API and worker in child
  * processes, on a scratch database and a task queue of its own, and cleans up after itself
  * (workflows terminated, namespaces and with them the Helm releases deleted, database dropped).
- * Writes bench/results/latest.json (and <mode>.json) and the results section of BENCHMARKS.md.
+ * A full run writes bench/results/latest.json (and <mode>.json) and the results section of
+ * BENCHMARKS.md; a run limited with --only writes <its phases>.json (peer and scale also update
+ * their key in latest.json).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -54,8 +56,10 @@ function parseArgs(argv: string[]): BenchOptions {
   for (const p of phases) if (!PHASES.includes(p)) throw new Error(`unknown phase ${p}; phases: ${PHASES.join(', ')}`);
   const temporal = value('--temporal') ?? 'dev';
   if (temporal !== 'dev' && temporal !== 'server') throw new Error(`--temporal takes dev or server, got ${temporal}`);
-  // Runs of one phase, or on the other Temporal, keep files of their own: latest.json and <mode>.json hold the full runs.
-  const defaultFile = temporal === 'server' ? 'temporal-server.json' : only === 'peer' ? 'peer.json' : only === 'scale' ? 'scale.json' : 'latest.json';
+  // Runs limited with --only, or on the other Temporal, keep files of their own (peer.json, scale.json,
+  // throughput.json, overhead-idle.json, ...): latest.json and <mode>.json hold the full runs alone.
+  const limited = phases.size < PHASES.length;
+  const defaultFile = temporal === 'server' ? 'temporal-server.json' : limited ? `${PHASES.filter((p) => phases.has(p)).join('-')}.json` : 'latest.json';
   return {
     quick,
     phases,
@@ -72,7 +76,6 @@ function parseArgs(argv: string[]): BenchOptions {
     apiDurationSeconds: int('--api-duration', quick ? 10 : 30),
     apiConnections: int('--connections', 10),
     cpuProfile: argv.includes('--cpu-prof'),
-    // A peer-only run (`--peer flux`) keeps its own file: latest.json and <mode>.json hold the Caelus phases.
     output: resolve(REPO, value('--output') ?? join('bench', 'results', defaultFile)),
     markdown: !argv.includes('--no-markdown'),
     workerRoot: value('--worker-root') ? resolve(value('--worker-root')!) : undefined,
