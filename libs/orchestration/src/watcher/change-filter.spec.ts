@@ -47,6 +47,16 @@ describe(ChangeFilter.name, () => {
     expect(sut.changed('DELETED', pvc('6', [at('2026-01-01T00:00:09Z', 'helm')]))).toBe('d-1');
   });
 
+  it("ignores helm's release Secret writes (field manager Helm), and sees another writer of them", () => {
+    const sut = new ChangeFilter();
+    const at = (time: string, manager: string) => ({ manager, time, operation: 'Update' });
+    const release = (rv: string, managedFields: unknown[]) => obj('sh.helm.release.v1.web.v1', { resourceVersion: rv, labels: { owner: 'helm', status: 'pending-install' }, managedFields });
+    expect(sut.changed('ADDED', release('1', [at('2026-01-01T00:00:00Z', 'Helm')]))).toBeUndefined();
+    expect(sut.changed('MODIFIED', release('2', [at('2026-01-01T00:00:02Z', 'Helm')]))).toBeUndefined();
+    expect(sut.changed('MODIFIED', release('3', [at('2026-01-01T00:00:02Z', 'Helm'), at('2026-01-01T00:01:00Z', 'kubectl-edit')]))).toBe('d-1');
+    expect(sut.changed('DELETED', release('4', [at('2026-01-01T00:00:02Z', 'Helm')]))).toBe('d-1');
+  });
+
   it('ignores cluster-scoped objects (a release holds namespaced objects only)', () => {
     const sut = new ChangeFilter();
     expect(sut.changed('ADDED', obj('global', { namespace: undefined }))).toBeUndefined();

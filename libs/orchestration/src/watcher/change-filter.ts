@@ -13,7 +13,8 @@ export type ObjectEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
  * its generation, labels or annotations did; any other object (ConfigMaps, Services…) changed
  * with its resourceVersion. An object not seen before counts as changed. A write whose newest
  * managedFields entries are all status-subresource updates (a PVC bound) or helm's own (Caelus's
- * installs and upgrades, whose echo would only cost a check) is no change; a deletion always is.
+ * installs and upgrades, release Secrets included, whose echo would only cost a check) is no
+ * change; a deletion always is.
  */
 export class ChangeFilter {
   /** `namespace/name` → fingerprint */
@@ -60,8 +61,11 @@ export class ChangeFilter {
   }
 }
 
-/** The field manager helm writes with (its installs, upgrades and release Secrets). */
-const HELM_MANAGER = 'helm';
+/**
+ * The field managers helm writes with: `helm` for the release's objects, `Helm` for its release
+ * Secrets (helm 3.22's storage driver; seen on the local stack). Both are the apply's own echo.
+ */
+const HELM_MANAGERS: ReadonlySet<string> = new Set(['helm', 'Helm']);
 
 interface ManagedFieldsEntry {
   manager?: string;
@@ -76,7 +80,7 @@ function writtenBySelfOrStatus(obj: KubeObject): boolean {
   if (!timed.length) return false;
   const newest = timed.reduce((latest, e) => (e.time! > latest ? e.time! : latest), '');
   // Times have one-second resolution: any other writer in that second counts as a change.
-  return timed.filter((e) => e.time === newest).every((e) => e.subresource === 'status' || e.manager === HELM_MANAGER);
+  return timed.filter((e) => e.time === newest).every((e) => e.subresource === 'status' || HELM_MANAGERS.has(e.manager ?? ''));
 }
 
 function fingerprint(obj: KubeObject): string {
