@@ -87,6 +87,8 @@ describe('drift found by the cluster watcher (e2e)', () => {
   });
 
   it(`corrects a deleted ConfigMap and a scaled Deployment within seconds (${SAMPLES} samples), on the watcher's signal`, async () => {
+    // Binding the chart's PersistentVolumeClaim (controllers' writes) still reaches the workflow as a signal and a check: let it settle.
+    await new Promise((r) => setTimeout(r, 3000));
     const latencies: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       await idle();
