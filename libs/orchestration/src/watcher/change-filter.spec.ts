@@ -6,6 +6,8 @@ const obj = (name: string, meta: Partial<KubeObject['metadata']> = {}, namespace
   kind: 'ConfigMap',
   metadata: { name, namespace, resourceVersion: '1', ...meta },
 });
+/** A managedFields entry: who wrote the object, when, and through which subresource. */
+const at = (time: string, manager: string, subresource?: string) => ({ manager, time, operation: 'Update', ...(subresource ? { subresource } : {}) });
 
 describe(ChangeFilter.name, () => {
   it('maps a change of an object without generation (ConfigMap, Service) to its namespace on every new resourceVersion', () => {
@@ -37,7 +39,6 @@ describe(ChangeFilter.name, () => {
 
   it('ignores a write whose newest field managers are status updates or helm, and sees any other writer', () => {
     const sut = new ChangeFilter();
-    const at = (time: string, manager: string, subresource?: string) => ({ manager, time, operation: 'Update', ...(subresource ? { subresource } : {}) });
     const pvc = (rv: string, managedFields: unknown[]) => obj('data', { resourceVersion: rv, managedFields });
     sut.replace([pvc('1', [at('2026-01-01T00:00:00Z', 'helm')])]);
     expect(sut.changed('MODIFIED', pvc('2', [at('2026-01-01T00:00:00Z', 'helm'), at('2026-01-01T00:00:05Z', 'kube-controller-manager', 'status')]))).toBeUndefined();
@@ -49,7 +50,6 @@ describe(ChangeFilter.name, () => {
 
   it("ignores helm's release Secret writes (field manager Helm), and sees another writer of them", () => {
     const sut = new ChangeFilter();
-    const at = (time: string, manager: string) => ({ manager, time, operation: 'Update' });
     const release = (rv: string, managedFields: unknown[]) => obj('sh.helm.release.v1.web.v1', { resourceVersion: rv, labels: { owner: 'helm', status: 'pending-install' }, managedFields });
     expect(sut.changed('ADDED', release('1', [at('2026-01-01T00:00:00Z', 'Helm')]))).toBeUndefined();
     expect(sut.changed('MODIFIED', release('2', [at('2026-01-01T00:00:02Z', 'Helm')]))).toBeUndefined();
