@@ -163,12 +163,23 @@ export async function resetStack(log: Log = console.log, only?: readonly string[
     if (only?.length) return;
     for (const entry of fs.existsSync(LOCAL_DIR) ? fs.readdirSync(LOCAL_DIR) : []) {
       if (entry === 'stack.lock') continue;
+      if (entry === 'logs') {
+        removeLogsBut(path.join(LOCAL_DIR, entry), KEPT_LOGS);
+        continue;
+      }
       fs.rmSync(path.join(LOCAL_DIR, entry), { recursive: true, force: true });
     }
-    log(`removed the contents of ${LOCAL_DIR}`);
+    log(`removed the contents of ${LOCAL_DIR} (kept ${KEPT_LOGS.map((d) => `logs/${d}`).join(', ')}: measurements, not stack state)`);
   } finally {
     release();
   }
+}
+
+/** Log directories a reset keeps: the bench's runs (their raw figures and worker logs), which no stack state depends on. */
+const KEPT_LOGS = ['bench'];
+
+export function removeLogsBut(dir: string, kept: readonly string[]): void {
+  for (const entry of fs.readdirSync(dir)) if (!kept.includes(entry)) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
 }
 
 /**
