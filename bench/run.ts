@@ -19,7 +19,7 @@ import { BenchContext, BenchOptions, ChartVariant } from './lib/context';
 import { createScratchDb, deploymentRows, ScratchDb } from './lib/db';
 import { ExampleChart, exampleChart, headlessVariant } from './lib/helm';
 import { apiClient, expectStatus } from './lib/http';
-import { AppProcess, freePort, readCpu, readMemory, REPO, startBuiltApp, waitForLog } from './lib/procs';
+import { AppProcess, freePort, gitHead, readCpu, readMemory, REPO, startBuiltApp, waitForLog } from './lib/procs';
 import { IDLE_1000_FILE, writeMarkdown } from './lib/report';
 import { connectTemporal, terminateAll, workflowIdFor } from './lib/temporal';
 import { log, round, sleep, waitFor } from './lib/util';
@@ -102,6 +102,8 @@ async function main(): Promise<void> {
   const prefix = `bench${runId}`;
   const logDir = join(REPO, '.local', 'logs', 'bench', prefix);
   mkdirSync(logDir, { recursive: true });
+  // Read before the build: the commit the apps under test are built from, whatever changes during the run.
+  const commit = gitHead(REPO);
   log(`${command} (run ${runId}, node ${process.version}, logs in ${relative(REPO, logDir)})`);
 
   // `--temporal server|dev`: the stack's Temporal is swapped for this run and swapped back after it.
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
 
   const results: Record<string, unknown> = {};
   try {
-    const ctx = await setUp(opts, runId, prefix, logDir, stack, cleanups);
+    const ctx = await setUp(opts, { runId, prefix, logDir, commit }, stack, cleanups);
     const t0 = Date.now();
     const timings: Record<string, number> = {};
     const loads: Record<string, number[]> = {};
@@ -191,7 +193,7 @@ async function main(): Promise<void> {
       api_duration_s: opts.apiDurationSeconds,
       api_connections: opts.apiConnections,
     },
-    commit: gitHead(REPO),
+    commit,
     // The other build's commit, not its directory: results name no path of the machine they ran on.
     ...(opts.workerRoot ? { worker_from: { commit: gitHead(opts.workerRoot) } } : {}),
     ...results,
@@ -224,18 +226,12 @@ function readIdleAtScale(): unknown {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 }
 
-function gitHead(root: string): string | undefined {
-  try {
-    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim();
-    return dirty ? `${head} (+ uncommitted changes)` : head;
-  } catch {
-    // An exported tree (git archive) may name its commit in a COMMIT file.
-    return existsSync(join(root, 'COMMIT')) ? readFileSync(join(root, 'COMMIT'), 'utf8').trim() : undefined;
-  }
-}
-
-async function setUp(opts: BenchOptions, runId: string, prefix: string, logDir: string, stack: Record<string, string>, cleanups: (() => Promise<unknown>)[]): Promise<BenchContext> {
+async function setUp(
+  opts: BenchOptions,
+  { runId, prefix, logDir, commit }: Pick<BenchContext, 'runId' | 'prefix' | 'logDir' | 'commit'>,
+  stack: Record<string, string>,
+  cleanups: (() => Promise<unknown>)[],
+): Promise<BenchContext> {
   const db: ScratchDb = await createScratchDb(stack.DATABASE_URL, `caelus_${prefix}`);
   cleanups.push(() => db.drop().then(() => log(`dropped database ${db.name}`)));
   const kubectl = { toolsBin: stack.CAELUS_TOOLS_BIN, kubeconfig: stack.KUBECONFIG };
@@ -344,6 +340,7 @@ async function setUp(opts: BenchOptions, runId: string, prefix: string, logDir: 
     runId,
     prefix,
     logDir,
+    commit,
     stack,
     db,
     api,

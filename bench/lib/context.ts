@@ -48,6 +48,8 @@ export interface BenchContext {
   /** Every namespace and release of this run starts with it. */
   prefix: string;
   logDir: string;
+  /** The checkout's commit when the run started (what it built and runs). */
+  commit: string | undefined;
   stack: Record<string, string>;
   db: ScratchDb;
   api: ApiClient;

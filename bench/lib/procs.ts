@@ -4,7 +4,7 @@
  * run inside the bench process itself.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { log, round, sleep, waitFor } from './util';
@@ -162,4 +162,16 @@ export function threadCpuFractions(before: Map<string, number>, after: Map<strin
       .filter(([, f]) => f >= min)
       .sort((a, b) => b[1] - a[1]),
   );
+}
+
+/** The checkout's commit, marked when tracked files differ from it (what a result file records). */
+export function gitHead(root: string): string | undefined {
+  try {
+    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim();
+    return dirty ? `${head} (+ uncommitted changes)` : head;
+  } catch {
+    // An exported tree (git archive) may name its commit in a COMMIT file.
+    return existsSync(join(root, 'COMMIT')) ? readFileSync(join(root, 'COMMIT'), 'utf8').trim() : undefined;
+  }
 }

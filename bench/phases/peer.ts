@@ -19,9 +19,9 @@
  * Flux's HelmRelease interval is Caelus's drift interval, so both look for drift equally often;
  * Flux runs with as many concurrent reconciles as the worker has helm slots (10).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { ensureStack } from '../../scripts/stack';
 import { ApiServerRate, countDeltas } from '../lib/apiserver-rate';
 import { waitNamespacesGone } from '../lib/cluster';
@@ -29,7 +29,7 @@ import { BenchContext, pickChart, podsFit } from '../lib/context';
 import { pushPeerCharts } from '../lib/peer-charts';
 import { Batch, CaelusSide, FluxSide, PeerSide } from '../lib/peer-sides';
 import { timeManualChanges } from '../lib/manual-changes';
-import { readCpu, readMemory } from '../lib/procs';
+import { readCpu, readMemory, REPO } from '../lib/procs';
 import { log, round, sleep, summarize } from '../lib/util';
 import { stackCpu, stackPids } from './idle';
 
@@ -58,13 +58,27 @@ export async function peerPhase(ctx: BenchContext) {
     await caelusFlux.setUp();
     const sides = ([new FluxSide(ctx, charts, tmp, plan.intervalS), caelusHelm, caelusFlux] as PeerSide[]).filter((s) => ctx.opts.peerSides.includes(s.name));
     const results: Record<string, SideResult> = {};
+    const sidesDir = join(dirname(ctx.opts.output), 'peer-sides');
     const stuck: string[] = [];
     for (const side of sides) {
       const r = await measureSide(ctx, side, plan);
       stuck.push(...r.stuck);
       results[side.name] = r.result;
-      // Kept at once: a later side failing does not lose this one's figures.
-      writeFileSync(join(ctx.logDir, `peer-${side.name}.json`), JSON.stringify(r.result, null, 2));
+      // Kept at once, in the results too: a later side failing (or the run stopped) does not lose this one's figures.
+      const kept = {
+        run_id: ctx.runId,
+        commit: ctx.commit,
+        finished_at: new Date().toISOString(),
+        n: plan.n,
+        steady_n: plan.steady,
+        drift_interval_s: plan.intervalS,
+        setup: side.description,
+        ...r.result,
+      };
+      writeFileSync(join(ctx.logDir, `peer-${side.name}.json`), JSON.stringify(kept, null, 2));
+      mkdirSync(sidesDir, { recursive: true });
+      writeFileSync(join(sidesDir, `${ctx.opts.quick ? 'quick' : 'full'}-${side.name}.json`), JSON.stringify(kept, null, 2) + '\n');
+      log(`peer/${side.name}: figures kept in ${relative(REPO, sidesDir)}/`);
     }
     // The releases that fail forever go last: a delete waits for the install attempt in flight (Caelus: its retries too).
     log(`peer: waiting for the ${stuck.length} failing releases' namespaces to go`);
