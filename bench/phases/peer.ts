@@ -77,7 +77,7 @@ export async function peerPhase(ctx: BenchContext) {
       };
       writeFileSync(join(ctx.logDir, `peer-${side.name}.json`), JSON.stringify(kept, null, 2));
       mkdirSync(sidesDir, { recursive: true });
-      writeFileSync(join(sidesDir, `${ctx.opts.quick ? 'quick' : 'full'}-${side.name}.json`), JSON.stringify(kept, null, 2) + '\n');
+      writeFileSync(join(sidesDir, `n${plan.n}-steady${plan.steady}-${side.name}.json`), JSON.stringify(kept, null, 2) + '\n');
       log(`peer/${side.name}: figures kept in ${relative(REPO, sidesDir)}/`);
     }
     // The releases that fail forever go last: a delete waits for the install attempt in flight (Caelus: its retries too).

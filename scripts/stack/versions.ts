@@ -233,6 +233,19 @@ export const TEMPORAL_SERVER_POOLS = { store: 10, visibility: 4 } as const;
 export const TEMPORAL_NAMESPACE = 'default';
 
 /** Keyword search attributes the control plane writes on its workflows. */
+/**
+ * Dynamic config both Temporal profiles run with. The priority matcher orders a task queue's
+ * backlog by the tasks' priority key (libs/orchestration/src/workflows/task-priority.ts): under a
+ * burst, the workflows' bookkeeping runs ahead of the release steps queued behind it. It orders
+ * within a partition, so the stack's single server keeps one partition per task queue (the
+ * default 4 spread a queue over matching hosts, of which the stack has one).
+ */
+export const TEMPORAL_DYNAMIC_CONFIG: Readonly<Record<string, boolean | number | string>> = {
+  'matching.useNewMatcher': true,
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+};
+
 export const TEMPORAL_SEARCH_ATTRIBUTES = ['CaelusDeploymentId', 'CaelusUserId', 'CaelusProduct', 'CaelusTemplateVersion', 'CaelusPhase'] as const;
 
 export const DATABASES = { app: 'caelus', test: 'caelus_test' } as const;

@@ -13,7 +13,7 @@ import { Client as PgClient } from 'pg';
 import { loadStackEnv } from '../../scripts/stack';
 import { TEMPORAL_SEARCH_ATTRIBUTES } from '../../scripts/stack/versions';
 import * as activities from './fixtures/stack-activities';
-import { CaelusPhase, stackProbe } from './fixtures/stack-workflows';
+import { CaelusPhase, priorityProbe, stackProbe } from './fixtures/stack-workflows';
 
 // testTimeout in a jest project entry is ignored (it is a global option), hence here.
 jest.setTimeout(300_000);
@@ -118,6 +118,44 @@ describe('local stack', () => {
         const described = await client.workflow.getHandle(workflowId).describe();
         expect(described.typedSearchAttributes.get(CaelusPhase)).toBe('probed');
         expect(CaelusPhase.type).toBe(SearchAttributeType.KEYWORD);
+      } finally {
+        await connection.close();
+        await nativeConnection.close();
+      }
+    });
+
+    it('serves an activity backlog by priority key (the priority matcher is on)', async () => {
+      const taskQueue = `stack-it-priority-${suffix}`;
+      const nativeConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+      const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+      try {
+        const client = new TemporalClient({ connection, namespace: env.TEMPORAL_NAMESPACE });
+        // Eight at the default key, then two at key 1 and one at key 5, all queued before any
+        // activity worker polls.
+        const keys = [3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 5];
+        const handle = await client.workflow.start(priorityProbe, { taskQueue, workflowId: `stack-it-priority-${suffix}`, args: [keys] });
+        const workflows = await Worker.create({ connection: nativeConnection, namespace: env.TEMPORAL_NAMESPACE, taskQueue, workflowsPath: require.resolve('./fixtures/stack-workflows') });
+        await workflows.runUntil(async () => {
+          for (let i = 0; i < 100; i++) {
+            const history = await handle.fetchHistory();
+            if ((history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length === keys.length) return;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          throw new Error('the probe did not schedule its activities');
+        });
+        // One slot: the worker takes one task at a time, in the order the server hands them out.
+        const ran: number[] = [];
+        const worker = await Worker.create({
+          connection: nativeConnection,
+          namespace: env.TEMPORAL_NAMESPACE,
+          taskQueue,
+          workflowsPath: require.resolve('./fixtures/stack-workflows'),
+          activities: { record: async (index: number) => (ran.push(index), index) },
+          maxConcurrentActivityTaskExecutions: 1,
+        });
+        await worker.runUntil(handle.result());
+        expect(ran.slice(0, 2).sort()).toEqual([8, 9]);
+        expect(ran[ran.length - 1]).toBe(10);
       } finally {
         await connection.close();
         await nativeConnection.close();

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { PORTS } from '../versions';
-import { sqlToolEnv, temporalServerConfig, temporalUiConfig } from './temporal-server';
+import { sqlToolEnv, temporalDynamicConfig, temporalServerConfig, temporalUiConfig } from './temporal-server';
 
 describe(temporalServerConfig.name, () => {
   const server = new URL('postgres://app%40ops:p%23ss@127.0.0.1:54329/postgres');
@@ -33,6 +33,17 @@ describe(temporalServerConfig.name, () => {
 
   it('defaults the port and user as libpq does', () => {
     expect(sqlToolEnv(new URL('postgres://127.0.0.1/postgres'))).toEqual({ SQL_PLUGIN: 'postgres12', SQL_HOST: '127.0.0.1', SQL_PORT: '5432', SQL_USER: 'postgres', SQL_PASSWORD: '' });
+  });
+});
+
+describe(temporalDynamicConfig.name, () => {
+  it('turns on the priority matcher with one partition per task queue, and immediate search attributes, each a value without constraints', () => {
+    expect(parse(temporalDynamicConfig())).toEqual({
+      'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true, constraints: {} }],
+      'matching.useNewMatcher': [{ value: true, constraints: {} }],
+      'matching.numTaskqueueReadPartitions': [{ value: 1, constraints: {} }],
+      'matching.numTaskqueueWritePartitions': [{ value: 1, constraints: {} }],
+    });
   });
 });
 

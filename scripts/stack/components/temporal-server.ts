@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { LOCAL_DIR, logFile } from '../paths';
 import { httpStatus, isAlive, readPid, run, spawnDetached, stopRecorded, tail, waitFor } from '../proc';
 import { toolBinary } from '../tools';
-import { HOST, PORTS, TEMPORAL_NAMESPACE, TEMPORAL_SEARCH_ATTRIBUTES, TEMPORAL_SERVER_DATABASES, TEMPORAL_SERVER_POOLS } from '../versions';
+import { HOST, PORTS, TEMPORAL_DYNAMIC_CONFIG, TEMPORAL_NAMESPACE, TEMPORAL_SEARCH_ATTRIBUTES, TEMPORAL_SERVER_DATABASES, TEMPORAL_SERVER_POOLS } from '../versions';
 import { answers } from './postgres';
 import { Component, ComponentError, Health, Log } from './types';
 
@@ -184,8 +184,7 @@ export class TemporalServerComponent implements Component {
   /** Writes `<dir>/config/development.yaml` (no secret in it) and returns the environment its template reads. */
   private serverEnv(server: URL): Record<string, string> {
     const dynamicConfig = path.join(this.dir, 'dynamicconfig.yaml');
-    // New search attributes usable at once, as development setups configure it.
-    fs.writeFileSync(dynamicConfig, 'system.forceSearchAttributesCacheRefreshOnRead:\n  - value: true\n    constraints: {}\n');
+    fs.writeFileSync(dynamicConfig, temporalDynamicConfig());
     fs.mkdirSync(path.join(this.dir, 'config'), { recursive: true });
     fs.writeFileSync(path.join(this.dir, 'config', 'development.yaml'), temporalServerConfig(server, dynamicConfig));
     return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', [PASSWORD_ENV]: connection(server).password };
@@ -263,6 +262,17 @@ const PASSWORD_ENV = 'CAELUS_TEMPORAL_DB_PASSWORD';
  * the apps and the tests stay well inside PostgreSQL's 100 connections. A template (the server
  * renders files that say `enable-template`), so the password comes from the environment.
  */
+/**
+ * The server's dynamic config file: the stack's settings (TEMPORAL_DYNAMIC_CONFIG), and new search
+ * attributes usable at once, as development setups configure it.
+ */
+export function temporalDynamicConfig(): string {
+  const settings = { 'system.forceSearchAttributesCacheRefreshOnRead': true, ...TEMPORAL_DYNAMIC_CONFIG };
+  return Object.entries(settings)
+    .map(([key, value]) => `${key}:\n  - value: ${JSON.stringify(value)}\n    constraints: {}\n`)
+    .join('');
+}
+
 export function temporalServerConfig(server: URL, dynamicConfigFile: string): string {
   const p = PORTS.temporalServer;
   const c = connection(server);

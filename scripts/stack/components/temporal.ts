@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { LOCAL_DIR, logFile } from '../paths';
 import { httpStatus, isAlive, readPid, run, spawnDetached, stopRecorded, tail, waitFor } from '../proc';
 import { toolBinary } from '../tools';
-import { HOST, PORTS, TEMPORAL_NAMESPACE, TEMPORAL_SEARCH_ATTRIBUTES } from '../versions';
+import { HOST, PORTS, TEMPORAL_DYNAMIC_CONFIG, TEMPORAL_NAMESPACE, TEMPORAL_SEARCH_ATTRIBUTES } from '../versions';
 import { Component, ComponentError, Health, Log } from './types';
 
 const NAME = 'temporal';
@@ -71,6 +71,7 @@ export class TemporalComponent implements Component {
           '--sqlite-pragma',
           'synchronous=normal',
           ...TEMPORAL_SEARCH_ATTRIBUTES.flatMap((sa) => ['--search-attribute', `${sa}=Keyword`]),
+          ...Object.entries(TEMPORAL_DYNAMIC_CONFIG).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
         ];
         log(`temporal: starting dev server (state ${path.relative(process.cwd(), this.dbFile) || this.dbFile})`);
         spawnDetached(NAME, toolBinary('temporal'), args, this.logFile);

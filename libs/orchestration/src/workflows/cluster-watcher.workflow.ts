@@ -10,6 +10,7 @@
 import { ActivityFailure, continueAsNew, isCancellation, log, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ClusterWatcherInput, WatchCheckpoint } from '../contract';
 import type { WatcherActivities } from '../watcher/cluster-watcher.activities';
+import { BOOKKEEPING } from './task-priority';
 
 const HEARTBEAT_TIMEOUT = '10s';
 const ROUNDS_PER_RUN = 24;
@@ -21,6 +22,7 @@ const { watchCluster } = proxyActivities<WatcherActivities>({
   // No attempt limit: the watcher must always run somewhere.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
   summary: 'watch release objects and signal the deployments whose objects changed',
+  priority: BOOKKEEPING,
 });
 
 export async function clusterWatcherWorkflow(input: ClusterWatcherInput = {}): Promise<void> {

@@ -21,21 +21,25 @@ import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow
 import type { DeploymentActivities, DesiredSummary } from '../activities';
 import { DeploymentWorkflowInput, QueuedUpgrade, SEARCH_ATTRIBUTES, WorkflowPhase } from '../contract';
 import { DeploymentMemory, MAX_PENDING_UPGRADES, retryDelayMs } from './next-step';
+import { BOOKKEEPING, CLUSTER_STEP, RELEASE_STEP } from './task-priority';
 
 // Postgres writes retry until the database is back: losing an observation is worse than waiting.
 const DB: ActivityOptions = {
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  priority: BOOKKEEPING,
 };
 const CLUSTER: ActivityOptions = {
   startToCloseTimeout: '10m',
   heartbeatTimeout: '30s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5 },
+  priority: CLUSTER_STEP,
 };
 const HELM: ActivityOptions = {
   startToCloseTimeout: '20m',
   heartbeatTimeout: '30s',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 3 },
+  priority: RELEASE_STEP,
 };
 /**
  * Drift ticks run as a local activity: one workflow task per tick instead of three (plus two

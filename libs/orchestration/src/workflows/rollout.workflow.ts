@@ -13,6 +13,7 @@
  */
 import { allHandlersFinished, condition, continueAsNew, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ActivityOptions } from '@temporalio/workflow';
+import { BOOKKEEPING } from './task-priority';
 import type { RolloutActivities } from '../activities';
 import { SEARCH_ATTRIBUTES } from '../contract';
 import { abortRolloutSignal, pauseRolloutSignal, resumeRolloutSignal, RolloutPhase, RolloutWorkflowInput, RolloutWorkflowState, rolloutStateQuery } from '../rollout-contract';
@@ -27,7 +28,7 @@ const MAX_QUEUED_CONTROLS = 20;
 
 // Postgres steps, each bounded to a page: retried until the database is back. A short timeout, so
 // the step a killed worker was running is retried by another one within seconds.
-const DB: ActivityOptions = { startToCloseTimeout: '30s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } };
+const DB: ActivityOptions = { startToCloseTimeout: '30s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' }, priority: BOOKKEEPING };
 const acts = proxyActivities<RolloutActivities>(DB);
 
 type Control = { kind: 'pause' | 'resume' | 'abort'; by: string } | { kind: 'rejected'; signal: string; reason: string };
