@@ -84,6 +84,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       // in flight within about 5 s (DELETE_INTERRUPTS_APPLY_PATCH).
       maxHeartbeatThrottleInterval: '5s',
       maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
+      maxConcurrentWorkflowTaskExecutions: cfg.maxConcurrentWorkflowTasks,
       interceptors: { activity: [activityMetricsInterceptor(this.metrics)] },
     });
     this.running = this.worker.run().catch((err: unknown) => {

@@ -77,13 +77,16 @@ describe(loadConfig.name, () => {
   });
 
   describe('worker concurrency', () => {
-    it('defaults to 200 activities and 10 helm processes at once', () => {
+    it('defaults to 200 activities, 8 workflow tasks and 10 helm processes at once', () => {
       expect(loadConfig(base).maxConcurrentActivities).toBe(200);
       expect(loadConfig(base).helmConcurrency).toBe(10);
       expect(loadConfig({ ...base, CAELUS_HELM_CONCURRENCY: '4' }).helmConcurrency).toBe(4);
       expect(problems({ ...base, CAELUS_HELM_CONCURRENCY: '0' })).toHaveLength(1);
       expect(loadConfig({ ...base, CAELUS_WORKER_MAX_CONCURRENT_ACTIVITIES: '8' }).maxConcurrentActivities).toBe(8);
       expect(problems({ ...base, CAELUS_WORKER_MAX_CONCURRENT_ACTIVITIES: '0' })).toHaveLength(1);
+      expect(loadConfig(base).maxConcurrentWorkflowTasks).toBe(8);
+      expect(loadConfig({ ...base, CAELUS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '40' }).maxConcurrentWorkflowTasks).toBe(40);
+      expect(problems({ ...base, CAELUS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' })).toEqual([expect.stringContaining('CAELUS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS')]);
     });
   });
 

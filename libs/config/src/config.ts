@@ -27,6 +27,8 @@ export interface CaelusConfig {
   readonly inCluster: boolean;
   /** Activities one worker process runs at once; helm processes among them are bounded by helmConcurrency. */
   readonly maxConcurrentActivities: number;
+  /** Workflow tasks one worker process holds at once (polled, not yet completed); the rest wait in Temporal. */
+  readonly maxConcurrentWorkflowTasks: number;
   readonly metrics: {
     /** The worker's HTTP listener for /metrics and its probes; 0 turns it off. */
     readonly workerPort: number;
@@ -153,6 +155,10 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     // Helm steps waiting for one of the helmConcurrency slots hold an activity slot: keep plenty,
     // so drift checks and database writes do not queue behind them.
     maxConcurrentActivities: intIn(env, 'CAELUS_WORKER_MAX_CONCURRENT_ACTIVITIES', 200, 1, 1000, problems),
+    // Few, so a burst waits in Temporal's queue rather than in the worker, where the 10 s workflow
+    // task timeout runs (and a task holding a local activity, a drift or health check, stays
+    // open): at the SDK's 40, 200 creates at once timed out 255 tasks on 2 cores, at 8 none.
+    maxConcurrentWorkflowTasks: intIn(env, 'CAELUS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 8, 2, 1000, problems),
     metrics: {
       workerPort: intIn(env, 'CAELUS_WORKER_METRICS_PORT', 9464, 0, 65535, problems),
       temporalPort: intIn(env, 'CAELUS_TEMPORAL_METRICS_PORT', 9465, 0, 65535, problems),
