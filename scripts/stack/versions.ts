@@ -237,12 +237,12 @@ export const TEMPORAL_NAMESPACE = 'default';
  * Dynamic config both Temporal profiles run with. The priority matcher orders a task queue's
  * backlog by the tasks' priority key (libs/orchestration/src/workflows/task-priority.ts): under a
  * burst, the workflows' bookkeeping runs ahead of the release steps queued behind it. It orders
- * within a partition, so the stack's single server keeps one partition per task queue (the
- * default 4 spread a queue over matching hosts, of which the stack has one).
+ * within a partition, so the stack's single server writes every task queue's tasks to one
+ * partition (the default 4 spread a queue over matching hosts, of which the stack has one). Reads
+ * keep the default 4: tasks an older stack wrote to the others are still handed out.
  */
 export const TEMPORAL_DYNAMIC_CONFIG: Readonly<Record<string, boolean | number | string>> = {
   'matching.useNewMatcher': true,
-  'matching.numTaskqueueReadPartitions': 1,
   'matching.numTaskqueueWritePartitions': 1,
 };
 

@@ -37,11 +37,10 @@ describe(temporalServerConfig.name, () => {
 });
 
 describe(temporalDynamicConfig.name, () => {
-  it('turns on the priority matcher with one partition per task queue, and immediate search attributes, each a value without constraints', () => {
+  it('turns on the priority matcher writing each task queue to one partition, and immediate search attributes, each a value without constraints', () => {
     expect(parse(temporalDynamicConfig())).toEqual({
       'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true, constraints: {} }],
       'matching.useNewMatcher': [{ value: true, constraints: {} }],
-      'matching.numTaskqueueReadPartitions': [{ value: 1, constraints: {} }],
       'matching.numTaskqueueWritePartitions': [{ value: 1, constraints: {} }],
     });
   });
