@@ -257,12 +257,6 @@ export function temporalUiConfig(): string {
 const PASSWORD_ENV = 'CAELUS_TEMPORAL_DB_PASSWORD';
 
 /**
- * The server's configuration file: the stack's PostgreSQL, loopback only, the dev server's
- * frontend port, every other listener on a port of its own, and pools capped so that the server,
- * the apps and the tests stay well inside PostgreSQL's 100 connections. A template (the server
- * renders files that say `enable-template`), so the password comes from the environment.
- */
-/**
  * The server's dynamic config file: the stack's settings (TEMPORAL_DYNAMIC_CONFIG), and new search
  * attributes usable at once, as development setups configure it.
  */
@@ -273,6 +267,12 @@ export function temporalDynamicConfig(): string {
     .join('');
 }
 
+/**
+ * The server's configuration file: the stack's PostgreSQL, loopback only, the dev server's
+ * frontend port, every other listener on a port of its own, and pools capped so that the server,
+ * the apps and the tests stay well inside PostgreSQL's 100 connections. A template (the server
+ * renders files that say `enable-template`), so the password comes from the environment.
+ */
 export function temporalServerConfig(server: URL, dynamicConfigFile: string): string {
   const p = PORTS.temporalServer;
   const c = connection(server);
