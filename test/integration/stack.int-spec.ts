@@ -134,26 +134,27 @@ describe('local stack', () => {
         // activity worker polls.
         const keys = [3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 5];
         const handle = await client.workflow.start(priorityProbe, { taskQueue, workflowId: `stack-it-priority-${suffix}`, args: [keys] });
+        // A workflow-only worker (no activities: it polls no activity task), bundled once, runs
+        // the probe throughout; the activity worker starts once all its activities are queued.
         const workflows = await Worker.create({ connection: nativeConnection, namespace: env.TEMPORAL_NAMESPACE, taskQueue, workflowsPath: require.resolve('./fixtures/stack-workflows') });
+        const ran: number[] = [];
         await workflows.runUntil(async () => {
-          for (let i = 0; i < 100; i++) {
+          for (let i = 0; ; i++) {
             const history = await handle.fetchHistory();
-            if ((history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length === keys.length) return;
+            if ((history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length === keys.length) break;
+            if (i === 100) throw new Error('the probe did not schedule its activities');
             await new Promise((r) => setTimeout(r, 200));
           }
-          throw new Error('the probe did not schedule its activities');
+          // One slot: the worker takes one task at a time, in the order the server hands them out.
+          const activities = await Worker.create({
+            connection: nativeConnection,
+            namespace: env.TEMPORAL_NAMESPACE,
+            taskQueue,
+            activities: { record: async (index: number) => (ran.push(index), index) },
+            maxConcurrentActivityTaskExecutions: 1,
+          });
+          await activities.runUntil(handle.result());
         });
-        // One slot: the worker takes one task at a time, in the order the server hands them out.
-        const ran: number[] = [];
-        const worker = await Worker.create({
-          connection: nativeConnection,
-          namespace: env.TEMPORAL_NAMESPACE,
-          taskQueue,
-          workflowsPath: require.resolve('./fixtures/stack-workflows'),
-          activities: { record: async (index: number) => (ran.push(index), index) },
-          maxConcurrentActivityTaskExecutions: 1,
-        });
-        await worker.runUntil(handle.result());
         expect(ran.slice(0, 2).sort()).toEqual([8, 9]);
         expect(ran[ran.length - 1]).toBe(10);
       } finally {
