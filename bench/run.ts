@@ -208,6 +208,8 @@ async function main(): Promise<void> {
   // ask for them there), naming its own run.
   for (const section of ['scale', 'peer'] as const) {
     if (!results[section] || opts.output === defaultOutput || !existsSync(defaultOutput)) continue;
+    // Some of the peer sides only (--peer-sides): their own file, not the peer section of latest.json.
+    if (section === 'peer' && (results.peer as { flux?: { partial?: boolean } }).flux?.partial) continue;
     const latest = JSON.parse(readFileSync(defaultOutput, 'utf8'));
     latest[section] = { run: { command, mode: out.mode, run_id: runId, started_at: out.started_at, commit: out.commit, file: relative(REPO, opts.output) }, ...results[section] };
     writeFileSync(defaultOutput, JSON.stringify(latest, null, 2) + '\n');
