@@ -59,7 +59,10 @@ function parseArgs(argv: string[]): BenchOptions {
   // Runs limited with --only, or on the other Temporal, keep files of their own (peer.json, scale.json,
   // throughput.json, overhead-idle.json, ...): latest.json and <mode>.json hold the full runs alone.
   const limited = phases.size < PHASES.length;
-  const defaultFile = temporal === 'server' ? 'temporal-server.json' : limited ? `${PHASES.filter((p) => phases.has(p)).join('-')}.json` : 'latest.json';
+  const peerSides = (value('--peer-sides') ?? 'flux,caelus_helm,caelus_flux').split(',') as BenchOptions['peerSides'];
+  // Some of the peer sides only: a file of their own, so a partial run never replaces peer.json.
+  const partialPeer = phases.has('peer') && peerSides.length < 3 ? `-${peerSides.join('-')}` : '';
+  const defaultFile = temporal === 'server' ? 'temporal-server.json' : limited ? `${PHASES.filter((p) => phases.has(p)).join('-')}${partialPeer}.json` : 'latest.json';
   return {
     quick,
     phases,
@@ -70,7 +73,7 @@ function parseArgs(argv: string[]): BenchOptions {
     idleIntervals: int('--intervals', quick ? 2 : 5),
     scaleN: int('--scale', quick ? 400 : 2000),
     peerSteadyN: int('--peer-steady', quick ? 200 : 1000),
-    peerSides: (value('--peer-sides') ?? 'flux,caelus_helm,caelus_flux').split(',') as BenchOptions['peerSides'],
+    peerSides,
     temporal,
     driftIntervalSeconds: int('--drift-interval', 60),
     apiDurationSeconds: int('--api-duration', quick ? 10 : 30),

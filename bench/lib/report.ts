@@ -92,7 +92,7 @@ export function renderResults(r: Json, idleAtScale?: Json): string {
     );
   }
   const p = r.peer?.flux;
-  if (p?.sides) {
+  if (p?.sides && !p.partial) {
     const h = p.sides.caelus_helm;
     const f = p.sides.flux;
     const k = p.sides.caelus_flux;
