@@ -1,6 +1,7 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkoutId, ownClusterLayout, SYSTEM_STATE_DIR } from './postgres';
+import { checkoutId, ownClusterLayout, replacedServerBinary, SYSTEM_STATE_DIR } from './postgres';
 
 describe(ownClusterLayout.name, () => {
   const asRoot = os.userInfo().uid === 0;
@@ -40,5 +41,41 @@ describe(checkoutId.name, () => {
 
   it('keeps odd characters out of the directory name', () => {
     expect(checkoutId('/tmp/my clone (2)')).toMatch(/^my_clone__2_-[0-9a-f]{12}$/);
+  });
+});
+
+describe(replacedServerBinary.name, () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+  /** A data directory whose postmaster.pid names pid 4242, and a /proc whose 4242/exe points at `exe`. */
+  function layout(exe: string | undefined, pidFile = '4242\n/var/lib/x/data\n1700000000\n5432\n'): { dataDir: string; procRoot: string } {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'caelus-pgexe-'));
+    dirs.push(root);
+    const dataDir = path.join(root, 'data');
+    fs.mkdirSync(dataDir);
+    fs.writeFileSync(path.join(dataDir, 'postmaster.pid'), pidFile);
+    const procRoot = path.join(root, 'proc');
+    fs.mkdirSync(path.join(procRoot, '4242'), { recursive: true });
+    if (exe) fs.symlinkSync(exe, path.join(procRoot, '4242', 'exe'));
+    return { dataDir, procRoot };
+  }
+
+  it('names the binary when the running server’s file was replaced on disk', () => {
+    const { dataDir, procRoot } = layout('/usr/lib/postgresql/15/bin/postgres (deleted)');
+    expect(replacedServerBinary(dataDir, procRoot)).toBe('/usr/lib/postgresql/15/bin/postgres');
+  });
+
+  it('is undefined while the running server is the file on disk', () => {
+    const { dataDir, procRoot } = layout('/usr/lib/postgresql/15/bin/postgres');
+    expect(replacedServerBinary(dataDir, procRoot)).toBeUndefined();
+  });
+
+  it('is undefined when no cluster runs or /proc does not tell', () => {
+    const { dataDir, procRoot } = layout(undefined);
+    expect(replacedServerBinary(dataDir, procRoot)).toBeUndefined();
+    expect(replacedServerBinary(path.join(dataDir, 'missing'), procRoot)).toBeUndefined();
+    const garbled = layout('/x (deleted)', 'not-a-pid\n');
+    expect(replacedServerBinary(garbled.dataDir, garbled.procRoot)).toBeUndefined();
   });
 });

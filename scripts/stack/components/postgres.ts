@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { logFile, REPO_ROOT } from '../paths';
-import { isAlive, readPid, run, spawnDetached, stopRecorded, tail, waitFor } from '../proc';
+import { isAlive, readPid, run, sleep, spawnDetached, stopRecorded, tail, waitFor } from '../proc';
 import { DATABASES, HOST, PORTS } from '../versions';
 import { Component, ComponentError, Health, Log } from './types';
 
@@ -114,12 +114,49 @@ export class PostgresComponent implements Component {
     const url = this.server ? withDatabase(this.server, DATABASES.app) : this.previousUrl;
     if (!url) return { ok: false, detail: 'not set up yet (run stack:up)' };
     const ok = await answers(url);
-    const own = new URL(url).port === String(this.layout.port) ? ` (own cluster, data in ${this.dataDir})` : '';
+    const isOwn = this.isOwnCluster(url);
+    const own = isOwn ? ` (own cluster, data in ${this.dataDir})` : '';
+    if (ok && isOwn && replacedServerBinary(this.dataDir)) {
+      return { ok: false, detail: `${redact(url)}${own}: its server binary was replaced on disk since it started (a package upgrade?); stack:up restarts it` };
+    }
     return { ok, detail: ok ? `${redact(url)}${own}` : `${redact(url)} does not answer${own}` };
+  }
+
+  private isOwnCluster(url: string): boolean {
+    const u = new URL(url);
+    return u.port === String(this.layout.port) && (u.hostname === HOST || u.hostname === 'localhost');
+  }
+
+  /** A fast shutdown (clients disconnected, no checkpoint wait) of the own cluster, then its wrapper. */
+  private async stopOwnCluster(): Promise<void> {
+    const pid = postmasterPid(this.dataDir);
+    if (pid !== undefined && isAlive(pid)) {
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch {
+        /* already gone */
+      }
+      const deadline = Date.now() + 30_000;
+      while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    await stopRecorded(NAME, 10_000);
   }
 
   async up(log: Log): Promise<void> {
     this.server = await this.pickServer();
+    if (this.server && this.isOwnCluster(this.server)) {
+      const replaced = replacedServerBinary(this.dataDir);
+      if (replaced) {
+        // A package upgrade (or reinstall) replaced the server under the running cluster: its
+        // binary is the old one, its libraries (plpgsql, extensions, loaded on first use) the new
+        // ones, and the first use fails with an undefined symbol. Restart it on the installed one,
+        // as the distribution does for its own clusters when the package is upgraded.
+        log(`postgres: the running cluster's server (${replaced}) was replaced on disk since it started; restarting it on the installed one`);
+        await this.stopOwnCluster();
+        this.server = undefined;
+      }
+    }
     if (!this.server) {
       await this.startLocal(log);
       this.server = this.localServer;
@@ -200,6 +237,37 @@ export class PostgresComponent implements Component {
       TEST_DATABASE_URL: withDatabase(this.server, DATABASES.test),
     };
   }
+}
+
+/** The postmaster's pid from the first line of `postmaster.pid` in the data directory, if any. */
+export function postmasterPid(dataDir: string): number | undefined {
+  let first: string | undefined;
+  try {
+    first = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
+  } catch {
+    return undefined;
+  }
+  const pid = Number(first);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * The path of the running cluster's server binary when that file is no longer the one on disk
+ * (Linux shows `<path> (deleted)` for an executable whose file was unlinked or replaced, which is
+ * what dpkg does on an upgrade, a reinstall or a removal); undefined when it is current, when no
+ * cluster runs there, or where /proc does not tell.
+ */
+export function replacedServerBinary(dataDir: string, procRoot = '/proc'): string | undefined {
+  const pid = postmasterPid(dataDir);
+  if (pid === undefined) return undefined;
+  let exe: string;
+  try {
+    exe = fs.readlinkSync(path.join(procRoot, String(pid), 'exe'));
+  } catch {
+    return undefined;
+  }
+  const suffix = ' (deleted)';
+  return exe.endsWith(suffix) ? exe.slice(0, -suffix.length) : undefined;
 }
 
 /**
