@@ -85,6 +85,7 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       maxHeartbeatThrottleInterval: '5s',
       maxConcurrentActivityTaskExecutions: cfg.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: cfg.maxConcurrentWorkflowTasks,
+      ...(cfg.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: cfg.maxCachedWorkflows } : {}),
       interceptors: { activity: [activityMetricsInterceptor(this.metrics)] },
     });
     this.running = this.worker.run().catch((err: unknown) => {

@@ -88,6 +88,18 @@ describe(loadConfig.name, () => {
       expect(loadConfig({ ...base, CAELUS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '40' }).maxConcurrentWorkflowTasks).toBe(40);
       expect(problems({ ...base, CAELUS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' })).toEqual([expect.stringContaining('CAELUS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS')]);
     });
+
+    it('leaves the workflow cache to the SDK unless CAELUS_WORKER_MAX_CACHED_WORKFLOWS sizes it (0: none; else at least the workflow tasks)', () => {
+      expect(loadConfig(base).maxCachedWorkflows).toBeUndefined();
+      expect(loadConfig({ ...base, CAELUS_WORKER_MAX_CACHED_WORKFLOWS: '' }).maxCachedWorkflows).toBeUndefined();
+      expect(loadConfig({ ...base, CAELUS_WORKER_MAX_CACHED_WORKFLOWS: '250' }).maxCachedWorkflows).toBe(250);
+      expect(loadConfig({ ...base, CAELUS_WORKER_MAX_CACHED_WORKFLOWS: '0' }).maxCachedWorkflows).toBe(0);
+      expect(problems({ ...base, CAELUS_WORKER_MAX_CACHED_WORKFLOWS: '4' })).toEqual([
+        expect.stringMatching(/CAELUS_WORKER_MAX_CACHED_WORKFLOWS must be 0 \(no cache\) or at least CAELUS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS \(8\)/),
+      ]);
+      expect(loadConfig({ ...base, CAELUS_WORKER_MAX_CACHED_WORKFLOWS: '4', CAELUS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '4' }).maxCachedWorkflows).toBe(4);
+      expect(problems({ ...base, CAELUS_WORKER_MAX_CACHED_WORKFLOWS: 'many' })).toEqual([expect.stringContaining('CAELUS_WORKER_MAX_CACHED_WORKFLOWS must be an integer')]);
+    });
   });
 
   describe('tenant confinement', () => {
@@ -124,6 +136,13 @@ describe(loadConfig.name, () => {
       expect(loadConfig({ ...base, CAELUS_DRIFT_INTERVAL: '60' }).fluxIntervalSeconds).toBe(60);
       expect(loadConfig({ ...base, CAELUS_DRIFT_INTERVAL: '60', CAELUS_FLUX_INTERVAL: '900' }).fluxIntervalSeconds).toBe(900);
       expect(problems({ ...base, CAELUS_FLUX_INTERVAL: '1' })).toEqual([expect.stringContaining('CAELUS_FLUX_INTERVAL')]);
+    });
+
+    it("leaves helm-controller's drift detection on unless CAELUS_FLUX_DRIFT_DETECTION says warn or disabled", () => {
+      expect(loadConfig(base).fluxDriftDetection).toBe('enabled');
+      expect(loadConfig({ ...base, CAELUS_FLUX_DRIFT_DETECTION: 'disabled' }).fluxDriftDetection).toBe('disabled');
+      expect(loadConfig({ ...base, CAELUS_FLUX_DRIFT_DETECTION: 'warn' }).fluxDriftDetection).toBe('warn');
+      expect(problems({ ...base, CAELUS_FLUX_DRIFT_DETECTION: 'off' })).toEqual(['CAELUS_FLUX_DRIFT_DETECTION must be one of enabled, warn, disabled (got "off")']);
     });
   });
 

@@ -29,6 +29,12 @@ export interface CaelusConfig {
   readonly maxConcurrentActivities: number;
   /** Workflow tasks one worker process holds at once (polled, not yet completed); the rest wait in Temporal. */
   readonly maxConcurrentWorkflowTasks: number;
+  /**
+   * Workflows one worker process keeps in memory between their tasks (Temporal's sticky cache);
+   * an evicted one is replayed from its history at its next task. Undefined: the SDK's default,
+   * sized from the heap limit; 0: no cache.
+   */
+  readonly maxCachedWorkflows: number | undefined;
   readonly metrics: {
     /** The worker's HTTP listener for /metrics and its probes; 0 turns it off. */
     readonly workerPort: number;
@@ -51,6 +57,13 @@ export interface CaelusConfig {
    * included): the HelmRelease's `interval`. Defaults to the drift interval.
    */
   readonly fluxIntervalSeconds: number;
+  /**
+   * helm-controller's own drift detection on Caelus's HelmReleases (`spec.driftDetection.mode`):
+   * `enabled` (it corrects drift on its reconciles too), `warn` (it reports drift, Caelus corrects
+   * it), `disabled` (Caelus's checks alone find and correct drift; helm-controller's reconciles
+   * skip the dry-run applies).
+   */
+  readonly fluxDriftDetection: FluxDriftDetection;
   /**
    * Drift checks read release objects' and release Secrets' metadata from watches (needs list and
    * watch on those kinds) instead of asking the API server for each object on every check, and the
@@ -138,6 +151,10 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
   // periodic full check is only the safety net: hourly by default.
   const driftIntervalSeconds = intIn(env, 'CAELUS_DRIFT_INTERVAL', driftWatchCache ? 3600 : 300, 5, 86400, problems);
 
+  // Few, so a burst waits in Temporal's queue rather than in the worker, where the 10 s workflow
+  // task timeout runs (and a task holding a local activity, a drift or health check, stays
+  // open): at the SDK's 40, 200 creates at once timed out 255 tasks on 2 cores, at 8 none.
+  const maxConcurrentWorkflowTasks = intIn(env, 'CAELUS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 8, 2, 1000, problems);
   const config: CaelusConfig = {
     port: intIn(env, 'PORT', 3000, 0, 65535, problems),
     databaseUrl,
@@ -155,10 +172,8 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     // Helm steps waiting for one of the helmConcurrency slots hold an activity slot: keep plenty,
     // so drift checks and database writes do not queue behind them.
     maxConcurrentActivities: intIn(env, 'CAELUS_WORKER_MAX_CONCURRENT_ACTIVITIES', 200, 1, 1000, problems),
-    // Few, so a burst waits in Temporal's queue rather than in the worker, where the 10 s workflow
-    // task timeout runs (and a task holding a local activity, a drift or health check, stays
-    // open): at the SDK's 40, 200 creates at once timed out 255 tasks on 2 cores, at 8 none.
-    maxConcurrentWorkflowTasks: intIn(env, 'CAELUS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 8, 2, 1000, problems),
+    maxConcurrentWorkflowTasks,
+    maxCachedWorkflows: cachedWorkflows(env, maxConcurrentWorkflowTasks, problems),
     metrics: {
       workerPort: intIn(env, 'CAELUS_WORKER_METRICS_PORT', 9464, 0, 65535, problems),
       temporalPort: intIn(env, 'CAELUS_TEMPORAL_METRICS_PORT', 9465, 0, 65535, problems),
@@ -170,6 +185,7 @@ export function loadConfig(processEnv: Record<string, string | undefined> = proc
     previousEncryptionKeys: readPreviousKeys(env, problems),
     driftIntervalSeconds,
     fluxIntervalSeconds: intIn(env, 'CAELUS_FLUX_INTERVAL', driftIntervalSeconds, 5, 86400, problems),
+    fluxDriftDetection: fluxDriftDetectionIn(env, problems),
     driftWatchCache,
     healthGraceSeconds: intIn(env, 'CAELUS_HEALTH_GRACE', 120, 0, 86400, problems),
     chartRoots,
@@ -216,6 +232,33 @@ export function loadEncryptionKeys(processEnv: Record<string, string | undefined
   const keys = { encryptionKey: readEncryptionKey(env, root, problems), previousEncryptionKeys: readPreviousKeys(env, problems) };
   if (problems.length) throw new ConfigError(problems);
   return keys;
+}
+
+export const FLUX_DRIFT_DETECTION_MODES = ['enabled', 'warn', 'disabled'] as const;
+export type FluxDriftDetection = (typeof FLUX_DRIFT_DETECTION_MODES)[number];
+
+function fluxDriftDetectionIn(env: Env, problems: string[]): FluxDriftDetection {
+  const key = 'CAELUS_FLUX_DRIFT_DETECTION';
+  const raw = env[key];
+  if (raw === undefined || raw === '') return 'enabled';
+  if ((FLUX_DRIFT_DETECTION_MODES as readonly string[]).includes(raw)) return raw as FluxDriftDetection;
+  problems.push(`${key} must be one of ${FLUX_DRIFT_DETECTION_MODES.join(', ')} (got "${raw}")`);
+  return 'enabled';
+}
+
+/**
+ * CAELUS_WORKER_MAX_CACHED_WORKFLOWS: unset for the SDK's default; 0 for no cache; otherwise at
+ * least the workflow tasks held at once (the SDK would lower those to the cache's size, quietly).
+ */
+function cachedWorkflows(env: Env, workflowTasks: number, problems: string[]): number | undefined {
+  const key = 'CAELUS_WORKER_MAX_CACHED_WORKFLOWS';
+  if (env[key] === undefined || env[key] === '') return undefined;
+  const n = intIn(env, key, 0, 0, 1_000_000, problems);
+  if (n !== 0 && n < workflowTasks) {
+    problems.push(`${key} must be 0 (no cache) or at least CAELUS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${workflowTasks}) (got "${env[key]}")`);
+    return undefined;
+  }
+  return n;
 }
 
 /** Only a test run may switch the confinement check off; anywhere else the setting is a config error. */
