@@ -48,7 +48,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
       // The suites that need Flux's controllers (the stack's Flux and the Flux release backend) run with
       // CAELUS_STACK_FLUX=1, in `npm run test:flux` (npm test's last step, after CI has built Flux in the background), see docs/STACK.md.
-      testPathIgnorePatterns: /^(1|true|yes)$/i.test(process.env.CAELUS_STACK_FLUX ?? '') ? ['/node_modules/'] : ['/node_modules/', '/(stack-flux|flux-backend)\\.int-spec\\.ts$'],
+      testPathIgnorePatterns: /^(1|true|yes)$/i.test(process.env.CAELUS_STACK_FLUX ?? '') ? ['/node_modules/'] : ['/node_modules/', '/(stack-flux|flux-backend|flux-drift-disabled)\\.int-spec\\.ts$'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/setup/timeouts.ts'],

@@ -112,6 +112,7 @@ export const workerProviders: Provider[] = [
         cache: cache ?? undefined,
         render: (req) => helmBackend.render(req),
         intervalSeconds: cfg.fluxIntervalSeconds,
+        driftDetection: cfg.fluxDriftDetection,
         plainHttpRegistries: cfg.plainHttpRegistries,
       });
       return new ReleaseBackends({ helm: helmBackend, flux });

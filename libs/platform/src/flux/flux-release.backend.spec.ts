@@ -318,6 +318,20 @@ describe(FluxReleaseBackend.name, () => {
     await expect(sut.uninstall({ release: 'web-1', namespace: 'web-1', timeoutSeconds: 0 })).rejects.toMatchObject({ kind: 'timeout', message: expect.stringMatching(/is helm-controller running/) });
   });
 
+  it('projects the drift detection mode it is given, and reads no Events for drift reports when it is disabled', async () => {
+    const tenant = { apply: jest.fn(async (o: KubeObject) => o), delete: jest.fn(async () => true), list: jest.fn(async () => []) };
+    sut = new FluxReleaseBackend({ kube: cluster as unknown as FluxReleaseBackendDeps['kube'], tenantIn: () => tenant as never, storage, render, intervalSeconds: 60, driftDetection: 'disabled' });
+    cluster.controller = handles({ ready: true, revision: 1 });
+    await sut.apply(request());
+    expect(cluster.applied.find((o) => o.kind === 'HelmRelease')?.spec).toMatchObject({ driftDetection: { mode: 'disabled' } });
+    await expect(sut.driftReports({ release: 'web-1', namespace: 'web-1' }, new Date(0))).resolves.toEqual([]);
+    expect(tenant.list).not.toHaveBeenCalled();
+
+    sut = new FluxReleaseBackend({ kube: cluster as unknown as FluxReleaseBackendDeps['kube'], tenantIn: () => tenant as never, storage, render, intervalSeconds: 60, driftDetection: 'warn' });
+    await sut.driftReports({ release: 'web-1', namespace: 'web-1' }, new Date(0));
+    expect(tenant.list).toHaveBeenCalledWith('v1', 'Event', expect.objectContaining({ namespace: 'web-1' }));
+  });
+
   it('reads the deployed manifest from helm storage and renders with helm', async () => {
     await expect(sut.readDeployedManifest({ release: 'web-1', namespace: 'web-1' })).resolves.toBe('kind: ConfigMap');
     expect(storage.readDeployedManifest).toHaveBeenCalledWith('web-1', 'web-1');

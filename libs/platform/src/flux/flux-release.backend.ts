@@ -13,6 +13,7 @@ import {
   buildHelmRelease,
   buildOciRepository,
   buildValuesSecret,
+  DriftDetectionMode,
   FORCE_REQUESTED_AT,
   helmReleaseRef,
   ociRepositoryRef,
@@ -50,6 +51,8 @@ export interface FluxReleaseBackendDeps {
   render: (req: HelmRenderRequest) => Promise<string>;
   /** How often helm-controller reconciles each release on its own, drift detection included. */
   intervalSeconds: number;
+  /** helm-controller's drift detection on the HelmReleases (default `enabled`). */
+  driftDetection?: DriftDetectionMode;
   plainHttpRegistries?: readonly string[];
   /** How long one watch request of a wait lasts before the next resumes it (default 120 s). */
   watchSeconds?: number;
@@ -86,6 +89,7 @@ export class FluxReleaseBackend {
       secretValues: secret,
       timeoutSeconds: req.timeoutSeconds,
       intervalSeconds: this.deps.intervalSeconds,
+      driftDetection: this.deps.driftDetection,
       plainHttpRegistries: this.deps.plainHttpRegistries,
       annotations,
     };
@@ -150,9 +154,11 @@ export class FluxReleaseBackend {
 
   /**
    * The drift helm-controller found and corrected on its own reconciles since `since`, from the
-   * Events it records on the HelmRelease, read as the tenant.
+   * Events it records on the HelmRelease, read as the tenant. With its drift detection disabled
+   * it reports none, and nothing is read.
    */
   async driftReports(ref: HelmReleaseRef, since: Date): Promise<FluxDriftReport[]> {
+    if (this.deps.driftDetection === 'disabled') return [];
     const events = await this.tenantIn(ref.namespace).list('v1', 'Event', { namespace: ref.namespace, fieldSelector: `involvedObject.kind=HelmRelease,involvedObject.name=${ref.release}` });
     return fluxDriftReports(events, since);
   }

@@ -77,6 +77,12 @@ describe('Flux objects', () => {
       });
       expect(JSON.stringify(sut)).not.toContain('correct horse');
     });
+
+    it('sets the drift detection mode the operator chose', () => {
+      for (const mode of ['enabled', 'warn', 'disabled'] as const) {
+        expect(buildHelmRelease(projection({ driftDetection: mode })).spec).toMatchObject({ driftDetection: { mode } });
+      }
+    });
   });
 
   describe(buildValuesSecret.name, () => {

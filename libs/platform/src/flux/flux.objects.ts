@@ -37,11 +37,19 @@ export interface FluxProjection {
   timeoutSeconds: number;
   /** How often helm-controller reconciles (and checks drift) on its own. */
   intervalSeconds: number;
+  /** helm-controller's drift detection (default `enabled`); Caelus's own checks run whatever it is. */
+  driftDetection?: DriftDetectionMode;
   /** Registries spoken to over plain HTTP (`host[:port]`); loopback registries always are. */
   plainHttpRegistries?: readonly string[];
   /** Annotations of this apply (reconcile request, and force/reset after a failure). */
   annotations?: Record<string, string>;
 }
+
+/**
+ * `spec.driftDetection.mode` of a HelmRelease: `enabled` (helm-controller compares and corrects on
+ * each reconcile, a dry-run apply of every object), `warn` (compares and reports only), `disabled`.
+ */
+export type DriftDetectionMode = 'enabled' | 'warn' | 'disabled';
 
 export const ociRepositoryRef = (release: string, namespace: string): ObjectRef => ({ apiVersion: OCI_REPOSITORY_API, kind: 'OCIRepository', name: release, namespace });
 export const helmReleaseRef = (release: string, namespace: string): ObjectRef => ({ apiVersion: HELM_RELEASE_API, kind: 'HelmRelease', name: release, namespace });
@@ -81,7 +89,7 @@ export function buildOciRepository(p: Pick<FluxProjection, 'release' | 'namespac
 /**
  * The HelmRelease: helm-controller acts as the tenant ServiceAccount (impersonation), so the
  * release can do in the cluster exactly what the helm backend's `--kube-as-user` can. Drift
- * detection is on. Remediation matches the helm backend: a failed install is left for the next
+ * detection is on unless the operator chose otherwise (CAELUS_FLUX_DRIFT_DETECTION). Remediation matches the helm backend: a failed install is left for the next
  * attempt, a failed upgrade is rolled back to the last good revision.
  */
 export function buildHelmRelease(p: FluxProjection): KubeObject {
@@ -98,7 +106,7 @@ export function buildHelmRelease(p: FluxProjection): KubeObject {
       interval: `${p.intervalSeconds}s`,
       timeout: `${p.timeoutSeconds}s`,
       maxHistory: MAX_HISTORY,
-      driftDetection: { mode: 'enabled' },
+      driftDetection: { mode: p.driftDetection ?? 'enabled' },
       install: { remediation: { retries: 0 } },
       upgrade: { remediation: { retries: 0, remediateLastFailure: true, strategy: 'rollback' } },
       valuesFrom: [{ kind: 'Secret', name: VALUES_SECRET_NAME, valuesKey: VALUES_SECRET_KEY }],
