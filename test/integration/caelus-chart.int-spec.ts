@@ -164,6 +164,16 @@ describe('charts/caelus', () => {
       expect(workerOf(await render('--set', 'config.healthGraceSeconds=30'))).toContain('{"name":"CAELUS_HEALTH_GRACE","value":"30"}');
     });
 
+    it("leaves the worker's workflow cache to the SDK unless worker.maxCachedWorkflows sizes it", async () => {
+      const workerOf = (docs: Doc[]) => JSON.stringify(docs.find((d) => d.kind === 'Deployment' && d.metadata.name.endsWith('-worker')));
+      expect(workerOf(await render())).not.toContain('CAELUS_WORKER_MAX_CACHED_WORKFLOWS');
+      expect(workerOf(await render('--set', 'worker.maxCachedWorkflows=300'))).toContain('{"name":"CAELUS_WORKER_MAX_CACHED_WORKFLOWS","value":"300"}');
+      expect(workerOf(await render('--set', 'worker.maxCachedWorkflows=0'))).toContain('{"name":"CAELUS_WORKER_MAX_CACHED_WORKFLOWS","value":"0"}');
+      const negative = await run(env.HELM_BIN, ['template', release, CHART, ...installValues, '--set', 'worker.maxCachedWorkflows=-1']);
+      expect(negative.code).not.toBe(0);
+      expect(negative.stderr).toContain('maxCachedWorkflows');
+    });
+
     it('has no wildcard; bind and impersonate name only the tenant ClusterRole and ServiceAccounts; no cluster-scoped kind but namespaces and that role', () => {
       const text = JSON.stringify(rules);
       expect(text).not.toContain('*');
