@@ -8,7 +8,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { ensureStack } from '../../scripts/stack';
 import { KubeClient, KubeObject } from '../../libs/platform/src';
 import { bearer, startTestApi, TestApi, uniqueName } from '../support/api';
-import { events, exampleChart, poll, pushExampleChart, startWorker, waitForStatus } from '../support/lifecycle';
+import { events, poll, seedCatalog, startWorker, waitForStatus } from '../support/lifecycle';
 
 jest.setTimeout(600_000);
 
@@ -35,25 +35,10 @@ describe('the Flux release backend with helm-controller’s drift detection disa
     worker = await startWorker();
     kube = new KubeClient({ kubeconfig: process.env.KUBECONFIG! });
     admin = bearer(api.adminToken);
-    const product = await api.http
-      .post('/products')
-      .set(admin)
-      .send({ name: uniqueName('fluxnodrift') })
-      .expect(201);
-    const chart = await pushExampleChart('1.0.0');
-    const { defaultValues, valuesSchema } = exampleChart('1.0.0');
-    const t = await api.http
-      .post(`/products/${product.body.id}/templates`)
-      .set(admin)
-      .send({ version: '1.0.0', chartRef: chart.ref, chartVersion: '1.0.0', chartDigest: chart.digest, defaultValues, valuesSchema, capabilities: { backend: 'flux' } })
-      .expect(201);
-    templateId = t.body.id;
-    const user = await api.http
-      .post('/users')
-      .set(admin)
-      .send({ email: `${uniqueName('fluxnodrift')}@example.com` })
-      .expect(201);
-    userId = user.body.id;
+    ({
+      templates: { '1.0.0': templateId },
+      userId,
+    } = await seedCatalog(api, uniqueName('fluxnodrift'), ['1.0.0'], 'flux'));
   });
 
   afterAll(async () => {

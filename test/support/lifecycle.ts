@@ -48,12 +48,13 @@ export async function pushExampleChart(version: string): Promise<{ ref: string; 
 }
 
 /**
- * A template's body for an example chart version on TEST_BACKEND: the chart's directory for
- * helm; for flux the chart pushed to the local registry, pinned by digest, `capabilities.backend: flux`.
+ * A template's body for an example chart version on a backend (TEST_BACKEND unless named): the
+ * chart's directory for helm; for flux the chart pushed to the local registry, pinned by digest,
+ * `capabilities.backend: flux`.
  */
-export async function exampleTemplate(version: string): Promise<Record<string, unknown>> {
+export async function exampleTemplate(version: string, backend: 'helm' | 'flux' = TEST_BACKEND): Promise<Record<string, unknown>> {
   const local = exampleChart(version);
-  if (TEST_BACKEND === 'helm') return local;
+  if (backend === 'helm') return local;
   const chart = await pushExampleChart(version);
   return { ...local, chartRef: chart.ref, chartDigest: chart.digest, capabilities: { backend: 'flux' } };
 }
@@ -90,8 +91,8 @@ export interface Seeded {
   templates: Record<string, string>;
 }
 
-/** A product with templates for the given example chart versions, and a user. */
-export async function seedCatalog(api: TestApi, productName: string, versions: string[]): Promise<Seeded> {
+/** A product with templates for the given example chart versions (on TEST_BACKEND unless named), and a user. */
+export async function seedCatalog(api: TestApi, productName: string, versions: string[], backend: 'helm' | 'flux' = TEST_BACKEND): Promise<Seeded> {
   const admin = bearer(api.adminToken);
   const product = await api.http.post('/products').set(admin).send({ name: productName }).expect(201);
   const templates: Record<string, string> = {};
@@ -99,7 +100,7 @@ export async function seedCatalog(api: TestApi, productName: string, versions: s
     const t = await api.http
       .post(`/products/${product.body.id}/templates`)
       .set(admin)
-      .send({ version: v, ...(await exampleTemplate(v)) })
+      .send({ version: v, ...(await exampleTemplate(v, backend)) })
       .expect(201);
     templates[v] = t.body.id;
   }
