@@ -186,7 +186,7 @@ export class CaelusSide implements PeerSide {
     this.description =
       backend === 'helm'
         ? `the bench's worker (CAELUS_DRIFT_INTERVAL=${ctx.opts.driftIntervalSeconds}, cluster watcher on), templates pinned by digest in the local registry`
-        : `the bench's worker projecting each deployment to an OCIRepository + HelmRelease (interval CAELUS_FLUX_INTERVAL = ${ctx.opts.driftIntervalSeconds} s) that the stack's helm-controller installs as the tenant`;
+        : `the bench's worker projecting each deployment to an OCIRepository + HelmRelease (interval CAELUS_FLUX_INTERVAL = ${process.env.CAELUS_FLUX_INTERVAL ?? ctx.opts.driftIntervalSeconds} s, driftDetection.mode ${process.env.CAELUS_FLUX_DRIFT_DETECTION || 'enabled'}) that the stack's helm-controller installs as the tenant`;
   }
 
   async setUp(): Promise<void> {
