@@ -92,16 +92,22 @@ export function isAlive(pid: number): boolean {
 export async function stopRecorded(name: string, timeoutMs = 15_000): Promise<boolean> {
   const pid = readPid(name);
   if (pid === undefined) return false;
-  let stopped = false;
-  if (isAlive(pid)) {
-    signal(pid, 'SIGTERM');
-    const deadline = Date.now() + timeoutMs;
-    while (isAlive(pid) && Date.now() < deadline) await sleep(200);
-    if (isAlive(pid)) signal(pid, 'SIGKILL');
-    stopped = true;
-  }
+  const stopped = await stopProcess(pid, timeoutMs);
   fs.rmSync(pidFile(name), { force: true });
   return stopped;
+}
+
+/**
+ * Sends `first` to the process (its group when it leads one), waits up to `timeoutMs` for it to
+ * exit, then kills it. False when it was not running.
+ */
+export async function stopProcess(pid: number, timeoutMs: number, first: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
+  if (!isAlive(pid)) return false;
+  signal(pid, first);
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
+  if (isAlive(pid)) signal(pid, 'SIGKILL');
+  return true;
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { logFile, REPO_ROOT } from '../paths';
-import { isAlive, readPid, run, sleep, spawnDetached, stopRecorded, tail, waitFor } from '../proc';
+import { isAlive, readPid, run, spawnDetached, stopProcess, stopRecorded, tail, waitFor } from '../proc';
 import { DATABASES, HOST, PORTS } from '../versions';
 import { Component, ComponentError, Health, Log } from './types';
 
@@ -130,16 +130,7 @@ export class PostgresComponent implements Component {
   /** A fast shutdown (clients disconnected, no checkpoint wait) of the own cluster, then its wrapper. */
   private async stopOwnCluster(): Promise<void> {
     const pid = postmasterPid(this.dataDir);
-    if (pid !== undefined && isAlive(pid)) {
-      try {
-        process.kill(pid, 'SIGINT');
-      } catch {
-        /* already gone */
-      }
-      const deadline = Date.now() + 30_000;
-      while (isAlive(pid) && Date.now() < deadline) await sleep(200);
-      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-    }
+    if (pid !== undefined) await stopProcess(pid, 30_000, 'SIGINT');
     await stopRecorded(NAME, 10_000);
   }
 
